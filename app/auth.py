@@ -1,0 +1,250 @@
+"""Log-in, sessions and the server-side gate every request passes before Dash runs."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from html import escape
+from urllib.parse import quote, urlsplit
+
+import flask
+import flask_login
+
+from app.i18n import LANGUAGES, t
+from models.config import Config
+from models.security import HOME_PAGE, PAGE_ROLES, LoginThrottle, Scope, may_open, verify_password
+from models.store import Store
+from models.users import User, get_user
+
+log = logging.getLogger(__name__)
+
+#: Paths anyone may reach: the log-in page itself and the liveness probe.
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/favicon.ico"})
+#: Prefixes of machine endpoints: answered 401/403, never redirected.
+API_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/api/", "/open311/")
+_ID_RE = re.compile(r"([a-z][a-z0-9]*)-[a-z0-9-]+")
+
+
+@dataclass
+class SessionUser(flask_login.UserMixin):
+    """The logged-in user as Flask-Login sees it."""
+
+    user: User
+
+    def get_id(self) -> str:
+        return self.user.username
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def scope(self) -> Scope:
+        return self.user.scope
+
+
+def current_user() -> SessionUser | None:
+    user = flask_login.current_user
+    return user if isinstance(user, SessionUser) else None
+
+
+def current_language(config: Config) -> str:
+    lang = flask.session.get("lang")
+    if lang in LANGUAGES:
+        return str(lang)
+    user = current_user()
+    if user is not None and user.user.language in LANGUAGES:
+        return str(user.user.language)
+    return config.settings.ui.language
+
+
+def page_of_path(path: str) -> str | None:
+    first = path.strip("/").split("/", 1)[0]
+    return first if first in PAGE_ROLES else None
+
+
+def pages_of_callback(body: bytes) -> set[str]:
+    """The pages whose components a Dash callback request writes to (ids are page-prefixed)."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return set()
+    output = str(payload.get("output", ""))
+    return {m.group(1) for m in _ID_RE.finditer(output) if m.group(1) in PAGE_ROLES}
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _remote() -> str:
+    return flask.request.remote_addr or "-"
+
+
+def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
+    """Wire Flask-Login, the log-in routes and the request gate into ``server``."""
+    settings = config.settings.security
+    secret = config.secrets.secret_key
+    if secret is None:
+        log.warning("CITYOPS_SECRET_KEY is not set: using a random key, sessions end on restart")
+        server.secret_key = secrets.token_hex(32)
+    else:
+        server.secret_key = secret.get_secret_value()
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+    )
+    manager = flask_login.LoginManager()
+    manager.init_app(server)
+    throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+
+    @manager.user_loader
+    def _load(username: str) -> SessionUser | None:
+        user = get_user(store, username)
+        return SessionUser(user) if user is not None and not user.disabled else None
+
+    @server.before_request
+    def _gate() -> flask.Response | None:
+        path = flask.request.path
+        if path in PUBLIC_PATHS or path.startswith("/lang/"):
+            return None
+        user = current_user()
+        machine = path.startswith(API_PREFIXES) or flask.request.method != "GET"
+        if user is None:
+            if machine:
+                return flask.jsonify(error="authentication required"), 401  # type: ignore[return-value]
+            return flask.redirect("/login?next=" + quote(flask.request.full_path.rstrip("?"), safe="/"))
+        if path == "/":
+            return flask.redirect("/" + HOME_PAGE[user.role])
+        page = page_of_path(path)
+        denied = page is not None and not may_open(user.role, page)
+        if path == "/_dash-update-component":
+            denied = any(not may_open(user.role, p) for p in pages_of_callback(flask.get_data()))
+        if denied:
+            store.audit("access.denied", actor=user.user.username, target=path,
+                        outcome="denied", remote=_remote())
+            if machine:
+                return flask.jsonify(error="forbidden for this role"), 403  # type: ignore[return-value]
+            lang = current_language(config)
+            return flask.Response(_page(t("error.forbidden", lang), t("page.forbidden", lang)), 403)
+        return None
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login() -> flask.Response | str:
+        lang = current_language(config)
+        next_url = _safe_next(flask.request.values.get("next"))
+        if flask.request.method == "GET":
+            return _login_form(config, lang, next_url)
+        form = flask.request.form
+        token = flask.session.pop("csrf", None)
+        if not token or not hmac.compare_digest(token, form.get("csrf", "")):
+            return flask.Response(_login_form(config, lang, next_url, t("login.expired", lang)), 400)
+        username = form.get("username", "").strip()
+        now = time.monotonic()
+        keys = (f"user:{username.lower()}", f"ip:{_remote()}")
+        if any(throttle.blocked(k, now) for k in keys):
+            store.audit("login", actor=username, outcome="throttled", remote=_remote())
+            log.warning("login throttled", extra={"user": username, "remote": _remote()})
+            return flask.Response(_login_form(config, lang, next_url, t("login.throttled", lang)), 429)
+        user = get_user(store, username)
+        ok = (user is not None and not user.disabled
+              and verify_password(user.password_hash, form.get("password", "")))
+        if not ok or user is None:
+            for k in keys:
+                throttle.failed(k, now)
+            store.audit("login", actor=username, outcome="failed", remote=_remote())
+            log.warning("login failed", extra={"user": username, "remote": _remote()})
+            return flask.Response(_login_form(config, lang, next_url, t("login.failed", lang)), 401)
+        for k in keys:
+            throttle.succeeded(k)
+        flask.session.clear()
+        flask.session.permanent = True
+        flask_login.login_user(SessionUser(user))
+        store.audit("login", actor=username, outcome="ok", remote=_remote())
+        log.info("login", extra={"user": username, "role": user.role, "remote": _remote()})
+        if next_url == "/":
+            next_url = "/" + HOME_PAGE[user.role]
+        return flask.redirect(next_url)  # type: ignore[return-value]
+
+    @server.route("/logout")
+    def logout() -> flask.Response:
+        user = current_user()
+        if user is not None:
+            store.audit("logout", actor=user.user.username, remote=_remote())
+        flask_login.logout_user()
+        flask.session.clear()
+        return flask.redirect("/login")  # type: ignore[return-value]
+
+    @server.route("/lang/<code>")
+    def set_language(code: str) -> flask.Response:
+        if code in LANGUAGES:
+            flask.session["lang"] = code
+        return flask.redirect(_safe_next(flask.request.args.get("next")))  # type: ignore[return-value]
+
+    @server.route("/health")
+    def health() -> flask.Response:
+        return flask.jsonify(status="ok", schema_version=store.schema_version)  # type: ignore[return-value]
+
+
+def _page(title: str, body_html: str) -> str:
+    return (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main class='box'><h1>{escape(title)}</h1><p>{body_html}</p>"
+        "<p><a href='/'>↩</a></p></main></body></html>"
+    )
+
+
+def _login_form(config: Config, lang: str, next_url: str, error: str = "") -> str:
+    token = secrets.token_urlsafe(24)
+    flask.session["csrf"] = token
+    city = config.settings.city.name_zh if lang == "zh" else config.settings.city.name_en
+    other = "en" if lang == "zh" else "zh"
+    err = f"<p class='err' role='alert'>{escape(error)}</p>" if error else ""
+    return (
+        f"<!doctype html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(t('login.title', lang))} · CityOps</title><style>{_CSS}</style></head><body>"
+        "<main class='box'>"
+        f"<h1>{escape(t('app.center', lang, city=city))}</h1>"
+        f"<h2>{escape(t('app.title', lang))}</h2>{err}"
+        "<form method='post' action='/login'>"
+        f"<input type='hidden' name='csrf' value='{token}'>"
+        f"<input type='hidden' name='next' value='{escape(next_url)}'>"
+        f"<label>{escape(t('login.username', lang))}"
+        "<input name='username' id='username' autocomplete='username' required autofocus></label>"
+        f"<label>{escape(t('login.password', lang))}"
+        "<input name='password' id='password' type='password' autocomplete='current-password' required>"
+        f"</label><button type='submit' id='login-submit'>{escape(t('login.submit', lang))}</button>"
+        f"</form><p class='lang'><a href='/lang/{other}?next=/login'>{escape(t('nav.language', lang))}</a>"
+        "</p></main></body></html>"
+    )
+
+
+_CSS = (
+    "body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;"
+    "background:radial-gradient(circle at 50% 30%,#0d2a4a,#030814 70%);color:#d8e6ff;"
+    "font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif}"
+    ".box{width:380px;padding:36px 40px;border:1px solid #1f4f86;border-radius:8px;"
+    "background:rgba(6,20,40,.85);box-shadow:0 0 40px rgba(0,160,255,.15)}"
+    "h1{font-size:22px;margin:0 0 4px;color:#7fd4ff}h2{font-size:14px;font-weight:400;"
+    "margin:0 0 24px;color:#8aa4c8}label{display:block;margin:12px 0;font-size:14px}"
+    "input{display:block;width:100%;box-sizing:border-box;margin-top:6px;padding:10px;"
+    "border:1px solid #2a5c94;border-radius:4px;background:#081a33;color:#e8f1ff;font-size:15px}"
+    "button{width:100%;margin-top:18px;padding:11px;border:0;border-radius:4px;"
+    "background:#1677ff;color:#fff;font-size:16px;cursor:pointer}"
+    ".err{color:#ff7875;background:rgba(255,77,79,.1);padding:8px;border-radius:4px}"
+    ".lang{text-align:right;font-size:13px}a{color:#69b1ff}"
+)

@@ -1,0 +1,37 @@
+"""The admin page (/admin): users, roles and scopes as stored (first version)."""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from app import ids
+from app.auth import current_language, current_user
+from app.context import get_context
+from app.i18n import t
+from models.users import list_users
+
+dash.register_page(__name__, path="/admin", name="admin", title="CityOps · 系统管理")
+
+
+def layout(**_query: str) -> html.Div:
+    ctx = get_context()
+    user = current_user()
+    if user is None or user.role != "admin":
+        return html.Div()
+    lang = current_language(ctx.config)
+    head = ["admin.username", "admin.display_name", "admin.role", "admin.scope", "admin.disabled"]
+    rows = [
+        html.Tr([
+            html.Td(u.username), html.Td(u.display_name), html.Td(t(f"role.{u.role}", lang)),
+            html.Td(f"{t('scope.' + u.scope.kind, lang)} {', '.join(u.scope.codes)}".strip()),
+            html.Td("✓" if u.disabled else ""),
+        ])
+        for u in list_users(ctx.store)
+    ]
+    return html.Div(className="page desk", children=[
+        html.H2(t("admin.users", lang)),
+        html.Table(id=ids.ADMIN_USERS, className="table", children=[
+            html.Thead(html.Tr([html.Th(t(h, lang)) for h in head])), html.Tbody(rows)]),
+        html.P(t("page.coming", lang, issue="#4"), className="muted"),
+    ])

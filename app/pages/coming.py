@@ -1,0 +1,33 @@
+"""Pages of roles whose screens are still open issues: they say so and show no data."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import dash
+from dash import html
+
+from app.auth import current_language
+from app.context import get_context
+from app.i18n import t
+
+#: page → the open issue that brings its screen's engine.
+COMING = {
+    "dispatch": "#4",
+    "field": "#4",
+    "cockpit": "#4",
+    "emergency": "#5",
+}
+
+
+def _layout(page: str, **_query: str) -> html.Div:
+    lang = current_language(get_context().config)
+    return html.Div(className="page desk", children=[
+        html.H2(t(f"nav.{page}", lang)),
+        html.P(t("page.coming", lang, issue=COMING[page]), className="coming"),
+    ])
+
+
+for _page in COMING:
+    dash.register_page(f"coming_{_page}", path=f"/{_page}", name=_page,
+                       title=f"CityOps · {t('nav.' + _page)}", layout=partial(_layout, _page))

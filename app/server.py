@@ -1,0 +1,65 @@
+"""The app factory (composition root) and the production WSGI server."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import dash
+import flask
+
+from app.auth import install_auth
+from app.context import EXTENSION_KEY, AppContext
+from app.i18n import t
+from app.paths import ASSETS
+from app.shell import register_shell_callbacks, shell_layout
+from models.config import Config
+from models.store import Store
+
+log = logging.getLogger(__name__)
+
+_PAGE_MODULES = (
+    "app.pages.screen.layout",
+    "app.pages.screen.callbacks",
+    "app.pages.admin",
+    "app.pages.coming",
+)
+
+
+def create_app(config: Config, store: Store) -> dash.Dash:
+    """Build the Flask server with log-in and the Dash pages on it."""
+    server = flask.Flask("cityops")
+    server.extensions[EXTENSION_KEY] = AppContext(config=config, store=store)
+    install_auth(server, config=config, store=store)
+    app = dash.Dash(
+        "cityops",
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title=t("app.title", config.settings.ui.language),
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    for module in _PAGE_MODULES:
+        importlib.import_module(module)
+    app.layout = shell_layout
+    register_shell_callbacks(app)
+    return app
+
+
+def serve(config: Config, store: Store, *, host: str, port: int) -> None:
+    """Serve with waitress: one process, several threads, so the single writer lives here."""
+    from waitress import create_server
+
+    app = create_app(config, store)
+    server = create_server(app.server, host=host, port=port,
+                           threads=config.settings.server.threads, ident="cityops")
+    log.info("listening", extra={"url": f"http://{host}:{server.effective_port}/",
+                                 "host": host, "port": server.effective_port,
+                                 "threads": config.settings.server.threads})
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -1,0 +1,60 @@
+"""The deck builder: LayerSpecs and a view into deck.gl JSON through pydeck (its one home)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pydeck
+
+from layers.spec import LayerSpec, ViewSpec
+
+
+def _props(props: dict[str, Any]) -> dict[str, Any]:
+    # pydeck reads every string as a JS expression; only accessors (get*) should be one.
+    return {
+        key: value if key.startswith("get") or not isinstance(value, str)
+        else pydeck.types.String(value)
+        for key, value in props.items()
+    }
+
+
+def build_deck(
+    layers: list[LayerSpec], *, view: ViewSpec, tooltip: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A deck.gl JSON description (as a dict) with no base-map tiles.
+
+    In ``LayerSpec.props`` a string under a ``get*`` key names a data field; any other
+    string is a literal.
+
+    Every layer keeps its stable id so that updates replace rather than duplicate it.
+    """
+    deck = pydeck.Deck(
+        layers=[pydeck.Layer(spec.layer_type, spec.data, id=spec.layer_id, **_props(spec.props))
+                for spec in layers],
+        initial_view_state=pydeck.ViewState(
+            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom,
+            pitch=view.pitch, bearing=view.bearing,
+        ),
+        map_provider=None,
+        map_style=None,
+        tooltip=tooltip or False,
+    )
+    spec: dict[str, Any] = json.loads(deck.to_json())
+    return spec
+
+
+def view_for_bounds(
+    bounds: tuple[float, float, float, float], *, width_px: int = 1600, height_px: int = 900
+) -> ViewSpec:
+    """A view that fits lon/lat bounds, as deck's fitBounds does, without a browser."""
+    from math import cos, log2, radians
+
+    min_lon, min_lat, max_lon, max_lat = bounds
+    span_lon = max(max_lon - min_lon, 1e-4)
+    span_lat = max(max_lat - min_lat, 1e-4)
+    zoom_lon = log2(width_px * 360 / (span_lon * 512))
+    stretch = 1 / cos(radians((min_lat + max_lat) / 2))  # Mercator stretches latitude
+    zoom_lat = log2(height_px * 360 / (span_lat * stretch * 512))
+    return ViewSpec(longitude=(min_lon + max_lon) / 2, latitude=(min_lat + max_lat) / 2,
+                    zoom=round(min(zoom_lon, zoom_lat) - 0.2, 2))

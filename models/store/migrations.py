@@ -1,0 +1,351 @@
+"""The versioned schema: ordered migrations, each applied once in its own transaction.
+
+Conventions: timestamps are TIMESTAMP in UTC; points are lon/lat DOUBLE columns; polygons
+and lines are WKB BLOBs (DuckDB runs without its spatial extension, see STACK.md).
+Append a new migration to change the schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+_GEOGRAPHY = """
+CREATE TABLE admin_areas (
+    code          VARCHAR PRIMARY KEY,     -- 6 (city/district), 9 (street) or 12 digits (community)
+    level         VARCHAR NOT NULL CHECK (level IN ('city', 'district', 'street', 'community')),
+    parent_code   VARCHAR,
+    name_zh       VARCHAR NOT NULL,
+    name_en       VARCHAR,
+    kind          VARCHAR,                 -- 街道 / 镇 / 社区 / 村 ...
+    geom_wkb      BLOB,
+    synthetic     BOOLEAN NOT NULL DEFAULT FALSE,
+    source        VARCHAR
+);
+CREATE TABLE grid_versions (
+    version_id    INTEGER PRIMARY KEY,
+    name          VARCHAR NOT NULL,
+    valid_from    TIMESTAMP NOT NULL,
+    valid_to      TIMESTAMP,               -- NULL: current
+    source        VARCHAR,
+    imported_at   TIMESTAMP NOT NULL,
+    cell_count    INTEGER NOT NULL,
+    note          VARCHAR
+);
+CREATE TABLE grid_cells (
+    version_id        INTEGER NOT NULL,
+    cell_code         VARCHAR NOT NULL CHECK (length(cell_code) = 15),
+    district_code     VARCHAR NOT NULL,
+    street_code       VARCHAR NOT NULL,
+    community_code    VARCHAR NOT NULL,
+    seq               INTEGER NOT NULL,
+    size_class        VARCHAR,
+    responsible_body  VARCHAR,             -- NULL: the community, then the street answers
+    grid_workers      VARCHAR[],
+    area_m2           DOUBLE,
+    centroid_lon      DOUBLE NOT NULL,
+    centroid_lat      DOUBLE NOT NULL,
+    min_lon DOUBLE, min_lat DOUBLE, max_lon DOUBLE, max_lat DOUBLE,
+    geom_wkb          BLOB NOT NULL,
+    synthetic         BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (version_id, cell_code)
+);
+CREATE TABLE base_features (            -- rivers, sea, landmarks: the offline base map
+    feature_id    VARCHAR PRIMARY KEY,
+    layer         VARCHAR NOT NULL,
+    name_zh       VARCHAR,
+    name_en       VARCHAR,
+    kind          VARCHAR,
+    geom_wkb      BLOB NOT NULL,
+    synthetic     BOOLEAN NOT NULL DEFAULT FALSE,
+    source        VARCHAR
+);
+CREATE TABLE users (
+    username       VARCHAR PRIMARY KEY,
+    display_name   VARCHAR,
+    password_hash  VARCHAR NOT NULL,
+    role           VARCHAR NOT NULL CHECK (role IN
+                   ('operator', 'dispatcher', 'grid_worker', 'leader', 'emergency', 'admin')),
+    scope_kind     VARCHAR NOT NULL CHECK (scope_kind IN ('city', 'district', 'street', 'cells')),
+    scope_codes    VARCHAR[] NOT NULL,
+    language       VARCHAR,
+    disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at     TIMESTAMP NOT NULL
+);
+CREATE SEQUENCE audit_seq;
+CREATE TABLE audit_log (                 -- append-only: rows are never updated or deleted
+    seq       BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+    occurred_at TIMESTAMP NOT NULL,
+    actor     VARCHAR,
+    action    VARCHAR NOT NULL,
+    target    VARCHAR,
+    outcome   VARCHAR NOT NULL,
+    detail    VARCHAR,
+    remote    VARCHAR
+);
+CREATE SEQUENCE dead_letter_seq;
+CREATE TABLE dead_letters (              -- rejected input, kept for inspection
+    dead_letter_id  BIGINT PRIMARY KEY DEFAULT nextval('dead_letter_seq'),
+    received_at     TIMESTAMP NOT NULL,
+    channel         VARCHAR NOT NULL,      -- mqtt / file / http
+    topic           VARCHAR,               -- MQTT topic or file path
+    payload         BLOB,
+    reason          VARCHAR NOT NULL,
+    resolved_at     TIMESTAMP
+);
+"""
+
+_CASES = """
+CREATE TABLE departments (
+    dept_code     VARCHAR PRIMARY KEY,
+    name_zh       VARCHAR NOT NULL,
+    name_en       VARCHAR,
+    level         VARCHAR NOT NULL CHECK (level IN ('city', 'district', 'street')),
+    district_code VARCHAR
+);
+CREATE TABLE categories (
+    category_code       VARCHAR PRIMARY KEY, -- major + minor, e.g. 0105
+    kind                VARCHAR NOT NULL CHECK (kind IN ('component', 'event')),
+    major_code          VARCHAR NOT NULL,
+    minor_code          VARCHAR NOT NULL,
+    name_zh             VARCHAR NOT NULL,
+    name_en             VARCHAR NOT NULL,
+    owner_dept          VARCHAR NOT NULL,
+    register_condition  VARCHAR,
+    close_condition     VARCHAR,
+    limit_value         DOUBLE NOT NULL,
+    limit_unit          VARCHAR NOT NULL CHECK (limit_unit IN ('working_hours', 'working_days')),
+    grid_level          BOOLEAN NOT NULL DEFAULT FALSE,
+    enabled             BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE TABLE cases (
+    case_id          VARCHAR PRIMARY KEY,
+    external_id      VARCHAR UNIQUE,       -- message id / hotline order number: makes replays harmless
+    source           VARCHAR NOT NULL,     -- grid_worker / hotline / iot / video_ai / open311 / higher_level
+    category_code    VARCHAR,
+    lon              DOUBLE,
+    lat              DOUBLE,
+    address          VARCHAR,
+    description      VARCHAR,
+    reporter         VARCHAR,
+    reported_at      TIMESTAMP NOT NULL,
+    grid_version     INTEGER,
+    cell_code        VARCHAR,
+    district_code    VARCHAR,
+    street_code      VARCHAR,
+    community_code   VARCHAR,
+    exercise         BOOLEAN NOT NULL DEFAULT FALSE,
+    stage            VARCHAR NOT NULL,     -- kept in step with case_transitions in one transaction
+    assigned_unit    VARCHAR,
+    assignee         VARCHAR,
+    due_at           TIMESTAMP,
+    closed_at        TIMESTAMP,
+    rework_count     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE case_transitions (
+    case_id     VARCHAR NOT NULL,
+    seq         INTEGER NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    actor       VARCHAR NOT NULL,
+    from_stage  VARCHAR,
+    to_stage    VARCHAR NOT NULL,
+    note        VARCHAR,
+    PRIMARY KEY (case_id, seq)
+);
+CREATE TABLE case_events (               -- escalations (督办), routing suggestions, overrides
+    case_id     VARCHAR NOT NULL,
+    seq         INTEGER NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    actor       VARCHAR,
+    kind        VARCHAR NOT NULL,
+    detail      VARCHAR,
+    PRIMARY KEY (case_id, seq)
+);
+CREATE TABLE case_attachments (
+    attachment_id  VARCHAR PRIMARY KEY,
+    case_id        VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL,
+    media_type     VARCHAR NOT NULL,
+    size_bytes     BIGINT NOT NULL,
+    path           VARCHAR NOT NULL,
+    uploaded_by    VARCHAR,
+    uploaded_at    TIMESTAMP NOT NULL
+);
+"""
+
+_SENSING = """
+CREATE TABLE sensors (
+    sensor_id        VARCHAR PRIMARY KEY,
+    kind             VARCHAR NOT NULL,
+    lon              DOUBLE NOT NULL,
+    lat              DOUBLE NOT NULL,
+    grid_version     INTEGER,
+    cell_code        VARCHAR,
+    owner            VARCHAR,
+    installed_on     DATE,
+    interval_s       INTEGER NOT NULL,
+    zone             VARCHAR,              -- noise functional zone / target water class
+    warning_level    DOUBLE,
+    danger_level     DOUBLE,
+    segment_id       VARCHAR,
+    last_seen        TIMESTAMP,
+    synthetic        BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE observations (
+    msg_id       VARCHAR NOT NULL,
+    sensor_id    VARCHAR NOT NULL,
+    ts           TIMESTAMP NOT NULL,
+    metric       VARCHAR NOT NULL,
+    value        DOUBLE NOT NULL,
+    received_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (msg_id, metric)
+);
+CREATE TABLE alarm_rules (
+    rule_id      VARCHAR PRIMARY KEY,
+    sensor_kind  VARCHAR NOT NULL,
+    metric       VARCHAR NOT NULL,
+    rule_type    VARCHAR NOT NULL CHECK (rule_type IN ('threshold', 'rate', 'no_data')),
+    threshold    DOUBLE,
+    duration_s   INTEGER,
+    category_code VARCHAR,
+    enabled      BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE TABLE alarms (
+    alarm_id     VARCHAR PRIMARY KEY,
+    rule_id      VARCHAR NOT NULL,
+    sensor_id    VARCHAR NOT NULL,
+    opened_at    TIMESTAMP NOT NULL,
+    cleared_at   TIMESTAMP,
+    level        VARCHAR,
+    value        DOUBLE,
+    case_id      VARCHAR,
+    exercise     BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE road_segments (
+    segment_id      VARCHAR PRIMARY KEY,
+    name_zh         VARCHAR,
+    road_class      VARCHAR NOT NULL,
+    free_flow_kmh   DOUBLE NOT NULL,
+    lanes           INTEGER,
+    length_m        DOUBLE NOT NULL,
+    geom_wkb        BLOB NOT NULL,
+    synthetic       BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE traffic_samples (
+    msg_id       VARCHAR PRIMARY KEY,
+    segment_id   VARCHAR NOT NULL,
+    ts           TIMESTAMP NOT NULL,
+    speed_kmh    DOUBLE,
+    flow_vph     DOUBLE,
+    occupancy    DOUBLE,
+    received_at  TIMESTAMP NOT NULL
+);
+"""
+
+_EMERGENCY = """
+CREATE TABLE incidents (
+    incident_id   VARCHAR PRIMARY KEY,
+    incident_type VARCHAR NOT NULL,
+    level         VARCHAR NOT NULL CHECK (level IN ('I', 'II', 'III', 'IV')),
+    title         VARCHAR NOT NULL,
+    lon           DOUBLE,
+    lat           DOUBLE,
+    area_wkb      BLOB,
+    status        VARCHAR NOT NULL,
+    exercise      BOOLEAN NOT NULL DEFAULT FALSE,
+    opened_at     TIMESTAMP NOT NULL,
+    closed_at     TIMESTAMP,
+    opened_by     VARCHAR
+);
+CREATE TABLE plans (
+    plan_id        VARCHAR PRIMARY KEY,
+    incident_type  VARCHAR NOT NULL,
+    level          VARCHAR NOT NULL,
+    name_zh        VARCHAR NOT NULL,
+    name_en        VARCHAR
+);
+CREATE TABLE plan_steps (
+    plan_id      VARCHAR NOT NULL,
+    step_no      INTEGER NOT NULL,
+    action_zh    VARCHAR NOT NULL,
+    action_en    VARCHAR,
+    owner        VARCHAR,
+    due_offset_min INTEGER,
+    PRIMARY KEY (plan_id, step_no)
+);
+CREATE TABLE incident_events (            -- the incident timeline: plan tasks, notes, orders
+    incident_id  VARCHAR NOT NULL,
+    seq          INTEGER NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    actor        VARCHAR,
+    kind         VARCHAR NOT NULL,
+    detail       VARCHAR,
+    PRIMARY KEY (incident_id, seq)
+);
+CREATE TABLE resources (
+    resource_id   VARCHAR PRIMARY KEY,
+    kind          VARCHAR NOT NULL CHECK (kind IN ('team', 'vehicle', 'depot', 'shelter', 'expert')),
+    subtype       VARCHAR,
+    name_zh       VARCHAR NOT NULL,
+    name_en       VARCHAR,
+    status        VARCHAR NOT NULL CHECK (status IN
+                  ('available', 'dispatched', 'on_scene', 'returning', 'out_of_service')),
+    capacity      INTEGER,
+    stock         VARCHAR,                 -- JSON
+    district_code VARCHAR,
+    lon           DOUBLE NOT NULL,
+    lat           DOUBLE NOT NULL,
+    position_at   TIMESTAMP,
+    synthetic     BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE unit_positions (
+    msg_id       VARCHAR PRIMARY KEY,
+    unit_id      VARCHAR NOT NULL,
+    ts           TIMESTAMP NOT NULL,
+    lon          DOUBLE NOT NULL,
+    lat          DOUBLE NOT NULL,
+    status       VARCHAR,
+    received_at  TIMESTAMP NOT NULL
+);
+CREATE TABLE dispatch_orders (
+    order_id      VARCHAR PRIMARY KEY,
+    incident_id   VARCHAR,
+    resource_id   VARCHAR NOT NULL,
+    issued_at     TIMESTAMP NOT NULL,
+    issued_by     VARCHAR,
+    acked_at      TIMESTAMP,
+    arrived_at    TIMESTAMP,
+    note          VARCHAR
+);
+CREATE TABLE alerts (                     -- CAP 1.2 warnings, in and out
+    identifier    VARCHAR PRIMARY KEY,
+    direction     VARCHAR NOT NULL CHECK (direction IN ('in', 'out')),
+    state         VARCHAR NOT NULL,        -- draft / approved / published / imported
+    sender        VARCHAR,
+    sent          TIMESTAMP,
+    msg_type      VARCHAR,
+    severity      VARCHAR,
+    headline      VARCHAR,
+    area_wkb      BLOB,
+    xml           VARCHAR,
+    drafted_by    VARCHAR,
+    approved_by   VARCHAR,
+    exercise      BOOLEAN NOT NULL DEFAULT FALSE
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
+    Migration(2, "categories, departments, cases and their history", _CASES),
+    Migration(3, "sensors, observations, alarms, roads, traffic", _SENSING),
+    Migration(4, "incidents, plans, resources, dispatch, CAP alerts", _EMERGENCY),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version

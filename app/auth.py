@@ -108,7 +108,9 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
     )
     manager = flask_login.LoginManager()
     manager.init_app(server)
-    throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    # Per account, and per address with more room: a command center sits behind one NAT.
+    user_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    ip_throttle = LoginThrottle(settings.login_max_failures * 10, settings.login_window_s)
 
     @manager.user_loader
     def _load(username: str) -> SessionUser | None:
@@ -153,8 +155,8 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
             return flask.Response(_login_form(config, lang, next_url, t("login.expired", lang)), 400)
         username = form.get("username", "").strip()
         now = time.monotonic()
-        keys = (f"user:{username.lower()}", f"ip:{_remote()}")
-        if any(throttle.blocked(k, now) for k in keys):
+        checks = ((user_throttle, username.lower()), (ip_throttle, _remote()))
+        if any(th.blocked(key, now) for th, key in checks):
             store.audit("login", actor=username, outcome="throttled", remote=_remote())
             log.warning("login throttled", extra={"user": username, "remote": _remote()})
             return flask.Response(_login_form(config, lang, next_url, t("login.throttled", lang)), 429)
@@ -162,13 +164,12 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         ok = (user is not None and not user.disabled
               and verify_password(user.password_hash, form.get("password", "")))
         if not ok or user is None:
-            for k in keys:
-                throttle.failed(k, now)
+            for th, key in checks:
+                th.failed(key, now)
             store.audit("login", actor=username, outcome="failed", remote=_remote())
             log.warning("login failed", extra={"user": username, "remote": _remote()})
             return flask.Response(_login_form(config, lang, next_url, t("login.failed", lang)), 401)
-        for k in keys:
-            throttle.succeeded(k)
+        user_throttle.succeeded(username.lower())
         flask.session.clear()
         flask.session.permanent = True
         flask_login.login_user(SessionUser(user))

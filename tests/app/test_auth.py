@@ -1,0 +1,124 @@
+"""Log-in and the server-side gate, through Flask's test client on the real app and store."""
+
+import json
+import re
+
+import pytest
+
+from app import ids
+
+
+def _csrf(client, path="/login"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r"name='csrf' value='([^']+)'", page).group(1)
+
+
+def login(client, username, password, next_url=""):
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf": _csrf(client), "next": next_url})
+
+
+@pytest.fixture
+def client(demo_app):
+    app, _passwords, _store = demo_app
+    return app.server.test_client()
+
+
+@pytest.mark.parametrize("path", ["/", "/screen", "/admin", "/dispatch", "/anything"])
+def test_pages_redirect_to_login(client, path):
+    r = client.get(path)
+    assert r.status_code == 302
+    assert r.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/_dash-layout"), ("GET", "/_dash-dependencies"),
+    ("POST", "/_dash-update-component"), ("GET", "/_dash-component-suites/dash/dcc/dash_core_components.js"),
+])
+def test_machine_endpoints_answer_401(client, method, path):
+    r = client.open(path, method=method, json={} if method == "POST" else None)
+    assert r.status_code == 401
+    assert r.get_json() == {"error": "authentication required"}
+
+
+def test_login_page_is_chinese_by_default(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "潮州市城市运行指挥中心" in page and "登录" in page
+
+
+def test_wrong_password_refused_logged_and_vague(demo_app, client):
+    _app, _pw, store = demo_app
+    r = login(client, "operator", "wrong-password-1")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 401
+    assert "用户名或密码错误" in body
+    r2 = login(client, "nobody-here", "wrong-password-1")
+    assert r2.status_code == 401
+    # the same words whether the user exists or not
+    assert re.search(r"<p class='err'.*?</p>", body).group(0) == re.search(
+        r"<p class='err'.*?</p>", r2.get_data(as_text=True)).group(0)
+    store.flush()
+    assert store.query_value(
+        "SELECT count(*) FROM audit_log WHERE action = 'login' AND outcome = 'failed' "
+        "AND actor = 'operator'") >= 1
+    assert client.get("/screen").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client, demo_app):
+    _app, passwords, _ = demo_app
+    client.get("/login")
+    r = client.post("/login", data={"username": "operator", "password": passwords["operator"]})
+    assert r.status_code == 400
+
+
+def test_operator_logs_in_and_reaches_screen_not_admin(demo_app):
+    app, passwords, _ = demo_app
+    c = app.server.test_client()
+    r = login(c, "operator", passwords["operator"])
+    assert r.status_code == 302 and r.headers["Location"] == "/screen"
+    assert c.get("/screen").status_code == 200
+    assert c.get("/_dash-layout").status_code == 200
+    assert c.get("/admin").status_code == 403
+    assert c.get("/field").status_code == 403
+
+
+def test_callback_of_a_forbidden_page_is_403_before_dash_runs(demo_app):
+    app, passwords, _ = demo_app
+    c = app.server.test_client()
+    login(c, "gridworker", passwords["gridworker"])
+    body = {"output": f"{ids.SCREEN_KPIS}.children", "outputs": {"id": ids.SCREEN_KPIS,
+            "property": "children"}, "inputs": [{"id": ids.SCREEN_KPI_TICK,
+            "property": "n_intervals", "value": 1}], "changedPropIds": []}
+    r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert r.status_code == 403
+    c2 = app.server.test_client()
+    login(c2, "operator", passwords["operator"])
+    r2 = c2.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert r2.status_code == 200
+    assert "kpi-value" in r2.get_data(as_text=True)
+
+
+def test_open_redirect_is_refused(demo_app):
+    app, passwords, _ = demo_app
+    c = app.server.test_client()
+    r = login(c, "operator", passwords["operator"], next_url="https://evil.example/")
+    assert r.headers["Location"] == "/screen"
+
+
+def test_logins_are_throttled(demo_app):
+    app, passwords, store = demo_app
+    c = app.server.test_client()
+    limit = 5
+    codes = [login(c, "leader", f"bad-guess-{i}").status_code for i in range(limit)]
+    assert codes == [401] * limit
+    # even the right password is refused while throttled
+    assert login(c, "leader", passwords["leader"]).status_code == 429
+    store.flush()
+    assert store.query_value("SELECT count(*) FROM audit_log WHERE outcome = 'throttled'") >= 1
+
+
+def test_language_switch(demo_app):
+    app, passwords, _ = demo_app
+    c = app.server.test_client()
+    c.get("/lang/en?next=/login")
+    assert "Log in" in c.get("/login").get_data(as_text=True)

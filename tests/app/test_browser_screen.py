@@ -1,0 +1,101 @@
+"""The one-map screen in real headless Chromium: log in, the map draws, the tooltip works."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser import chromium, login, served
+from tests.conftest import SECRET, demo_passwords
+
+pytestmark = pytest.mark.browser
+BACKGROUND = (5, 11, 22)
+
+
+def _map_pixels(png: bytes) -> dict[str, float]:
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    px = list(img.getdata())
+    n = len(px)
+
+    def share(pred) -> float:
+        return sum(1 for p in px if pred(p)) / n
+
+    return {
+        "drawn": share(lambda p: sum(abs(a - b) for a, b in zip(p, BACKGROUND)) > 40),
+        # district fills over the dark land: cyan (湘桥), blue (潮安), violet (饶平)
+        "cyan": share(lambda p: p[1] > 70 and p[2] > 70 and p[1] > p[0] + 40 and abs(p[1] - p[2]) < 40),
+        "blue": share(lambda p: p[2] > 100 and p[2] > p[1] + 40 and p[0] < p[2] - 60 and p[0] < 80),
+        "violet": share(lambda p: p[0] > 60 and p[2] > 100 and p[0] > p[1] + 30),
+    }
+
+
+@pytest.fixture(scope="module")
+def screen_session(demo_copy, tmp_path_factory):
+    folder = demo_copy()
+    shots = Path(os.environ.get("CITYOPS_SCREENSHOTS", tmp_path_factory.mktemp("shots")))
+    shots.mkdir(parents=True, exist_ok=True)
+    with served(folder, secret=SECRET) as url:
+        with chromium(tmp_path_factory.mktemp("browser")) as page:
+            requests: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            login(page, url, "operator", demo_passwords(folder)["operator"])
+            yield page, url, shots, requests
+
+
+def test_map_draws_the_districts_and_grid(screen_session):
+    page, _url, shots, _ = screen_session
+    page.wait_for_selector("#screen-map canvas", timeout=60_000)
+    stats: dict[str, float] = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        png = page.locator("#screen-map").screenshot()
+        stats = _map_pixels(png)
+        if stats["drawn"] > 0.25 and min(stats["cyan"], stats["blue"], stats["violet"]) > 0.005:
+            break
+        time.sleep(1)
+    page.screenshot(path=str(shots / "screen-zh.png"))
+    assert stats["drawn"] > 0.25, stats
+    assert min(stats["cyan"], stats["blue"], stats["violet"]) > 0.005, stats
+
+
+def test_header_and_kpis_are_chinese_and_real(screen_session):
+    page, *_ = screen_session
+    assert "潮州市城市运行指挥中心" in page.inner_text(".header")
+    cells = page.inner_text("#screen-kpi-cells .kpi-value").replace(",", "")
+    assert int(cells) > 5000
+    assert "单元网格" in page.inner_text("#screen-kpis")
+    assert re.match(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}", page.inner_text("#shell-clock"))
+
+
+def test_tooltip_shows_the_cell_code_and_body(screen_session):
+    page, _url, shots, _ = screen_session
+    box = page.locator("#screen-map").bounding_box()
+    text = ""
+    # walk a few points around the centre of the map until one lies on a cell
+    for dx, dy in [(0, 0), (-60, 40), (80, -50), (-120, -80), (140, 90), (30, 150)]:
+        page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
+        try:
+            page.wait_for_function(
+                "() => { const t = document.querySelector('.deck-tooltip');"
+                " return t && /\\d{15}/.test(t.innerText) && t.style.display !== 'none'; }",
+                timeout=5_000)
+        except Exception:
+            continue
+        text = page.inner_text(".deck-tooltip")
+        break
+    page.screenshot(path=str(shots / "screen-tooltip.png"))
+    assert re.search(r"网格编码\s*\d{15}", text), text
+    assert "责任主体" in text
+
+
+def test_nothing_is_fetched_from_outside(screen_session):
+    _page, url, _shots, requests = screen_session
+    outside = [r for r in requests if not r.startswith((url, "data:", "blob:"))]
+    assert requests and not outside, outside

@@ -1,0 +1,75 @@
+"""Shared fixtures: real DuckDB files in temp dirs, the demo city database, a test config."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models.config import Config, load_config
+from models.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+def write_config(folder: Path, db_name: str = "cityops.duckdb", **sections: dict) -> Path:
+    """A config file in ``folder`` whose database lives there too."""
+    import yaml
+
+    data = {"storage": {"path": db_name, "backup_dir": "backups"}, **sections}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "t.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with config.yaml and a database initialised by `cityops init` (once per run)."""
+    from app.cli import main
+
+    folder = tmp_path_factory.mktemp("demo")
+    config = write_config(folder)
+    assert main(["--config", str(config), "init"]) == 0
+    return folder
+
+
+def demo_passwords(folder: Path) -> dict[str, str]:
+    lines = (folder / "demo-users.txt").read_text(encoding="utf-8").splitlines()[1:]
+    return {line.split()[0]: line.split()[2] for line in lines if line.strip()}
+
+
+@pytest.fixture(scope="session")
+def demo_copy(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Factory: a private copy of the demo database folder (DuckDB allows one process per file)."""
+
+    def make() -> Path:
+        folder = tmp_path_factory.mktemp("democopy")
+        for item in demo_dir.iterdir():
+            if item.is_file():
+                shutil.copy2(item, folder / item.name)
+        return folder
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo_copy):
+    """The Dash app over a private copy of the demo database, with a known secret key."""
+    from app.server import create_app
+
+    folder = demo_copy()
+    config: Config = load_config(folder / "config.yaml", environ={"CITYOPS_SECRET_KEY": SECRET})
+    s = Store(config.database_path)
+    app = create_app(config, s)
+    app.server.config["TESTING"] = True
+    yield app, demo_passwords(folder), s
+    s.close()

@@ -1,0 +1,66 @@
+"""The layout and import direction of STYLE.md, checked rather than remembered."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("app", "layers", "ingest", "models")
+#: Each third-party engine lives in one place (module-path prefixes allowed to import it).
+ENGINES = {
+    "duckdb": ("models/store/",),
+    "paho": ("ingest/mqtt",),
+    "pydeck": ("layers/deck.py",),
+    "dash_deck": ("app/pages/screen/layout.py", "app/components/"),
+    "dash": ("app/",),
+    "flask_login": ("app/auth.py",),
+    "waitress": ("app/server.py",),
+    "GeoToolCN": ("ingest/demo_city/boundaries.py",),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _sources():
+    for package in PACKAGES:
+        yield from sorted((ROOT / package).rglob("*.py"))
+
+
+def test_layout_exists():
+    for name in (*PACKAGES, "assets", "tests", "benchmarks", "config.yaml", "pyproject.toml"):
+        assert (ROOT / name).exists(), name
+
+
+def test_engines_stay_in_their_module():
+    offenders = []
+    for path in _sources():
+        rel = path.relative_to(ROOT).as_posix()
+        for engine in _imports(path) & set(ENGINES):
+            if not rel.startswith(ENGINES[engine]):
+                offenders.append(f"{rel} imports {engine}")
+    assert not offenders, offenders
+
+
+def test_import_direction_contracts():
+    run = subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command;"
+                          "lint_imports_command()"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 broken" in run.stdout
+
+
+def test_modules_say_what_they_own():
+    missing = [p.relative_to(ROOT).as_posix() for p in _sources()
+               if p.stat().st_size and ast.get_docstring(ast.parse(p.read_text("utf-8"))) is None
+               and p.name != "__init__.py"]
+    assert not missing, missing

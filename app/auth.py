@@ -133,7 +133,7 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         page = page_of_path(path)
         denied = page is not None and not may_open(user.role, page)
         if path == "/_dash-update-component":
-            denied = any(not may_open(user.role, p) for p in pages_of_callback(flask.get_data()))
+            denied = any(not may_open(user.role, p) for p in pages_of_callback(flask.request.get_data()))
         if denied:
             store.audit("access.denied", actor=user.user.username, target=path,
                         outcome="denied", remote=_remote())

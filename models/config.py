@@ -59,9 +59,9 @@ class MqttSettings(_Section):
 class ViewSettings(_Section):
     """Initial camera of the one map."""
 
-    longitude: float = Field(116.68, ge=-180, le=180)
-    latitude: float = Field(23.78, ge=-90, le=90)
-    zoom: float = Field(9.6, ge=0, le=22)
+    longitude: float = Field(116.78, ge=-180, le=180)
+    latitude: float = Field(23.83, ge=-90, le=90)
+    zoom: float = Field(9.1, ge=0, le=22)
     pitch: float = Field(0, ge=0, le=85)
     bearing: float = 0
 

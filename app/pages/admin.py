@@ -11,7 +11,6 @@ from app.context import get_context
 from app.i18n import t
 from models.users import list_users
 
-dash.register_page(__name__, path="/admin", name="admin", title="CityOps · 系统管理")
 
 
 def layout(**_query: str) -> html.Div:
@@ -35,3 +34,6 @@ def layout(**_query: str) -> html.Div:
             html.Thead(html.Tr([html.Th(t(h, lang)) for h in head])), html.Tbody(rows)]),
         html.P(t("page.coming", lang, issue="#4"), className="muted"),
     ])
+
+
+dash.register_page(__name__, path="/admin", name="admin", title="CityOps · 系统管理", layout=layout)

@@ -58,7 +58,6 @@ def _admin_rows(city: DemoCity) -> pd.DataFrame:
         _with_wkb(c).assign(
             code=c["community_code"].values, level="community",
             parent_code=c["street_code"].values, name_en=None,
-            kind=["社区" if "社区" in n else "村" for n in c["name_zh"]],
             synthetic=True, source=DEMO_SOURCE,
         ),
     ]

@@ -51,7 +51,7 @@ def screen_session(demo_copy, tmp_path_factory):
 
 def test_map_draws_the_districts_and_grid(screen_session):
     page, _url, shots, _ = screen_session
-    page.wait_for_selector("#screen-map canvas", timeout=60_000)
+    page.wait_for_selector(".map-wrap canvas", timeout=60_000)
     stats: dict[str, float] = {}
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -16,7 +16,6 @@ from app.pages.screen.logic import KPI_KEYS, grid_version_info, screen_deck, scr
 from layers.palette import BACKGROUND, district_color
 from models.geography import load_admin_areas
 
-dash.register_page(__name__, path="/screen", name="screen", title="CityOps · 一张图")
 
 
 def render_kpis(values: dict[str, int], lang: str) -> list[Any]:
@@ -88,3 +87,6 @@ def layout(**_query: str) -> html.Div:
     children.append(dcc.Interval(id=ids.SCREEN_KPI_TICK,
                                  interval=ctx.config.settings.refresh.kpi_s * 1000))
     return html.Div(className="screen", children=children)
+
+
+dash.register_page(__name__, path="/screen", name="screen", title="CityOps · 一张图", layout=layout)

@@ -18,28 +18,25 @@ BACKGROUND = (5, 11, 22)
 
 
 def _map_pixels(png: bytes) -> dict[str, float]:
+    """Shares of the map's pixels that are drawn, and that carry each district's fill."""
+    import numpy as np
     from PIL import Image
 
-    img = Image.open(io.BytesIO(png)).convert("RGB")
-    px = list(img.getdata())
-    n = len(px)
-
-    def share(pred) -> float:
-        return sum(1 for p in px if pred(p)) / n
-
+    px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
+    r, g, b = px[:, 0], px[:, 1], px[:, 2]
+    # fills are blended at alpha 90/255 over the dark land, hence the muted thresholds
     return {
-        "drawn": share(lambda p: sum(abs(a - b) for a, b in zip(p, BACKGROUND)) > 40),
-        # district fills over the dark land: cyan (湘桥), blue (潮安), violet (饶平)
-        "cyan": share(lambda p: p[1] > 70 and p[2] > 70 and p[1] > p[0] + 40 and abs(p[1] - p[2]) < 40),
-        "blue": share(lambda p: p[2] > 100 and p[2] > p[1] + 40 and p[0] < p[2] - 60 and p[0] < 80),
-        "violet": share(lambda p: p[0] > 60 and p[2] > 100 and p[0] > p[1] + 30),
+        "drawn": float((np.abs(px - BACKGROUND).sum(axis=1) > 40).mean()),
+        "cyan": float(((g > 70) & (b > 70) & (g > r + 40) & (np.abs(g - b) < 40)).mean()),
+        "blue": float(((b > 100) & (b > g + 40) & (r < b - 60) & (r < 80)).mean()),
+        "violet": float(((b > 100) & (r > g + 8) & (r > 55)).mean()),
     }
 
 
 @pytest.fixture(scope="module")
 def screen_session(demo_copy, tmp_path_factory):
     folder = demo_copy()
-    shots = Path(os.environ.get("CITYOPS_SCREENSHOTS", tmp_path_factory.mktemp("shots")))
+    shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path_factory.mktemp("shots")))
     shots.mkdir(parents=True, exist_ok=True)
     with served(folder, secret=SECRET) as url:
         with chromium(tmp_path_factory.mktemp("browser")) as page:
@@ -57,11 +54,11 @@ def test_map_draws_the_districts_and_grid(screen_session):
     while time.monotonic() < deadline:
         png = page.locator("#screen-map").screenshot()
         stats = _map_pixels(png)
-        if stats["drawn"] > 0.25 and min(stats["cyan"], stats["blue"], stats["violet"]) > 0.005:
+        if stats["drawn"] > 0.12 and min(stats["cyan"], stats["blue"], stats["violet"]) > 0.005:
             break
         time.sleep(1)
     page.screenshot(path=str(shots / "screen-zh.png"))
-    assert stats["drawn"] > 0.25, stats
+    assert stats["drawn"] > 0.12, stats
     assert min(stats["cyan"], stats["blue"], stats["violet"]) > 0.005, stats
 
 

@@ -127,16 +127,25 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         if user is None:
             if machine:
                 return flask.jsonify(error="authentication required"), 401  # type: ignore[return-value]
-            return flask.redirect("/login?next=" + quote(flask.request.full_path.rstrip("?"), safe="/"))
+            return flask.redirect(
+                "/login?next=" + quote(flask.request.full_path.rstrip("?"), safe="/")
+            )
         if path == "/":
             return flask.redirect("/" + HOME_PAGE[user.role])
         page = page_of_path(path)
         denied = page is not None and not may_open(user.role, page)
         if path == "/_dash-update-component":
-            denied = any(not may_open(user.role, p) for p in pages_of_callback(flask.request.get_data()))
+            denied = any(
+                not may_open(user.role, p) for p in pages_of_callback(flask.request.get_data())
+            )
         if denied:
-            store.audit("access.denied", actor=user.user.username, target=path,
-                        outcome="denied", remote=_remote())
+            store.audit(
+                "access.denied",
+                actor=user.user.username,
+                target=path,
+                outcome="denied",
+                remote=_remote(),
+            )
             if machine:
                 return flask.jsonify(error="forbidden for this role"), 403  # type: ignore[return-value]
             lang = current_language(config)
@@ -152,17 +161,24 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         form = flask.request.form
         token = flask.session.pop("csrf", None)
         if not token or not hmac.compare_digest(token, form.get("csrf", "")):
-            return flask.Response(_login_form(config, lang, next_url, t("login.expired", lang)), 400)
+            return flask.Response(
+                _login_form(config, lang, next_url, t("login.expired", lang)), 400
+            )
         username = form.get("username", "").strip()
         now = time.monotonic()
         checks = ((user_throttle, username.lower()), (ip_throttle, _remote()))
         if any(th.blocked(key, now) for th, key in checks):
             store.audit("login", actor=username, outcome="throttled", remote=_remote())
             log.warning("login throttled", extra={"user": username, "remote": _remote()})
-            return flask.Response(_login_form(config, lang, next_url, t("login.throttled", lang)), 429)
+            return flask.Response(
+                _login_form(config, lang, next_url, t("login.throttled", lang)), 429
+            )
         user = get_user(store, username)
-        ok = (user is not None and not user.disabled
-              and verify_password(user.password_hash, form.get("password", "")))
+        ok = (
+            user is not None
+            and not user.disabled
+            and verify_password(user.password_hash, form.get("password", ""))
+        )
         if not ok or user is None:
             for th, key in checks:
                 th.failed(key, now)

@@ -27,7 +27,9 @@ EXIT_STORE = 3
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cityops", description="CityOps city operations center")
-    p.add_argument("--config", type=Path, help="config file (default: $CITYOPS_CONFIG or ./config.yaml)")
+    p.add_argument(
+        "--config", type=Path, help="config file (default: $CITYOPS_CONFIG or ./config.yaml)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create the database and load the demo city")
     init.add_argument("--no-demo", action="store_true", help="create an empty database only")
@@ -36,16 +38,24 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--host")
         s.add_argument("--port", type=int)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", required=True
+    )
     add = user.add_parser("add", help="create a user")
     add.add_argument("username")
     add.add_argument("--role", required=True)
-    add.add_argument("--scope", default="city",
-                     help="city | district:445102 | street:445102007 | cells:CODE,CODE")
+    add.add_argument(
+        "--scope",
+        default="city",
+        help="city | district:445102 | street:445102007 | cells:CODE,CODE",
+    )
     add.add_argument("--display-name")
     add.add_argument("--language", choices=["zh", "en"])
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from standard input instead of prompting")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
     user.add_parser("list", help="list users")
     return p
 
@@ -53,12 +63,18 @@ def _parser() -> argparse.ArgumentParser:
 def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:
     """(username, role, scope, display name) of the demo: one per role, plus sub-centers."""
     first_street = store.query_value(
-        "SELECT min(code) FROM admin_areas WHERE level = 'street' AND code LIKE '445102%'")
+        "SELECT min(code) FROM admin_areas WHERE level = 'street' AND code LIKE '445102%'"
+    )
     community = store.query_value(
-        "SELECT min(community_code) FROM grid_cells WHERE street_code = ?", [first_street])
-    cells = [r[0] for r in store.query_rows(
-        "SELECT cell_code FROM grid_cells WHERE community_code = ? ORDER BY cell_code LIMIT 12",
-        [community])]
+        "SELECT min(community_code) FROM grid_cells WHERE street_code = ?", [first_street]
+    )
+    cells = [
+        r[0]
+        for r in store.query_rows(
+            "SELECT cell_code FROM grid_cells WHERE community_code = ? ORDER BY cell_code LIMIT 12",
+            [community],
+        )
+    ]
     return [
         ("operator", "operator", "city", "市中心值班坐席"),
         ("dispatcher", "dispatcher", "city", "市分拨中心分拨员"),
@@ -89,22 +105,39 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
         city = generate_demo_city(seed=config.settings.demo.seed)
         generated = time.perf_counter()
         counts = load_demo_city(store, city, now=datetime.now(UTC).replace(tzinfo=None))
-        log.info("demo city ready", extra={"generate_s": round(generated - started, 2),
-                                           "load_s": round(time.perf_counter() - generated, 2),
-                                           "cells": counts["grid_cells"]})
-        print(f"demo city loaded into {config.database_path}: "
-              + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        log.info(
+            "demo city ready",
+            extra={
+                "generate_s": round(generated - started, 2),
+                "load_s": round(time.perf_counter() - generated, 2),
+                "cells": counts["grid_cells"],
+            },
+        )
+        print(
+            f"demo city loaded into {config.database_path}: "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+        )
     if config.settings.demo.create_users and not store.query_value("SELECT count(*) FROM users"):
         lines = []
         for username, role, scope, display in _demo_users(store):
             password = _new_password()
-            add_user(store, username, password, role=role, scope=parse_scope(scope),
-                     display_name=display, min_password_length=10, actor="init")
+            add_user(
+                store,
+                username,
+                password,
+                role=role,
+                scope=parse_scope(scope),
+                display_name=display,
+                min_password_length=10,
+                actor="init",
+            )
             lines.append(f"{username:16} {role:12} {password:16} {scope[:40]}")
         table = "\n".join(lines)
         path = config.database_path.with_name("demo-users.txt")
-        path.write_text("username         role         password         scope\n" + table + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            "username         role         password         scope\n" + table + "\n",
+            encoding="utf-8",
+        )
         os.chmod(path, 0o600)
         print("demo users (also saved, readable by you only, in", path, "):")
         print(table)
@@ -117,9 +150,16 @@ def cmd_user_add(store: Store, args: argparse.Namespace, config: Config) -> None
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise UserError("the two passwords differ")
-    user = add_user(store, args.username, password, role=args.role, scope=parse_scope(args.scope),
-                    display_name=args.display_name, language=args.language,
-                    min_password_length=config.settings.security.min_password_length)
+    user = add_user(
+        store,
+        args.username,
+        password,
+        role=args.role,
+        scope=parse_scope(args.scope),
+        display_name=args.display_name,
+        language=args.language,
+        min_password_length=config.settings.security.min_password_length,
+    )
     print(f"user {user.username} created: role {user.role}, scope {user.scope.label()}")
 
 
@@ -147,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
                 cmd_user_add(store, args, config)
             else:
                 for u in list_users(store):
-                    print(f"{u.username:16} {u.role:12} {u.scope.label()[:60]}"
-                          f"{'  (disabled)' if u.disabled else ''}")
+                    print(
+                        f"{u.username:16} {u.role:12} {u.scope.label()[:60]}"
+                        f"{'  (disabled)' if u.disabled else ''}"
+                    )
         elif args.command in ("serve", "demo"):
             if args.command == "demo":
                 cmd_init(config, store)

@@ -54,11 +54,18 @@ def serve(config: Config, store: Store, *, host: str, port: int) -> None:
     from waitress import create_server
 
     app = create_app(config, store)
-    server = create_server(app.server, host=host, port=port,
-                           threads=config.settings.server.threads, ident="cityops")
-    log.info("listening", extra={"url": f"http://{host}:{server.effective_port}/",
-                                 "host": host, "port": server.effective_port,
-                                 "threads": config.settings.server.threads})
+    server = create_server(
+        app.server, host=host, port=port, threads=config.settings.server.threads, ident="cityops"
+    )
+    log.info(
+        "listening",
+        extra={
+            "url": f"http://{host}:{server.effective_port}/",
+            "host": host,
+            "port": server.effective_port,
+            "threads": config.settings.server.threads,
+        },
+    )
     try:
         server.run()
     finally:

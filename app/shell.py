@@ -23,32 +23,56 @@ def shell_layout() -> html.Div:
     nav: list[Any] = []
     user_box: list[Any] = []
     if user is not None:
-        nav = [dcc.Link(t(f"nav.{page}", lang), href=f"/{page}", className="nav-link")
-               for page in PAGE_ROLES if may_open(user.role, page)]
+        nav = [
+            dcc.Link(t(f"nav.{page}", lang), href=f"/{page}", className="nav-link")
+            for page in PAGE_ROLES
+            if may_open(user.role, page)
+        ]
         user_box = [
-            html.Span(f"{user.user.display_name} · {t('role.' + user.role, lang)} · "
-                      f"{t('scope.' + user.scope.kind, lang)}", className="user"),
-            html.A(t("nav.language", lang), href=f"/lang/{'en' if lang == 'zh' else 'zh'}?next=/",
-                   className="nav-link", id="shell-lang"),
+            html.Span(
+                f"{user.user.display_name} · {t('role.' + user.role, lang)} · "
+                f"{t('scope.' + user.scope.kind, lang)}",
+                className="user",
+            ),
+            html.A(
+                t("nav.language", lang),
+                href=f"/lang/{'en' if lang == 'zh' else 'zh'}?next=/",
+                className="nav-link",
+                id="shell-lang",
+            ),
             html.A(t("nav.logout", lang), href="/logout", className="nav-link", id="shell-logout"),
         ]
-    return html.Div(className=f"shell lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
-                    children=[
-        html.Header(className="header", children=[
-            html.Div(className="brand", children=[
-                html.Div(t("app.center", lang, city=city_name), className="center-name"),
-                html.Div(t("app.title", lang), className="subtitle"),
-            ]),
-            html.Nav(nav, className="nav"),
-            html.Div(className="clock-box", children=[
-                html.Div(id=ids.SHELL_CLOCK, className="clock"),
-                html.Div(t("clock.label", lang), className="clock-label"),
-            ]),
-            html.Div(user_box, className="user-box"),
-        ]),
-        html.Main(dash.page_container, className="content"),
-        dcc.Interval(id=ids.SHELL_CLOCK_TICK, interval=1000),
-    ])
+    return html.Div(
+        className=f"shell lang-{lang}",
+        lang="zh-CN" if lang == "zh" else "en",
+        children=[
+            html.Header(
+                className="header",
+                children=[
+                    html.Div(
+                        className="brand",
+                        children=[
+                            html.Div(
+                                t("app.center", lang, city=city_name), className="center-name"
+                            ),
+                            html.Div(t("app.title", lang), className="subtitle"),
+                        ],
+                    ),
+                    html.Nav(nav, className="nav"),
+                    html.Div(
+                        className="clock-box",
+                        children=[
+                            html.Div(id=ids.SHELL_CLOCK, className="clock"),
+                            html.Div(t("clock.label", lang), className="clock-label"),
+                        ],
+                    ),
+                    html.Div(user_box, className="user-box"),
+                ],
+            ),
+            html.Main(dash.page_container, className="content"),
+            dcc.Interval(id=ids.SHELL_CLOCK_TICK, interval=1000),
+        ],
+    )
 
 
 def register_shell_callbacks(app: dash.Dash) -> None:

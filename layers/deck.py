@@ -13,7 +13,8 @@ from layers.spec import LayerSpec, ViewSpec
 def _props(props: dict[str, Any]) -> dict[str, Any]:
     # pydeck reads every string as a JS expression; only accessors (get*) should be one.
     return {
-        key: value if key.startswith("get") or not isinstance(value, str)
+        key: value
+        if key.startswith("get") or not isinstance(value, str)
         else pydeck.types.String(value)
         for key, value in props.items()
     }
@@ -30,11 +31,16 @@ def build_deck(
     Every layer keeps its stable id so that updates replace rather than duplicate it.
     """
     deck = pydeck.Deck(
-        layers=[pydeck.Layer(spec.layer_type, spec.data, id=spec.layer_id, **_props(spec.props))
-                for spec in layers],
+        layers=[
+            pydeck.Layer(spec.layer_type, spec.data, id=spec.layer_id, **_props(spec.props))
+            for spec in layers
+        ],
         initial_view_state=pydeck.ViewState(
-            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom,
-            pitch=view.pitch, bearing=view.bearing,
+            longitude=view.longitude,
+            latitude=view.latitude,
+            zoom=view.zoom,
+            pitch=view.pitch,
+            bearing=view.bearing,
         ),
         map_provider=None,
         map_style=None,
@@ -56,5 +62,8 @@ def view_for_bounds(
     zoom_lon = log2(width_px * 360 / (span_lon * 512))
     stretch = 1 / cos(radians((min_lat + max_lat) / 2))  # Mercator stretches latitude
     zoom_lat = log2(height_px * 360 / (span_lat * stretch * 512))
-    return ViewSpec(longitude=(min_lon + max_lon) / 2, latitude=(min_lat + max_lat) / 2,
-                    zoom=round(min(zoom_lon, zoom_lat) - 0.2, 2))
+    return ViewSpec(
+        longitude=(min_lon + max_lon) / 2,
+        latitude=(min_lat + max_lat) / 2,
+        zoom=round(min(zoom_lon, zoom_lat) - 0.2, 2),
+    )

@@ -260,7 +260,9 @@ def _secret_keys_in(tree: Any, path: str = "") -> list[str]:
     return found
 
 
-def load_config(path: Path | str | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: Path | str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
     """Load and validate the configuration.
 
     Parameters
@@ -294,7 +296,9 @@ def load_config(path: Path | str | None = None, *, environ: Mapping[str, str] | 
         if not isinstance(raw, dict):
             raise ConfigError([f"{source}: the top level must be a mapping of sections"])
     for key in _secret_keys_in(raw):
-        problems.append(f"{key}: secrets are read only from the environment, remove it from the file")
+        problems.append(
+            f"{key}: secrets are read only from the environment, remove it from the file"
+        )
     merged = _merge(raw, _env_overrides(environ, problems))
     settings = None
     try:

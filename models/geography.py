@@ -21,9 +21,7 @@ def _to_gdf(df: pd.DataFrame, column: str = "geom_wkb") -> gpd.GeoDataFrame:
 
 def current_grid_version(store: Store) -> int | None:
     """The grid version in force now (``valid_to`` unset), or None before any import."""
-    return store.query_value(
-        "SELECT max(version_id) FROM grid_versions WHERE valid_to IS NULL"
-    )
+    return store.query_value("SELECT max(version_id) FROM grid_versions WHERE valid_to IS NULL")
 
 
 def load_cells(

@@ -101,11 +101,15 @@ def add_user(
         )
 
     store.write(insert)
-    store.audit("user.add", actor=actor, target=username, detail=f"role={role} scope={scope.label()}")
+    store.audit(
+        "user.add", actor=actor, target=username, detail=f"role={role} scope={scope.label()}"
+    )
     return user
 
 
-_COLUMNS = "username, display_name, role, scope_kind, scope_codes, language, disabled, password_hash"
+_COLUMNS = (
+    "username, display_name, role, scope_kind, scope_codes, language, disabled, password_hash"
+)
 
 
 def _user_from_row(row: tuple) -> User:

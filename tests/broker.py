@@ -36,9 +36,11 @@ def mosquitto(tmp: Path):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("mosquitto did not start:\n" + (tmp / "mosquitto.log").read_text())
+                    raise RuntimeError(
+                        "mosquitto did not start:\n" + (tmp / "mosquitto.log").read_text()
+                    ) from exc
                 time.sleep(0.05)
         yield port
     finally:

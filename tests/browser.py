@@ -14,8 +14,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-    "--no-first-run", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
     "--enable-unsafe-swiftshader",
 ]
 
@@ -40,9 +46,22 @@ def served(folder: Path, *, secret: str, timeout_s: float = 60):
     log = open(folder / "server.log", "wb")
     env = {**os.environ, "CITYOPS_SECRET_KEY": secret}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--config", str(folder / "config.yaml"), "serve",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "--config",
+            str(folder / "config.yaml"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

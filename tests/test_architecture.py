@@ -52,15 +52,38 @@ def test_engines_stay_in_their_module():
 
 
 def test_import_direction_contracts():
-    run = subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command;"
-                          "lint_imports_command()"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from importlinter.cli import lint_imports_command;lint_imports_command()",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout
 
 
 def test_modules_say_what_they_own():
-    missing = [p.relative_to(ROOT).as_posix() for p in _sources()
-               if p.stat().st_size and ast.get_docstring(ast.parse(p.read_text("utf-8"))) is None
-               and p.name != "__init__.py"]
+    missing = [
+        p.relative_to(ROOT).as_posix()
+        for p in _sources()
+        if p.stat().st_size
+        and ast.get_docstring(ast.parse(p.read_text("utf-8"))) is None
+        and p.name != "__init__.py"
+    ]
     assert not missing, missing
+
+
+def test_ruff_is_clean():
+    run = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

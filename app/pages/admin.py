@@ -12,7 +12,6 @@ from app.i18n import t
 from models.users import list_users
 
 
-
 def layout(**_query: str) -> html.Div:
     ctx = get_context()
     user = current_user()
@@ -21,19 +20,32 @@ def layout(**_query: str) -> html.Div:
     lang = current_language(ctx.config)
     head = ["admin.username", "admin.display_name", "admin.role", "admin.scope", "admin.disabled"]
     rows = [
-        html.Tr([
-            html.Td(u.username), html.Td(u.display_name), html.Td(t(f"role.{u.role}", lang)),
-            html.Td(f"{t('scope.' + u.scope.kind, lang)} {', '.join(u.scope.codes)}".strip()),
-            html.Td("✓" if u.disabled else ""),
-        ])
+        html.Tr(
+            [
+                html.Td(u.username),
+                html.Td(u.display_name),
+                html.Td(t(f"role.{u.role}", lang)),
+                html.Td(f"{t('scope.' + u.scope.kind, lang)} {', '.join(u.scope.codes)}".strip()),
+                html.Td("✓" if u.disabled else ""),
+            ]
+        )
         for u in list_users(ctx.store)
     ]
-    return html.Div(className="page desk", children=[
-        html.H2(t("admin.users", lang)),
-        html.Table(id=ids.ADMIN_USERS, className="table", children=[
-            html.Thead(html.Tr([html.Th(t(h, lang)) for h in head])), html.Tbody(rows)]),
-        html.P(t("page.coming", lang, issue="#4"), className="muted"),
-    ])
+    return html.Div(
+        className="page desk",
+        children=[
+            html.H2(t("admin.users", lang)),
+            html.Table(
+                id=ids.ADMIN_USERS,
+                className="table",
+                children=[
+                    html.Thead(html.Tr([html.Th(t(h, lang)) for h in head])),
+                    html.Tbody(rows),
+                ],
+            ),
+            html.P(t("page.coming", lang, issue="#4"), className="muted"),
+        ],
+    )
 
 
 dash.register_page(__name__, path="/admin", name="admin", title="CityOps · 系统管理", layout=layout)

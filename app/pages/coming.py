@@ -22,12 +22,20 @@ COMING = {
 
 def _layout(page: str, **_query: str) -> html.Div:
     lang = current_language(get_context().config)
-    return html.Div(className="page desk", children=[
-        html.H2(t(f"nav.{page}", lang)),
-        html.P(t("page.coming", lang, issue=COMING[page]), className="coming"),
-    ])
+    return html.Div(
+        className="page desk",
+        children=[
+            html.H2(t(f"nav.{page}", lang)),
+            html.P(t("page.coming", lang, issue=COMING[page]), className="coming"),
+        ],
+    )
 
 
 for _page in COMING:
-    dash.register_page(f"coming_{_page}", path=f"/{_page}", name=_page,
-                       title=f"CityOps · {t('nav.' + _page)}", layout=partial(_layout, _page))
+    dash.register_page(
+        f"coming_{_page}",
+        path=f"/{_page}",
+        name=_page,
+        title=f"CityOps · {t('nav.' + _page)}",
+        layout=partial(_layout, _page),
+    )

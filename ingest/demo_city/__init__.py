@@ -1,1 +1,1 @@
-"""The demo city, Chaozhou (潮州): real district boundaries, generated zones, grid, roads, sensors."""
+"""The demo city, Chaozhou (潮州): real districts; generated zones, grid, roads, sensors."""

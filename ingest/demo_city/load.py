@@ -47,22 +47,41 @@ def _admin_rows(city: DemoCity) -> pd.DataFrame:
             }
         ),
         _with_wkb(d).assign(
-            code=d["district_code"].values, level="district", parent_code="445100",
+            code=d["district_code"].values,
+            level="district",
+            parent_code="445100",
             kind=["县" if n.endswith("县") else "区" for n in d["name_zh"]],
-            synthetic=False, source=BOUNDARY_SOURCE,
+            synthetic=False,
+            source=BOUNDARY_SOURCE,
         ),
         _with_wkb(s).assign(
-            code=s["street_code"].values, level="street", parent_code=s["district_code"].values,
-            name_en=None, synthetic=True, source=DEMO_SOURCE,
+            code=s["street_code"].values,
+            level="street",
+            parent_code=s["district_code"].values,
+            name_en=None,
+            synthetic=True,
+            source=DEMO_SOURCE,
         ),
         _with_wkb(c).assign(
-            code=c["community_code"].values, level="community",
-            parent_code=c["street_code"].values, name_en=None,
-            synthetic=True, source=DEMO_SOURCE,
+            code=c["community_code"].values,
+            level="community",
+            parent_code=c["street_code"].values,
+            name_en=None,
+            synthetic=True,
+            source=DEMO_SOURCE,
         ),
     ]
-    cols = ["code", "level", "parent_code", "name_zh", "name_en", "kind", "geom_wkb",
-            "synthetic", "source"]
+    cols = [
+        "code",
+        "level",
+        "parent_code",
+        "name_zh",
+        "name_en",
+        "kind",
+        "geom_wkb",
+        "synthetic",
+        "source",
+    ]
     return pd.concat([f[cols] for f in frames], ignore_index=True)
 
 
@@ -81,8 +100,10 @@ def _cell_rows(cells: gpd.GeoDataFrame, version_id: int) -> pa.Table:
             "area_m2": cells["area_m2"].astype(float).values,
             "centroid_lon": cells["centroid_lon"].values,
             "centroid_lat": cells["centroid_lat"].values,
-            "min_lon": bounds[:, 0], "min_lat": bounds[:, 1],
-            "max_lon": bounds[:, 2], "max_lat": bounds[:, 3],
+            "min_lon": bounds[:, 0],
+            "min_lat": bounds[:, 1],
+            "max_lon": bounds[:, 2],
+            "max_lat": bounds[:, 3],
             "geom_wkb": shapely.to_wkb(cells.geometry.values, output_dimension=2),
             "synthetic": cells["synthetic"].astype(bool).values,
         }
@@ -105,9 +126,14 @@ def _base_rows(city: DemoCity) -> pd.DataFrame:
                     "name_en": df.get("name_en", pd.Series([None] * len(df))).values,
                     "kind": df.get("kind", pd.Series([layer] * len(df))).values,
                     "geom_wkb": df["geom_wkb"].values,
-                    "synthetic": df.get("synthetic", pd.Series([False] * len(df))).astype(bool).values,
-                    "source": {"river": "CIA World Data Bank II", "sea": "Natural Earth 10m",
-                               "landmark": "approximate positions"}[layer],
+                    "synthetic": df.get("synthetic", pd.Series([False] * len(df)))
+                    .astype(bool)
+                    .values,
+                    "source": {
+                        "river": "CIA World Data Bank II",
+                        "sea": "Natural Earth 10m",
+                        "landmark": "approximate positions",
+                    }[layer],
                 }
             )
         )
@@ -115,8 +141,9 @@ def _base_rows(city: DemoCity) -> pd.DataFrame:
 
 
 def _cell_of_points(points: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> pd.Series:
-    joined = gpd.sjoin(points[["geometry"]], cells[["cell_code", "geometry"]],
-                       how="left", predicate="within")
+    joined = gpd.sjoin(
+        points[["geometry"]], cells[["cell_code", "geometry"]], how="left", predicate="within"
+    )
     joined = joined[~joined.index.duplicated(keep="first")]
     return joined["cell_code"].reindex(points.index)
 
@@ -127,14 +154,24 @@ def load_demo_city(store: Store, city: DemoCity, *, now: datetime) -> dict[str, 
     Returns the row count written per table.
     """
     if store.query_value("SELECT count(*) FROM grid_versions"):
-        raise ValueError("this database already holds a grid; the demo city loads only into an empty one")
+        raise ValueError(
+            "this database already holds a grid; the demo city loads only into an empty one"
+        )
     version_id = 1
     admin = _admin_rows(city)
     cells = _cell_rows(city.cells, version_id)
     base = _base_rows(city)
     roads = _with_wkb(city.roads)[
-        ["segment_id", "name_zh", "road_class", "free_flow_kmh", "lanes", "length_m",
-         "geom_wkb", "synthetic"]
+        [
+            "segment_id",
+            "name_zh",
+            "road_class",
+            "free_flow_kmh",
+            "lanes",
+            "length_m",
+            "geom_wkb",
+            "synthetic",
+        ]
     ]
     sensors = city.sensors.copy()
     sensors["cell_code"] = _cell_of_points(sensors, city.cells).values
@@ -156,8 +193,15 @@ def load_demo_city(store: Store, city: DemoCity, *, now: datetime) -> dict[str, 
         }
         tx.execute(
             "INSERT INTO grid_versions VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
-            [version_id, "演示网格 demo grid v1", now, DEMO_SOURCE, now, cells.num_rows,
-             "synthetic cells inside real district boundaries; for demonstration only"],
+            [
+                version_id,
+                "演示网格 demo grid v1",
+                now,
+                DEMO_SOURCE,
+                now,
+                cells.num_rows,
+                "synthetic cells inside real district boundaries; for demonstration only",
+            ],
         )
         return counts
 

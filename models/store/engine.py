@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -48,7 +49,9 @@ class WriteTx:
 
     def append(self, table: str, data: pa.Table | pd.DataFrame) -> int:
         """Insert a whole batch by column name through Arrow; returns the row count."""
-        batch = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        batch = (
+            data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        )
         if batch.num_rows == 0:
             return 0
         self._conn.register("__cityops_batch", batch)
@@ -102,7 +105,9 @@ def migrate(
             except Exception:
                 conn.execute("ROLLBACK")
                 raise
-            log.info("schema migrated", extra={"version": migration.version, "step": migration.name})
+            log.info(
+                "schema migrated", extra={"version": migration.version, "step": migration.name}
+            )
             current = migration.version
     return current
 
@@ -158,10 +163,8 @@ class Store:
                 result = fn(tx)
                 conn.execute("COMMIT")
             except BaseException as exc:  # the loop must survive any job
-                try:
+                with contextlib.suppress(duckdb.Error):
                     conn.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
                 future.set_exception(exc)
             else:
                 future.set_result(result)
@@ -197,8 +200,8 @@ class Store:
         row = [at or _utcnow(), actor, action, target, outcome, detail, remote]
         self.submit(
             lambda tx: tx.execute(
-                "INSERT INTO audit_log (occurred_at, actor, action, target, outcome, detail, remote) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_log (occurred_at, actor, action, target, outcome, detail, "
+                "remote) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
         )
@@ -214,15 +217,21 @@ class Store:
             self._local.cursor = cur
         return cur
 
-    def query_df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+    def query_df(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Run a read query on this thread's cursor and return a DataFrame."""
         return self._cursor().execute(sql, params).df()
 
-    def query_arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+    def query_arrow(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> pa.Table:
         result = self._cursor().execute(sql, params).fetch_arrow_table()
         return result
 
-    def query_rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+    def query_rows(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[tuple]:
         return self._cursor().execute(sql, params).fetchall()
 
     def query_value(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:

@@ -14,8 +14,10 @@ def _csrf(client, path="/login"):
 
 
 def login(client, username, password, next_url=""):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf": _csrf(client), "next": next_url})
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": _csrf(client), "next": next_url},
+    )
 
 
 @pytest.fixture
@@ -31,10 +33,15 @@ def test_pages_redirect_to_login(client, path):
     assert r.headers["Location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/_dash-layout"), ("GET", "/_dash-dependencies"),
-    ("POST", "/_dash-update-component"), ("GET", "/_dash-component-suites/dash/dcc/dash_core_components.js"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/_dash-layout"),
+        ("GET", "/_dash-dependencies"),
+        ("POST", "/_dash-update-component"),
+        ("GET", "/_dash-component-suites/dash/dcc/dash_core_components.js"),
+    ],
+)
 def test_machine_endpoints_answer_401(client, method, path):
     r = client.open(path, method=method, json={} if method == "POST" else None)
     assert r.status_code == 401
@@ -56,11 +63,16 @@ def test_wrong_password_refused_logged_and_vague(demo_app, client):
     assert r2.status_code == 401
     # the same words whether the user exists or not
     assert re.search(r"<p class='err'.*?</p>", body).group(0) == re.search(
-        r"<p class='err'.*?</p>", r2.get_data(as_text=True)).group(0)
+        r"<p class='err'.*?</p>", r2.get_data(as_text=True)
+    ).group(0)
     store.flush()
-    assert store.query_value(
-        "SELECT count(*) FROM audit_log WHERE action = 'login' AND outcome = 'failed' "
-        "AND actor = 'operator'") >= 1
+    assert (
+        store.query_value(
+            "SELECT count(*) FROM audit_log WHERE action = 'login' AND outcome = 'failed' "
+            "AND actor = 'operator'"
+        )
+        >= 1
+    )
     assert client.get("/screen").status_code == 302
 
 
@@ -86,9 +98,12 @@ def test_callback_of_a_forbidden_page_is_403_before_dash_runs(demo_app):
     app, passwords, _ = demo_app
     c = app.server.test_client()
     login(c, "gridworker", passwords["gridworker"])
-    body = {"output": f"{ids.SCREEN_KPIS}.children", "outputs": {"id": ids.SCREEN_KPIS,
-            "property": "children"}, "inputs": [{"id": ids.SCREEN_KPI_TICK,
-            "property": "n_intervals", "value": 1}], "changedPropIds": []}
+    body = {
+        "output": f"{ids.SCREEN_KPIS}.children",
+        "outputs": {"id": ids.SCREEN_KPIS, "property": "children"},
+        "inputs": [{"id": ids.SCREEN_KPI_TICK, "property": "n_intervals", "value": 1}],
+        "changedPropIds": [],
+    }
     r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert r.status_code == 403
     c2 = app.server.test_client()

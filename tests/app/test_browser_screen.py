@@ -82,7 +82,8 @@ def test_tooltip_shows_the_cell_code_and_body(screen_session):
             page.wait_for_function(
                 "() => { const t = document.querySelector('.deck-tooltip');"
                 " return t && /\\d{15}/.test(t.innerText) && t.style.display !== 'none'; }",
-                timeout=5_000)
+                timeout=5_000,
+            )
         except Exception:
             continue
         text = page.inner_text(".deck-tooltip")

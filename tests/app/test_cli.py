@@ -13,22 +13,39 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args, stdin="", env=None):
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, text=True,
-                          capture_output=True, timeout=120, cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def test_demo_init_made_one_user_per_role_with_scopes(demo_copy):
     folder = demo_copy()
     passwords = demo_passwords(folder)
-    assert {"operator", "dispatcher", "gridworker", "leader", "emergency", "admin",
-            "xq_operator", "street_operator"} <= set(passwords)
+    assert {
+        "operator",
+        "dispatcher",
+        "gridworker",
+        "leader",
+        "emergency",
+        "admin",
+        "xq_operator",
+        "street_operator",
+    } <= set(passwords)
     assert (folder / "demo-users.txt").stat().st_mode & 0o077 == 0
     with Store(folder / "cityops.duckdb") as store:
         gw = get_user(store, "gridworker")
         assert gw.role == "grid_worker" and gw.scope.kind == "cells" and gw.scope.codes
         assert get_user(store, "xq_operator").scope.codes == ("445102",)
         assert store.query_value("SELECT count(*) FROM users") == len(passwords)
-        assert store.query_value("SELECT count(*) FROM audit_log WHERE action = 'user.add'") == len(passwords)
+        assert store.query_value("SELECT count(*) FROM audit_log WHERE action = 'user.add'") == len(
+            passwords
+        )
 
 
 def test_init_again_changes_nothing(demo_copy):
@@ -45,17 +62,52 @@ def test_init_again_changes_nothing(demo_copy):
 def test_user_add_from_stdin_and_bad_input(demo_copy):
     folder = demo_copy()
     config = str(folder / "config.yaml")
-    ok = _cli("--config", config, "user", "add", "chen_wei", "--role", "operator",
-              "--scope", "district:445103", "--password-stdin", stdin="Chaozhou-2026-ops\n")
+    ok = _cli(
+        "--config",
+        config,
+        "user",
+        "add",
+        "chen_wei",
+        "--role",
+        "operator",
+        "--scope",
+        "district:445103",
+        "--password-stdin",
+        stdin="Chaozhou-2026-ops\n",
+    )
     assert ok.returncode == 0, ok.stderr
-    bad = _cli("--config", config, "user", "add", "x", "--role", "king", "--scope",
-               "district:999999", "--password-stdin", stdin="short\n")
+    bad = _cli(
+        "--config",
+        config,
+        "user",
+        "add",
+        "x",
+        "--role",
+        "king",
+        "--scope",
+        "district:999999",
+        "--password-stdin",
+        stdin="short\n",
+    )
     assert bad.returncode == 1
-    for fragment in ("username", "role must be one of", "at least 10 characters",
-                     "unknown district codes in scope: 999999"):
+    for fragment in (
+        "username",
+        "role must be one of",
+        "at least 10 characters",
+        "unknown district codes in scope: 999999",
+    ):
         assert fragment in bad.stderr, fragment
-    dup = _cli("--config", config, "user", "add", "chen_wei", "--role", "operator",
-               "--password-stdin", stdin="Chaozhou-2026-ops\n")
+    dup = _cli(
+        "--config",
+        config,
+        "user",
+        "add",
+        "chen_wei",
+        "--role",
+        "operator",
+        "--password-stdin",
+        stdin="Chaozhou-2026-ops\n",
+    )
     assert dup.returncode == 1 and "exists already" in dup.stderr
     listing = _cli("--config", config, "user", "list")
     assert "chen_wei" in listing.stdout and "district:445103" in listing.stdout

@@ -23,8 +23,10 @@ def _cells(crs="EPSG:4326"):
             "community_name": ["东湖社区", "某村"],
             "synthetic": [True, False],
         },
-        geometry=[box(116.64, 23.66, 116.641, 23.661),
-                  MultiPolygon([box(116.5, 23.6, 116.51, 23.61), box(116.52, 23.6, 116.53, 23.61)])],
+        geometry=[
+            box(116.64, 23.66, 116.641, 23.661),
+            MultiPolygon([box(116.5, 23.6, 116.51, 23.61), box(116.52, 23.6, 116.53, 23.61)]),
+        ],
         crs=crs,
     )
 
@@ -36,7 +38,9 @@ def test_grid_layer_records_tooltip_fields_and_district_colours():
     first, second = spec.data[0], spec.data[1]
     assert first["cell_code"] == "445102007002001" and first["body"] == "桥东社区居委会"
     assert first["workers"] == "GW1, GW2" and first["synthetic"] == "合成"
-    assert second["body"] == "某村 （兜底）" and second["workers"] == "—" and second["synthetic"] == ""
+    assert (
+        second["body"] == "某村 （兜底）" and second["workers"] == "—" and second["synthetic"] == ""
+    )
     assert first["color"][:3] == DISTRICT_COLORS["445102"]
     assert second["color"][:3] == DISTRICT_COLORS["445103"]
     ring = first["polygon"][0]
@@ -58,14 +62,28 @@ def test_geometry_helpers_keep_holes_and_parts():
 def test_deck_json_has_no_tiles_and_literal_strings_stay_literal():
     cells = _cells()
     below, above = build_base_layers(
-        districts=cells, streets=cells, sea=cells.iloc[:0], rivers=cells.iloc[:0],
-        roads=gpd.GeoDataFrame({"road_class": ["arterial"]},
-                               geometry=[LineString([(116.6, 23.6), (116.7, 23.7)])], crs=4326))
+        districts=cells,
+        streets=cells,
+        sea=cells.iloc[:0],
+        rivers=cells.iloc[:0],
+        roads=gpd.GeoDataFrame(
+            {"road_class": ["arterial"]},
+            geometry=[LineString([(116.6, 23.6), (116.7, 23.7)])],
+            crs=4326,
+        ),
+    )
     grid = build_grid_layer(cells, fallback_label="x")
     deck = build_deck([*below, grid, *above], view=view_for_bounds((116.5, 23.6, 116.7, 23.7)))
     ids = [layer["id"] for layer in deck["layers"]]
-    assert ids == ["base-sea", "base-land", "base-roads", "base-rivers", GRID_LAYER_ID,
-                   "base-streets", "base-districts"]
+    assert ids == [
+        "base-sea",
+        "base-land",
+        "base-roads",
+        "base-rivers",
+        GRID_LAYER_ID,
+        "base-streets",
+        "base-districts",
+    ]
     assert "mapStyle" not in deck or deck["mapStyle"] in (None, "")
     roads = deck["layers"][2]
     assert roads["getPath"] == "@@=path" and roads["widthUnits"] == "meters"

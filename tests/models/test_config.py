@@ -29,13 +29,23 @@ def test_every_key_is_documented_in_readme():
 
 def test_all_problems_reported_at_once(tmp_path):
     bad = tmp_path / "c.yaml"
-    bad.write_text("mqtt:\n  port: abc\n  nonsense: 1\nui:\n  language: fr\n"
-                   "storage:\n  path: null\nmqtt_password: x\n", encoding="utf-8")
+    bad.write_text(
+        "mqtt:\n  port: abc\n  nonsense: 1\nui:\n  language: fr\n"
+        "storage:\n  path: null\nmqtt_password: x\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as info:
         load_config(bad, environ={"CITYOPS_SERVER__PORT": "99999", "CITYOPS_BOGUS": "1"})
     text = str(info.value)
-    for fragment in ("mqtt.port", "mqtt.nonsense", "ui.language", "storage.path",
-                     "server.port", "CITYOPS_BOGUS", "mqtt_password: secrets"):
+    for fragment in (
+        "mqtt.port",
+        "mqtt.nonsense",
+        "ui.language",
+        "storage.path",
+        "server.port",
+        "CITYOPS_BOGUS",
+        "mqtt_password: secrets",
+    ):
         assert fragment in text, fragment
     assert len(info.value.problems) >= 7
 
@@ -43,8 +53,12 @@ def test_all_problems_reported_at_once(tmp_path):
 def test_env_overrides_and_secrets_redacted(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("server:\n  port: 8100\n", encoding="utf-8")
-    env = {env_name("server.port"): "9001", env_name("mqtt.host"): "broker.local",
-           "CITYOPS_SECRET_KEY": "s3cr3t-value", "CITYOPS_MQTT_PASSWORD": "pw-value"}
+    env = {
+        env_name("server.port"): "9001",
+        env_name("mqtt.host"): "broker.local",
+        "CITYOPS_SECRET_KEY": "s3cr3t-value",
+        "CITYOPS_MQTT_PASSWORD": "pw-value",
+    }
     config = load_config(cfg, environ=env)
     assert config.settings.server.port == 9001
     assert config.settings.mqtt.host == "broker.local"
@@ -57,8 +71,13 @@ def test_env_overrides_and_secrets_redacted(tmp_path):
 def test_cli_bad_config_exits_2_and_starts_nothing(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("storage:\n  path: db.duckdb\nserver:\n  port: [1]\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "app.cli", "--config", str(cfg), "serve"],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--config", str(cfg), "serve"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert run.returncode == 2
     assert "server.port" in run.stderr
     assert not (tmp_path / "db.duckdb").exists()
@@ -67,9 +86,14 @@ def test_cli_bad_config_exits_2_and_starts_nothing(tmp_path):
 def test_cli_check_config_redacts(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("ui:\n  language: en\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "app.cli", "--config", str(cfg), "check-config"],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT,
-                         env={"CITYOPS_SECRET_KEY": "very-secret-123", "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--config", str(cfg), "check-config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"CITYOPS_SECRET_KEY": "very-secret-123", "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0, run.stderr
     assert '"language": "en"' in run.stdout
     assert "very-secret-123" not in run.stdout

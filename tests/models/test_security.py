@@ -1,7 +1,13 @@
 import pytest
 
 from models.security import (
-    HOME_PAGE, PAGE_ROLES, ROLES, LoginThrottle, Scope, hash_password, may_open, parse_scope,
+    HOME_PAGE,
+    PAGE_ROLES,
+    ROLES,
+    LoginThrottle,
+    hash_password,
+    may_open,
+    parse_scope,
     verify_password,
 )
 
@@ -22,15 +28,18 @@ def test_every_role_has_a_home_it_may_open():
     assert set(PAGE_ROLES) == {"screen", "dispatch", "field", "cockpit", "emergency", "admin"}
 
 
-@pytest.mark.parametrize("text,cell,inside", [
-    ("city", "445102007002001", True),
-    ("district:445102", "445102007002001", True),
-    ("district:445102", "445103100001001", False),
-    ("street:445102007", "445102007002001", True),
-    ("street:445102007", "445102008001001", False),
-    ("cells:445102007002001,445102007002002", "445102007002002", True),
-    ("cells:445102007002001", "445102007002003", False),
-])
+@pytest.mark.parametrize(
+    "text,cell,inside",
+    [
+        ("city", "445102007002001", True),
+        ("district:445102", "445102007002001", True),
+        ("district:445102", "445103100001001", False),
+        ("street:445102007", "445102007002001", True),
+        ("street:445102007", "445102008001001", False),
+        ("cells:445102007002001,445102007002002", "445102007002002", True),
+        ("cells:445102007002001", "445102007002003", False),
+    ],
+)
 def test_scope_contains(text, cell, inside):
     assert parse_scope(text).contains_cell(cell) is inside
 
@@ -40,13 +49,18 @@ def test_scope_sql_filter_matches_contains(store):
     for text in ("city", "district:445102", "street:445102008", "cells:445103100001001"):
         scope = parse_scope(text)
         where, params = scope.sql_filter("c")
-        got = [r[0] for r in store.query_rows(
-            f"SELECT c FROM (SELECT unnest(?) AS c) WHERE {where} ORDER BY c", [cells, *params])]
+        got = [
+            r[0]
+            for r in store.query_rows(
+                f"SELECT c FROM (SELECT unnest(?) AS c) WHERE {where} ORDER BY c", [cells, *params]
+            )
+        ]
         assert got == [c for c in cells if scope.contains_cell(c)]
 
 
-@pytest.mark.parametrize("text", ["district:4451", "street:445102", "cells:", "planet:1",
-                                  "city:445100"])
+@pytest.mark.parametrize(
+    "text", ["district:4451", "street:445102", "cells:", "planet:1", "city:445100"]
+)
 def test_malformed_scopes_are_refused(text):
     with pytest.raises(ValueError):
         parse_scope(text)

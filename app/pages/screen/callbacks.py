@@ -13,8 +13,11 @@ from app.pages.screen.layout import render_kpis
 from app.pages.screen.logic import screen_kpis
 
 
-@callback(Output(ids.SCREEN_KPIS, "children"), Input(ids.SCREEN_KPI_TICK, "n_intervals"),
-          prevent_initial_call=True)
+@callback(
+    Output(ids.SCREEN_KPIS, "children"),
+    Input(ids.SCREEN_KPI_TICK, "n_intervals"),
+    prevent_initial_call=True,
+)
 def refresh_kpis(_n: int) -> Any:
     user = current_user()
     if user is None:

@@ -17,13 +17,16 @@ from layers.palette import BACKGROUND, district_color
 from models.geography import load_admin_areas
 
 
-
 def render_kpis(values: dict[str, int], lang: str) -> list[Any]:
     return [
-        html.Div(className="kpi", id=f"screen-kpi-{key.replace('_', '-')}", children=[
-            html.Div(f"{values[key]:,}", className="kpi-value"),
-            html.Div(t(f"kpi.{key}", lang), className="kpi-label"),
-        ])
+        html.Div(
+            className="kpi",
+            id=f"screen-kpi-{key.replace('_', '-')}",
+            children=[
+                html.Div(f"{values[key]:,}", className="kpi-value"),
+                html.Div(t(f"kpi.{key}", lang), className="kpi-label"),
+            ],
+        )
         for key in KPI_KEYS
     ]
 
@@ -34,28 +37,50 @@ def _legend(lang: str) -> html.Div:
     assert user is not None
     districts = load_admin_areas(ctx.store, "district", scope=user.scope)
     items = [
-        html.Div(className="legend-item", children=[
-            html.Span(className="swatch",
-                      style={"background": "rgb({},{},{})".format(*district_color(code, i))}),
-            html.Span(name if lang == "zh" else f"{name_en or name}"),
-        ])
+        html.Div(
+            className="legend-item",
+            children=[
+                html.Span(
+                    className="swatch",
+                    style={"background": "rgb({},{},{})".format(*district_color(code, i))},
+                ),
+                html.Span(name if lang == "zh" else f"{name_en or name}"),
+            ],
+        )
         for i, (code, name, name_en) in enumerate(
-            zip(districts["code"], districts["name_zh"], districts["name_en"]))
+            zip(districts["code"], districts["name_zh"], districts["name_en"])
+        )
     ]
-    return html.Div(className="panel legend", children=[
-        html.Div(t("legend.districts", lang), className="panel-title"), *items])
+    return html.Div(
+        className="panel legend",
+        children=[html.Div(t("legend.districts", lang), className="panel-title"), *items],
+    )
 
 
 def _layers_panel(lang: str, version: dict[str, Any] | None) -> html.Div:
-    names = ["layer.grid", "layer.streets", "layer.districts", "layer.roads", "layer.rivers",
-             "layer.sea"]
+    names = [
+        "layer.grid",
+        "layer.streets",
+        "layer.districts",
+        "layer.roads",
+        "layer.rivers",
+        "layer.sea",
+    ]
     rows = [html.Div(t(n, lang), className="layer-row") for n in names]
-    age = (t("layer.grid_version", lang, version=version["version"], since=version["since"])
-           if version else t("notice.no_grid", lang))
-    return html.Div(id=ids.SCREEN_LAYERS, className="panel layers", children=[
-        html.Div(t("layer.panel", lang), className="panel-title"), *rows,
-        html.Div(age, className="data-age"),
-    ])
+    age = (
+        t("layer.grid_version", lang, version=version["version"], since=version["since"])
+        if version
+        else t("notice.no_grid", lang)
+    )
+    return html.Div(
+        id=ids.SCREEN_LAYERS,
+        className="panel layers",
+        children=[
+            html.Div(t("layer.panel", lang), className="panel-title"),
+            *rows,
+            html.Div(age, className="data-age"),
+        ],
+    )
 
 
 def layout(**_query: str) -> html.Div:
@@ -66,8 +91,11 @@ def layout(**_query: str) -> html.Div:
     lang = current_language(ctx.config)
     version = grid_version_info(ctx.store)
     children: list[Any] = [
-        html.Div(id=ids.SCREEN_KPIS, className="kpi-strip",
-                 children=render_kpis(screen_kpis(ctx.store, user.scope), lang)),
+        html.Div(
+            id=ids.SCREEN_KPIS,
+            className="kpi-strip",
+            children=render_kpis(screen_kpis(ctx.store, user.scope), lang),
+        ),
     ]
     if version is None:
         children.append(html.Div(t("notice.no_grid", lang), className="notice big"))
@@ -76,16 +104,25 @@ def layout(**_query: str) -> html.Div:
             ("screen-deck", version["version"], user.scope.label(), lang),
             lambda: screen_deck(ctx.store, user.scope, lang=lang, settings=ctx.config.settings),
         )
-        children.append(html.Div(className="map-wrap", children=[
-            dash_deck.DeckGL(id=ids.SCREEN_MAP, data=deck, tooltip=tooltip(lang),
-                             style={"position": "absolute", "inset": "0",
-                                    "background": BACKGROUND}),
-            _legend(lang),
-            _layers_panel(lang, version),
-            html.Div(t("notice.demo", lang), className="notice demo"),
-        ]))
-    children.append(dcc.Interval(id=ids.SCREEN_KPI_TICK,
-                                 interval=ctx.config.settings.refresh.kpi_s * 1000))
+        children.append(
+            html.Div(
+                className="map-wrap",
+                children=[
+                    dash_deck.DeckGL(
+                        id=ids.SCREEN_MAP,
+                        data=deck,
+                        tooltip=tooltip(lang),
+                        style={"position": "absolute", "inset": "0", "background": BACKGROUND},
+                    ),
+                    _legend(lang),
+                    _layers_panel(lang, version),
+                    html.Div(t("notice.demo", lang), className="notice demo"),
+                ],
+            )
+        )
+    children.append(
+        dcc.Interval(id=ids.SCREEN_KPI_TICK, interval=ctx.config.settings.refresh.kpi_s * 1000)
+    )
     return html.Div(className="screen", children=children)
 
 

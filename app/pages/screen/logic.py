@@ -21,8 +21,16 @@ from models.geography import (
 from models.security import Scope
 from models.store import Store
 
-KPI_KEYS = ("cells", "communities", "streets", "grid_workers", "sensors",
-            "resources_available", "open_cases", "dead_letters")
+KPI_KEYS = (
+    "cells",
+    "communities",
+    "streets",
+    "grid_workers",
+    "sensors",
+    "resources_available",
+    "open_cases",
+    "dead_letters",
+)
 
 
 def screen_kpis(store: Store, scope: Scope) -> dict[str, int]:
@@ -67,22 +75,35 @@ def grid_version_info(store: Store) -> dict[str, Any] | None:
     if not rows:
         return None
     version_id, name, valid_from, cell_count = rows[0]
-    return {"version": version_id, "name": name, "since": valid_from.date().isoformat(),
-            "cells": cell_count}
+    return {
+        "version": version_id,
+        "name": name,
+        "since": valid_from.date().isoformat(),
+        "cells": cell_count,
+    }
 
 
 def tooltip(lang: str) -> dict[str, Any]:
     """The cell tooltip template (deck.gl fills the {field}s on hover)."""
-    rows = [("tooltip.body", "body"), ("tooltip.community", "community"),
-            ("tooltip.street", "street"), ("tooltip.district", "district"),
-            ("tooltip.workers", "workers")]
+    rows = [
+        ("tooltip.body", "body"),
+        ("tooltip.community", "community"),
+        ("tooltip.street", "street"),
+        ("tooltip.district", "district"),
+        ("tooltip.workers", "workers"),
+    ]
     lines = "".join(f"<div><span class='k'>{t(k, lang)}</span> {{{f}}}</div>" for k, f in rows)
     return {
         "html": f"<div class='cell-tip'><div class='code'>{t('tooltip.cell', lang)} "
-                f"<b>{{cell_code}}</b></div>{lines}<div class='syn'>{{synthetic}}</div></div>",
-        "style": {"backgroundColor": "rgba(4,18,38,0.94)", "color": "#dcecff",
-                  "border": "1px solid #2f7bd8", "fontSize": "13px", "padding": "8px 10px",
-                  "fontFamily": "'Noto Sans CJK SC', sans-serif"},
+        f"<b>{{cell_code}}</b></div>{lines}<div class='syn'>{{synthetic}}</div></div>",
+        "style": {
+            "backgroundColor": "rgba(4,18,38,0.94)",
+            "color": "#dcecff",
+            "border": "1px solid #2f7bd8",
+            "fontSize": "13px",
+            "padding": "8px 10px",
+            "fontFamily": "'Noto Sans CJK SC', sans-serif",
+        },
     }
 
 
@@ -96,8 +117,11 @@ def screen_deck(store: Store, scope: Scope, *, lang: str, settings: Settings) ->
         rivers=load_base_features(store, "river"),
         roads=load_roads(store),
     )
-    grid = build_grid_layer(cells, fallback_label=t("tooltip.fallback", lang),
-                            synthetic_label=t("tooltip.synthetic", lang))
+    grid = build_grid_layer(
+        cells,
+        fallback_label=t("tooltip.fallback", lang),
+        synthetic_label=t("tooltip.synthetic", lang),
+    )
     bounds = scope_bounds(store, scope) if scope.kind != "city" else None
     if bounds is not None:
         view = view_for_bounds(bounds)

@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.browser import free_port
+from tests.browser import free_port, stop_process
 
 
 @contextmanager
@@ -44,9 +44,5 @@ def mosquitto(tmp: Path):
                 time.sleep(0.05)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout_s=10)
         log.close()

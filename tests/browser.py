@@ -39,6 +39,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_process(proc: subprocess.Popen, *, timeout_s: float = 15) -> None:
+    """Terminate ``proc``, killing it if it does not stop within ``timeout_s``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def served(folder: Path, *, secret: str, timeout_s: float = 60):
     """Run `cityops serve` on a free loopback port over ``folder``'s config; yield its URL."""
@@ -78,11 +88,7 @@ def served(folder: Path, *, secret: str, timeout_s: float = 60):
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

@@ -161,18 +161,7 @@ def load_demo_city(store: Store, city: DemoCity, *, now: datetime) -> dict[str, 
     admin = _admin_rows(city)
     cells = _cell_rows(city.cells, version_id)
     base = _base_rows(city)
-    roads = _with_wkb(city.roads)[
-        [
-            "segment_id",
-            "name_zh",
-            "road_class",
-            "free_flow_kmh",
-            "lanes",
-            "length_m",
-            "geom_wkb",
-            "synthetic",
-        ]
-    ]
+    roads = _with_wkb(city.roads)  # columns as the generator builds them: the table's
     sensors = city.sensors.copy()
     sensors["cell_code"] = _cell_of_points(sensors, city.cells).values
     sensors["grid_version"] = version_id

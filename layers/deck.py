@@ -51,9 +51,13 @@ def build_deck(
 
 
 def view_for_bounds(
-    bounds: tuple[float, float, float, float], *, width_px: int = 1600, height_px: int = 900
+    bounds: tuple[float, float, float, float], *, width_px: int = 1400, height_px: int = 650
 ) -> ViewSpec:
-    """A view that fits lon/lat bounds, as deck's fitBounds does, without a browser."""
+    """A view that fits lon/lat bounds, as deck's fitBounds does, without a browser.
+
+    The default size is the map area of the smallest wall layout (1600×900 less header
+    and KPI strip), so the bounds fit on every wall screen.
+    """
     from math import cos, log2, radians
 
     min_lon, min_lat, max_lon, max_lat = bounds

@@ -97,3 +97,15 @@ def test_nothing_is_fetched_from_outside(screen_session):
     _page, url, _shots, requests = screen_session
     outside = [r for r in requests if not r.startswith((url, "data:", "blob:"))]
     assert requests and not outside, outside
+
+
+def test_english_by_switch(screen_session):
+    page, url, shots, _ = screen_session
+    page.goto(url + "/lang/en?next=/screen")
+    page.wait_for_selector(".map-wrap canvas", timeout=60_000)
+    assert "Chaozhou City Operations Center" in page.inner_text(".header")
+    assert "Grid cells" in page.inner_text("#screen-kpis")
+    page.screenshot(path=str(shots / "screen-en.png"))
+    page.goto(url + "/lang/zh?next=/screen")
+    page.wait_for_selector(".map-wrap canvas", timeout=60_000)
+    assert "单元网格" in page.inner_text("#screen-kpis")

@@ -41,6 +41,7 @@ def create_app(config: Config, store: Store) -> dash.Dash:
         title=t("app.title", config.settings.ui.language),
         update_title=None,
         suppress_callback_exceptions=True,
+        compress=True,
     )
     for module in _PAGE_MODULES:
         importlib.import_module(module)

@@ -341,11 +341,32 @@ CREATE TABLE alerts (                     -- CAP 1.2 warnings, in and out
 );
 """
 
+_INGEST = """
+ALTER TABLE unit_positions ADD COLUMN grid_version INTEGER;
+ALTER TABLE unit_positions ADD COLUMN cell_code VARCHAR;
+ALTER TABLE observations ADD COLUMN source VARCHAR;      -- mqtt / file:<name>
+CREATE SEQUENCE ingest_file_seq;
+CREATE TABLE ingest_files (               -- one row per file load attempt, with its report
+    file_id       BIGINT PRIMARY KEY DEFAULT nextval('ingest_file_seq'),
+    path          VARCHAR NOT NULL,
+    kind          VARCHAR,                -- grid / sensors / observations / hotline / cap
+    sha256        VARCHAR,
+    status        VARCHAR NOT NULL CHECK (status IN ('loaded', 'failed')),
+    rows_loaded   BIGINT NOT NULL DEFAULT 0,
+    rows_rejected BIGINT NOT NULL DEFAULT 0,
+    started_at    TIMESTAMP NOT NULL,
+    finished_at   TIMESTAMP NOT NULL,
+    report_path   VARCHAR,
+    summary       VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
     Migration(3, "sensors, observations, alarms, roads, traffic", _SENSING),
     Migration(4, "incidents, plans, resources, dispatch, CAP alerts", _EMERGENCY),
+    Migration(5, "ingest: located unit positions, observation source, file load log", _INGEST),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

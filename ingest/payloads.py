@@ -1,0 +1,256 @@
+"""MQTT topics and their JSON payloads (SPEC §3.1): one pydantic model per topic, total parsing.
+
+``parse_message(topic, payload, prefix=...)`` never raises: it returns either a parsed
+message or a :class:`Rejected` with the reason, so the ingest loop cannot die on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+DEFAULT_PREFIX = "cityops/v1"
+SENSOR_KINDS = (
+    "air", "water_quality", "noise", "water_level", "manhole", "streetlamp", "smoke", "gas",
+    "traffic",
+)  # fmt: skip
+REPORT_SOURCES = ("grid_worker", "hotline", "iot", "video_ai", "open311", "higher_level", "public")
+UNIT_STATUSES = ("available", "dispatched", "on_scene", "returning", "out_of_service")
+_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def _utc_naive(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp needs a time zone (e.g. +08:00 or Z)")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc_naive)]
+Finite = Annotated[float, AfterValidator(_finite)]
+MessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Lon = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
+Lat = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: MessageId
+    ts: Timestamp
+
+
+class ObservationPayload(_Payload):
+    """``{prefix}/obs/{kind}/{sensor_id}``: readings of one sensor at one time."""
+
+    values: dict[str, Finite] = Field(min_length=1, max_length=32)
+
+    @field_validator("values")
+    @classmethod
+    def _metric_names(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_]{0,31}$", name):
+                raise ValueError(f"metric name {name!r} is not lower_snake_case")
+        return value
+
+
+class TrafficPayload(_Payload):
+    """``{prefix}/traffic/{segment_id}``: one traffic sample of a road segment."""
+
+    speed_kmh: Annotated[float, Field(ge=0, le=250), AfterValidator(_finite)]
+    flow_vph: Annotated[float, Field(ge=0, le=20000), AfterValidator(_finite)]
+    occupancy: Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
+
+
+class ReportPayload(_Payload):
+    """``{prefix}/reports``: a case report from any channel."""
+
+    source: Literal[REPORT_SOURCES]  # type: ignore[valid-type]
+    category: Annotated[str, Field(pattern=r"^\d{4,6}$")]
+    lon: Lon
+    lat: Lat
+    text: Annotated[str, Field(max_length=4000)] = ""
+    reporter: Annotated[str, Field(max_length=128)] = ""
+    exercise: bool = False
+
+
+class PositionPayload(_Payload):
+    """``{prefix}/units/{unit_id}/position``: AVL position of a mobile unit."""
+
+    lon: Lon
+    lat: Lat
+    status: Literal[UNIT_STATUSES]  # type: ignore[valid-type]
+
+
+class DispatchAckPayload(_Payload):
+    """``{prefix}/dispatch/{unit_id}/ack``: a unit acknowledges a dispatch order."""
+
+    order_id: MessageId
+
+
+@dataclass(frozen=True)
+class Observation:
+    topic: str
+    kind: str
+    sensor_id: str
+    payload: ObservationPayload
+
+
+@dataclass(frozen=True)
+class TrafficSample:
+    topic: str
+    segment_id: str
+    payload: TrafficPayload
+
+
+@dataclass(frozen=True)
+class Report:
+    topic: str
+    payload: ReportPayload
+
+
+@dataclass(frozen=True)
+class UnitPosition:
+    topic: str
+    unit_id: str
+    payload: PositionPayload
+
+
+@dataclass(frozen=True)
+class DispatchAck:
+    topic: str
+    unit_id: str
+    payload: DispatchAckPayload
+
+
+@dataclass(frozen=True)
+class CapAlert:
+    """``{prefix}/alerts/in``: CAP 1.2 XML, kept as text; parsed by the CAP module."""
+
+    topic: str
+    xml: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    topic: str
+    payload: bytes
+    reason: str
+
+
+Parsed = Observation | TrafficSample | Report | UnitPosition | DispatchAck | CapAlert
+
+
+def subscriptions(prefix: str = DEFAULT_PREFIX, *, shared_group: str | None = None) -> list[str]:
+    """Topic filters of every inbound topic, as shared subscriptions when a group is set."""
+    filters = [
+        f"{prefix}/obs/+/+",
+        f"{prefix}/traffic/+",
+        f"{prefix}/reports",
+        f"{prefix}/units/+/position",
+        f"{prefix}/dispatch/+/ack",
+        f"{prefix}/alerts/in",
+    ]
+    return [f"$share/{shared_group}/{f}" for f in filters] if shared_group else filters
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _json(payload: bytes) -> dict | str:
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "payload is not UTF-8"
+    except ValueError as exc:
+        return f"payload is not JSON: {exc}"[:300]
+    except RecursionError:
+        return "payload is nested too deeply"
+    if not isinstance(data, dict):
+        return "payload must be a JSON object"
+    return data
+
+
+def parse_message(topic: str, payload: bytes, *, prefix: str = DEFAULT_PREFIX) -> Parsed | Rejected:
+    """Parse one inbound MQTT message; never raises."""
+    try:
+        return _parse(topic, payload, prefix)
+    except Exception as exc:  # totality: any surprise becomes a rejected record
+        return Rejected(topic, payload, f"unexpected parser error: {type(exc).__name__}: {exc}")
+
+
+def _parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Rejected(topic, payload, f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+    if not topic.startswith(prefix + "/"):
+        return Rejected(topic, payload, f"topic outside prefix {prefix!r}")
+    parts = topic[len(prefix) + 1 :].split("/")
+    head = parts[0]
+    if head == "alerts" and parts[1:] == ["in"]:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return Rejected(topic, payload, "CAP payload is not UTF-8")
+        if "<alert" not in text:
+            return Rejected(topic, payload, "CAP payload has no <alert> element")
+        return CapAlert(topic, text)
+    shape = {
+        ("obs", 3): ObservationPayload,
+        ("traffic", 2): TrafficPayload,
+        ("reports", 1): ReportPayload,
+        ("units", 3): PositionPayload,
+        ("dispatch", 3): DispatchAckPayload,
+    }.get((head, len(parts)))
+    tails = {"units": "position", "dispatch": "ack"}
+    if shape is None or (head in tails and parts[2] != tails[head]):
+        return Rejected(topic, payload, "unknown topic")
+    for key in parts[1:]:
+        if key not in tails.values() and not _ID_RE.match(key):
+            return Rejected(topic, payload, f"topic level {key[:40]!r} is not a valid id")
+    if head == "obs" and parts[1] not in SENSOR_KINDS:
+        return Rejected(topic, payload, f"unknown sensor kind {parts[1]!r}")
+    data = _json(payload)
+    if isinstance(data, str):
+        return Rejected(topic, payload, data)
+    try:
+        model = shape.model_validate(data)
+    except ValidationError as exc:
+        return Rejected(topic, payload, _reason(exc))
+    if isinstance(model, ObservationPayload):
+        return Observation(topic, parts[1], parts[2], model)
+    if isinstance(model, TrafficPayload):
+        return TrafficSample(topic, parts[1], model)
+    if isinstance(model, ReportPayload):
+        return Report(topic, model)
+    if isinstance(model, DispatchAckPayload):
+        return DispatchAck(topic, parts[1], model)
+    assert isinstance(model, PositionPayload)
+    return UnitPosition(topic, parts[1], model)
+
+
+def received_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,1 @@
+"""MQTT transport: the one home of paho-mqtt (consumer, publisher, embedded broker)."""

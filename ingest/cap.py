@@ -1,0 +1,506 @@
+"""CAP 1.2 alerts: a total parser from XML (via defusedxml) to a record, and the record back to XML.
+
+``parse_cap(xml)`` never raises: it returns a :class:`CapAlertRecord` or a :class:`RejectedCap`
+with the reason. DTDs, entities and external references are refused (XML bombs, XXE).
+Areas are turned into one WGS84 (multi)polygon as WKB: CAP polygons are "lat,lon" pairs
+(latitude first), circles "lat,lon radius_km", buffered in a metric CRS (EPSG:32650 default).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import defusedxml.ElementTree as DefusedET
+import numpy as np
+import shapely
+from defusedxml import DefusedXmlException
+from pyproj import Transformer
+
+NS = "urn:oasis:names:tc:emergency:cap:1.2"
+MAX_CAP_BYTES = 1024 * 1024
+DEFAULT_METRIC_CRS = "EPSG:32650"
+STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
+MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
+SCOPES = ("Public", "Restricted", "Private")
+CATEGORIES = (
+    "Geo",
+    "Met",
+    "Safety",
+    "Security",
+    "Rescue",
+    "Fire",
+    "Health",
+    "Env",
+    "Transport",
+    "Infra",
+    "CBRNE",
+    "Other",
+)
+RESPONSE_TYPES = (
+    "Shelter",
+    "Evacuate",
+    "Prepare",
+    "Execute",
+    "Avoid",
+    "Monitor",
+    "Assess",
+    "AllClear",
+    "None",
+)
+URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
+SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown", "Very Likely")
+_FORBIDDEN_ID = re.compile(r"[\s,<&]")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
+
+
+@dataclass(frozen=True)
+class CapResource:
+    resource_desc: str
+    mime_type: str
+    size: str | None = None
+    uri: str | None = None
+    deref_uri: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class CapArea:
+    """One ``<area>``: polygons and circles kept as CAP text (lat first), geocodes as pairs."""
+
+    area_desc: str
+    polygons: tuple[str, ...] = ()
+    circles: tuple[str, ...] = ()
+    geocodes: tuple[tuple[str, str], ...] = ()
+    altitude: str | None = None
+    ceiling: str | None = None
+
+
+@dataclass(frozen=True)
+class CapInfo:
+    category: tuple[str, ...]
+    event: str
+    urgency: str
+    severity: str
+    certainty: str
+    language: str | None = None
+    response_type: tuple[str, ...] = ()
+    audience: str | None = None
+    event_codes: tuple[tuple[str, str], ...] = ()
+    effective: datetime | None = None
+    onset: datetime | None = None
+    expires: datetime | None = None
+    sender_name: str | None = None
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+    web: str | None = None
+    contact: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    resources: tuple[CapResource, ...] = ()
+    areas: tuple[CapArea, ...] = ()
+
+
+@dataclass(frozen=True)
+class CapAlertRecord:
+    """A parsed CAP 1.2 ``<alert>``; ``area_wkb`` is the union of all areas (WGS84) or None."""
+
+    identifier: str
+    sender: str
+    sent: datetime
+    status: str
+    msg_type: str
+    scope: str
+    infos: tuple[CapInfo, ...]
+    source: str | None = None
+    restriction: str | None = None
+    addresses: str | None = None
+    codes: tuple[str, ...] = ()
+    note: str | None = None
+    references: str | None = None
+    incidents: str | None = None
+    area_wkb: bytes | None = field(default=None, compare=True)
+
+    @property
+    def exercise(self) -> bool:
+        return self.status == "Exercise"
+
+    @property
+    def sent_utc(self) -> datetime:
+        """``sent`` as a UTC-naive timestamp, as the store keeps times."""
+        return self.sent.astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def severity(self) -> str:
+        """The most severe ``severity`` over all infos."""
+        return min((i.severity for i in self.infos), key=SEVERITIES.index)
+
+    @property
+    def headline(self) -> str:
+        first = self.infos[0]
+        return first.headline or first.event
+
+
+@dataclass(frozen=True)
+class RejectedCap:
+    """A CAP document that could not be accepted, with the reason (and identifier if known)."""
+
+    reason: str
+    identifier: str | None = None
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _text(parent: ET.Element, tag: str, *, required: bool = False, where: str = "") -> str | None:
+    node = parent.find(_q(tag))
+    value = None if node is None or node.text is None else node.text.strip()
+    if required and not value:
+        raise _Invalid(f"missing required element <{tag}>{where}")
+    return value or None
+
+
+def _req(parent: ET.Element, tag: str, where: str = "") -> str:
+    value = _text(parent, tag, required=True, where=where)
+    assert value is not None
+    return value
+
+
+def _all(parent: ET.Element, tag: str) -> tuple[str, ...]:
+    return tuple((n.text or "").strip() for n in parent.findall(_q(tag)) if (n.text or "").strip())
+
+
+def _enum(value: str, allowed: tuple[str, ...], tag: str) -> str:
+    if value not in allowed:
+        raise _Invalid(f"<{tag}> {value[:40]!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _time(value: str | None, tag: str) -> datetime | None:
+    if value is None:
+        return None
+    if not _TIME.match(value):
+        raise _Invalid(f"<{tag}> {value[:40]!r} is not a CAP date-time with a zone offset")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _Invalid(f"<{tag}> {value[:40]!r}: {exc}") from None
+
+
+def _pairs(parent: ET.Element, tag: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for node in parent.findall(_q(tag)):
+        name = _req(node, "valueName", f" in <{tag}>")
+        out.append((name, _text(node, "value") or ""))
+    return tuple(out)
+
+
+def _latlon(pair: str, what: str) -> tuple[float, float]:
+    parts = pair.split(",")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        raise _Invalid(f"{what}: {pair[:40]!r} is not a 'lat,lon' pair") from None
+    if len(parts) != 2 or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise _Invalid(f"{what}: {pair[:40]!r} is not a 'lat,lon' pair in range")
+    return lon, lat
+
+
+def polygon_from_cap(text: str) -> shapely.Polygon:
+    """A CAP ``<polygon>`` ("lat,lon lat,lon ...", closed, >= 4 pairs) as a lon/lat Polygon."""
+    points = [_latlon(p, "<polygon>") for p in text.split()]
+    if len(points) < 4:
+        raise _Invalid(f"<polygon> needs at least 4 coordinate pairs, found {len(points)}")
+    if points[0] != points[-1]:
+        raise _Invalid("<polygon> is not closed: the first and last pairs must be the same")
+    polygon = shapely.Polygon(points)
+    if not polygon.is_valid:
+        raise _Invalid(f"<polygon> is not a valid ring: {shapely.is_valid_reason(polygon)}")
+    return polygon
+
+
+def circle_from_cap(text: str, *, metric_crs: str = DEFAULT_METRIC_CRS) -> shapely.Polygon:
+    """A CAP ``<circle>`` ("lat,lon radius_km") buffered in ``metric_crs``, back in lon/lat."""
+    parts = text.split()
+    if len(parts) != 2:
+        raise _Invalid(f"<circle> {text[:40]!r} is not 'lat,lon radius_km'")
+    lon, lat = _latlon(parts[0], "<circle>")
+    try:
+        radius_km = float(parts[1])
+    except ValueError:
+        raise _Invalid(f"<circle> radius {parts[1][:20]!r} is not a number") from None
+    if not 0 < radius_km <= 5000:
+        raise _Invalid(f"<circle> radius {radius_km} km must be > 0 and <= 5000")
+    forward = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    back = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
+    x, y = forward.transform(lon, lat)
+    disc = shapely.Point(x, y).buffer(radius_km * 1000.0, quad_segs=16)
+    return shapely.transform(disc, lambda xy: _stack(back.transform(xy[:, 0], xy[:, 1])))
+
+
+def _stack(xy: tuple) -> np.ndarray:
+    return np.column_stack(xy)
+
+
+def _area(node: ET.Element) -> CapArea:
+    area = CapArea(
+        area_desc=_req(node, "areaDesc", " in <area>"),
+        polygons=_all(node, "polygon"),
+        circles=_all(node, "circle"),
+        geocodes=_pairs(node, "geocode"),
+        altitude=_text(node, "altitude"),
+        ceiling=_text(node, "ceiling"),
+    )
+    return area
+
+
+def _resource(node: ET.Element) -> CapResource:
+    return CapResource(
+        resource_desc=_req(node, "resourceDesc", " in <resource>"),
+        mime_type=_req(node, "mimeType", " in <resource>"),
+        size=_text(node, "size"),
+        uri=_text(node, "uri"),
+        deref_uri=_text(node, "derefUri"),
+        digest=_text(node, "digest"),
+    )
+
+
+def _info(node: ET.Element, n: int) -> CapInfo:
+    where = f" in <info> #{n}"
+    categories = _all(node, "category")
+    if not categories:
+        raise _Invalid(f"missing required element <category>{where}")
+    return CapInfo(
+        category=tuple(_enum(c, CATEGORIES, "category") for c in categories),
+        event=_req(node, "event", where),
+        urgency=_enum(_req(node, "urgency", where), URGENCIES, "urgency"),
+        severity=_enum(_req(node, "severity", where), SEVERITIES, "severity"),
+        certainty=_enum(_req(node, "certainty", where), CERTAINTIES, "certainty"),
+        language=_text(node, "language"),
+        response_type=tuple(
+            _enum(r, RESPONSE_TYPES, "responseType") for r in _all(node, "responseType")
+        ),
+        audience=_text(node, "audience"),
+        event_codes=_pairs(node, "eventCode"),
+        effective=_time(_text(node, "effective"), "effective"),
+        onset=_time(_text(node, "onset"), "onset"),
+        expires=_time(_text(node, "expires"), "expires"),
+        sender_name=_text(node, "senderName"),
+        headline=_text(node, "headline"),
+        description=_text(node, "description"),
+        instruction=_text(node, "instruction"),
+        web=_text(node, "web"),
+        contact=_text(node, "contact"),
+        parameters=_pairs(node, "parameter"),
+        resources=tuple(_resource(r) for r in node.findall(_q("resource"))),
+        areas=tuple(_area(a) for a in node.findall(_q("area"))),
+    )
+
+
+def area_geometry(
+    infos: tuple[CapInfo, ...], *, metric_crs: str = DEFAULT_METRIC_CRS
+) -> shapely.Geometry | None:
+    """The union of every polygon and circle of every area, or None when there is none."""
+    parts = []
+    for info in infos:
+        for area in info.areas:
+            parts += [polygon_from_cap(p) for p in area.polygons]
+            parts += [circle_from_cap(c, metric_crs=metric_crs) for c in area.circles]
+    return shapely.union_all(parts) if parts else None
+
+
+def _parse(xml: str | bytes, metric_crs: str) -> CapAlertRecord:
+    if len(xml) > MAX_CAP_BYTES:
+        raise _Invalid(f"CAP document larger than {MAX_CAP_BYTES} bytes")
+    try:
+        root = DefusedET.fromstring(xml, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise _Invalid(
+            f"refused unsafe XML ({type(exc).__name__}): DTDs and entities are not allowed in CAP"
+        ) from None
+    except ET.ParseError as exc:
+        raise _Invalid(f"not well-formed XML: {exc}") from None
+    if root.tag != _q("alert"):
+        raise _Invalid(f"root element is {root.tag!r}, expected <alert> in namespace {NS}")
+    identifier = _req(root, "identifier")
+    sender = _req(root, "sender")
+    for tag, value in (("identifier", identifier), ("sender", sender)):
+        if _FORBIDDEN_ID.search(value):
+            raise _Invalid(f"<{tag}> must not contain spaces, commas, '<' or '&'")
+    sent = _time(_req(root, "sent"), "sent")
+    assert sent is not None
+    infos = tuple(_info(n, i + 1) for i, n in enumerate(root.findall(_q("info"))))
+    if not infos:
+        raise _Invalid("missing required element <info>")
+    record = CapAlertRecord(
+        identifier=identifier,
+        sender=sender,
+        sent=sent,
+        status=_enum(_req(root, "status"), STATUSES, "status"),
+        msg_type=_enum(_req(root, "msgType"), MSG_TYPES, "msgType"),
+        scope=_enum(_req(root, "scope"), SCOPES, "scope"),
+        infos=infos,
+        source=_text(root, "source"),
+        restriction=_text(root, "restriction"),
+        addresses=_text(root, "addresses"),
+        codes=_all(root, "code"),
+        note=_text(root, "note"),
+        references=_text(root, "references"),
+        incidents=_text(root, "incidents"),
+    )
+    if record.scope == "Restricted" and not record.restriction:
+        raise _Invalid("<scope> Restricted needs a <restriction>")
+    if record.scope == "Private" and not record.addresses:
+        raise _Invalid("<scope> Private needs <addresses>")
+    geometry = area_geometry(infos, metric_crs=metric_crs)
+    wkb = None if geometry is None else shapely.to_wkb(geometry, output_dimension=2)
+    return replace(record, area_wkb=wkb)
+
+
+def parse_cap(
+    xml: str | bytes, *, metric_crs: str = DEFAULT_METRIC_CRS
+) -> CapAlertRecord | RejectedCap:
+    """Parse one CAP 1.2 document; never raises.
+
+    Parameters
+    ----------
+    xml
+        The document, as text or bytes (bytes honour the XML encoding declaration).
+    metric_crs
+        Projected CRS in which circles are buffered.
+
+    Returns
+    -------
+    CapAlertRecord | RejectedCap
+        The alert, or the reason it was refused.
+    """
+    try:
+        return _parse(xml, metric_crs)
+    except _Invalid as exc:
+        return RejectedCap(str(exc), _identifier_hint(xml))
+    except Exception as exc:  # totality: any surprise becomes a rejection
+        return RejectedCap(f"unexpected CAP parser error: {type(exc).__name__}: {exc}"[:500])
+
+
+def _identifier_hint(xml: str | bytes) -> str | None:
+    text = xml.decode("utf-8", "replace") if isinstance(xml, bytes) else xml
+    match = re.search(r"<(?:\w+:)?identifier>\s*([^<\s]{1,128})\s*</", text[:20000])
+    return match.group(1) if match else None
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def _fmt_time(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _add(parent: ET.Element, tag: str, value: str | datetime | None) -> None:
+    if value is None:
+        return
+    ET.SubElement(parent, _q(tag)).text = _fmt_time(value) if isinstance(value, datetime) else value
+
+
+def _add_pairs(parent: ET.Element, tag: str, pairs: tuple[tuple[str, str], ...]) -> None:
+    for name, value in pairs:
+        node = ET.SubElement(parent, _q(tag))
+        _add(node, "valueName", name)
+        _add(node, "value", value)
+
+
+def to_cap_xml(record: CapAlertRecord) -> str:
+    """Serialise ``record`` as a CAP 1.2 document that :func:`parse_cap` reads back equal."""
+    root = ET.Element(_q("alert"))
+    for tag, value in (
+        ("identifier", record.identifier),
+        ("sender", record.sender),
+        ("sent", record.sent),
+        ("status", record.status),
+        ("msgType", record.msg_type),
+        ("source", record.source),
+        ("scope", record.scope),
+        ("restriction", record.restriction),
+        ("addresses", record.addresses),
+    ):
+        _add(root, tag, value)
+    for code in record.codes:
+        _add(root, "code", code)
+    _add(root, "note", record.note)
+    _add(root, "references", record.references)
+    _add(root, "incidents", record.incidents)
+    for info in record.infos:
+        node = ET.SubElement(root, _q("info"))
+        _add(node, "language", info.language)
+        for category in info.category:
+            _add(node, "category", category)
+        _add(node, "event", info.event)
+        for response in info.response_type:
+            _add(node, "responseType", response)
+        for tag, value in (
+            ("urgency", info.urgency),
+            ("severity", info.severity),
+            ("certainty", info.certainty),
+            ("audience", info.audience),
+        ):
+            _add(node, tag, value)
+        _add_pairs(node, "eventCode", info.event_codes)
+        for tag, value in (
+            ("effective", info.effective),
+            ("onset", info.onset),
+            ("expires", info.expires),
+            ("senderName", info.sender_name),
+            ("headline", info.headline),
+            ("description", info.description),
+            ("instruction", info.instruction),
+            ("web", info.web),
+            ("contact", info.contact),
+        ):
+            _add(node, tag, value)
+        _add_pairs(node, "parameter", info.parameters)
+        for res in info.resources:
+            rnode = ET.SubElement(node, _q("resource"))
+            for tag, value in (
+                ("resourceDesc", res.resource_desc),
+                ("mimeType", res.mime_type),
+                ("size", res.size),
+                ("uri", res.uri),
+                ("derefUri", res.deref_uri),
+                ("digest", res.digest),
+            ):
+                _add(rnode, tag, value)
+        for area in info.areas:
+            anode = ET.SubElement(node, _q("area"))
+            _add(anode, "areaDesc", area.area_desc)
+            for polygon in area.polygons:
+                _add(anode, "polygon", polygon)
+            for circle in area.circles:
+                _add(anode, "circle", circle)
+            _add_pairs(anode, "geocode", area.geocodes)
+            _add(anode, "altitude", area.altitude)
+            _add(anode, "ceiling", area.ceiling)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode", default_namespace=NS)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+__all__ = [
+    "NS",
+    "CapAlertRecord",
+    "CapArea",
+    "CapInfo",
+    "CapResource",
+    "RejectedCap",
+    "area_geometry",
+    "circle_from_cap",
+    "parse_cap",
+    "polygon_from_cap",
+    "to_cap_xml",
+]

@@ -1,0 +1,53 @@
+"""CAP 1.2 XML files: one alert per file, stored in alerts as an imported inbound warning."""
+
+from __future__ import annotations
+
+from ingest.cap import CapAlertRecord, parse_cap, to_cap_xml
+from ingest.files.report import FileFailure, Plan, Written
+from ingest.files.source import Context, Source
+from models.store import WriteTx
+
+
+def alert_row(record: CapAlertRecord, xml: str) -> dict:
+    """The ``alerts`` row of an inbound CAP alert (direction in, state imported)."""
+    return {
+        "identifier": record.identifier,
+        "direction": "in",
+        "state": "imported",
+        "sender": record.sender,
+        "sent": record.sent_utc,
+        "msg_type": record.msg_type,
+        "severity": record.severity,
+        "headline": record.headline,
+        "area_wkb": record.area_wkb,
+        "xml": xml,
+        "exercise": record.exercise,
+    }
+
+
+def prepare_cap(source: Source, ctx: Context) -> Plan | FileFailure:
+    """Parse the file; the plan inserts the alert unless its identifier is already stored."""
+    data = source.data()
+    record = parse_cap(data, metric_crs=ctx.metric_crs)
+    if not isinstance(record, CapAlertRecord):
+        return FileFailure(f"CAP refused: {record.reason}")
+    try:
+        xml = data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        xml = to_cap_xml(record)  # another declared encoding: keep an equivalent UTF-8 text
+    row = alert_row(record, xml)
+
+    def write(tx: WriteTx) -> Written:
+        if tx.fetch("SELECT 1 FROM alerts WHERE identifier = ?", [record.identifier]):
+            return Written(0, duplicates=1)
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        tx.execute(f"INSERT INTO alerts ({columns}) VALUES ({marks})", list(row.values()))
+        return Written(1, details={"identifier": record.identifier})
+
+    details = {
+        "identifier": record.identifier,
+        "status": record.status,
+        "severity": record.severity,
+    }
+    return Plan("cap", 1, write, line_unit="alert", details=details)

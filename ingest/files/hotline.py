@@ -1,0 +1,249 @@
+"""12345 hotline work orders (CSV/XLSX, English or Chinese headers) as reported cases.
+
+Each order is located by its coordinates, or by its community's name (a point inside that
+community's polygon); it becomes a ``cases`` row (``HL-<order_no>``, external id
+``hotline:<order_no>``) and its first ``case_transitions`` row. Times without a zone are
+Beijing time (Asia/Shanghai), as hotline exports are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import shapely
+
+from ingest.files.fields import id_problem, parse_float
+from ingest.files.locate import locate_points
+from ingest.files.report import BadRow, FileFailure, Plan, Written, never_written
+from ingest.files.source import Context, Source
+from ingest.files.tabular import Sheet, rename_columns
+from ingest.files.times import LOCAL_TZ, parse_time
+from models.store import WriteTx
+
+ALIASES = {
+    **dict.fromkeys(("order_no", "order_id", "工单编号", "工单号", "受理编号"), "order_no"),
+    **dict.fromkeys(("received_at", "受理时间", "来电时间", "登记时间"), "received_at"),
+    **dict.fromkeys(("category", "category_code", "问题分类", "分类编码", "问题类别"), "category"),
+    **dict.fromkeys(("description", "问题描述", "诉求内容", "工单内容"), "description"),
+    **dict.fromkeys(("lon", "lng", "longitude", "经度"), "lon"),
+    **dict.fromkeys(("lat", "latitude", "纬度"), "lat"),
+    **dict.fromkeys(("community", "所属社区", "社区", "社区名称"), "community"),
+    **dict.fromkeys(("address", "地址", "事发地址", "详细地址"), "address"),
+    **dict.fromkeys(("caller", "reporter", "来电人", "反映人"), "caller"),
+}
+REQUIRED = ("order_no", "received_at", "category")
+HINT = (
+    "A hotline export has 工单编号/order_no, 受理时间/received_at, 问题分类/category and either "
+    "经度/lon + 纬度/lat or 所属社区/community (optional: 问题描述, 地址, 来电人)."
+)
+ACTOR = "hotline-import"
+_CATEGORY = re.compile(r"^\d{4,6}$")
+_SUFFIXES = ("社区居民委员会", "居民委员会", "村民委员会", "居委会", "村委会")
+
+
+def _short(name: str) -> str:
+    name = re.sub(r"\s+", "", name)
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + ("社区" if suffix == "社区居民委员会" else "")
+    return name
+
+
+class _Communities:
+    """Community polygons by code and by (short) name, from admin_areas."""
+
+    def __init__(self, rows: list[tuple]):
+        self.by_code: dict[str, shapely.Geometry] = {}
+        self.by_name: dict[str, list[str]] = {}
+        for code, name, wkb in rows:
+            self.by_code[code] = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+            for key in {name, _short(name)}:
+                self.by_name.setdefault(key, []).append(code)
+
+    def find(self, text: str) -> str | tuple[str, str]:
+        """The community code for ``text`` (name or 12-digit code), or (reason, "")."""
+        if re.fullmatch(r"\d{12}", text):
+            return text if text in self.by_code else (f"unknown community code {text}", "")
+        codes = sorted(set(self.by_name.get(text, []) + self.by_name.get(_short(text), [])))
+        if not codes:
+            return (f"unknown community {text[:40]!r} (not in admin_areas)", "")
+        if len(codes) > 1:
+            return (
+                f"community name {text[:40]!r} is ambiguous ({', '.join(codes[:5])}); "
+                "give coordinates or the 12-digit community code",
+                "",
+            )
+        if self.by_code.get(codes[0]) is None:
+            return (f"community {text[:40]!r} has no polygon to place the order in", "")
+        return codes[0]
+
+
+def _parse_row(values: dict, ctx: Context, communities: _Communities) -> dict | tuple[str, str]:
+    order_no = values["order_no"]
+    problem = id_problem(order_no, "order number")
+    if problem:
+        return problem, "order_no"
+    received = (
+        None
+        if values["received_at"] is None
+        else parse_time(values["received_at"], local_tz=ctx.local_tz or LOCAL_TZ)
+    )
+    if not isinstance(received, datetime):
+        return received or "missing received_at", "received_at"
+    category = values["category"]
+    if category is None or not _CATEGORY.match(category):
+        return f"category {category!r} is not a 4-6 digit category code", "category"
+    description = values.get("description")
+    if description is not None and len(description) > 4000:
+        return "description longer than 4000 characters", "description"
+    row = {
+        "order_no": order_no,
+        "reported_at": received,
+        "category_code": category,
+        "description": description,
+        "address": values.get("address"),
+        "reporter": values.get("caller"),
+        "community": None,
+    }
+    lon_text, lat_text = values.get("lon"), values.get("lat")
+    if lon_text is not None or lat_text is not None:
+        for column, lo, hi in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
+            parsed = parse_float(values.get(column), lo=lo, hi=hi)
+            if isinstance(parsed, str):
+                return f"{column}: {parsed}", column
+            row[column] = parsed
+        return row
+    if values.get("community") is None:
+        return "no coordinates and no community to locate the order", "community"
+    found = communities.find(values["community"])
+    if isinstance(found, tuple):
+        return found[0], "community"
+    point = shapely.point_on_surface(communities.by_code[found])
+    row.update(lon=float(point.x), lat=float(point.y), community=found)
+    return row
+
+
+def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFailure:
+    """Check every order; the plan inserts new cases (orders already imported are skipped)."""
+    renamed = rename_columns(sheet, ALIASES)
+    if isinstance(renamed, FileFailure):
+        return renamed
+    cols = renamed.columns
+    missing = [c for c in REQUIRED if c not in cols]
+    if not (("lon" in cols and "lat" in cols) or "community" in cols):
+        missing.append("lon + lat or community")
+    if missing:
+        return FileFailure(
+            f"missing column(s) {', '.join(missing)}; found: {', '.join(cols)}. {HINT}"
+        )
+    communities = _Communities(
+        ctx.store.query_rows(
+            "SELECT code, name_zh, geom_wkb FROM admin_areas WHERE level = 'community'"
+        )
+    )
+    bad = list(renamed.bad)
+    rows: list[dict] = []
+    first_at: dict[str, int] = {}
+    records = renamed.table.to_pylist()
+    for line, values in zip(renamed.lines.tolist(), records):
+        for key in ("lon", "lat", "community", "description", "address", "caller"):
+            values.setdefault(key, None)
+        parsed = _parse_row(values, ctx, communities)
+        if isinstance(parsed, tuple):
+            bad.append(BadRow(line, parsed[0], column=parsed[1], value=values.get(parsed[1])))
+            continue
+        if parsed["order_no"] in first_at:
+            reason = f"duplicate order number (first at {sheet.line_unit} "
+            reason += f"{first_at[parsed['order_no']]})"
+            bad.append(BadRow(line, reason, column="order_no", value=parsed["order_no"]))
+            continue
+        first_at[parsed["order_no"]] = line
+        parsed["line"] = line
+        rows.append(parsed)
+    located = locate_points(
+        ctx.store,
+        np.array([r["lon"] for r in rows], float),
+        np.array([r["lat"] for r in rows], float),
+        metric_crs=ctx.metric_crs,
+    )
+    for row, cell in zip(rows, located.cells):
+        if cell is None and row["community"] is None:
+            bad.append(
+                BadRow(
+                    row["line"],
+                    f"location {row['lon']:.6f}, {row['lat']:.6f} is outside the current grid",
+                    column="lon",
+                    value=str(row["lon"]),
+                )
+            )
+        row["cell_code"] = cell
+    bad.sort(key=lambda b: b.line)
+    if bad:
+        return Plan("hotline", len(records), never_written, bad_rows=bad, line_unit=sheet.line_unit)
+    cases = _case_table(rows, located.version)
+    return Plan(
+        "hotline", len(records), _writer(cases, source, sheet.line_unit), line_unit=sheet.line_unit
+    )
+
+
+def _case_table(rows: list[dict], version: int | None) -> pa.Table:
+    area = [r["cell_code"] or r["community"] for r in rows]
+    return pa.table(
+        {
+            "case_id": [f"HL-{r['order_no']}" for r in rows],
+            "external_id": [f"hotline:{r['order_no']}" for r in rows],
+            "source": ["hotline"] * len(rows),
+            "category_code": [r["category_code"] for r in rows],
+            "lon": pa.array([r["lon"] for r in rows], pa.float64()),
+            "lat": pa.array([r["lat"] for r in rows], pa.float64()),
+            "address": pa.array([r["address"] for r in rows], pa.string()),
+            "description": pa.array([r["description"] for r in rows], pa.string()),
+            "reporter": pa.array([r["reporter"] for r in rows], pa.string()),
+            "reported_at": pa.array([r["reported_at"] for r in rows], pa.timestamp("us")),
+            "grid_version": pa.array(
+                [version if r["cell_code"] else None for r in rows], pa.int32()
+            ),
+            "cell_code": pa.array([r["cell_code"] for r in rows], pa.string()),
+            "district_code": pa.array([a[:6] for a in area], pa.string()),
+            "street_code": pa.array([a[:9] for a in area], pa.string()),
+            "community_code": pa.array([a[:12] for a in area], pa.string()),
+            "exercise": pa.array([False] * len(rows)),
+            "stage": ["reported"] * len(rows),
+            "line": pa.array([r["line"] for r in rows], pa.int64()),
+        }
+    )
+
+
+def _writer(cases: pa.Table, source: Source, unit: str) -> Callable[[WriteTx], Written]:
+    def write(tx: WriteTx) -> Written:
+        ids = cases["external_id"].to_pylist()
+        existing = {
+            r[0]
+            for r in tx.fetch(
+                "SELECT external_id FROM cases WHERE list_contains(?, external_id)", [ids]
+            )
+        }
+        keep = [i for i, x in enumerate(ids) if x not in existing]
+        new = cases.take(pa.array(keep, pa.int64()))
+        transitions = pa.table(
+            {
+                "case_id": new["case_id"],
+                "seq": pa.array([1] * new.num_rows, pa.int32()),
+                "occurred_at": new["reported_at"],
+                "actor": [ACTOR] * new.num_rows,
+                "from_stage": pa.array([None] * new.num_rows, pa.string()),
+                "to_stage": ["reported"] * new.num_rows,
+                "note": [
+                    f"imported from {source.name} {unit} {n}" for n in new["line"].to_pylist()
+                ],
+            }
+        )
+        tx.append("cases", new.drop_columns(["line"]))
+        tx.append("case_transitions", transitions)
+        return Written(new.num_rows, duplicates=len(existing))
+
+    return write

@@ -416,76 +416,49 @@ def _add_pairs(parent: ET.Element, tag: str, pairs: tuple[tuple[str, str], ...])
         _add(node, "value", value)
 
 
+#: Element order of the CAP 1.2 schema: ``*`` repeats, ``=`` is a valueName/value list.
+# fmt: off
+_ALERT_ORDER = ("identifier", "sender", "sent", "status", "msgType", "source", "scope",
+                "restriction", "addresses", "code*", "note", "references", "incidents")
+_INFO_ORDER = ("language", "category*", "event", "responseType*", "urgency", "severity",
+               "certainty", "audience", "eventCode=", "effective", "onset", "expires",
+               "senderName", "headline", "description", "instruction", "web", "contact",
+               "parameter=")
+_RESOURCE_ORDER = ("resourceDesc", "mimeType", "size", "uri", "derefUri", "digest")
+_AREA_ORDER = ("areaDesc", "polygon*", "circle*", "geocode=", "altitude", "ceiling")
+_ATTRIBUTE = {
+    "msgType": "msg_type", "code": "codes", "responseType": "response_type",
+    "eventCode": "event_codes", "senderName": "sender_name", "parameter": "parameters",
+    "resourceDesc": "resource_desc", "mimeType": "mime_type", "derefUri": "deref_uri",
+    "areaDesc": "area_desc", "polygon": "polygons", "circle": "circles", "geocode": "geocodes",
+}
+# fmt: on
+
+
+def _write(parent: ET.Element, obj: object, order: tuple[str, ...]) -> None:
+    for spec in order:
+        tag = spec.rstrip("*=")
+        value = getattr(obj, _ATTRIBUTE.get(tag, tag))
+        if spec.endswith("*"):
+            for item in value:
+                _add(parent, tag, item)
+        elif spec.endswith("="):
+            _add_pairs(parent, tag, value)
+        else:
+            _add(parent, tag, value)
+
+
 def to_cap_xml(record: CapAlertRecord) -> str:
     """Serialise ``record`` as a CAP 1.2 document that :func:`parse_cap` reads back equal."""
     root = ET.Element(_q("alert"))
-    for tag, value in (
-        ("identifier", record.identifier),
-        ("sender", record.sender),
-        ("sent", record.sent),
-        ("status", record.status),
-        ("msgType", record.msg_type),
-        ("source", record.source),
-        ("scope", record.scope),
-        ("restriction", record.restriction),
-        ("addresses", record.addresses),
-    ):
-        _add(root, tag, value)
-    for code in record.codes:
-        _add(root, "code", code)
-    _add(root, "note", record.note)
-    _add(root, "references", record.references)
-    _add(root, "incidents", record.incidents)
+    _write(root, record, _ALERT_ORDER)
     for info in record.infos:
         node = ET.SubElement(root, _q("info"))
-        _add(node, "language", info.language)
-        for category in info.category:
-            _add(node, "category", category)
-        _add(node, "event", info.event)
-        for response in info.response_type:
-            _add(node, "responseType", response)
-        for tag, value in (
-            ("urgency", info.urgency),
-            ("severity", info.severity),
-            ("certainty", info.certainty),
-            ("audience", info.audience),
-        ):
-            _add(node, tag, value)
-        _add_pairs(node, "eventCode", info.event_codes)
-        for tag, value in (
-            ("effective", info.effective),
-            ("onset", info.onset),
-            ("expires", info.expires),
-            ("senderName", info.sender_name),
-            ("headline", info.headline),
-            ("description", info.description),
-            ("instruction", info.instruction),
-            ("web", info.web),
-            ("contact", info.contact),
-        ):
-            _add(node, tag, value)
-        _add_pairs(node, "parameter", info.parameters)
-        for res in info.resources:
-            rnode = ET.SubElement(node, _q("resource"))
-            for tag, value in (
-                ("resourceDesc", res.resource_desc),
-                ("mimeType", res.mime_type),
-                ("size", res.size),
-                ("uri", res.uri),
-                ("derefUri", res.deref_uri),
-                ("digest", res.digest),
-            ):
-                _add(rnode, tag, value)
+        _write(node, info, _INFO_ORDER)
+        for resource in info.resources:
+            _write(ET.SubElement(node, _q("resource")), resource, _RESOURCE_ORDER)
         for area in info.areas:
-            anode = ET.SubElement(node, _q("area"))
-            _add(anode, "areaDesc", area.area_desc)
-            for polygon in area.polygons:
-                _add(anode, "polygon", polygon)
-            for circle in area.circles:
-                _add(anode, "circle", circle)
-            _add_pairs(anode, "geocode", area.geocodes)
-            _add(anode, "altitude", area.altitude)
-            _add(anode, "ceiling", area.ceiling)
+            _write(ET.SubElement(node, _q("area")), area, _AREA_ORDER)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode", default_namespace=NS)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

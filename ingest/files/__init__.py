@@ -5,7 +5,7 @@ historic observations (CSV/Parquet), 12345 hotline exports (CSV/XLSX), CAP 1.2 X
 Each file loads in one transaction (all rows or none) and gets a report of every bad row.
 """
 
-from ingest.files.report import BadRow, FileResult
+from ingest.files.report import BadRow, FileResult, render_text
 from ingest.files.runner import KINDS, detect_kind, ingest_file, ingest_paths
 from ingest.files.watch import scan_once, watch_folder
 
@@ -16,6 +16,7 @@ __all__ = [
     "detect_kind",
     "ingest_file",
     "ingest_paths",
+    "render_text",
     "scan_once",
     "watch_folder",
 ]

@@ -184,7 +184,9 @@ def prepare_observations(sheet: Sheet, source: Source, ctx: Context) -> Plan | F
     _duplicates(long_table, bad, sheet.lines)
     bad_rows = bad.rows()
     warnings = []
-    empty = n - len(np.unique(np.asarray(rows)))
+    has_value = np.zeros(n, dtype=bool)
+    has_value[np.asarray(rows)] = True
+    empty = int(n - has_value.sum())
     if not long and empty:
         warnings.append(f"{empty} row(s) without any metric value (nothing to load from them)")
     if bad_rows:

@@ -154,8 +154,8 @@ def render_text(result: FileResult) -> str:
 def write_report(result: FileResult, json_path: Path) -> None:
     """Write ``<name>.report.json`` (complete) and ``<name>.report.txt`` beside it."""
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(
-        json.dumps(result.to_json(), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-    )
+    indent = 1 if len(result.bad_rows) <= 10_000 else None  # huge reports stay compact
+    text = json.dumps(result.to_json(), ensure_ascii=False, indent=indent, default=str)
+    json_path.write_text(text, encoding="utf-8")
     txt_path = json_path.with_name(json_path.name.removesuffix(".json") + ".txt")
     txt_path.write_text(render_text(result), encoding="utf-8")

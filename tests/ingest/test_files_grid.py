@@ -17,6 +17,7 @@ from ingest.demo_city.load import load_demo_city
 from ingest.files import ingest_file
 from models.store import Store
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*(truncated|Normalized/laundered).*")
 DEMO_NOW = datetime(2026, 11, 24)
 COMMUNITY = "445102008006"  # 14 cells in the demo city
 UTM = "EPSG:32650"

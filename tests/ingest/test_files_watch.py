@@ -9,7 +9,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 
 from ingest.files import FileResult, ingest_paths, scan_once, watch_folder
 from ingest.files.watch import FolderState
@@ -115,3 +117,31 @@ def test_ingest_paths_loads_each_file_in_turn(db, tmp_path):
     assert [r.status for r in results] == ["loaded", "loaded", "failed"]
     assert "no such file" in results[2].reason
     assert (tmp_path / "reports" / "cap_typhoon_circle.xml.report.json").exists()
+
+
+def test_a_shapefile_set_moves_as_one_and_loads_once(db, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    squares = [
+        shapely.box(668_000 + i * 100, 2_618_000, 668_100 + i * 100, 2_618_100) for i in range(3)
+    ]
+    grid = gpd.GeoDataFrame(
+        {"code": [f"445102008006{901 + i}" for i in range(3)]}, geometry=squares, crs="EPSG:32650"
+    )
+    grid.to_file(drop / "cells.shp", engine="pyogrio")
+    parts = sorted(p.name for p in drop.iterdir())
+    state = FolderState()
+    assert scan_once(db, drop, state, lambda: NOW) == []
+    results = scan_once(db, drop, state, lambda: NOW)
+    assert [(r.kind, r.status, r.rows_loaded) for r in results] == [("grid", "loaded", 3)]
+    assert sorted(p.name for p in (drop / "done").iterdir() if ".report." not in p.name) == parts
+    assert not any(p.is_file() for p in drop.iterdir())
+    assert any("no administrative areas" in w for w in results[0].warnings)
+
+
+def test_files_over_the_size_limit_are_refused(db, tmp_path):
+    path = tmp_path / "rain.xml"
+    shutil.copy(DATA / "cap_rainstorm_polygon.xml", path)
+    result = ingest_paths(db, [path], now=NOW, max_bytes=100)[0]
+    assert result.status == "failed" and "larger than the limit 100" in result.reason
+    assert db.query_value("SELECT count(*) FROM alerts") == 0

@@ -160,9 +160,10 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
     metric = np.asarray(metric_all, dtype=object)
     features = np.flatnonzero(usable)
     good_codes = [codes[i] for i in features]
-    bad += overlap_rows(metric[features], good_codes, features)
+    overlaps, warnings = overlap_rows(metric[features], good_codes, features)
+    bad += overlaps
     back = Transformer.from_crs(ctx.metric_crs, "EPSG:4326", always_xy=True)
-    warnings = gap_warnings(metric[features], back.transform)
+    warnings += gap_warnings(metric[features], back.transform)
     bad.sort(key=lambda b: b.line)
     if bad:
         return Plan(

@@ -192,13 +192,25 @@ def test_overlapping_cells_are_bad_rows_naming_both_codes(db, tmp_path):
     assert _versions(db) == versions
 
 
-def test_tiny_overlaps_within_tolerance_pass(db, tmp_path):
+def test_snapping_slivers_are_a_warning_not_an_overlap(db, tmp_path):
     grid = _squares().to_crs(UTM)
-    grid.loc[5, "geometry"] = shapely.affinity.translate(grid.geometry.iloc[5], xoff=-0.005)
+    # 2 cm × 100 m = 2 m²: above the area tolerance, but a sliver, as snapping leaves
+    grid.loc[5, "geometry"] = shapely.affinity.translate(grid.geometry.iloc[5], xoff=-0.02)
     path = tmp_path / "sliver.geojson"
     grid.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio")
     result = _load(db, path, datetime(2026, 12, 9))
     assert result.status == "loaded", [b.reason for b in result.bad_rows]
+    assert any(w.startswith("1 sliver overlap(s)") for w in result.warnings), result.warnings
+
+
+def test_the_whole_demo_grid_reimports_cleanly(db, city, tmp_path):
+    whole = city.cells[["cell_code", "responsible_body", "geometry"]]
+    path = tmp_path / "demo.parquet"
+    whole.to_parquet(path)
+    result = _load(db, path, datetime(2026, 12, 20))
+    assert result.status == "loaded", [b.reason for b in result.bad_rows[:5]]
+    assert result.rows_loaded == len(whole)
+    assert not any(w.startswith("gap of") for w in result.warnings), result.warnings[:3]
 
 
 def test_a_gap_is_a_warning_with_its_area_and_place(db, tmp_path):

@@ -210,10 +210,6 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
             flask.session["lang"] = code
         return flask.redirect(_safe_next(flask.request.args.get("next")))  # type: ignore[return-value]
 
-    @server.route("/health")
-    def health() -> flask.Response:
-        return flask.jsonify(status="ok", schema_version=store.schema_version)  # type: ignore[return-value]
-
 
 def _page(title: str, body_html: str) -> str:
     return (

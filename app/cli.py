@@ -37,6 +37,28 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text)
         s.add_argument("--host")
         s.add_argument("--port", type=int)
+    worker = sub.add_parser("worker", help="run ingest only (MQTT and the drop folder), no web")
+    worker.add_argument(
+        "--status-every",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="log ingest counters every S seconds",
+    )
+    ing = sub.add_parser("ingest", help="load files: grids, sensors, observations, hotline, CAP")
+    ing.add_argument("paths", nargs="+", type=Path)
+    ing.add_argument("--kind", choices=["grid", "sensors", "observations", "hotline", "cap"])
+    ing.add_argument(
+        "--local-time",
+        action="store_true",
+        help="times without a zone are local (calendar.timezone)",
+    )
+    ing.add_argument(
+        "--report-dir", type=Path, help="write reports here (default: beside each file)"
+    )
+    dead = sub.add_parser("deadletters", help="list rejected input kept for inspection")
+    dead.add_argument("--limit", type=int, default=50)
+    dead.add_argument("--channel", choices=["mqtt", "file", "http"])
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True
@@ -163,6 +185,55 @@ def cmd_user_add(store: Store, args: argparse.Namespace, config: Config) -> None
     print(f"user {user.username} created: role {user.role}, scope {user.scope.label()}")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def file_options(config: Config) -> dict[str, object]:
+    """Options of every file load, from the settings (CLI and drop folder alike)."""
+    return {
+        "metric_crs": config.settings.map.metric_crs,
+        "max_bytes": config.settings.ingest.max_file_mb * 2**20,
+    }
+
+
+def cmd_ingest(config: Config, store: Store, args: argparse.Namespace) -> int:
+    from ingest.files import ingest_paths, render_text
+
+    results = ingest_paths(
+        store,
+        args.paths,
+        kind=args.kind,
+        now=_utcnow(),
+        progress=sys.stderr.isatty(),
+        local_tz=config.settings.calendar.timezone if args.local_time else None,
+        report_dir=args.report_dir,
+        **file_options(config),
+    )
+    for result in results:
+        print(render_text(result))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def run_worker(config: Config, store: Store, *, status_every_s: float = 5.0) -> None:
+    """Ingest until SIGTERM/SIGINT, then commit what is queued and stop."""
+    import signal
+    import threading
+
+    from app.runtime import start_background
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    background = start_background(config, store)
+    log.info("worker running", extra={"database": str(config.database_path)})
+    try:
+        while not stop.wait(status_every_s):
+            log.info("worker alive", extra=background.health())
+    finally:
+        background.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -198,7 +269,22 @@ def main(argv: list[str] | None = None) -> int:
 
             host = args.host or config.settings.server.host
             port = args.port if args.port is not None else config.settings.server.port
-            serve(config, store, host=host, port=port)
+            serve(config, store, host=host, port=port, allow_embedded_broker=args.command == "demo")
+        elif args.command == "ingest":
+            return cmd_ingest(config, store, args)
+        elif args.command == "deadletters":
+            from models.dead_letters import list_dead_letters
+
+            df = list_dead_letters(store, limit=args.limit, channel=args.channel)
+            for row in df.itertuples():
+                print(
+                    f"#{row.dead_letter_id} {row.received_at:%Y-%m-%d %H:%M:%S} "
+                    f"{row.channel} {row.topic}\n    reason: {row.reason}\n    "
+                    f"payload: {row.preview}"
+                )
+            print(f"{len(df)} dead letter(s) shown")
+        elif args.command == "worker":
+            run_worker(config, store, status_every_s=args.status_every)
     except (UserError, ValueError) as exc:
         print(f"cityops: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import flask
 
+from app.runtime import Background
 from models.config import Config
 from models.store import Store
 
@@ -20,6 +21,7 @@ EXTENSION_KEY = "cityops"
 class AppContext:
     config: Config
     store: Store
+    background: Background | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

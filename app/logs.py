@@ -25,7 +25,7 @@ class JsonFormatter(logging.Formatter):
                 )
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
+        return json.dumps(out, ensure_ascii=False, default=str)
 
 
 def setup_logging(level: str = "INFO") -> None:

@@ -12,6 +12,7 @@ from app.auth import install_auth
 from app.context import EXTENSION_KEY, AppContext
 from app.i18n import t
 from app.paths import ASSETS
+from app.runtime import Background, start_background
 from app.shell import register_shell_callbacks, shell_layout
 from models.config import Config
 from models.store import Store
@@ -26,11 +27,21 @@ _PAGE_MODULES = (
 )
 
 
-def create_app(config: Config, store: Store) -> dash.Dash:
+def create_app(config: Config, store: Store, *, background: Background | None = None) -> dash.Dash:
     """Build the Flask server with log-in and the Dash pages on it."""
     server = flask.Flask("cityops")
-    server.extensions[EXTENSION_KEY] = AppContext(config=config, store=store)
+    ctx = AppContext(config=config, store=store, background=background)
+    server.extensions[EXTENSION_KEY] = ctx
     install_auth(server, config=config, store=store)
+
+    @server.route("/health")
+    def health() -> flask.Response:
+        # public: liveness, ingest state and data freshness, nothing about people or places
+        body: dict[str, object] = {"status": "ok", "schema_version": store.schema_version}
+        if ctx.background is not None:
+            body["ingest"] = ctx.background.health()
+        return flask.jsonify(body)
+
     app = dash.Dash(
         "cityops",
         server=server,
@@ -50,11 +61,18 @@ def create_app(config: Config, store: Store) -> dash.Dash:
     return app
 
 
-def serve(config: Config, store: Store, *, host: str, port: int) -> None:
-    """Serve with waitress: one process, several threads, so the single writer lives here."""
+def serve(
+    config: Config, store: Store, *, host: str, port: int, allow_embedded_broker: bool = False
+) -> None:
+    """Serve with waitress: one process, several threads, so the single writer lives here.
+
+    MQTT ingest runs in the same process (DuckDB admits one process per file); it retries
+    in the background while the broker is away and the pages keep serving.
+    """
     from waitress import create_server
 
-    app = create_app(config, store)
+    background = start_background(config, store, allow_embedded=allow_embedded_broker)
+    app = create_app(config, store, background=background)
     server = create_server(
         app.server, host=host, port=port, threads=config.settings.server.threads, ident="cityops"
     )
@@ -71,3 +89,4 @@ def serve(config: Config, store: Store, *, host: str, port: int) -> None:
         server.run()
     finally:
         server.close()
+        background.stop()

@@ -477,3 +477,20 @@ __all__ = [
     "polygon_from_cap",
     "to_cap_xml",
 ]
+
+
+def alert_row(record: CapAlertRecord, xml: str) -> dict:
+    """The ``alerts`` row of an inbound CAP alert (direction in, state imported)."""
+    return {
+        "identifier": record.identifier,
+        "direction": "in",
+        "state": "imported",
+        "sender": record.sender,
+        "sent": record.sent_utc,
+        "msg_type": record.msg_type,
+        "severity": record.severity,
+        "headline": record.headline,
+        "area_wkb": record.area_wkb,
+        "xml": xml,
+        "exercise": record.exercise,
+    }

@@ -40,7 +40,6 @@ class StorageSettings(_Section):
 
     path: Path = Path("var/cityops.duckdb")
     backup_dir: Path = Path("var/backups")
-    write_batch_rows: int = Field(1000, ge=1, le=1_000_000)
 
 
 class MqttSettings(_Section):
@@ -54,6 +53,20 @@ class MqttSettings(_Section):
     shared_group: str | None = None
     embedded_fallback: bool = True
     keepalive_s: int = Field(30, ge=5, le=3600)
+    protocol: Literal[5, 4] = 5
+    qos: Literal[0, 1] = 1
+
+
+class IngestSettings(_Section):
+    """Batching of MQTT ingest and the watched drop folder for files."""
+
+    mqtt_enabled: bool = True
+    batch_max_rows: int = Field(2000, ge=1, le=100_000)
+    batch_max_ms: int = Field(100, ge=1, le=60_000)
+    receive_maximum: int = Field(20000, ge=1, le=65535)
+    drop_folder: Path | None = None
+    poll_s: float = Field(2.0, gt=0, le=3600)
+    max_file_mb: int = Field(512, ge=1, le=100_000)
 
 
 class ViewSettings(_Section):
@@ -154,6 +167,7 @@ class Settings(_Section):
     city: CitySettings = CitySettings()
     storage: StorageSettings = StorageSettings()
     mqtt: MqttSettings = MqttSettings()
+    ingest: IngestSettings = IngestSettings()
     map: MapSettings = MapSettings()
     refresh: RefreshSettings = RefreshSettings()
     calendar: CalendarSettings = CalendarSettings()

@@ -2,47 +2,73 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.browser import free_port, stop_process
 
 
-@contextmanager
-def mosquitto(tmp: Path):
-    """Start mosquitto on 127.0.0.1:<free port> with persistence in ``tmp``; yield the port."""
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(binary).exists():
-        raise RuntimeError("mosquitto is not installed: run `make test` (it installs it)")
-    port = free_port()
-    tmp.mkdir(parents=True, exist_ok=True)
-    tmp.chmod(0o777)  # mosquitto drops privileges to its own user
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-        f"persistence_location {tmp}/\nlog_dest stderr\nmax_queued_messages 0\n"
-        "max_inflight_messages 0\n",
-        encoding="utf-8",
-    )
-    log = open(tmp / "mosquitto.log", "wb")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    try:
+class Mosquitto:
+    """One mosquitto with persistence in ``folder``; it can be stopped and started again on
+    the same port (an outage), keeping queued messages of persistent sessions."""
+
+    def __init__(self, folder: Path, port: int | None = None):
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise RuntimeError("mosquitto is not installed: run `make test` (it installs it)")
+        self.binary = binary
+        self.folder = folder
+        self.port = port or free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.conf = folder / "mosquitto.conf"
+        # run as the current user so the persistence file can live in a private temp dir
+        self.conf.write_text(
+            f"user {getpass.getuser()}\nlistener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {folder}/\nautosave_interval 1\n"
+            "log_dest stderr\nmax_queued_messages 0\nmax_inflight_messages 0\n",
+            encoding="utf-8",
+        )
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> None:
+        self._log = open(self.folder / "mosquitto.log", "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "-c", str(self.conf)], stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 15
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
             except OSError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        "mosquitto did not start:\n" + (tmp / "mosquitto.log").read_text()
+                        "mosquitto did not start:\n" + (self.folder / "mosquitto.log").read_text()
                     ) from exc
                 time.sleep(0.05)
-        yield port
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, timeout_s=10)  # SIGTERM: mosquitto saves its state
+            self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+@contextmanager
+def mosquitto(folder: Path) -> Iterator[int]:
+    """Start mosquitto on 127.0.0.1:<free port> with persistence in ``folder``; yield the port."""
+    broker = Mosquitto(folder)
+    broker.start()
+    try:
+        yield broker.port
     finally:
-        stop_process(proc, timeout_s=10)
-        log.close()
+        broker.stop()

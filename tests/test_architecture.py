@@ -17,6 +17,9 @@ ENGINES = {
     "flask_login": ("app/auth.py",),
     "waitress": ("app/server.py",),
     "GeoToolCN": ("ingest/demo_city/boundaries.py",),
+    "amqtt": ("ingest/mqtt/embedded.py",),
+    "openpyxl": ("ingest/files/tabular.py",),
+    "defusedxml": ("ingest/cap.py",),
 }
 
 

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from ingest.cap import CapAlertRecord, parse_cap, to_cap_xml
+from ingest.cap import CapAlertRecord, alert_row, parse_cap, to_cap_xml
 from ingest.files.report import FileFailure, Plan, Written
 from ingest.files.source import Context, Source
 from models.store import WriteTx
-
-
-def alert_row(record: CapAlertRecord, xml: str) -> dict:
-    """The ``alerts`` row of an inbound CAP alert (direction in, state imported)."""
-    return {
-        "identifier": record.identifier,
-        "direction": "in",
-        "state": "imported",
-        "sender": record.sender,
-        "sent": record.sent_utc,
-        "msg_type": record.msg_type,
-        "severity": record.severity,
-        "headline": record.headline,
-        "area_wkb": record.area_wkb,
-        "xml": xml,
-        "exercise": record.exercise,
-    }
 
 
 def prepare_cap(source: Source, ctx: Context) -> Plan | FileFailure:

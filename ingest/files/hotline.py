@@ -17,11 +17,11 @@ import pyarrow as pa
 import shapely
 
 from ingest.files.fields import id_problem, parse_float
-from ingest.files.locate import locate_points
 from ingest.files.report import BadRow, FileFailure, Plan, Written, never_written
 from ingest.files.source import Context, Source
 from ingest.files.tabular import Sheet, rename_columns
 from ingest.files.times import LOCAL_TZ, parse_time
+from ingest.locate import locate_points
 from models.store import WriteTx
 
 ALIASES = {

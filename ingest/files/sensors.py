@@ -6,10 +6,10 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.files.fields import id_problem, missing_columns, parse_date, parse_float, parse_int
-from ingest.files.locate import locate_points
 from ingest.files.report import BadRow, FileFailure, Plan, Written, never_written
 from ingest.files.source import Context, Source
 from ingest.files.tabular import Sheet, rename_columns
+from ingest.locate import locate_points
 from ingest.payloads import SENSOR_KINDS
 from models.store import WriteTx
 

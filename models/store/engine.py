@@ -6,7 +6,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,19 +47,35 @@ class WriteTx:
     def fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         return self._conn.execute(sql, params).fetchall()
 
-    def append(self, table: str, data: pa.Table | pd.DataFrame) -> int:
-        """Insert a whole batch by column name through Arrow; returns the row count."""
+    def append(
+        self, table: str, data: pa.Table | pd.DataFrame, *, ignore_duplicates: bool = False
+    ) -> int:
+        """Insert a whole batch by column name through Arrow; returns the rows inserted.
+
+        With ``ignore_duplicates`` rows whose key already exists are skipped (replays of the
+        same message are harmless); otherwise a duplicate fails the whole transaction.
+        """
         batch = (
             data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
         )
         if batch.num_rows == 0:
             return 0
-        self._conn.register("__cityops_batch", batch)
+        verb = "INSERT OR IGNORE" if ignore_duplicates else "INSERT"
+        with self.registered(batch) as name:
+            row = self._conn.execute(
+                f'{verb} INTO "{table}" BY NAME SELECT * FROM {name}'
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    @contextlib.contextmanager
+    def registered(self, data: pa.Table) -> Iterator[str]:
+        """Expose an Arrow table to SQL under a temporary name for the ``with`` block."""
+        name = f"__cityops_batch_{id(data):x}"
+        self._conn.register(name, data)
         try:
-            self._conn.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM __cityops_batch')
+            yield name
         finally:
-            self._conn.unregister("__cityops_batch")
-        return batch.num_rows
+            self._conn.unregister(name)
 
 
 def schema_version(conn: duckdb.DuckDBPyConnection) -> int:

@@ -1,0 +1,116 @@
+"""Background services of a server or worker process: MQTT ingest, the embedded demo
+broker when none answers, and the watched drop folder (the composition root starts them)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest.locate import store_locator
+from ingest.mqtt.consumer import MqttIngest
+from ingest.mqtt.embedded import EmbeddedBroker, broker_reachable, start_embedded_broker
+from models.config import Config
+from models.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Background:
+    ingest: MqttIngest | None = None
+    broker: EmbeddedBroker | None = None
+    watcher: threading.Thread | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mqtt": None, "embedded_broker": self.broker is not None}
+        if self.ingest is not None:
+            snap = self.ingest.stats.snapshot()
+            last = snap.get("last_commit_at")
+            snap["last_commit_at"] = last.isoformat() if last else None
+            out["mqtt"] = snap
+        out["drop_folder"] = self.watcher is not None and self.watcher.is_alive()
+        return out
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.ingest is not None:
+            self.ingest.stop()
+        if self.watcher is not None:
+            self.watcher.join(10)
+        if self.broker is not None:
+            self.broker.stop()
+
+
+def start_background(config: Config, store: Store, *, allow_embedded: bool = False) -> Background:
+    """Start what the config asks for; nothing here blocks on an absent broker."""
+    settings = config.settings
+    bg = Background()
+    mqtt = settings.mqtt
+    protocol = mqtt.protocol
+    if settings.ingest.mqtt_enabled:
+        if (
+            allow_embedded
+            and mqtt.embedded_fallback
+            and not broker_reachable(mqtt.host, mqtt.port)
+            and mqtt.host in ("127.0.0.1", "localhost")
+        ):
+            bg.broker = start_embedded_broker(mqtt.host, mqtt.port)
+            protocol = 4  # amqtt speaks MQTT 3.1.1
+        password = config.secrets.mqtt_password
+        bg.ingest = MqttIngest(
+            store,
+            locate=store_locator(store, metric_crs=settings.map.metric_crs),
+            host=mqtt.host,
+            port=mqtt.port,
+            client_id=mqtt.client_id,
+            topic_prefix=mqtt.topic_prefix,
+            username=mqtt.username,
+            password=password.get_secret_value() if password else None,
+            shared_group=mqtt.shared_group,
+            protocol=protocol,
+            qos=mqtt.qos,
+            keepalive_s=mqtt.keepalive_s,
+            batch_rows=settings.ingest.batch_max_rows,
+            batch_ms=settings.ingest.batch_max_ms,
+            receive_maximum=settings.ingest.receive_maximum,
+        )
+        bg.ingest.start()
+        log.info(
+            "mqtt ingest started",
+            extra={
+                "broker": f"{mqtt.host}:{mqtt.port}",
+                "prefix": mqtt.topic_prefix,
+                "shared_group": mqtt.shared_group,
+                "protocol": protocol,
+            },
+        )
+    folder = settings.ingest.drop_folder
+    if folder is not None:
+        from ingest.files import watch_folder
+
+        path = config.resolve(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        bg.watcher = threading.Thread(
+            target=watch_folder,
+            args=(store, path),
+            kwargs={
+                "poll_s": settings.ingest.poll_s,
+                "stop": bg.stop_event,
+                "now": _utcnow,
+                "metric_crs": settings.map.metric_crs,
+                "max_bytes": settings.ingest.max_file_mb * 2**20,
+            },
+            name="drop-folder",
+            daemon=True,
+        )
+        bg.watcher.start()
+        log.info("drop folder watched", extra={"folder": str(path)})
+    return bg
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,219 @@
+"""Turning a batch of parsed MQTT messages into Arrow tables, one per target table (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+
+from ingest.cap import CapAlertRecord, alert_row, parse_cap
+from ingest.payloads import (
+    CapAlert,
+    DispatchAck,
+    Observation,
+    Parsed,
+    Rejected,
+    Report,
+    TrafficSample,
+    UnitPosition,
+)
+
+TS = pa.timestamp("us")
+#: Locates points: (lon, lat) arrays → cell codes (None outside), plus the grid version.
+Locator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, int | None]]
+
+
+@dataclass
+class BatchRows:
+    """Rows of one batch, ready for the store (each table deduplicated on its key)."""
+
+    observations: pa.Table | None = None
+    traffic: pa.Table | None = None
+    cases: pa.Table | None = None
+    positions: pa.Table | None = None
+    dead_letters: pa.Table | None = None
+    sensor_seen: dict[str, datetime] = field(default_factory=dict)
+    acks: list[tuple[str, str, datetime]] = field(default_factory=list)
+    alerts: pa.Table | None = None
+
+    def counts(self) -> dict[str, int]:
+        tables = {
+            "observations": self.observations,
+            "traffic": self.traffic,
+            "cases": self.cases,
+            "positions": self.positions,
+            "dead_letters": self.dead_letters,
+            "alerts": self.alerts,
+        }
+        return {k: (t.num_rows if t is not None else 0) for k, t in tables.items()}
+
+
+def case_id_for(external_id: str, reported_at: datetime) -> str:
+    """A stable, readable case id: the report's day and a hash of its external id."""
+    digest = hashlib.sha1(external_id.encode("utf-8")).hexdigest()[:8].upper()
+    return f"C{reported_at:%Y%m%d}-{digest}"
+
+
+def dead_letter_table(rejected: Sequence[Rejected], *, received_at: datetime) -> pa.Table:
+    n = len(rejected)
+    return pa.table(
+        {
+            "received_at": pa.array([received_at] * n, TS),
+            "channel": ["mqtt"] * n,
+            "topic": [r.topic for r in rejected],
+            "payload": pa.array([r.payload for r in rejected], pa.binary()),
+            "reason": [r.reason[:2000] for r in rejected],
+        }
+    )
+
+
+def _observations(items: list[Observation], received_at: datetime) -> pa.Table:
+    msg, sensor, ts, metric, value = [], [], [], [], []
+    seen: set[tuple[str, str]] = set()
+    for o in items:
+        p = o.payload
+        for name, v in p.values.items():
+            key = (p.id, name)
+            if key in seen:
+                continue
+            seen.add(key)
+            msg.append(p.id)
+            sensor.append(o.sensor_id)
+            ts.append(p.ts)
+            metric.append(name)
+            value.append(v)
+    n = len(msg)
+    return pa.table(
+        {
+            "msg_id": msg,
+            "sensor_id": sensor,
+            "ts": pa.array(ts, TS),
+            "metric": metric,
+            "value": pa.array(value, pa.float64()),
+            "received_at": pa.array([received_at] * n, TS),
+            "source": ["mqtt"] * n,
+        }
+    )
+
+
+def _traffic(items: list[TrafficSample], received_at: datetime) -> pa.Table:
+    uniq = list({t.payload.id: t for t in items}.values())
+    return pa.table(
+        {
+            "msg_id": [t.payload.id for t in uniq],
+            "segment_id": [t.segment_id for t in uniq],
+            "ts": pa.array([t.payload.ts for t in uniq], TS),
+            "speed_kmh": [t.payload.speed_kmh for t in uniq],
+            "flow_vph": [t.payload.flow_vph for t in uniq],
+            "occupancy": [t.payload.occupancy for t in uniq],
+            "received_at": pa.array([received_at] * len(uniq), TS),
+        }
+    )
+
+
+def _cases(items: list[Report], locate: Locator) -> pa.Table:
+    uniq = list({r.payload.id: r for r in items}.values())
+    lon = np.array([r.payload.lon for r in uniq], dtype=float)
+    lat = np.array([r.payload.lat for r in uniq], dtype=float)
+    cells, version = locate(lon, lat)
+    external = [f"mqtt:{r.payload.id}" for r in uniq]
+    reported = [r.payload.ts for r in uniq]
+    return pa.table(
+        {
+            "case_id": [case_id_for(e, t) for e, t in zip(external, reported, strict=True)],
+            "external_id": external,
+            "source": [r.payload.source for r in uniq],
+            "category_code": [r.payload.category for r in uniq],
+            "lon": lon,
+            "lat": lat,
+            "description": [r.payload.text for r in uniq],
+            "reporter": [r.payload.reporter for r in uniq],
+            "reported_at": pa.array(reported, TS),
+            "grid_version": pa.array([version if c else None for c in cells], pa.int32()),
+            "cell_code": pa.array(list(cells), pa.string()),
+            "district_code": [c[:6] if c else None for c in cells],
+            "street_code": [c[:9] if c else None for c in cells],
+            "community_code": [c[:12] if c else None for c in cells],
+            "exercise": [r.payload.exercise for r in uniq],
+            "stage": ["reported"] * len(uniq),
+        }
+    )
+
+
+def _positions(items: list[UnitPosition], received_at: datetime, locate: Locator) -> pa.Table:
+    uniq = list({u.payload.id: u for u in items}.values())
+    lon = np.array([u.payload.lon for u in uniq], dtype=float)
+    lat = np.array([u.payload.lat for u in uniq], dtype=float)
+    cells, version = locate(lon, lat)
+    return pa.table(
+        {
+            "msg_id": [u.payload.id for u in uniq],
+            "unit_id": [u.unit_id for u in uniq],
+            "ts": pa.array([u.payload.ts for u in uniq], TS),
+            "lon": lon,
+            "lat": lat,
+            "status": [u.payload.status for u in uniq],
+            "received_at": pa.array([received_at] * len(uniq), TS),
+            "grid_version": pa.array([version if c else None for c in cells], pa.int32()),
+            "cell_code": pa.array(list(cells), pa.string()),
+        }
+    )
+
+
+def build_rows(
+    parsed: Sequence[Parsed | Rejected], *, received_at: datetime, locate: Locator
+) -> BatchRows:
+    """Group a batch by target table; duplicates inside the batch keep their first copy."""
+    groups: dict[type, list] = {}
+    for item in parsed:
+        groups.setdefault(type(item), []).append(item)
+    rows = BatchRows()
+    if obs := groups.get(Observation):
+        rows.observations = _observations(obs, received_at)
+        for o in obs:
+            prev = rows.sensor_seen.get(o.sensor_id)
+            if prev is None or o.payload.ts > prev:
+                rows.sensor_seen[o.sensor_id] = o.payload.ts
+    if traffic := groups.get(TrafficSample):
+        rows.traffic = _traffic(traffic, received_at)
+    if reports := groups.get(Report):
+        rows.cases = _cases(reports, locate)
+    if positions := groups.get(UnitPosition):
+        rows.positions = _positions(positions, received_at, locate)
+    rejected = list(groups.get(Rejected, []))
+    if cap := groups.get(CapAlert):
+        alerts = []
+        for item in cap:
+            record = parse_cap(item.xml)
+            if isinstance(record, CapAlertRecord):
+                alerts.append(alert_row(record, item.xml))
+            else:
+                rejected.append(Rejected(item.topic, item.xml.encode(), f"CAP: {record.reason}"))
+        if alerts:
+            uniq = list({a["identifier"]: a for a in alerts}.values())
+            rows.alerts = pa.Table.from_pylist(uniq, schema=_ALERT_SCHEMA)
+    if rejected:
+        rows.dead_letters = dead_letter_table(rejected, received_at=received_at)
+    rows.acks = [(a.unit_id, a.payload.order_id, a.payload.ts) for a in groups.get(DispatchAck, [])]
+    return rows
+
+
+_ALERT_SCHEMA = pa.schema(
+    [
+        ("identifier", pa.string()),
+        ("direction", pa.string()),
+        ("state", pa.string()),
+        ("sender", pa.string()),
+        ("sent", TS),
+        ("msg_type", pa.string()),
+        ("severity", pa.string()),
+        ("headline", pa.string()),
+        ("area_wkb", pa.binary()),
+        ("xml", pa.string()),
+        ("exercise", pa.bool_()),
+    ]
+)

@@ -1,0 +1,1 @@
+"""The demo-city simulator (`cityops simulate`): a live day of the city over MQTT."""

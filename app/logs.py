@@ -20,9 +20,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                out[key] = (
-                    value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-                )
+                out[key] = value  # nested dicts stay JSON; anything else via default=str
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)

@@ -52,7 +52,8 @@ def air_values(
     site = 0.7 if north else (1.1 if s.core else 0.95)
     # regional episodes (several days of stagnant air) hit every station together
     episode = 1.0 + 1.6 * max(0.0, smooth(seed * 17 + 3, t, 3 * _DAY) - 0.72) / 0.28
-    washout = 1.0 / (1.0 + rain_mm_h(t, seed=seed, scenario=scenario) / 8.0)
+    rain = rain_mm_h(t, seed=seed, scenario=scenario)
+    washout = max(0.35, 1.0 / (1.0 + rain / 8.0))  # rain scavenges particles, not all
     rush = traffic_peaks(h)
     pm25 = (
         PM25_MONTH[lt.month - 1]
@@ -69,7 +70,7 @@ def air_values(
     co = (0.45 + 0.02 * urban) * (0.85 + 0.35 * rush) * episode**0.4
     co *= 1.0 + 0.1 * wobble(k + 9, t, 3 * 3600.0)
     so2 = (5.0 + 0.3 * urban) * (1.0 + 0.3 * wobble(k + 11, t, 6 * 3600.0))
-    cloud = 1.0 / (1.0 + rain_mm_h(t, seed=seed, scenario=scenario) / 5.0)
+    cloud = max(0.3, 1.0 / (1.0 + rain / 5.0))  # less sun, less photochemistry
     o3 = O3_PEAK_MONTH[lt.month - 1] * (1.1 if north else (0.9 if s.core else 1.0))
     o3 *= (0.18 + 0.82 * bump(h, 14.5, 2.8)) * cloud * (1.0 + 0.15 * wobble(k + 13, t, 4 * 3600.0))
     values = {"pm25": pm25, "pm10": pm10, "o3": o3, "no2": no2, "so2": so2, "co": co}

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.logs import setup_logging
+from ingest.simulator.cli import add_simulate_parser, run_simulate
 from models.config import Config, ConfigError, load_config, redacted_dump
 from models.security import parse_scope
 from models.store import Store, StoreError
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     dead = sub.add_parser("deadletters", help="list rejected input kept for inspection")
     dead.add_argument("--limit", type=int, default=50)
     dead.add_argument("--channel", choices=["mqtt", "file", "http"])
+    add_simulate_parser(sub)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True
@@ -242,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cityops: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(config.settings.logging.level)
+    if args.command == "simulate":  # never opens the database: the server holds it
+        return run_simulate(args, config)
     if args.command == "check-config":
         print(json.dumps(redacted_dump(config), ensure_ascii=False, indent=2))
         return 0

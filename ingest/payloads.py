@@ -7,10 +7,10 @@ message or a :class:`Rejected` with the reason, so the ingest loop cannot die on
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -39,21 +39,16 @@ def _utc_naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
 Timestamp = Annotated[datetime, AfterValidator(_utc_naive)]
-Finite = Annotated[float, AfterValidator(_finite)]
+Finite = float  # finiteness: allow_inf_nan=False on every payload model
 MessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Lon = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
-Lat = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are refused by pydantic-core itself (no Python validator per value)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: MessageId
     ts: Timestamp
@@ -76,9 +71,9 @@ class ObservationPayload(_Payload):
 class TrafficPayload(_Payload):
     """``{prefix}/traffic/{segment_id}``: one traffic sample of a road segment."""
 
-    speed_kmh: Annotated[float, Field(ge=0, le=250), AfterValidator(_finite)]
-    flow_vph: Annotated[float, Field(ge=0, le=20000), AfterValidator(_finite)]
-    occupancy: Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
+    speed_kmh: Annotated[float, Field(ge=0, le=250)]
+    flow_vph: Annotated[float, Field(ge=0, le=20000)]
+    occupancy: Annotated[float, Field(ge=0, le=1)]
 
 
 class ReportPayload(_Payload):
@@ -203,14 +198,59 @@ def parse_message(topic: str, payload: bytes, *, prefix: str = DEFAULT_PREFIX) -
         return Rejected(topic, payload, f"unexpected parser error: {type(exc).__name__}: {exc}")
 
 
-def _parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return Rejected(topic, payload, f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+@dataclass(frozen=True)
+class _Route:
+    """What a topic means, worked out once per distinct topic (topics repeat endlessly)."""
+
+    head: str
+    keys: tuple[str, ...]
+    shape: type[_Payload] | None = None
+    error: str | None = None
+
+
+_SHAPES: dict[tuple[str, int], type[_Payload]] = {
+    ("obs", 3): ObservationPayload,
+    ("traffic", 2): TrafficPayload,
+    ("reports", 1): ReportPayload,
+    ("units", 3): PositionPayload,
+    ("dispatch", 3): DispatchAckPayload,
+}
+_TAILS = {"units": "position", "dispatch": "ack"}
+
+
+@lru_cache(maxsize=65536)
+def _route(topic: str, prefix: str) -> _Route:
     if not topic.startswith(prefix + "/"):
-        return Rejected(topic, payload, f"topic outside prefix {prefix!r}")
+        return _Route("", (), error=f"topic outside prefix {prefix!r}")
     parts = topic[len(prefix) + 1 :].split("/")
     head = parts[0]
     if head == "alerts" and parts[1:] == ["in"]:
+        return _Route("alerts", ())
+    shape = _SHAPES.get((head, len(parts)))
+    if shape is None or (head in _TAILS and parts[2] != _TAILS[head]):
+        return _Route(head, (), error="unknown topic")
+    keys = tuple(
+        parts[1:3]
+        if head == "obs"
+        else parts[1:2]
+        if head in ("traffic", "units", "dispatch")
+        else ()
+    )
+    for key in keys:
+        if not _ID_RE.match(key):
+            return _Route(head, (), error=f"topic level {key[:40]!r} is not a valid id")
+    if head == "obs" and keys[0] not in SENSOR_KINDS:
+        return _Route(head, (), error=f"unknown sensor kind {keys[0]!r}")
+    return _Route(head, keys, shape)
+
+
+def _parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Rejected(topic, payload, f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+    route = _route(topic, prefix)
+    if route.error is not None:
+        return Rejected(topic, payload, route.error)
+    if route.shape is None:  # alerts/in: CAP XML, parsed by the CAP module
         try:
             text = payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -218,38 +258,23 @@ def _parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
         if "<alert" not in text:
             return Rejected(topic, payload, "CAP payload has no <alert> element")
         return CapAlert(topic, text)
-    shape = {
-        ("obs", 3): ObservationPayload,
-        ("traffic", 2): TrafficPayload,
-        ("reports", 1): ReportPayload,
-        ("units", 3): PositionPayload,
-        ("dispatch", 3): DispatchAckPayload,
-    }.get((head, len(parts)))
-    tails = {"units": "position", "dispatch": "ack"}
-    if shape is None or (head in tails and parts[2] != tails[head]):
-        return Rejected(topic, payload, "unknown topic")
-    for key in parts[1:]:
-        if key not in tails.values() and not _ID_RE.match(key):
-            return Rejected(topic, payload, f"topic level {key[:40]!r} is not a valid id")
-    if head == "obs" and parts[1] not in SENSOR_KINDS:
-        return Rejected(topic, payload, f"unknown sensor kind {parts[1]!r}")
-    data = _json(payload)
-    if isinstance(data, str):
-        return Rejected(topic, payload, data)
     try:
-        model = shape.model_validate(data)
+        model = route.shape.model_validate_json(payload)  # JSON parsed in pydantic-core
     except ValidationError as exc:
+        if any(e["type"] in ("json_invalid", "model_type") for e in exc.errors()):
+            data = _json(payload)  # say plainly what is wrong with the bytes
+            return Rejected(topic, payload, data if isinstance(data, str) else _reason(exc))
         return Rejected(topic, payload, _reason(exc))
-    if isinstance(model, ObservationPayload):
-        return Observation(topic, parts[1], parts[2], model)
-    if isinstance(model, TrafficPayload):
-        return TrafficSample(topic, parts[1], model)
-    if isinstance(model, ReportPayload):
-        return Report(topic, model)
-    if isinstance(model, DispatchAckPayload):
-        return DispatchAck(topic, parts[1], model)
-    assert isinstance(model, PositionPayload)
-    return UnitPosition(topic, parts[1], model)
+    head, keys = route.head, route.keys
+    if head == "obs":
+        return Observation(topic, keys[0], keys[1], model)  # type: ignore[arg-type]
+    if head == "traffic":
+        return TrafficSample(topic, keys[0], model)  # type: ignore[arg-type]
+    if head == "reports":
+        return Report(topic, model)  # type: ignore[arg-type]
+    if head == "dispatch":
+        return DispatchAck(topic, keys[0], model)  # type: ignore[arg-type]
+    return UnitPosition(topic, keys[0], model)  # type: ignore[arg-type]
 
 
 def received_now() -> datetime:

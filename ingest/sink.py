@@ -40,6 +40,8 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
         written["dead_letters"] = tx.append("dead_letters", rows.dead_letters)
     if rows.sensor_seen:
         _touch_sensors(tx, rows.sensor_seen)
+    if rows.traffic is not None and rows.traffic.num_rows:
+        _touch_detectors(tx, rows.traffic)
     if rows.positions is not None and rows.positions.num_rows:
         _move_resources(tx, rows.positions)
     for unit_id, order_id, ts in rows.acks:
@@ -63,6 +65,18 @@ def _touch_sensors(tx: WriteTx, seen: dict[str, datetime]) -> None:
         tx.execute(
             "UPDATE sensors SET last_seen = b.ts FROM " + name + " b "
             "WHERE sensors.sensor_id = b.sensor_id "
+            "AND (sensors.last_seen IS NULL OR sensors.last_seen < b.ts)"
+        )
+
+
+def _touch_detectors(tx: WriteTx, traffic: pa.Table) -> None:
+    # a traffic detector reports on its segment's topic: a sample means the detector is alive
+    with tx.registered(traffic) as name:
+        tx.execute(
+            "UPDATE sensors SET last_seen = b.ts FROM (SELECT segment_id, max(ts) AS ts FROM "
+            + name
+            + " GROUP BY segment_id) b WHERE sensors.kind = 'traffic' "
+            "AND sensors.segment_id = b.segment_id "
             "AND (sensors.last_seen IS NULL OR sensors.last_seen < b.ts)"
         )
 

@@ -36,10 +36,11 @@ def ingest_env(demo_copy, tmp_path):
 def test_every_topic_lands_with_cells_and_bad_input_in_dead_letters(ingest_env):
     store, ingest, port = ingest_env
     unit = store.query_value("SELECT min(resource_id) FROM resources WHERE kind = 'vehicle'")
+    segment = store.query_value("SELECT min(segment_id) FROM sensors WHERE kind = 'traffic'")
     good = (
         [obs(i) for i in range(300)]
         + [report(i) for i in range(20)]
-        + [traffic(i) for i in range(50)]
+        + [traffic(i, segment) for i in range(50)]
         + [position(i, unit) for i in range(5)]
     )
     bad = [
@@ -72,6 +73,11 @@ def test_every_topic_lands_with_cells_and_bad_input_in_dead_letters(ingest_env):
     assert "not JSON" in dead[0][1] and "ts" in dead[1][1] and "unknown sensor kind" in dead[2][1]
     seen = store.query_value("SELECT last_seen FROM sensors WHERE sensor_id = 'AIR-001'")
     assert str(seen) == "2026-11-24 01:30:00"
+    # the detector on the segment counts as seen when its segment reports
+    detector = store.query_rows(
+        "SELECT last_seen FROM sensors WHERE kind = 'traffic' AND segment_id = ?", [segment]
+    )
+    assert [str(r[0]) for r in detector] == ["2026-11-24 00:15:00"]
 
 
 def test_redelivered_ids_are_stored_once(ingest_env):

@@ -133,6 +133,15 @@ def test_rejections_say_why():
     cases = {
         (
             f"{P}/obs/air/AIR-001",
+            b'{"id": "x", "ts": "2026-11-24T09:30:00Z", "values": {"pm25": NaN}}',
+        ): "finite",
+        (
+            f"{P}/units/U1/position",
+            b'{"id": "x", "ts": "2026-11-24T09:30:00Z", "lon": Infinity, '
+            b'"lat": 23, "status": "available"}',
+        ): "finite",
+        (
+            f"{P}/obs/air/AIR-001",
             b'{"id": "x", "ts": "2026-11-24T09:30:00", "values": {"pm25": 1}}',
         ): "time zone",
         (

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.clock import utcnow
 from app.logs import setup_logging
 from ingest.simulator.cli import add_simulate_parser, run_simulate
 from models.config import Config, ConfigError, load_config, redacted_dump
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text)
         s.add_argument("--host")
         s.add_argument("--port", type=int)
+        if name == "demo":
+            s.add_argument(
+                "--simulate",
+                action="store_true",
+                help="also run `cityops simulate` (a live day at real speed)",
+            )
     worker = sub.add_parser("worker", help="run ingest only (MQTT and the drop folder), no web")
     worker.add_argument(
         "--status-every",
@@ -187,10 +194,6 @@ def cmd_user_add(store: Store, args: argparse.Namespace, config: Config) -> None
     print(f"user {user.username} created: role {user.role}, scope {user.scope.label()}")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def file_options(config: Config) -> dict[str, object]:
     """Options of every file load, from the settings (CLI and drop folder alike)."""
     return {
@@ -206,7 +209,7 @@ def cmd_ingest(config: Config, store: Store, args: argparse.Namespace) -> int:
         store,
         args.paths,
         kind=args.kind,
-        now=_utcnow(),
+        now=utcnow(),
         progress=sys.stderr.isatty(),
         local_tz=config.settings.calendar.timezone if args.local_time else None,
         report_dir=args.report_dir,
@@ -273,7 +276,14 @@ def main(argv: list[str] | None = None) -> int:
 
             host = args.host or config.settings.server.host
             port = args.port if args.port is not None else config.settings.server.port
-            serve(config, store, host=host, port=port, allow_embedded_broker=args.command == "demo")
+            serve(
+                config,
+                store,
+                host=host,
+                port=port,
+                allow_embedded_broker=args.command == "demo",
+                simulate=bool(getattr(args, "simulate", False)),
+            )
         elif args.command == "ingest":
             return cmd_ingest(config, store, args)
         elif args.command == "deadletters":

@@ -4,11 +4,13 @@ broker when none answers, and the watched drop folder (the composition root star
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from app.clock import utcnow
 from ingest.locate import store_locator
 from ingest.mqtt.consumer import MqttIngest
 from ingest.mqtt.embedded import EmbeddedBroker, broker_reachable, start_embedded_broker
@@ -23,6 +25,7 @@ class Background:
     ingest: MqttIngest | None = None
     broker: EmbeddedBroker | None = None
     watcher: threading.Thread | None = None
+    simulator: subprocess.Popen | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def health(self) -> dict[str, Any]:
@@ -37,6 +40,12 @@ class Background:
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self.simulator is not None and self.simulator.poll() is None:
+            self.simulator.terminate()
+            try:
+                self.simulator.wait(10)
+            except subprocess.TimeoutExpired:
+                self.simulator.kill()
         if self.ingest is not None:
             self.ingest.stop()
         if self.watcher is not None:
@@ -45,8 +54,14 @@ class Background:
             self.broker.stop()
 
 
-def start_background(config: Config, store: Store, *, allow_embedded: bool = False) -> Background:
-    """Start what the config asks for; nothing here blocks on an absent broker."""
+def start_background(
+    config: Config, store: Store, *, allow_embedded: bool = False, simulate: bool = False
+) -> Background:
+    """Start what the config asks for; nothing here blocks on an absent broker.
+
+    ``simulate`` also runs `cityops simulate` as a child process publishing a live day to
+    the same broker (the demo's moving picture).
+    """
     settings = config.settings
     bg = Background()
     mqtt = settings.mqtt
@@ -88,6 +103,13 @@ def start_background(config: Config, store: Store, *, allow_embedded: bool = Fal
                 "protocol": protocol,
             },
         )
+    if simulate:
+        command = [sys.executable, "-m", "app.cli"]
+        if config.source is not None:
+            command += ["--config", str(config.source)]
+        command += ["simulate", "--protocol", str(protocol)]
+        bg.simulator = subprocess.Popen(command)
+        log.info("simulator started", extra={"pid": bg.simulator.pid, "protocol": protocol})
     folder = settings.ingest.drop_folder
     if folder is not None:
         from ingest.files import watch_folder
@@ -100,7 +122,7 @@ def start_background(config: Config, store: Store, *, allow_embedded: bool = Fal
             kwargs={
                 "poll_s": settings.ingest.poll_s,
                 "stop": bg.stop_event,
-                "now": _utcnow,
+                "now": utcnow,
                 "metric_crs": settings.map.metric_crs,
                 "max_bytes": settings.ingest.max_file_mb * 2**20,
             },
@@ -110,7 +132,3 @@ def start_background(config: Config, store: Store, *, allow_embedded: bool = Fal
         bg.watcher.start()
         log.info("drop folder watched", extra={"folder": str(path)})
     return bg
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -62,7 +62,13 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
 
 
 def serve(
-    config: Config, store: Store, *, host: str, port: int, allow_embedded_broker: bool = False
+    config: Config,
+    store: Store,
+    *,
+    host: str,
+    port: int,
+    allow_embedded_broker: bool = False,
+    simulate: bool = False,
 ) -> None:
     """Serve with waitress: one process, several threads, so the single writer lives here.
 
@@ -71,7 +77,9 @@ def serve(
     """
     from waitress import create_server
 
-    background = start_background(config, store, allow_embedded=allow_embedded_broker)
+    background = start_background(
+        config, store, allow_embedded=allow_embedded_broker, simulate=simulate
+    )
     app = create_app(config, store, background=background)
     server = create_server(
         app.server, host=host, port=port, threads=config.settings.server.threads, ident="cityops"

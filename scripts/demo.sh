@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh demo
 scripts/venv.sh
-exec .venv/bin/cityops demo "$@"
+exec .venv/bin/cityops demo --simulate "$@"

@@ -47,9 +47,8 @@ def start_embedded_broker(host: str = "127.0.0.1", port: int = 1883) -> Embedded
 
     config = {
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
-        "sys_interval": 0,
-        "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
-        "topic-check": {"enabled": False},
+        # loopback demo broker: anonymous, no $SYS topics, no packet logging
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
     }
     loop = asyncio.new_event_loop()
     ready = threading.Event()

@@ -77,6 +77,7 @@ class Publisher:
         paho_inflight: int = DEFAULT_PAHO_INFLIGHT,
         keepalive_s: int = 30,
         connect_timeout_s: float = 30.0,
+        protocol: int = 5,
     ) -> None:
         if qos not in (0, 1):
             raise ValueError(f"qos must be 0 or 1, not {qos!r}")
@@ -97,7 +98,11 @@ class Publisher:
         self._marks: deque[tuple[int, mqtt.MQTTMessageInfo]] = deque()
         self._last: mqtt.MQTTMessageInfo | None = None
 
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5 if protocol == 5 else mqtt.MQTTv311,
+        )
         if username:
             client.username_pw_set(username, password)
         client.max_inflight_messages_set(paho_inflight)

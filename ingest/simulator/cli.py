@@ -80,6 +80,12 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=_count, metavar="N", help="stop after N messages")
     p.add_argument("--qos", type=int, choices=(0, 1), default=1, help="MQTT QoS (default 1)")
     p.add_argument(
+        "--protocol",
+        type=int,
+        choices=(4, 5),
+        help="MQTT protocol: 5 (v5) or 4 (3.1.1); default mqtt.protocol",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         help="seed of the signals and reports (default demo.seed); the world "
@@ -180,6 +186,7 @@ def run_simulate(args: argparse.Namespace, config: Config, *, out: TextIO | None
                 max_inflight_window=args.window,
                 keepalive_s=mqtt.keepalive_s,
                 connect_timeout_s=args.connect_timeout,
+                protocol=args.protocol or mqtt.protocol,
             )
         except (PublisherError, ValueError) as exc:
             print(f"cityops simulate: {exc}", file=sys.stderr)

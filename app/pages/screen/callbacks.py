@@ -9,8 +9,7 @@ from dash import Input, Output, callback, no_update
 from app import ids
 from app.auth import current_language, current_user
 from app.context import get_context
-from app.pages.screen.layout import render_kpis
-from app.pages.screen.logic import screen_kpis
+from app.pages.screen.layout import current_kpis, render_kpis
 
 
 @callback(
@@ -23,4 +22,4 @@ def refresh_kpis(_n: int) -> Any:
     if user is None:
         return no_update
     ctx = get_context()
-    return render_kpis(screen_kpis(ctx.store, user.scope), current_language(ctx.config))
+    return render_kpis(current_kpis(user.scope), current_language(ctx.config))

@@ -10,11 +10,18 @@ from dash import dcc, html
 
 from app import ids
 from app.auth import current_language, current_user
+from app.clock import utcnow
 from app.context import get_context
 from app.i18n import t
 from app.pages.screen.logic import KPI_KEYS, grid_version_info, screen_deck, screen_kpis, tooltip
 from layers.palette import BACKGROUND, district_color
 from models.geography import load_admin_areas
+
+
+def _kpi_text(values: dict[str, int], key: str) -> str:
+    if key == "sensors_online":
+        return f"{values[key]:,} / {values['sensors']:,}"
+    return f"{values[key]:,}"
 
 
 def render_kpis(values: dict[str, int], lang: str) -> list[Any]:
@@ -23,12 +30,19 @@ def render_kpis(values: dict[str, int], lang: str) -> list[Any]:
             className="kpi",
             id=f"screen-kpi-{key.replace('_', '-')}",
             children=[
-                html.Div(f"{values[key]:,}", className="kpi-value"),
+                html.Div(_kpi_text(values, key), className="kpi-value"),
                 html.Div(t(f"kpi.{key}", lang), className="kpi-label"),
             ],
         )
         for key in KPI_KEYS
     ]
+
+
+def current_kpis(user_scope: Any) -> dict[str, int]:
+    ctx = get_context()
+    return screen_kpis(
+        ctx.store, user_scope, now=utcnow(), tz=ctx.config.settings.calendar.timezone
+    )
 
 
 def _legend(lang: str) -> html.Div:
@@ -94,7 +108,7 @@ def layout(**_query: str) -> html.Div:
         html.Div(
             id=ids.SCREEN_KPIS,
             className="kpi-strip",
-            children=render_kpis(screen_kpis(ctx.store, user.scope), lang),
+            children=render_kpis(current_kpis(user.scope), lang),
         ),
     ]
     if version is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.i18n import t
 from layers.basemap import build_base_layers
@@ -19,22 +21,33 @@ from models.geography import (
     scope_bounds,
 )
 from models.security import Scope
+from models.sensors import freshness_counts
 from models.store import Store
 
+#: The KPI strip, left to right; sensors_online is shown as "online / all".
 KPI_KEYS = (
     "cells",
     "communities",
-    "streets",
     "grid_workers",
-    "sensors",
-    "resources_available",
+    "sensors_online",
+    "reports_today",
     "open_cases",
+    "resources_available",
     "dead_letters",
 )
 
 
-def screen_kpis(store: Store, scope: Scope) -> dict[str, int]:
-    """Counts shown in the KPI strip, all from the store and within ``scope``."""
+def local_day_start(now: datetime, tz: str) -> datetime:
+    """UTC (naive) instant of the local midnight that began the day containing ``now``."""
+    local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def screen_kpis(
+    store: Store, scope: Scope, *, now: datetime, tz: str = "Asia/Shanghai"
+) -> dict[str, int]:
+    """Counts of the KPI strip, all from the store and within ``scope``; ``now`` is UTC."""
     version = current_grid_version(store)
     where, params = scope.sql_filter("cell_code")
     cells = store.query_rows(
@@ -47,7 +60,7 @@ def screen_kpis(store: Store, scope: Scope) -> dict[str, int]:
         f"WHERE version_id = ? AND {where})",
         [version, *params],
     )
-    sensors = store.query_value(f"SELECT count(*) FROM sensors WHERE {where}", params)
+    fresh = freshness_counts(store, now=now, scope=scope)
     district_where, district_params = "TRUE", []
     if scope.kind != "city":
         districts = sorted({code[:6] for code in scope.codes})
@@ -57,14 +70,26 @@ def screen_kpis(store: Store, scope: Scope) -> dict[str, int]:
         f"SELECT count(*) FROM resources WHERE status = 'available' AND {district_where}",
         district_params,
     )
-    open_cases = store.query_value(
-        "SELECT count(*) FROM cases WHERE stage NOT IN ('closed', 'void') AND NOT exercise "
-        f"AND {where}",
-        params,
-    )
+    case_counts = store.query_rows(
+        "SELECT count(*) FILTER (WHERE stage NOT IN ('closed', 'void')), "
+        "count(*) FILTER (WHERE reported_at >= ?) "
+        f"FROM cases WHERE NOT exercise AND {where}",
+        [local_day_start(now, tz), *params],
+    )[0]
     dead = store.query_value("SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL")
-    values = [cells[0], cells[1], cells[2], workers, sensors, resources, open_cases, dead]
-    return {key: int(v or 0) for key, v in zip(KPI_KEYS, values)}
+    values = {
+        "cells": cells[0],
+        "communities": cells[1],
+        "streets": cells[2],
+        "grid_workers": workers,
+        "sensors": sum(fresh.values()),
+        "sensors_online": fresh["fresh"],
+        "reports_today": case_counts[1],
+        "open_cases": case_counts[0],
+        "resources_available": resources,
+        "dead_letters": dead,
+    }
+    return {key: int(v or 0) for key, v in values.items()}
 
 
 def grid_version_info(store: Store) -> dict[str, Any] | None:

@@ -1,0 +1,55 @@
+"""The demo's background: with no broker answering, an embedded one starts and ingest uses it."""
+
+import json
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from app.runtime import start_background
+from ingest.mqtt.embedded import broker_reachable
+from models.config import load_config
+from models.store import Store
+from tests.browser import free_port
+from tests.ingest.mqtt_helpers import wait_until
+
+
+def test_demo_falls_back_to_the_embedded_broker(demo_copy):
+    folder = demo_copy()
+    port = free_port()
+    assert not broker_reachable("127.0.0.1", port)
+    config = load_config(folder / "config.yaml", environ={"CITYOPS_MQTT__PORT": str(port)})
+    store = Store(config.database_path)
+    bg = start_background(config, store, allow_embedded=True)
+    try:
+        assert bg.broker is not None and broker_reachable("127.0.0.1", port)
+        assert wait_until(lambda: bg.ingest.stats.connected, timeout_s=15)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        body = {"id": "emb-1", "ts": datetime.now(UTC).isoformat(), "values": {"pm25": 12.0}}
+        client.publish("cityops/v1/obs/air/AIR-002", json.dumps(body), qos=1).wait_for_publish(10)
+        client.loop_stop()
+        client.disconnect()
+        assert wait_until(lambda: bg.ingest.stats.received >= 1, timeout_s=15)
+        assert store.query_value("SELECT value FROM observations WHERE msg_id = 'emb-1'") == 12.0
+        assert bg.health()["embedded_broker"] is True
+    finally:
+        bg.stop()
+        store.close()
+    assert not broker_reachable("127.0.0.1", port)
+
+
+def test_without_fallback_serve_does_not_start_a_broker(demo_copy):
+    folder = demo_copy()
+    port = free_port()
+    config = load_config(folder / "config.yaml", environ={"CITYOPS_MQTT__PORT": str(port)})
+    store = Store(config.database_path)
+    bg = start_background(config, store, allow_embedded=False)
+    try:
+        assert bg.broker is None
+        assert not bg.ingest.stats.connected  # retrying in the background, nothing blocks
+        assert bg.health()["mqtt"]["connected"] is False
+    finally:
+        bg.stop()
+        store.close()

@@ -107,7 +107,7 @@ def start_background(
         command = [sys.executable, "-m", "app.cli"]
         if config.source is not None:
             command += ["--config", str(config.source)]
-        command += ["simulate", "--protocol", str(protocol)]
+        command += ["simulate", "--protocol", str(protocol), "--log-every", "60"]
         bg.simulator = subprocess.Popen(command)
         log.info("simulator started", extra={"pid": bg.simulator.pid, "protocol": protocol})
     folder = settings.ingest.drop_folder

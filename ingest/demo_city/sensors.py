@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ingest.demo_city.anchors import HSR_STATION, OLD_CITY_BOX, UTM50N
+from ingest.demo_city.anchors import HSR_STATION, OLD_CITY_BOX, PORT, UTM50N
 from ingest.demo_city.geomutil import lonlat_to_xy, random_points_in, snap_inside, xy_to_lonlat
 
 _STAGE = 6
@@ -220,10 +220,14 @@ def build_sensors(
     frames.append(_rows("smoke", smoke))
     # gas: the core and the industrial zones (枫溪's kilns count as industry)
     fengxi = streets_utm[streets_utm["street_code"] == "445103121"].geometry.iloc[0]
+    # ... and four round the port's chemical berths, so a leak there is measured
+    port_x, port_y = lonlat_to_xy(*PORT)
+    port_area = shapely.Point(float(port_x), float(port_y)).buffer(3000).intersection(city)
     gas = np.vstack(
         [
             random_points_in(urban_area, 25, rng),
-            random_points_in(shapely.union(industrial, fengxi), 15, rng),
+            random_points_in(shapely.union(industrial, fengxi), 11, rng),
+            random_points_in(port_area, 4, rng),
         ]
     )
     frames.append(_rows("gas", gas))

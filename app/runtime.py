@@ -3,6 +3,7 @@ broker when none answers, and the watched drop folder (the composition root star
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def start_background(
         if config.source is not None:
             command += ["--config", str(config.source)]
         command += ["simulate", "--protocol", str(protocol), "--log-every", "60"]
-        bg.simulator = subprocess.Popen(command)
+        bg.simulator = subprocess.Popen(command, preexec_fn=_die_with_parent)
         log.info("simulator started", extra={"pid": bg.simulator.pid, "protocol": protocol})
     folder = settings.ingest.drop_folder
     if folder is not None:
@@ -132,3 +133,14 @@ def start_background(
         bg.watcher.start()
         log.info("drop folder watched", extra={"folder": str(path)})
     return bg
+
+
+def _die_with_parent() -> None:
+    """In the child: have Linux send SIGTERM when the server process ends, however it ends."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 
 import dash
 import flask
@@ -93,6 +94,12 @@ def serve(
             "threads": config.settings.server.threads,
         },
     )
+
+    def shutdown(signum: int, _frame: object) -> None:
+        log.info("stopping", extra={"signal": signum})
+        raise KeyboardInterrupt  # unwinds run(); the finally commits and stops ingest
+
+    signal.signal(signal.SIGTERM, shutdown)
     try:
         server.run()
     finally:

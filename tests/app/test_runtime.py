@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -53,3 +54,75 @@ def test_without_fallback_serve_does_not_start_a_broker(demo_copy):
     finally:
         bg.stop()
         store.close()
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def test_demo_with_simulator_stops_cleanly_on_sigterm(demo_copy, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.broker import mosquitto
+    from tests.conftest import ROOT
+
+    folder = demo_copy()
+    with mosquitto(tmp_path / "broker") as mqtt_port:
+        port = free_port()
+        env = {**os.environ, "CITYOPS_MQTT__PORT": str(mqtt_port), "CITYOPS_SECRET_KEY": "k" * 32}
+        log = open(folder / "demo.log", "wb")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "--config",
+                str(folder / "config.yaml"),
+                "demo",
+                "--simulate",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def healthy() -> bool:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                        body = json.load(r)
+                    return body["ingest"]["mqtt"]["received"] > 0  # simulated data arrives
+                except OSError:
+                    return False
+
+            assert wait_until(healthy, timeout_s=90, step_s=0.5), (folder / "demo.log").read_text()
+            kids = _children(proc.pid)
+            assert kids, "the simulator child is missing"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and any(Path(f"/proc/{k}").exists() for k in kids):
+                time.sleep(0.2)
+            assert not any(Path(f"/proc/{k}").exists() for k in kids), "simulator left behind"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()

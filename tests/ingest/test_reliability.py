@@ -81,6 +81,12 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
+    def ensure_stopped(self) -> None:
+        """Never leave a worker behind, whatever the test did."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
     def stop(self) -> None:
         if self.proc is not None:
             stop_process(self.proc, timeout_s=30)
@@ -122,8 +128,8 @@ def test_sigkill_twice_loses_nothing_and_doubles_nothing(demo_copy, tmp_path):
     folder = demo_copy()
     broker = Mosquitto(tmp_path / "broker")
     broker.start()
+    worker = Worker(_configure(folder, broker.port))
     try:
-        worker = Worker(_configure(folder, broker.port))
         _drain(worker, idle_s=1)  # creates the persistent session before anything is sent
         worker.start()
         published = threading.Event()
@@ -148,6 +154,7 @@ def test_sigkill_twice_loses_nothing_and_doubles_nothing(demo_copy, tmp_path):
         kills = worker.log.read_text().count("worker running")
         assert kills >= 4  # first drain, start, two restarts
     finally:
+        worker.ensure_stopped()
         broker.stop()
 
 
@@ -156,8 +163,8 @@ def test_broker_outage_of_30_s_loses_nothing(demo_copy, tmp_path):
     folder = demo_copy()
     broker = Mosquitto(tmp_path / "broker")
     broker.start()
+    worker = Worker(_configure(folder, broker.port))
     try:
-        worker = Worker(_configure(folder, broker.port))
         worker.start()
         time.sleep(2)
         first = publish_all(broker.port, _obs_stream(n // 2, "before"))
@@ -182,4 +189,5 @@ def test_broker_outage_of_30_s_loses_nothing(demo_copy, tmp_path):
             _drain(worker)
         assert _counts(folder) == (n, n, 0)
     finally:
+        worker.ensure_stopped()
         broker.stop()

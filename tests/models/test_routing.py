@@ -1,0 +1,68 @@
+import pytest
+
+from models.routing import CITY_FALLBACK_UNIT, CategoryInfo, CellInfo, route_case
+
+DEPTS = {
+    "CG": "市城市管理和综合执法局",
+    "CG-445102": "湘桥区城市管理和综合执法局",
+    "SZ": "市市政公用事业局",
+}
+ADS = CategoryInfo("0601", "小广告", "CG", grid_level=True)
+LAMP = CategoryInfo("0105", "路灯", "SZ", grid_level=False)
+DIRT = CategoryInfo("0201", "道路不洁", "CG", grid_level=False)
+
+
+def cell(
+    body="桥东社区居委会",
+    workers=("GW1", "GW2"),
+    community="桥东社区",
+    street="桥东街道",
+    district="445102",
+):
+    return CellInfo("445102007002014", 1, body, tuple(workers), community, street, district)
+
+
+def test_grid_level_goes_to_the_cell_body_and_its_worker():
+    r = route_case(ADS, cell(), departments=DEPTS)
+    assert (r.unit, r.assignee, r.basis) == ("桥东社区居委会", "GW1", "cell_body")
+    assert "cell 445102007002014" in r.explain() and "grid level" in r.explain()
+
+
+@pytest.mark.parametrize(
+    "kwargs,unit,basis,fragment",
+    [
+        ({"body": None}, "桥东社区", "community", "fallback to community"),
+        ({"body": None, "community": None}, "桥东街道", "street", "fallback to street"),
+        (
+            {"body": None, "community": None, "street": None},
+            CITY_FALLBACK_UNIT,
+            "city",
+            "city fallback",
+        ),
+    ],
+)
+def test_locality_is_the_fallback(kwargs, unit, basis, fragment):
+    r = route_case(ADS, cell(**kwargs), departments=DEPTS)
+    assert (r.unit, r.basis) == (unit, basis)
+    assert fragment in r.explain()
+
+
+def test_department_matters_use_the_district_counterpart_when_there_is_one():
+    r = route_case(DIRT, cell(), departments=DEPTS)
+    assert r.unit == "CG-445102" and r.basis == "department" and r.assignee is None
+    assert "湘桥区城市管理和综合执法局" in r.explain() and "属地" in r.explain()
+    r2 = route_case(DIRT, cell(district="445122"), departments=DEPTS)
+    assert r2.unit == "CG"
+    r3 = route_case(LAMP, cell(), departments=DEPTS)
+    assert r3.unit == "SZ" and "市市政公用事业局" in r3.explain()
+
+
+def test_outside_every_cell_goes_to_the_city_never_lost():
+    r = route_case(LAMP, None, departments=DEPTS, grid_version=3)
+    assert r.unit == CITY_FALLBACK_UNIT and r.cell_code is None and r.basis == "city"
+    assert "outside every cell of grid version 3" in r.explain()
+
+
+def test_no_grid_worker_is_said():
+    r = route_case(ADS, cell(workers=()), departments=DEPTS)
+    assert r.assignee is None and "no grid worker" in r.explain()

@@ -75,7 +75,10 @@ class WriteTx:
         try:
             yield name
         finally:
-            self._conn.unregister(name)
+            # in a transaction that a failed statement aborted, unregistering fails too;
+            # let the statement's own error be the one that is seen
+            with contextlib.suppress(duckdb.TransactionException):
+                self._conn.unregister(name)
 
 
 def schema_version(conn: duckdb.DuckDBPyConnection) -> int:

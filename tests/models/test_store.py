@@ -167,3 +167,12 @@ def test_closed_store_refuses_writes(tmp_path):
     s.close()
     with pytest.raises(StoreError):
         s.submit(lambda tx: None)
+
+
+def test_a_failed_batch_reports_its_own_error(store):
+    bad = pa.table(
+        {"received_at": pa.array([None], pa.timestamp("us")), "channel": ["mqtt"], "reason": ["r"]}
+    )  # received_at is NOT NULL
+    with pytest.raises(duckdb.ConstraintException, match="received_at"):
+        store.append("dead_letters", bad)
+    assert store.append("dead_letters", _dead_letters(1)) == 1

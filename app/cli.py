@@ -126,6 +126,11 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
     from ingest.demo_city.generate import generate_demo_city
     from ingest.demo_city.load import load_demo_city
 
+    from models.categories import seed_categories
+
+    added = seed_categories(store)  # the national-style category table; admins edit it later
+    if added:
+        print(f"categories loaded: {added}")
     if not demo:
         print(f"database ready: {config.database_path} (schema v{store.schema_version})")
         return

@@ -111,3 +111,15 @@ def test_user_add_from_stdin_and_bad_input(demo_copy):
     assert dup.returncode == 1 and "exists already" in dup.stderr
     listing = _cli("--config", config, "user", "list")
     assert "chen_wei" in listing.stdout and "district:445103" in listing.stdout
+
+
+def test_init_loads_the_category_table(demo_copy):
+    folder = demo_copy()
+    with Store(folder / "cityops.duckdb") as store:
+        assert store.query_value("SELECT count(*) FROM categories") >= 40
+        assert (
+            store.query_value(
+                "SELECT limit_value || ' ' || limit_unit FROM categories WHERE category_code = '0301'"
+            )
+            == "15.0 working_days"
+        )

@@ -125,7 +125,6 @@ def _new_password() -> str:
 def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
     from ingest.demo_city.generate import generate_demo_city
     from ingest.demo_city.load import load_demo_city
-
     from models.categories import seed_categories
 
     added = seed_categories(store)  # the national-style category table; admins edit it later

@@ -29,9 +29,11 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
         with tx.registered(rows.cases) as name:
             tx.execute(
                 "INSERT INTO case_transitions (case_id, seq, occurred_at, actor, from_stage, "
-                "to_stage, note) SELECT b.case_id, 1, b.reported_at, "
+                "to_stage, note, action, role) SELECT b.case_id, 1, b.reported_at, "
                 "coalesce(nullif(b.reporter, ''), b.source), NULL, 'reported', "
-                "'received over MQTT' FROM " + name + " b WHERE NOT EXISTS "
+                "'received over MQTT', 'report', "
+                "CASE WHEN b.source = 'grid_worker' THEN 'grid_worker' ELSE 'operator' END "
+                "FROM " + name + " b WHERE NOT EXISTS "
                 "(SELECT 1 FROM case_transitions t WHERE t.case_id = b.case_id)"
             )
     if rows.dead_letters is not None:

@@ -240,6 +240,8 @@ def _writer(cases: pa.Table, source: Source, unit: str) -> Callable[[WriteTx], W
                 "note": [
                     f"imported from {source.name} {unit} {n}" for n in new["line"].to_pylist()
                 ],
+                "action": ["report"] * new.num_rows,
+                "role": ["operator"] * new.num_rows,
             }
         )
         tx.append("cases", new.drop_columns(["line"]))

@@ -361,12 +361,23 @@ CREATE TABLE ingest_files (               -- one row per file load attempt, with
 );
 """
 
+_WORKFLOW = """
+-- a case's history must be foldable on its own: which action, by which role, with what
+-- data (unit, reason, granted extension) — approve and deny both go back to handling
+ALTER TABLE case_transitions ADD COLUMN action VARCHAR;
+ALTER TABLE case_transitions ADD COLUMN role VARCHAR;
+ALTER TABLE case_transitions ADD COLUMN data VARCHAR;   -- JSON object
+UPDATE case_transitions SET action = 'report', role = 'operator'
+    WHERE action IS NULL AND from_stage IS NULL AND to_stage = 'reported';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
     Migration(3, "sensors, observations, alarms, roads, traffic", _SENSING),
     Migration(4, "incidents, plans, resources, dispatch, CAP alerts", _EMERGENCY),
     Migration(5, "ingest: located unit positions, observation source, file load log", _INGEST),
+    Migration(6, "case history records action, role and data", _WORKFLOW),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -119,7 +119,8 @@ def test_init_loads_the_category_table(demo_copy):
         assert store.query_value("SELECT count(*) FROM categories") >= 40
         assert (
             store.query_value(
-                "SELECT limit_value || ' ' || limit_unit FROM categories WHERE category_code = '0301'"
+                "SELECT limit_value || ' ' || limit_unit FROM categories "
+                "WHERE category_code = '0301'"
             )
             == "15.0 working_days"
         )

@@ -60,9 +60,11 @@ def test_every_topic_lands_with_cells_and_bad_input_in_dead_letters(ingest_env):
         "SELECT DISTINCT grid_version, district_code, length(cell_code) FROM cases"
     )
     assert rows == [(1, "445102", 15)]
-    assert (
-        store.query_value("SELECT count(*) FROM case_transitions WHERE to_stage = 'reported'") == 20
-    )
+    reported = "SELECT count(*) FROM case_transitions WHERE to_stage = 'reported'"
+    assert store.query_value(reported) == 20
+    assert store.query_rows("SELECT DISTINCT action, role FROM case_transitions") == [
+        ("report", "grid_worker")
+    ]
     assert store.query_value("SELECT count(*) FROM unit_positions WHERE cell_code IS NOT NULL") == 5
     moved = store.query_rows(
         "SELECT status, position_at FROM resources WHERE resource_id = ?", [unit]

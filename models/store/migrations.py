@@ -371,6 +371,20 @@ UPDATE case_transitions SET action = 'report', role = 'operator'
     WHERE action IS NULL AND from_stage IS NULL AND to_stage = 'reported';
 """
 
+_CASE_CLOCK = """
+-- milestones of a case, kept in step with case_transitions in the same transaction, so that
+-- evaluation runs as plain SQL over cases (working time is computed when a milestone is hit)
+ALTER TABLE cases ADD COLUMN registered_at TIMESTAMP;
+ALTER TABLE cases ADD COLUMN dispatched_at TIMESTAMP;      -- first dispatch
+ALTER TABLE cases ADD COLUMN dispatch_due_at TIMESTAMP;    -- registration + dispatch limit
+ALTER TABLE cases ADD COLUMN handled_at TIMESTAMP;         -- last feedback (处置反馈)
+ALTER TABLE cases ADD COLUMN sla_limit_s BIGINT;           -- category limit + granted extensions
+ALTER TABLE cases ADD COLUMN handling_used_s BIGINT;       -- SLA working seconds used at feedback
+ALTER TABLE cases ADD COLUMN returns_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN escalation_level VARCHAR;     -- last 督办 tier raised
+ALTER TABLE cases ADD COLUMN duplicate_of VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -378,6 +392,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "incidents, plans, resources, dispatch, CAP alerts", _EMERGENCY),
     Migration(5, "ingest: located unit positions, observation source, file load log", _INGEST),
     Migration(6, "case history records action, role and data", _WORKFLOW),
+    Migration(7, "case milestones kept in step with the history", _CASE_CLOCK),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

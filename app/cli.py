@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.cli_cases import add_case_parser, run_case
 from app.clock import utcnow
 from app.logs import setup_logging
 from ingest.simulator.cli import add_simulate_parser, run_simulate
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     dead.add_argument("--limit", type=int, default=50)
     dead.add_argument("--channel", choices=["mqtt", "file", "http"])
     add_simulate_parser(sub)
+    add_case_parser(sub)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True
@@ -288,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                 allow_embedded_broker=args.command == "demo",
                 simulate=bool(getattr(args, "simulate", False)),
             )
+        elif args.command == "case":
+            return run_case(config, store, args)
         elif args.command == "ingest":
             return cmd_ingest(config, store, args)
         elif args.command == "deadletters":

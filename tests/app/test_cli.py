@@ -124,3 +124,86 @@ def test_init_loads_the_category_table(demo_copy):
             )
             == "15.0 working_days"
         )
+
+
+def test_case_commands_end_to_end(demo_copy):
+    folder = demo_copy()
+    config = str(folder / "config.yaml")
+    rep = _cli(
+        "--config",
+        config,
+        "case",
+        "report",
+        "--category",
+        "0202",
+        "--lon",
+        "116.6465",
+        "--lat",
+        "23.6707",
+        "--text",
+        "暴露垃圾",
+    )
+    assert rep.returncode == 0, rep.stderr
+    case_id = rep.stdout.split()[1]
+    assert "category 0202" in rep.stdout
+    for action in ("accept", "register"):
+        ok = _cli(
+            "--config",
+            config,
+            "case",
+            "transition",
+            case_id,
+            action,
+            "--actor",
+            "d1",
+            "--role",
+            "dispatcher",
+        )
+        assert ok.returncode == 0, ok.stderr
+    refused = _cli(
+        "--config",
+        config,
+        "case",
+        "transition",
+        case_id,
+        "close",
+        "--actor",
+        "d1",
+        "--role",
+        "dispatcher",
+    )
+    assert refused.returncode == 1 and "cannot close" in refused.stderr
+    other = _cli(
+        "--config",
+        config,
+        "case",
+        "transition",
+        case_id,
+        "dispatch",
+        "--actor",
+        "d2",
+        "--role",
+        "dispatcher",
+        "--unit",
+        "CG",
+        "--scope",
+        "district:445122",
+    )
+    assert other.returncode == 1 and "outside the scope" in other.stderr
+    shown = _cli("--config", config, "case", "show", case_id)
+    assert "registered" in shown.stdout and "route:" in shown.stdout
+    listed = _cli("--config", config, "case", "list", "--stage", "registered")
+    assert case_id in listed.stdout
+    unknown = _cli(
+        "--config",
+        config,
+        "case",
+        "report",
+        "--category",
+        "9999",
+        "--lon",
+        "116.6",
+        "--lat",
+        "23.6",
+    )
+    assert unknown.returncode == 1 and "unknown category" in unknown.stderr

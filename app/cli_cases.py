@@ -1,0 +1,130 @@
+"""The `cityops case` commands: report, list, show and move cases along the workflow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+
+from app.clock import utcnow
+from ingest.locate import store_locator
+from models.cases import CaseError, history, report_case, transition_case
+from models.config import Config
+from models.security import parse_scope
+from models.store import Store
+from models.work_calendar import WorkCalendar
+from models.workflow import ACTIONS, WORKFLOW_ROLES
+
+
+def add_case_parser(sub: argparse._SubParsersAction) -> None:
+    case = sub.add_parser("case", help="report, list, show and move cases").add_subparsers(
+        dest="case_command", required=True
+    )
+    rep = case.add_parser("report", help="report a new case")
+    rep.add_argument("--category", required=True)
+    rep.add_argument("--lon", type=float, required=True)
+    rep.add_argument("--lat", type=float, required=True)
+    rep.add_argument("--text", default="")
+    rep.add_argument("--source", default="grid_worker")
+    rep.add_argument("--actor", default="cli")
+    rep.add_argument("--role", default="operator", choices=sorted(WORKFLOW_ROLES))
+    rep.add_argument("--exercise", action="store_true")
+    lst = case.add_parser("list", help="list cases, newest first")
+    lst.add_argument("--stage")
+    lst.add_argument("--scope", default="city")
+    lst.add_argument("--limit", type=int, default=20)
+    show = case.add_parser("show", help="a case with its history and routing reasons")
+    show.add_argument("case_id")
+    tr = case.add_parser("transition", help="apply a workflow action")
+    tr.add_argument("case_id")
+    tr.add_argument("action", choices=sorted(ACTIONS))
+    tr.add_argument("--actor", required=True)
+    tr.add_argument("--role", required=True, choices=sorted(WORKFLOW_ROLES))
+    tr.add_argument("--scope", default="city", help="the actor's scope (checked)")
+    tr.add_argument("--note")
+    tr.add_argument("--unit")
+    tr.add_argument("--reason")
+    tr.add_argument("--extension-hours", type=float, help="working hours asked or granted")
+
+
+def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:
+    calendar = WorkCalendar.from_settings(config.settings.calendar)
+    try:
+        if args.case_command == "report":
+            r = report_case(
+                store,
+                category_code=args.category,
+                lon=args.lon,
+                lat=args.lat,
+                at=utcnow(),
+                source=args.source,
+                actor=args.actor,
+                role=args.role,
+                text=args.text,
+                exercise=args.exercise,
+                locate=store_locator(store, metric_crs=config.settings.map.metric_crs),
+            )
+            print(
+                f"case {r.case_id} reported → {r.route.unit}"
+                + (f" / {r.route.assignee}" if r.route.assignee else "")
+            )
+            for reason in r.route.reasons:
+                print(f"  - {reason}")
+            if r.duplicates:
+                print(f"  possible duplicates: {', '.join(r.duplicates)}")
+        elif args.case_command == "list":
+            where, params = parse_scope(args.scope).sql_filter("cell_code")
+            if args.stage:
+                where += " AND stage = ?"
+                params.append(args.stage)
+            rows = store.query_rows(
+                "SELECT case_id, stage, category_code, reported_at, due_at, assigned_unit, "
+                f"cell_code FROM cases WHERE {where} ORDER BY reported_at DESC LIMIT ?",
+                [*params, args.limit],
+            )
+            for row in rows:
+                print("  ".join("-" if v is None else str(v) for v in row))
+            print(f"{len(rows)} case(s)")
+        elif args.case_command == "show":
+            row = store.query_df("SELECT * FROM cases WHERE case_id = ?", [args.case_id])
+            if row.empty:
+                raise CaseError(f"unknown case {args.case_id!r}")
+            for key, value in row.iloc[0].items():
+                print(f"{key:18} {value}")
+            for t in history(store, args.case_id):
+                print(
+                    f"  #{t.seq} {t.at:%Y-%m-%d %H:%M} {t.actor} ({t.role}) {t.action}: "
+                    f"{t.from_stage} → {t.to_stage} {t.note or ''}"
+                )
+            for (detail,) in store.query_rows(
+                "SELECT detail FROM case_events WHERE case_id = ? AND kind = 'route_suggested'",
+                [args.case_id],
+            ):
+                for reason in json.loads(detail)["reasons"]:
+                    print(f"  route: {reason}")
+        else:
+            data: dict[str, object] = {}
+            if args.unit:
+                data["unit"] = args.unit
+            if args.reason:
+                data["reason"] = args.reason
+            if args.extension_hours:
+                data["extension"] = timedelta(hours=args.extension_hours)
+            state = transition_case(
+                store,
+                args.case_id,
+                args.action,
+                actor=args.actor,
+                role=args.role,
+                at=utcnow(),
+                calendar=calendar,
+                scope=parse_scope(args.scope),
+                note=args.note,
+                **data,
+            )
+            print(f"case {args.case_id}: {state.stage}")
+    except CaseError as exc:
+        print(f"cityops case: {exc}", file=sys.stderr)
+        return 1
+    return 0

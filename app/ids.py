@@ -10,3 +10,4 @@ SCREEN_KPI_TICK = "screen-kpi-tick"
 SCREEN_LAYERS = "screen-layers"
 
 ADMIN_USERS = "admin-users"
+ADMIN_DEAD_LETTERS = "admin-dead-letters"

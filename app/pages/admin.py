@@ -9,6 +9,7 @@ from app import ids
 from app.auth import current_language, current_user
 from app.context import get_context
 from app.i18n import t
+from models.dead_letters import list_dead_letters
 from models.users import list_users
 
 
@@ -43,8 +44,38 @@ def layout(**_query: str) -> html.Div:
                     html.Tbody(rows),
                 ],
             ),
+            html.H2(t("admin.dead_letters", lang)),
+            _dead_letters(lang),
             html.P(t("page.coming", lang, issue="#4"), className="muted"),
         ],
+    )
+
+
+def _dead_letters(lang: str) -> html.Table:
+    df = list_dead_letters(get_context().store, limit=50)
+    head = [
+        "admin.dl_time",
+        "admin.dl_channel",
+        "admin.dl_topic",
+        "admin.dl_reason",
+        "admin.dl_payload",
+    ]
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{r.received_at:%Y-%m-%d %H:%M:%S}"),
+                html.Td(r.channel),
+                html.Td(r.topic or ""),
+                html.Td(r.reason),
+                html.Td(html.Code(r.preview)),
+            ]
+        )
+        for r in df.itertuples()
+    ]
+    return html.Table(
+        id=ids.ADMIN_DEAD_LETTERS,
+        className="table",
+        children=[html.Thead(html.Tr([html.Th(t(h, lang)) for h in head])), html.Tbody(rows)],
     )
 
 

@@ -137,3 +137,60 @@ def test_language_switch(demo_app):
     c = app.server.test_client()
     c.get("/lang/en?next=/login")
     assert "Log in" in c.get("/login").get_data(as_text=True)
+
+
+def test_admin_page_lists_users_and_dead_letters(demo_app):
+    import pandas as pd
+
+    app, passwords, store = demo_app
+    store.append(
+        "dead_letters",
+        pd.DataFrame(
+            {
+                "received_at": [pd.Timestamp("2026-11-24 01:00")],
+                "channel": ["mqtt"],
+                "topic": ["cityops/v1/reports"],
+                "payload": [b"{bad"],
+                "reason": ["payload is not JSON"],
+            }
+        ),
+    )
+    c = app.server.test_client()
+    login(c, "admin", passwords["admin"])
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": "/admin"},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200, text[:500]
+    assert "payload is not JSON" in text and "{bad" in text and "gridworker" in text
+
+
+def test_pages_callback_does_not_render_a_forbidden_page(demo_app):
+    app, passwords, _ = demo_app
+    c = app.server.test_client()
+    login(c, "gridworker", passwords["gridworker"])
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": "/screen"},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert r.status_code == 200
+    assert "screen-map" not in r.get_data(as_text=True)

@@ -16,6 +16,7 @@ from app.i18n import t
 from app.pages.screen.logic import KPI_KEYS, grid_version_info, screen_deck, screen_kpis, tooltip
 from layers.palette import BACKGROUND, district_color
 from models.geography import load_admin_areas
+from models.security import may_open
 
 
 def _kpi_text(values: dict[str, int], key: str) -> str:
@@ -100,7 +101,8 @@ def _layers_panel(lang: str, version: dict[str, Any] | None) -> html.Div:
 def layout(**_query: str) -> html.Div:
     ctx = get_context()
     user = current_user()
-    if user is None:  # the gate stops this earlier; never render data without a user
+    if user is None or not may_open(user.role, "screen"):
+        # the gate refuses the page URL; the Pages callback can still ask by pathname
         return html.Div()
     lang = current_language(ctx.config)
     version = grid_version_info(ctx.store)

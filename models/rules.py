@@ -301,7 +301,7 @@ def _raise(run: _Run, at: datetime, value: float) -> None:
     run.events.append(
         AlarmRaised(
             rule.rule_id, run.sensor_id, at, value, rule.level, rule.category_code, run.exercise
-        )  # fmt: skip
+        )
     )
 
 

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.cli_cases import add_case_parser, run_case
+from app.cli_cases import add_case_parser, add_evaluate_parser, run_case, run_evaluate
 from app.clock import utcnow
 from app.logs import setup_logging
 from ingest.simulator.cli import add_simulate_parser, run_simulate
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     dead.add_argument("--channel", choices=["mqtt", "file", "http"])
     add_simulate_parser(sub)
     add_case_parser(sub)
+    add_evaluate_parser(sub)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True
@@ -290,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                 allow_embedded_broker=args.command == "demo",
                 simulate=bool(getattr(args, "simulate", False)),
             )
+        elif args.command == "evaluate":
+            return run_evaluate(config, store, args)
         elif args.command == "case":
             return run_case(config, store, args)
         elif args.command == "ingest":

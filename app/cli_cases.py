@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
 
 from app.clock import utcnow
 from ingest.locate import store_locator
@@ -46,6 +49,43 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--unit")
     tr.add_argument("--reason")
     tr.add_argument("--extension-hours", type=float, help="working hours asked or granted")
+
+
+def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("evaluate", help="evaluation of one month (考核): rates and scores")
+    ev.add_argument("--period", required=True, help="a month, e.g. 2026-10")
+    ev.add_argument(
+        "--by", default="district", choices=["district", "street", "department", "post"]
+    )
+    ev.add_argument("--csv", type=Path, help="also write the table as CSV here")
+
+
+def run_evaluate(config: Config, store: Store, args: argparse.Namespace) -> int:
+    from models.evaluation import evaluate, period_of_month
+
+    try:
+        start, end = period_of_month(args.period, tz=config.settings.calendar.timezone)
+    except ValueError as exc:
+        print(f"cityops evaluate: {exc}", file=sys.stderr)
+        return 1
+    df = evaluate(store, period_start=start, period_end=end, by=args.by, now=utcnow())
+    columns = [
+        "group_value",
+        "group_name",
+        "registered",
+        "on_time_dispatch_rate",
+        "on_time_handling_rate",
+        "closure_rate",
+        "rework_rate",
+        "overdue_count",
+        "mean_handling_hours",
+        "score",
+    ]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(df[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+    return 0
 
 
 def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:

@@ -190,6 +190,14 @@ def test_case_commands_end_to_end(demo_copy):
         "district:445122",
     )
     assert other.returncode == 1 and "outside the scope" in other.stderr
+    from app.clock import utcnow
+
+    month = f"{utcnow():%Y-%m}"  # registered just now (UTC); the CLI takes local months
+    ev = _cli("--config", config, "evaluate", "--period", month, "--by", "district")
+    assert ev.returncode == 0, ev.stderr
+    assert "445102" in ev.stdout and "湘桥区" in ev.stdout
+    bad = _cli("--config", config, "evaluate", "--period", "2026-13")
+    assert bad.returncode == 1 and "2026-13" in bad.stderr
     shown = _cli("--config", config, "case", "show", case_id)
     assert "registered" in shown.stdout and "route:" in shown.stdout
     listed = _cli("--config", config, "case", "list", "--stage", "registered")

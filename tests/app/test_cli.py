@@ -190,9 +190,10 @@ def test_case_commands_end_to_end(demo_copy):
         "district:445122",
     )
     assert other.returncode == 1 and "outside the scope" in other.stderr
-    from app.clock import utcnow
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
-    month = f"{utcnow():%Y-%m}"  # registered just now (UTC); the CLI takes local months
+    month = f"{datetime.now(UTC).astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m}"  # local month
     ev = _cli("--config", config, "evaluate", "--period", month, "--by", "district")
     assert ev.returncode == 0, ev.stderr
     assert "445102" in ev.stdout and "湘桥区" in ev.stdout

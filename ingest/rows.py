@@ -39,6 +39,7 @@ class BatchRows:
     sensor_seen: dict[str, datetime] = field(default_factory=dict)
     acks: list[tuple[str, str, datetime]] = field(default_factory=list)
     alerts: pa.Table | None = None
+    route_events: pa.Table | None = None  # filled by ingest.route_reports before writing
 
     def counts(self) -> dict[str, int]:
         tables = {

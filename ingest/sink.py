@@ -36,6 +36,12 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
                 "FROM " + name + " b WHERE NOT EXISTS "
                 "(SELECT 1 FROM case_transitions t WHERE t.case_id = b.case_id)"
             )
+        if rows.route_events is not None:
+            with tx.registered(rows.route_events) as name:
+                tx.execute(
+                    "INSERT INTO case_events BY NAME SELECT e.* FROM " + name + " e WHERE NOT EXISTS "
+                    "(SELECT 1 FROM case_events c WHERE c.case_id = e.case_id)"
+                )
     if rows.dead_letters is not None:
         # dead letters have no natural key: a replayed bad message is stored again, which
         # keeps every delivery attempt visible to whoever inspects them

@@ -24,6 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ingest.payloads import parse_message, received_now, subscriptions
+from ingest.route_reports import attach_routes
 from ingest.rows import BatchRows, Locator, build_rows
 from ingest.sink import write_batch
 from models.store import Store, StoreError
@@ -222,6 +223,11 @@ class MqttIngest:
         parsed = [parse_message(i.topic, i.payload, prefix=self.prefix) for i in batch]
         received = received_now()
         rows = build_rows(parsed, received_at=received, locate=self.locate)
+        try:
+            attach_routes(self.store, rows)
+        except StoreError:
+            log.error("store closed: ingest stops; unacknowledged messages stay queued")
+            return False
         delay = 0.1
         while True:
             try:

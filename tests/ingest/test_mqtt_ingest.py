@@ -65,6 +65,13 @@ def test_every_topic_lands_with_cells_and_bad_input_in_dead_letters(ingest_env):
     assert store.query_rows("SELECT DISTINCT action, role FROM case_transitions") == [
         ("report", "grid_worker")
     ]
+    # routed at ingest like any other report: 0201 道路不洁 → the district's 城管 bureau
+    assert store.query_rows("SELECT DISTINCT assigned_unit FROM cases") == [("CG-445102",)]
+    reasons = store.query_value(
+        "SELECT any_value(detail) FROM case_events WHERE kind = 'route_suggested'"
+    )
+    assert "category 0201" in reasons
+    assert store.query_value("SELECT count(*) FROM case_events") == 20
     assert store.query_value("SELECT count(*) FROM unit_positions WHERE cell_code IS NOT NULL") == 5
     moved = store.query_rows(
         "SELECT status, position_at FROM resources WHERE resource_id = ?", [unit]

@@ -66,3 +66,26 @@ def test_outside_every_cell_goes_to_the_city_never_lost():
 def test_no_grid_worker_is_said():
     r = route_case(ADS, cell(workers=()), departments=DEPTS)
     assert r.assignee is None and "no grid worker" in r.explain()
+
+
+def test_bulk_routing_never_drops_a_report():
+    from models.bulk_routing import RoutingTables, route_many
+
+    tables = RoutingTables({"0601": ADS, "0201": DIRT}, DEPTS, {(1, "445102007002014"): cell()})
+    routes = route_many(
+        [
+            ("0601", 1, "445102007002014"),
+            ("0201", 1, "445102007002014"),
+            ("7777", 1, "445102007002014"),
+            ("0201", 1, None),
+        ],
+        tables,
+    )
+    assert [r.unit for r in routes] == [
+        "桥东社区居委会",
+        "CG-445102",
+        CITY_FALLBACK_UNIT,
+        CITY_FALLBACK_UNIT,
+    ]
+    assert "unknown or disabled category 7777" in routes[2].explain()
+    assert "outside every cell" in routes[3].explain()

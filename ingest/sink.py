@@ -39,7 +39,9 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
         if rows.route_events is not None:
             with tx.registered(rows.route_events) as name:
                 tx.execute(
-                    "INSERT INTO case_events BY NAME SELECT e.* FROM " + name + " e WHERE NOT EXISTS "
+                    "INSERT INTO case_events BY NAME SELECT e.* FROM "
+                    + name
+                    + " e WHERE NOT EXISTS "
                     "(SELECT 1 FROM case_events c WHERE c.case_id = e.case_id)"
                 )
     if rows.dead_letters is not None:

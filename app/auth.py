@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 #: Paths anyone may reach: the log-in page itself and the liveness probe.
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/favicon.ico"})
+#: Prefixes whose handlers decide access themselves: Open311 is the city's public status
+#: API, and its POST checks an API key instead of a session.
+SELF_GUARDED_PREFIXES = ("/open311/",)
 #: Prefixes of machine endpoints: answered 401/403, never redirected.
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/api/", "/open311/")
 _ID_RE = re.compile(r"([a-z][a-z0-9]*)-[a-z0-9-]+")
@@ -120,7 +123,7 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
     @server.before_request
     def _gate() -> flask.Response | None:
         path = flask.request.path
-        if path in PUBLIC_PATHS or path.startswith("/lang/"):
+        if path in PUBLIC_PATHS or path.startswith(("/lang/", *SELF_GUARDED_PREFIXES)):
             return None
         user = current_user()
         machine = path.startswith(API_PREFIXES) or flask.request.method != "GET"

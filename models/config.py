@@ -16,6 +16,7 @@ ENV_PREFIX = "CITYOPS_"
 SECRET_ENV = {
     "secret_key": "CITYOPS_SECRET_KEY",
     "mqtt_password": "CITYOPS_MQTT_PASSWORD",
+    "open311_api_keys": "CITYOPS_OPEN311_API_KEYS",
 }
 #: Environment variables with a meaning of their own (not a config key).
 NON_KEY_ENV = {"CITYOPS_CONFIG", *SECRET_ENV.values()}
@@ -185,6 +186,7 @@ class Secrets(BaseModel):
 
     secret_key: SecretStr | None = None
     mqtt_password: SecretStr | None = None
+    open311_api_keys: SecretStr | None = None  # comma-separated keys of Open311 clients
 
 
 class Config(BaseModel):
@@ -268,7 +270,7 @@ def _secret_keys_in(tree: Any, path: str = "") -> list[str]:
     if isinstance(tree, dict):
         for key, value in tree.items():
             dotted = f"{path}{key}"
-            if re.search(r"(password|secret|token|api_key)$", str(key), re.I):
+            if re.search(r"(password|secret|token|api_keys?)$", str(key), re.I):
                 found.append(dotted)
             found.extend(_secret_keys_in(value, dotted + "."))
     return found

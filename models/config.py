@@ -68,6 +68,7 @@ class IngestSettings(_Section):
     drop_folder: Path | None = None
     poll_s: float = Field(2.0, gt=0, le=3600)
     max_file_mb: int = Field(512, ge=1, le=100_000)
+    rules_interval_s: float = Field(5.0, gt=0, le=3600)
 
 
 class ViewSettings(_Section):

@@ -1,0 +1,208 @@
+"""Sensor rules over stored observations: alarms raised and cleared, one routed case per alarm.
+
+Runs behind ingest, reading what is already committed (so it never slows or loses
+ingest): each pass takes observations received since the last pass, folds them through
+the rules (models.rules), and writes alarms, their cases and their transitions in one
+transaction. At start it replays a warm-up window so that durations and open alarms
+carry over a restart; an alarm already open for (rule, sensor) is never raised twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from models.bulk_routing import load_routing_tables, route_many
+from models.rules import AlarmCleared, AlarmRaised, AutoVerifyDue, Rule, RuleState, evaluate
+from models.store import Store, WriteTx
+
+log = logging.getLogger(__name__)
+WARMUP = timedelta(hours=2)
+
+
+@dataclass
+class AlarmPass:
+    raised: list[AlarmRaised] = field(default_factory=list)
+    cleared: list[AlarmCleared] = field(default_factory=list)
+    verify_due: list[AutoVerifyDue] = field(default_factory=list)
+
+
+def alarm_id(event: AlarmRaised) -> str:
+    return f"AL-{event.rule_id}-{event.sensor_id}-{event.at:%Y%m%d%H%M%S}"
+
+
+class AlarmEngine:
+    """Keeps rule states between passes; ``run_pass(now)`` does one pass."""
+
+    def __init__(self, store: Store, rules: Sequence[Rule]):
+        self.store = store
+        self.rules = [r for r in rules if r.enabled]
+        self.kinds = {r.sensor_kind for r in self.rules}
+        self.state: dict[tuple[str, str], RuleState] = {}
+        self.cursor: datetime | None = None
+        self._sensors: dict[str, dict[str, Any]] = {}
+
+    def _load_sensors(self) -> None:
+        df = self.store.query_df(
+            "SELECT sensor_id, kind, lon, lat, grid_version, cell_code, warning_level, "
+            "danger_level, zone, last_seen FROM sensors"
+        )
+        self._sensors = {r["sensor_id"]: r for r in df.to_dict("records")}
+
+    def run_pass(self, now: datetime) -> AlarmPass:
+        """Evaluate observations received since the last pass and write the outcome."""
+        if self.cursor is None:
+            self.cursor = now - WARMUP
+            self._load_sensors()
+        kinds = sorted(self.kinds)
+        obs = self.store.query_df(
+            "SELECT o.sensor_id, o.ts, o.metric, o.value, o.received_at FROM observations o "
+            "JOIN sensors s USING (sensor_id) WHERE o.received_at > ? AND o.received_at <= ? "
+            f"AND s.kind IN ({', '.join('?' for _ in kinds)}) ORDER BY o.ts",
+            [self.cursor, now, *kinds],
+        )
+        out = AlarmPass()
+        state = self.state  # committed to self only once the pass is written
+        for sensor_id, group in obs.groupby("sensor_id", sort=True):
+            sensor = self._sensors.get(str(sensor_id))
+            if sensor is None:
+                self._load_sensors()
+                sensor = self._sensors.get(str(sensor_id))
+                if sensor is None:
+                    continue
+            readings = list(
+                zip(group["ts"].dt.to_pydatetime(), group["metric"], group["value"], strict=True)
+            )
+            state, events = evaluate(self.rules, state, sensor, readings, now=now)
+            for event in events:
+                if isinstance(event, AlarmRaised):
+                    out.raised.append(event)
+                elif isinstance(event, AlarmCleared):
+                    out.cleared.append(event)
+                else:
+                    out.verify_due.append(event)
+        if out.raised or out.cleared or out.verify_due:
+            self.store.write(lambda tx: self._write(tx, out))
+        self.state, self.cursor = state, now
+        return out
+
+    def _write(self, tx: WriteTx, out: AlarmPass) -> None:
+        open_pairs = {
+            (r[0], r[1])
+            for r in tx.fetch("SELECT rule_id, sensor_id FROM alarms WHERE cleared_at IS NULL")
+        }
+        fresh = [e for e in out.raised if (e.rule_id, e.sensor_id) not in open_pairs]
+        with_case = [e for e in fresh if e.category_code]
+        sensors = [self._sensors[e.sensor_id] for e in with_case]
+        tables = load_routing_tables(
+            self.store, [(s["grid_version"], s["cell_code"]) for s in sensors]
+        )
+        routes = route_many(
+            [
+                (e.category_code, s["grid_version"], s["cell_code"])
+                for e, s in zip(with_case, sensors, strict=True)
+            ],
+            tables,
+        )
+        case_of = {}
+        for event, sensor, route in zip(with_case, sensors, routes, strict=True):
+            aid = alarm_id(event)
+            case_id = f"C{event.at:%Y%m%d}-A{hashlib.sha1(aid.encode()).hexdigest()[:8].upper()}"
+            case_of[aid] = case_id
+            code = sensor["cell_code"] if isinstance(sensor["cell_code"], str) else None
+            tx.execute(
+                "INSERT OR IGNORE INTO cases (case_id, external_id, source, category_code, lon, "
+                "lat, description, reporter, reported_at, grid_version, cell_code, "
+                "district_code, street_code, community_code, exercise, stage, assigned_unit, "
+                "assignee) VALUES (?, ?, 'iot', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', "
+                "?, ?)",
+                [
+                    case_id,
+                    f"alarm:{aid}",
+                    event.category_code,
+                    sensor["lon"],
+                    sensor["lat"],
+                    f"传感器 {event.sensor_id} 告警：规则 {event.rule_id}，读数 {event.value:g}",
+                    event.sensor_id,
+                    event.at,
+                    _int(sensor["grid_version"]),
+                    code,
+                    code[:6] if code else None,
+                    code[:9] if code else None,
+                    code[:12] if code else None,
+                    event.exercise,
+                    route.unit,
+                    route.assignee,
+                ],
+            )
+            tx.execute(
+                "INSERT INTO case_transitions (case_id, seq, occurred_at, actor, role, action, "
+                "from_stage, to_stage, note) SELECT ?, 1, ?, ?, 'operator', 'report', NULL, "
+                "'reported', 'raised by a sensor rule' WHERE NOT EXISTS "
+                "(SELECT 1 FROM case_transitions WHERE case_id = ?)",
+                [case_id, event.at, f"rule:{event.rule_id}", case_id],
+            )
+            tx.execute(
+                "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "
+                "SELECT ?, 1, ?, 'routing', 'route_suggested', ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM case_events WHERE case_id = ?)",
+                [
+                    case_id,
+                    event.at,
+                    json.dumps(
+                        {"unit": route.unit, "reasons": list(route.reasons)}, ensure_ascii=False
+                    ),
+                    case_id,
+                ],
+            )
+        if fresh:
+            tx.append(
+                "alarms",
+                pd.DataFrame(
+                    {
+                        "alarm_id": [alarm_id(e) for e in fresh],
+                        "rule_id": [e.rule_id for e in fresh],
+                        "sensor_id": [e.sensor_id for e in fresh],
+                        "opened_at": [e.at for e in fresh],
+                        "level": [e.level for e in fresh],
+                        "value": [float(e.value) for e in fresh],
+                        "case_id": [case_of.get(alarm_id(e)) for e in fresh],
+                        "exercise": [e.exercise for e in fresh],
+                    }
+                ),
+                ignore_duplicates=True,
+            )
+        for event in out.cleared:
+            tx.execute(
+                "UPDATE alarms SET cleared_at = ? WHERE rule_id = ? AND sensor_id = ? "
+                "AND cleared_at IS NULL",
+                [event.at, event.rule_id, event.sensor_id],
+            )
+        for event in out.verify_due:
+            tx.execute(
+                "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "
+                "SELECT a.case_id, coalesce((SELECT max(seq) FROM case_events e "
+                "WHERE e.case_id = a.case_id), 0) + 1, ?, 'rules', 'auto_verify_due', ? "
+                "FROM alarms a WHERE a.rule_id = ? AND a.sensor_id = ? AND a.case_id IS NOT NULL "
+                "ORDER BY a.opened_at DESC LIMIT 1",
+                [
+                    event.at,
+                    f"back in range since rule {event.rule_id}",
+                    event.rule_id,
+                    event.sensor_id,
+                ],
+            )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None or pd.isna(value) else int(value)
+    except (TypeError, ValueError):
+        return None

@@ -8,6 +8,7 @@ Beijing time (Asia/Shanghai), as hotline exports are.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -22,7 +23,8 @@ from ingest.files.source import Context, Source
 from ingest.files.tabular import Sheet, rename_columns
 from ingest.files.times import LOCAL_TZ, parse_time
 from ingest.locate import locate_points
-from models.store import WriteTx
+from models.bulk_routing import load_routing_tables, route_many
+from models.store import Store, WriteTx
 
 ALIASES = {
     **dict.fromkeys(("order_no", "order_id", "工单编号", "工单号", "受理编号"), "order_no"),
@@ -184,7 +186,7 @@ def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFa
     bad.sort(key=lambda b: b.line)
     if bad:
         return Plan("hotline", len(records), never_written, bad_rows=bad, line_unit=sheet.line_unit)
-    cases = _case_table(rows, located.version)
+    cases = _with_routes(ctx.store, _case_table(rows, located.version))
     return Plan(
         "hotline", len(records), _writer(cases, source, sheet.line_unit), line_unit=sheet.line_unit
     )
@@ -218,6 +220,28 @@ def _case_table(rows: list[dict], version: int | None) -> pa.Table:
     )
 
 
+def _with_routes(store: Store, cases: pa.Table) -> pa.Table:
+    """Route each order like any report: unit, assignee and the reasons (as a case event)."""
+    versions = cases.column("grid_version").to_pylist()
+    cells = cases.column("cell_code").to_pylist()
+    tables = load_routing_tables(store, list(zip(versions, cells, strict=True)))
+    routes = route_many(
+        list(zip(cases.column("category_code").to_pylist(), versions, cells, strict=True)), tables
+    )
+    details = [
+        json.dumps(
+            {"unit": r.unit, "assignee": r.assignee, "basis": r.basis, "reasons": list(r.reasons)},
+            ensure_ascii=False,
+        )
+        for r in routes
+    ]
+    return (
+        cases.append_column("assigned_unit", pa.array([r.unit for r in routes], pa.string()))
+        .append_column("assignee", pa.array([r.assignee for r in routes], pa.string()))
+        .append_column("route_detail", pa.array(details, pa.string()))
+    )
+
+
 def _writer(cases: pa.Table, source: Source, unit: str) -> Callable[[WriteTx], Written]:
     def write(tx: WriteTx) -> Written:
         ids = cases["external_id"].to_pylist()
@@ -244,8 +268,21 @@ def _writer(cases: pa.Table, source: Source, unit: str) -> Callable[[WriteTx], W
                 "role": ["operator"] * new.num_rows,
             }
         )
-        tx.append("cases", new.drop_columns(["line"]))
+        tx.append("cases", new.drop_columns(["line", "route_detail"]))
         tx.append("case_transitions", transitions)
+        tx.append(
+            "case_events",
+            pa.table(
+                {
+                    "case_id": new["case_id"],
+                    "seq": pa.array([1] * new.num_rows, pa.int32()),
+                    "occurred_at": new["reported_at"],
+                    "actor": ["routing"] * new.num_rows,
+                    "kind": ["route_suggested"] * new.num_rows,
+                    "detail": new["route_detail"],
+                }
+            ),
+        )
         return Written(new.num_rows, duplicates=len(existing))
 
     return write

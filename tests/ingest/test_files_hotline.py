@@ -13,6 +13,7 @@ import shapely
 from ingest.demo_city.generate import generate_demo_city
 from ingest.demo_city.load import load_demo_city
 from ingest.files import ingest_file
+from models.categories import seed_categories
 from models.geography import load_admin_areas
 from models.store import Store
 
@@ -25,6 +26,7 @@ HEADER = "工单编号,受理时间,问题分类,问题描述,经度,纬度,所�
 def db(tmp_path_factory: pytest.TempPathFactory):
     store = Store(tmp_path_factory.mktemp("hotline") / "x.duckdb")
     load_demo_city(store, generate_demo_city(), now=datetime(2026, 11, 24))
+    seed_categories(store)
     yield store
     store.close()
 
@@ -192,3 +194,18 @@ def test_orders_already_imported_are_skipped_not_duplicated(db, tmp_path):
     assert result.ok and (result.rows_loaded, result.rows_duplicate) == (1, 1)
     assert _cases(db, "HL-D-%") == 2
     assert db.query_value("SELECT count(*) FROM case_transitions WHERE case_id LIKE 'HL-D-%'") == 2
+
+
+def test_orders_are_routed_with_reasons(db, tmp_path):
+    path = tmp_path / "routed.csv"
+    path.write_text(
+        HEADER + "RT-1,2026-11-24 10:00,0202,垃圾堆放,116.6465,23.6707,,牌坊街,市民\n",
+        encoding="utf-8",
+    )
+    assert ingest_file(db, path, now=NOW).status == "loaded"
+    unit = db.query_value("SELECT assigned_unit FROM cases WHERE case_id = 'HL-RT-1'")
+    assert unit == "CG-445102"  # 暴露垃圾 → the district's 城管 bureau
+    detail = db.query_value(
+        "SELECT detail FROM case_events WHERE case_id = 'HL-RT-1' AND kind = 'route_suggested'"
+    )
+    assert "category 0202" in detail

@@ -28,6 +28,7 @@ class Background:
     watcher: threading.Thread | None = None
     simulator: subprocess.Popen | None = None
     rules: threading.Thread | None = None
+    supervisor: threading.Thread | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def health(self) -> dict[str, Any]:
@@ -54,6 +55,8 @@ class Background:
             self.watcher.join(10)
         if self.rules is not None:
             self.rules.join(10)
+        if self.supervisor is not None:
+            self.supervisor.join(10)
         if self.broker is not None:
             self.broker.stop()
 
@@ -115,6 +118,13 @@ def start_background(
             daemon=True,
         )
         bg.rules.start()
+    bg.supervisor = threading.Thread(
+        target=_run_supervision,
+        args=(config, store, bg.stop_event),
+        name="supervision",
+        daemon=True,
+    )
+    bg.supervisor.start()
     if simulate:
         command = [sys.executable, "-m", "app.cli"]
         if config.source is not None:
@@ -174,3 +184,23 @@ def _run_rules(store: Store, interval_s: float, stop: threading.Event) -> None:
             log.info(
                 "sensor rules", extra={"raised": len(result.raised), "cleared": len(result.cleared)}
             )
+
+
+def _run_supervision(config: Config, store: Store, stop: threading.Event) -> None:
+    """Escalate overdue cases every ``supervision.interval_s`` (督办)."""
+    from datetime import timedelta
+
+    from models.supervision import supervise
+    from models.work_calendar import WorkCalendar
+
+    settings = config.settings.supervision
+    calendar = WorkCalendar.from_settings(config.settings.calendar)
+    tiers = [(t.name, timedelta(hours=t.after_hours)) for t in settings.tiers]
+    while not stop.wait(settings.interval_s):
+        try:
+            raised = supervise(store, now=utcnow(), calendar=calendar, tiers=tiers)
+        except Exception:
+            log.exception("supervision pass failed")
+            continue
+        if raised:
+            log.info("escalations raised", extra={"count": raised})

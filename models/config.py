@@ -127,6 +127,35 @@ class CalendarSettings(_Section):
         return value
 
 
+class EscalationTier(_Section):
+    """One tier of 督办: raised once a case is this many working hours past its deadline."""
+
+    name: str = Field(pattern=r"^[a-z_]{2,32}$")
+    after_hours: float = Field(ge=0, le=10_000)
+
+
+class SupervisionSettings(_Section):
+    """Escalation of overdue cases (督办)."""
+
+    interval_s: float = Field(60, gt=0, le=86_400)
+    tiers: list[EscalationTier] = [
+        EscalationTier(name="unit_head", after_hours=0),
+        EscalationTier(name="department", after_hours=7),
+        EscalationTier(name="leader", after_hours=21),
+    ]
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered(cls, value: list[EscalationTier]) -> list[EscalationTier]:
+        names = [t.name for t in value]
+        if len(set(names)) != len(names):
+            raise ValueError("tier names must differ")
+        hours = [t.after_hours for t in value]
+        if hours != sorted(hours):
+            raise ValueError("tiers must be in order of after_hours")
+        return value
+
+
 class UiSettings(_Section):
     """Language of the screens."""
 
@@ -173,6 +202,7 @@ class Settings(_Section):
     map: MapSettings = MapSettings()
     refresh: RefreshSettings = RefreshSettings()
     calendar: CalendarSettings = CalendarSettings()
+    supervision: SupervisionSettings = SupervisionSettings()
     ui: UiSettings = UiSettings()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()

@@ -12,12 +12,12 @@ import pandas as pd
 
 from app.clock import utcnow
 from ingest.locate import store_locator
-from models.cases import CaseError, history, report_case, transition_case
+from models.cases import CaseError, history, report_case, sla_limit, transition_case
 from models.config import Config
 from models.security import parse_scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
-from models.workflow import ACTIONS, WORKFLOW_ROLES
+from models.workflow import ACTIONS, WORKFLOW_ROLES, fold, sla_status
 
 
 def add_case_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +49,7 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--unit")
     tr.add_argument("--reason")
     tr.add_argument("--extension-hours", type=float, help="working hours asked or granted")
+    tr.add_argument("--override-reason", help="why another unit than the suggested one")
 
 
 def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
@@ -132,7 +133,24 @@ def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:
                 raise CaseError(f"unknown case {args.case_id!r}")
             for key, value in row.iloc[0].items():
                 print(f"{key:18} {value}")
-            for t in history(store, args.case_id):
+            past = history(store, args.case_id)
+            category = store.query_df(
+                "SELECT limit_value, limit_unit FROM categories WHERE category_code = ?",
+                [row.iloc[0]["category_code"]],
+            ).to_dict("records")
+            if category and past:
+                state = fold(past)
+                status = sla_status(
+                    state,
+                    limit=sla_limit(category[0], calendar),
+                    now=utcnow(),
+                    working_time_between=calendar.working_time_between,
+                )
+                print(
+                    f"{'sla':18} {status.level}: used {status.used}, left {status.left} "
+                    f"({status.fraction:.0%} of {status.limit})"
+                )
+            for t in past:
                 print(
                     f"  #{t.seq} {t.at:%Y-%m-%d %H:%M} {t.actor} ({t.role}) {t.action}: "
                     f"{t.from_stage} → {t.to_stage} {t.note or ''}"
@@ -161,6 +179,7 @@ def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:
                 calendar=calendar,
                 scope=parse_scope(args.scope),
                 note=args.note,
+                override_reason=args.override_reason,
                 **data,
             )
             print(f"case {args.case_id}: {state.stage}")

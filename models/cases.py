@@ -245,9 +245,13 @@ def transition_case(
     calendar: WorkCalendar,
     scope: Scope | None = None,
     note: str | None = None,
+    override_reason: str | None = None,
     **data: Any,
 ) -> CaseState:
     """Apply one workflow action; the history row and the case's milestones commit together.
+
+    Dispatching to another unit than the routing suggested needs ``override_reason``; the
+    override (suggested, chosen, reason, who) is recorded as a case event.
 
     Raises
     ------
@@ -255,8 +259,10 @@ def transition_case(
         Unknown case, outside the actor's scope, or refused by the workflow (its reason).
     """
     case = store.query_df(
-        "SELECT case_id, cell_code, category_code, registered_at, dispatched_at "
-        "FROM cases WHERE case_id = ?",
+        "SELECT case_id, cell_code, category_code, registered_at, dispatched_at, "
+        "(SELECT json_extract_string(detail, '$.unit') FROM case_events e WHERE "
+        "e.case_id = c.case_id AND e.kind = 'route_suggested' ORDER BY seq LIMIT 1) "
+        "AS suggested FROM cases c WHERE case_id = ?",
         [case_id],
     ).to_dict("records")
     if not case:
@@ -282,8 +288,25 @@ def transition_case(
     if action == "register":
         updates["registered_at"] = at
         updates["dispatch_due_at"] = calendar.add_working_time(at, DISPATCH_LIMIT)
+    override = None
     if action == "dispatch":
         updates["assigned_unit"] = t.data["unit"]
+        suggested = row.get("suggested")
+        if isinstance(suggested, str) and suggested and t.data["unit"] != suggested:
+            if not (override_reason and override_reason.strip()):
+                raise CaseError(
+                    f"dispatching to {t.data['unit']} instead of the suggested {suggested} "
+                    "needs an override reason"
+                )
+            override = json.dumps(
+                {
+                    "suggested": suggested,
+                    "chosen": t.data["unit"],
+                    "reason": override_reason.strip(),
+                    "by": actor,
+                },
+                ensure_ascii=False,
+            )
         if row["dispatched_at"] is None or str(row["dispatched_at"]) == "NaT":
             updates["dispatched_at"] = at
     if limit is not None and action in ("dispatch", "approve_extension"):
@@ -308,6 +331,13 @@ def transition_case(
             raise CaseError(f"case {case_id} changed meanwhile (seq {current}); reload and retry")
         tx.execute(_INSERT_TRANSITION, _transition_row(case_id, t))
         tx.execute(f"UPDATE cases SET {sets} WHERE case_id = ?", [*updates.values(), case_id])
+        if override is not None:
+            tx.execute(
+                "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "
+                "SELECT ?, coalesce(max(seq), 0) + 1, ?, ?, 'route_override', ? "
+                "FROM case_events WHERE case_id = ?",
+                [case_id, at, actor, override, case_id],
+            )
 
     store.write(write)
     store.audit(f"case.{action}", actor=actor, target=case_id, detail=note)

@@ -201,6 +201,7 @@ def test_case_commands_end_to_end(demo_copy):
     assert bad.returncode == 1 and "2026-13" in bad.stderr
     shown = _cli("--config", config, "case", "show", case_id)
     assert "registered" in shown.stdout and "route:" in shown.stdout
+    assert "sla                green: used 0:00:00" in shown.stdout  # not dispatched yet
     listed = _cli("--config", config, "case", "list", "--stage", "registered")
     assert case_id in listed.stdout
     unknown = _cli(

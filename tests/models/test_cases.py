@@ -168,3 +168,46 @@ def test_extension_on_a_closed_case_is_refused(store):
             extension=timedelta(hours=2),
         )
     assert store.query_value("SELECT stage FROM cases WHERE case_id = ?", [r.case_id]) == "void"
+
+
+def test_overriding_the_suggested_unit_needs_and_records_a_reason(store):
+    r = _report(store)
+    for i, action in enumerate(("accept", "register")):
+        transition_case(
+            store,
+            r.case_id,
+            action,
+            actor="d1",
+            role="dispatcher",
+            at=MON + timedelta(minutes=i + 1),
+            calendar=CAL,
+        )
+    with pytest.raises(CaseError, match="needs an override reason"):
+        transition_case(
+            store,
+            r.case_id,
+            "dispatch",
+            actor="d1",
+            role="dispatcher",
+            at=MON + timedelta(minutes=5),
+            calendar=CAL,
+            unit="SZ",
+        )
+    transition_case(
+        store,
+        r.case_id,
+        "dispatch",
+        actor="d1",
+        role="dispatcher",
+        at=MON + timedelta(minutes=5),
+        calendar=CAL,
+        unit="SZ",
+        override_reason="涉及市政设施，由市政处置",
+    )
+    detail = store.query_value(
+        "SELECT detail FROM case_events WHERE case_id = ? AND kind = 'route_override'", [r.case_id]
+    )
+    assert "CG-445102" in detail and "SZ" in detail and "市政" in detail
+    assert (
+        store.query_value("SELECT assigned_unit FROM cases WHERE case_id = ?", [r.case_id]) == "SZ"
+    )

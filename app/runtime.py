@@ -113,7 +113,7 @@ def start_background(
     if settings.ingest.mqtt_enabled:
         bg.rules = threading.Thread(
             target=_run_rules,
-            args=(store, settings.ingest.rules_interval_s, bg.stop_event),
+            args=(store, settings.ingest.rules_interval_s, bg.stop_event, settings.calendar),
             name="sensor-rules",
             daemon=True,
         )
@@ -167,13 +167,18 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _run_rules(store: Store, interval_s: float, stop: threading.Event) -> None:
+def _run_rules(
+    store: Store, interval_s: float, stop: threading.Event, calendar_settings: object
+) -> None:
     """Sensor rules behind ingest: a pass every ``interval_s``; a failed pass is logged and
     retried at the next tick (its observations are read again: the cursor did not move)."""
     from ingest.alarms import AlarmEngine
     from models.rules import load_rules
+    from models.work_calendar import WorkCalendar
 
-    engine = AlarmEngine(store, load_rules())
+    engine = AlarmEngine(
+        store, load_rules(), calendar=WorkCalendar.from_settings(calendar_settings)
+    )
     while not stop.wait(interval_s):
         try:
             result = engine.run_pass(utcnow())

@@ -20,8 +20,10 @@ from typing import Any
 import pandas as pd
 
 from models.bulk_routing import load_routing_tables, route_many
+from models.cases import CaseError, transition_case
 from models.rules import AlarmCleared, AlarmRaised, AutoVerifyDue, Rule, RuleState, evaluate
 from models.store import Store, WriteTx
+from models.work_calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 WARMUP = timedelta(hours=2)
@@ -41,8 +43,11 @@ def alarm_id(event: AlarmRaised) -> str:
 class AlarmEngine:
     """Keeps rule states between passes; ``run_pass(now)`` does one pass."""
 
-    def __init__(self, store: Store, rules: Sequence[Rule]):
+    def __init__(
+        self, store: Store, rules: Sequence[Rule], *, calendar: WorkCalendar | None = None
+    ):
         self.store = store
+        self.calendar = calendar or WorkCalendar()
         self.rules = [r for r in rules if r.enabled]
         self.kinds = {r.sensor_kind for r in self.rules}
         self.state: dict[tuple[str, str], RuleState] = {}
@@ -91,7 +96,40 @@ class AlarmEngine:
         if out.raised or out.cleared or out.verify_due:
             self.store.write(lambda tx: self._write(tx, out))
         self.state, self.cursor = state, now
+        for event in out.verify_due:
+            self._auto_verify(event)
         return out
+
+    def _auto_verify(self, event: AutoVerifyDue) -> None:
+        """Verify the alarm's case once the sensor stayed in range, if its handling was
+        reported (stage handled); a person may verify earlier or refuse before that."""
+        rows = self.store.query_rows(
+            "SELECT c.case_id FROM alarms a JOIN cases c ON c.case_id = a.case_id "
+            "WHERE a.rule_id = ? AND a.sensor_id = ? AND c.stage = 'handled' "
+            "ORDER BY a.opened_at DESC LIMIT 1",
+            [event.rule_id, event.sensor_id],
+        )
+        if not rows:
+            return
+        try:
+            transition_case(
+                self.store,
+                rows[0][0],
+                "verify_ok",
+                actor=f"rule:{event.rule_id}",
+                role="admin",
+                at=max(event.at, self._last_at(rows[0][0])),
+                calendar=self.calendar,
+                note="自动核查：传感器读数已恢复正常 (auto-verified: back in range)",
+            )
+        except CaseError as exc:
+            log.info("auto-verify skipped", extra={"case": rows[0][0], "reason": str(exc)})
+
+    def _last_at(self, case_id: str) -> datetime:
+        value = self.store.query_value(
+            "SELECT max(occurred_at) FROM case_transitions WHERE case_id = ?", [case_id]
+        )
+        return value if isinstance(value, datetime) else datetime.min
 
     def _write(self, tx: WriteTx, out: AlarmPass) -> None:
         open_pairs = {

@@ -92,3 +92,56 @@ def test_restart_does_not_raise_an_open_alarm_again(store):
     assert store.query_value(
         "SELECT count(*) FROM cases WHERE source = 'iot'"
     ) == store.query_value("SELECT count(DISTINCT case_id) FROM alarms WHERE case_id IS NOT NULL")
+
+
+def test_handled_alarm_case_is_verified_automatically_back_in_range(store):
+    from models.cases import transition_case
+    from models.work_calendar import WorkCalendar
+
+    cal = WorkCalendar()
+    sensor, warning = store.query_rows(
+        "SELECT sensor_id, warning_level FROM sensors WHERE kind = 'water_level' "
+        "AND warning_level IS NOT NULL AND cell_code IS NOT NULL ORDER BY sensor_id LIMIT 1"
+    )[0]
+    engine = AlarmEngine(store, load_rules(), calendar=cal)
+    engine.run_pass(T0 - timedelta(minutes=1))
+    _levels(store, sensor, T0, 10, warning + 0.2, tag="up")
+    engine.run_pass(T0 + timedelta(minutes=11))
+    case_id = store.query_value(
+        "SELECT case_id FROM alarms WHERE sensor_id = ? AND case_id IS NOT NULL "
+        "ORDER BY opened_at LIMIT 1",
+        [sensor],
+    )
+    steps = [
+        ("accept", "dispatcher", {}),
+        ("register", "dispatcher", {}),
+        (
+            "dispatch",
+            "dispatcher",
+            {
+                "unit": store.query_value(
+                    "SELECT assigned_unit FROM cases WHERE case_id = ?", [case_id]
+                )
+            },
+        ),
+        ("start", "handler", {}),
+        ("feedback", "handler", {}),
+    ]
+    for i, (action, role, data) in enumerate(steps):
+        transition_case(
+            store,
+            case_id,
+            action,
+            actor="x",
+            role=role,
+            at=T0 + timedelta(minutes=12 + i),
+            calendar=cal,
+            **data,
+        )
+    _levels(store, sensor, T0 + timedelta(minutes=10), 200, warning - 0.5, tag="down")
+    engine.run_pass(T0 + timedelta(minutes=211))
+    assert store.query_value("SELECT stage FROM cases WHERE case_id = ?", [case_id]) == "verified"
+    actor = store.query_value(
+        "SELECT actor FROM case_transitions WHERE case_id = ? AND action = 'verify_ok'", [case_id]
+    )
+    assert actor.startswith("rule:")

@@ -13,7 +13,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.cli_cases import add_case_parser, add_evaluate_parser, run_case, run_evaluate
+from app.cli_cases import (
+    add_case_parser,
+    add_category_parser,
+    add_evaluate_parser,
+    run_case,
+    run_category,
+    run_evaluate,
+)
 from app.clock import utcnow
 from app.logs import setup_logging
 from ingest.simulator.cli import add_simulate_parser, run_simulate
@@ -71,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     add_simulate_parser(sub)
     add_case_parser(sub)
     add_evaluate_parser(sub)
+    add_category_parser(sub)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True
@@ -291,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
                 allow_embedded_broker=args.command == "demo",
                 simulate=bool(getattr(args, "simulate", False)),
             )
+        elif args.command == "category":
+            return run_category(store, args)
         elif args.command == "evaluate":
             return run_evaluate(config, store, args)
         elif args.command == "case":

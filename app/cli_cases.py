@@ -52,6 +52,51 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--override-reason", help="why another unit than the suggested one")
 
 
+def add_category_parser(sub: argparse._SubParsersAction) -> None:
+    cat = sub.add_parser("category", help="list or edit the category table (admin)")
+    verbs = cat.add_subparsers(dest="category_command", required=True)
+    verbs.add_parser("list", help="every category with its owner and time limit")
+    edit = verbs.add_parser("set", help="edit one category; every change is audited")
+    edit.add_argument("code")
+    edit.add_argument("--actor", required=True)
+    edit.add_argument(
+        "field_values",
+        nargs="+",
+        metavar="FIELD=VALUE",
+        help="e.g. limit_value=4 limit_unit=working_hours enabled=false",
+    )
+
+
+def run_category(store: Store, args: argparse.Namespace) -> int:
+    from models.categories import CategoryTableError, update_category
+
+    if args.category_command == "list":
+        for row in store.query_rows(
+            "SELECT category_code, kind, name_zh, owner_dept, limit_value, limit_unit, enabled "
+            "FROM categories ORDER BY category_code"
+        ):
+            code, kind, name, owner, value, unit, enabled = row
+            print(
+                f"{code}  {kind:9} {name:12} {owner:8} {value:g} {unit}"
+                f"{'' if enabled else '  (disabled)'}"
+            )
+        return 0
+    changes = {}
+    for item in args.field_values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"cityops category: {item!r} is not FIELD=VALUE", file=sys.stderr)
+            return 1
+        changes[key.strip()] = value
+    try:
+        row = update_category(store, args.code, actor=args.actor, **changes)
+    except CategoryTableError as exc:
+        print(f"cityops category: {exc}", file=sys.stderr)
+        return 1
+    print(f"category {args.code} updated: " + ", ".join(f"{k}={row[k]}" for k in changes))
+    return 0
+
+
 def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("evaluate", help="evaluation of one month (考核): rates and scores")
     ev.add_argument("--period", required=True, help="a month, e.g. 2026-10")

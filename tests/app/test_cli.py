@@ -217,3 +217,23 @@ def test_case_commands_end_to_end(demo_copy):
         "23.6",
     )
     assert unknown.returncode == 1 and "unknown category" in unknown.stderr
+
+
+def test_category_list_and_audited_edit(demo_copy):
+    folder = demo_copy()
+    config = str(folder / "config.yaml")
+    listed = _cli("--config", config, "category", "list")
+    assert listed.returncode == 0 and "0201" in listed.stdout and "道路不洁" in listed.stdout
+    ok = _cli("--config", config, "category", "set", "0201", "--actor", "admin", "limit_value=4")
+    assert ok.returncode == 0, ok.stderr
+    bad = _cli("--config", config, "category", "set", "0201", "--actor", "admin", "limit_value=-1")
+    assert bad.returncode == 1 and "limit_value" in bad.stderr
+    with Store(folder / "cityops.duckdb") as store:
+        assert (
+            store.query_value("SELECT limit_value FROM categories WHERE category_code = '0201'")
+            == 4
+        )
+        assert (
+            store.query_value("SELECT count(*) FROM audit_log WHERE action = 'category.update'")
+            == 2
+        )

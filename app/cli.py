@@ -163,17 +163,19 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
             f"demo city loaded into {config.database_path}: "
             + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
-    if not store.query_value("SELECT count(*) FROM cases"):
+    days = config.settings.demo.history_days
+    if days and not store.query_value("SELECT count(*) FROM cases"):
         from ingest.demo_city.history import generate_case_history
         from models.work_calendar import WorkCalendar
 
         history = generate_case_history(
             store,
-            end=datetime.now(UTC).replace(tzinfo=None),
+            end=utcnow(),
+            days=days,
             seed=config.settings.demo.seed,
             calendar=WorkCalendar.from_settings(config.settings.calendar),
         )
-        print(f"demo case history loaded: {history['cases']} cases (90 days)")
+        print(f"demo case history loaded: {history['cases']} cases ({days} days)")
     if config.settings.demo.create_users and not store.query_value("SELECT count(*) FROM users"):
         lines = []
         for username, role, scope, display in _demo_users(store):

@@ -184,6 +184,7 @@ class DemoSettings(_Section):
 
     seed: int = 20261124
     create_users: bool = True
+    history_days: int = Field(90, ge=0, le=3650)
 
 
 class LoggingSettings(_Section):

@@ -37,7 +37,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from app.cli import main
 
     folder = tmp_path_factory.mktemp("demo")
-    config = write_config(folder)
+    # no case history here: tests count the cases they make (history has its own tests)
+    config = write_config(folder, demo={"history_days": 0})
     assert main(["--config", str(config), "init"]) == 0
     return folder
 

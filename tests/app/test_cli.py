@@ -237,3 +237,19 @@ def test_category_list_and_audited_edit(demo_copy):
             store.query_value("SELECT count(*) FROM audit_log WHERE action = 'category.update'")
             == 2
         )
+
+
+def test_demo_init_fills_a_realistic_case_history(tmp_path):
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path, demo={"history_days": 10, "create_users": False})
+    assert main(["--config", str(config), "init"]) == 0
+    with Store(tmp_path / "cityops.duckdb") as store:
+        stages = dict(store.query_rows("SELECT stage, count(*) FROM cases GROUP BY stage"))
+        assert stages.get("closed", 0) > 1000 and len(stages) >= 6
+        assert store.query_value(
+            "SELECT count(*) FROM case_events WHERE kind = 'route_suggested'"
+        ) == sum(stages.values())
+    assert main(["--config", str(config), "init"]) == 0  # a second init adds nothing
+    with Store(tmp_path / "cityops.duckdb") as store:
+        assert store.query_value("SELECT count(*) FROM cases") == sum(stages.values())

@@ -253,3 +253,19 @@ def test_demo_init_fills_a_realistic_case_history(tmp_path):
     assert main(["--config", str(config), "init"]) == 0  # a second init adds nothing
     with Store(tmp_path / "cityops.duckdb") as store:
         assert store.query_value("SELECT count(*) FROM cases") == sum(stages.values())
+
+
+def test_cli_works_from_any_directory(tmp_path):
+    """Package data (categories, rules, demo data) is found wherever the command runs."""
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path, demo={"history_days": 0, "create_users": False})
+    run = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--config", str(config), "init", "--no-demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "categories loaded: 61" in run.stdout

@@ -148,10 +148,13 @@ class Store:
         try:
             self._conn = duckdb.connect(str(self.path))
         except duckdb.IOException as exc:
-            raise StoreError(
-                f"cannot open {self.path}: {exc}. Another CityOps process (a running server?) "
-                "probably holds it; stop that process or point --config at another database"
-            ) from None
+            hint = (
+                ". Another CityOps process (a running server?) probably holds it; stop that "
+                "process or point --config at another database"
+                if "lock" in str(exc).lower()
+                else ""
+            )
+            raise StoreError(f"cannot open {self.path}: {exc}{hint}") from None
         try:
             self.schema_version = migrate(self._conn, path=str(self.path), upto=upto)
         except Exception:

@@ -46,7 +46,7 @@ def layout(**_query: str) -> html.Div:
             ),
             html.H2(t("admin.dead_letters", lang)),
             _dead_letters(lang),
-            html.P(t("page.coming", lang, issue="#4"), className="muted"),
+            html.P(t("page.coming_later", lang), className="muted"),
         ],
     )
 

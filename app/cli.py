@@ -10,7 +10,6 @@ import os
 import secrets
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from app.cli_cases import (
@@ -21,9 +20,9 @@ from app.cli_cases import (
     run_category,
     run_evaluate,
 )
-from app.clock import utcnow
 from app.logs import setup_logging
 from ingest.simulator.cli import add_simulate_parser, run_simulate
+from models.clock import utcnow
 from models.config import Config, ConfigError, load_config, redacted_dump
 from models.security import parse_scope
 from models.store import Store, StoreError
@@ -150,7 +149,7 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
         started = time.perf_counter()
         city = generate_demo_city(seed=config.settings.demo.seed)
         generated = time.perf_counter()
-        counts = load_demo_city(store, city, now=datetime.now(UTC).replace(tzinfo=None))
+        counts = load_demo_city(store, city, now=utcnow())
         log.info(
             "demo city ready",
             extra={

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.clock import utcnow
 from ingest.locate import store_locator
 from models.cases import CaseError, history, report_case, sla_limit, transition_case
+from models.clock import utcnow
 from models.config import Config
 from models.security import parse_scope
 from models.store import Store

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import flask
 import pandas as pd
 
-from app.clock import utcnow
 from ingest.locate import store_locator
 from models.cases import CaseError, report_case
+from models.clock import utcnow
 from models.config import Config
 from models.store import Store
 from models.workflow import STAGE_LABELS, TERMINAL_STAGES

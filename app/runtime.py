@@ -11,10 +11,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.clock import utcnow
 from ingest.locate import store_locator
 from ingest.mqtt.consumer import MqttIngest
 from ingest.mqtt.embedded import EmbeddedBroker, broker_reachable, start_embedded_broker
+from models.clock import utcnow
 from models.config import Config
 from models.store import Store
 

@@ -275,7 +275,3 @@ def _parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
     if head == "dispatch":
         return DispatchAck(topic, keys[0], model)  # type: ignore[arg-type]
     return UnitPosition(topic, keys[0], model)  # type: ignore[arg-type]
-
-
-def received_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from models.clock import utcnow
 from models.security import (
     ROLES,
     USERNAME_RE,
@@ -96,7 +96,7 @@ def add_user(
                 scope.kind,
                 list(scope.codes),
                 language,
-                datetime.now(UTC).replace(tzinfo=None),
+                utcnow(),
             ],
         )
 

@@ -23,10 +23,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.payloads import parse_message, received_now, subscriptions
+from ingest.payloads import parse_message, subscriptions
 from ingest.route_reports import attach_routes
 from ingest.rows import BatchRows, Locator, build_rows
 from ingest.sink import write_batch
+from models.clock import utcnow
 from models.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ class MqttIngest:
 
     def _commit(self, batch: list[_Item]) -> bool:
         parsed = [parse_message(i.topic, i.payload, prefix=self.prefix) for i in batch]
-        received = received_now()
+        received = utcnow()
         rows = build_rows(parsed, received_at=received, locate=self.locate)
         try:
             attach_routes(self.store, rows)
@@ -258,7 +259,7 @@ class MqttIngest:
             self.stats.last_commit_at = received
             ts = getattr(latest, "ts", None)
             if isinstance(ts, datetime):
-                self.stats.last_lag_s = (received_now() - ts).total_seconds()
+                self.stats.last_lag_s = (utcnow() - ts).total_seconds()
         return True
 
     def _ack_all(self, items: list[_Item]) -> None:

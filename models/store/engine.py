@@ -8,7 +8,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from models.clock import utcnow
 from models.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,6 @@ class StoreError(Exception):
 
 class SchemaTooNewError(StoreError):
     """The file was written by a newer CityOps than this one."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class WriteTx:
@@ -118,7 +115,7 @@ def migrate(
                 conn.execute(migration.sql)
                 conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [migration.version, migration.name, _utcnow()],
+                    [migration.version, migration.name, utcnow()],
                 )
                 conn.execute("COMMIT")
             except Exception:
@@ -219,7 +216,7 @@ class Store:
         at: datetime | None = None,
     ) -> None:
         """Append one row to the audit log (never updated nor deleted)."""
-        row = [at or _utcnow(), actor, action, target, outcome, detail, remote]
+        row = [at or utcnow(), actor, action, target, outcome, detail, remote]
         self.submit(
             lambda tx: tx.execute(
                 "INSERT INTO audit_log (occurred_at, actor, action, target, outcome, detail, "

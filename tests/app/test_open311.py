@@ -6,10 +6,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from app.clock import utcnow
 from app.open311 import key_matches, parse_w3c
 from ingest.locate import store_locator
 from models.cases import report_case, transition_case
+from models.clock import utcnow
 from models.config import load_config
 from models.store import Store
 from models.work_calendar import WorkCalendar

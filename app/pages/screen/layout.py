@@ -10,11 +10,11 @@ from dash import dcc, html
 
 from app import ids
 from app.auth import current_language, current_user
-from app.clock import utcnow
 from app.context import get_context
 from app.i18n import t
 from app.pages.screen.logic import KPI_KEYS, grid_version_info, screen_deck, screen_kpis, tooltip
 from layers.palette import BACKGROUND, district_color
+from models.clock import utcnow
 from models.geography import load_admin_areas
 from models.security import may_open
 

@@ -1,4 +1,4 @@
-"""The wall clock of the app, in one place (logic takes time as a parameter)."""
+"""The wall clock in one place: now in UTC, as the store keeps time."""
 
 from datetime import UTC, datetime
 

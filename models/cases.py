@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from models.routing import CategoryInfo, CellInfo, RouteSuggestion, route_case
+from models.bulk_routing import load_routing_tables
+from models.routing import CategoryInfo, RouteSuggestion, route_case
 from models.security import Scope
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
@@ -48,22 +49,6 @@ def _category(store: Store, code: str) -> dict[str, Any]:
     if not rows[0]["enabled"]:
         raise CaseError(f"category {code} is disabled")
     return rows[0]
-
-
-def _cell(store: Store, code: str, version: int) -> CellInfo:
-    row = store.query_rows(
-        "SELECT c.cell_code, c.version_id, c.responsible_body, c.grid_workers, m.name_zh, "
-        "s.name_zh, c.district_code FROM grid_cells c "
-        "LEFT JOIN admin_areas m ON m.code = c.community_code "
-        "LEFT JOIN admin_areas s ON s.code = c.street_code "
-        "WHERE c.version_id = ? AND c.cell_code = ?",
-        [version, code],
-    )[0]
-    return CellInfo(row[0], row[1], row[2], tuple(row[3] or ()), row[4], row[5], row[6])
-
-
-def _departments(store: Store) -> dict[str, str]:
-    return dict(store.query_rows("SELECT dept_code, name_zh FROM departments"))
 
 
 def sla_limit(category: Mapping[str, Any], calendar: WorkCalendar) -> timedelta:
@@ -150,13 +135,14 @@ def report_case(
     category = _category(store, category_code)
     cells, version = locate(np.array([lon], float), np.array([lat], float))
     code = cells[0] if len(cells) else None
-    cell = _cell(store, code, version) if code and version is not None else None
+    tables = load_routing_tables(store, [(version, code)])
+    cell = tables.cells.get((version, code)) if code and version is not None else None
     route = route_case(
         CategoryInfo(
             category_code, category["name_zh"], category["owner_dept"], bool(category["grid_level"])
         ),
         cell,
-        departments=_departments(store),
+        departments=tables.departments,
         grid_version=version,
     )
     duplicates = duplicate_candidates(store, category_code=category_code, lon=lon, lat=lat, at=at)

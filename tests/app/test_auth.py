@@ -139,6 +139,25 @@ def test_language_switch(demo_app):
     assert "Log in" in c.get("/login").get_data(as_text=True)
 
 
+def render_page(client, path):
+    """Ask Dash Pages for a page's content, as the browser does after navigation."""
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    return client.post(
+        "/_dash-update-component", data=json.dumps(body), content_type="application/json"
+    )
+
+
 def test_admin_page_lists_users_and_dead_letters(demo_app):
     import pandas as pd
 
@@ -157,19 +176,7 @@ def test_admin_page_lists_users_and_dead_letters(demo_app):
     )
     c = app.server.test_client()
     login(c, "admin", passwords["admin"])
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/admin"},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    r = render_page(c, "/admin")
     text = r.get_data(as_text=True)
     assert r.status_code == 200, text[:500]
     assert "payload is not JSON" in text and "{bad" in text and "gridworker" in text
@@ -179,18 +186,6 @@ def test_pages_callback_does_not_render_a_forbidden_page(demo_app):
     app, passwords, _ = demo_app
     c = app.server.test_client()
     login(c, "gridworker", passwords["gridworker"])
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/screen"},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    r = render_page(c, "/screen")
     assert r.status_code == 200
     assert "screen-map" not in r.get_data(as_text=True)

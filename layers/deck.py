@@ -8,6 +8,7 @@ from typing import Any
 import pydeck
 
 from layers.spec import LayerSpec, ViewSpec
+from layers.wire import encode_columns
 
 
 def _props(props: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +49,32 @@ def build_deck(
     )
     spec: dict[str, Any] = json.loads(deck.to_json())
     return spec
+
+
+def layer_json(spec: LayerSpec) -> dict[str, Any]:
+    """One layer in the screen's wire form: deck props (as pydeck writes them) plus rows.
+
+    ``{"id", "type", "key", "props", "data"}`` for record layers, and for columnar ones
+    ``"columns"`` (see :mod:`layers.wire`), ``"length"`` and ``"binary"`` (accessor -> column)
+    instead of ``"data"``. ``props`` keep pydeck's JSON syntax (``@@=`` accessors) for
+    deck.gl's JSONConverter.
+    """
+    props = {k: v for k, v in spec.props.items() if k not in spec.binary}
+    layer = pydeck.Layer(spec.layer_type, [], id=spec.layer_id, **_props(props))
+    converted: dict[str, Any] = json.loads(pydeck.Deck(layers=[layer]).to_json())["layers"][0]
+    converted.pop("data", None)
+    out: dict[str, Any] = {
+        "id": spec.layer_id,
+        "type": spec.layer_type,
+        "key": spec.key,
+        "props": {k: v for k, v in converted.items() if k not in ("@@type", "id")},
+    }
+    if spec.columns is not None:
+        out.update(encode_columns(spec.columns))
+        out["binary"] = dict(spec.binary)
+    else:
+        out["data"] = spec.data
+    return out
 
 
 def view_for_bounds(

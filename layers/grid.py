@@ -1,17 +1,32 @@
-"""The unit-grid layer: cells coloured by district, with a tooltip of code and responsible body."""
+"""The unit-grid layer: cells coloured by district or by a classed value (cases, score)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from layers.geometry import polygon_rings
-from layers.palette import district_color
+from layers.palette import DISTRICT_COLORS, GRID_MODE_COLORS, GRID_NO_VALUE, district_color
 from layers.spec import LayerSpec
 
 GRID_LAYER_ID = "grid-cells"
 FILL_ALPHA = 90
+
+GridMode = Literal["district", "open_cases", "overdue", "score"]
+GRID_MODES: tuple[str, ...] = ("district", "open_cases", "overdue", "score")
+
+#: Classed modes: (upper bounds, inclusive, of every class but the last; its labels).
+#: Counts: a value v falls in the first class whose bound is ≥ v.
+#: Score: lower bounds instead (a class holds [bound, next bound)), see _classify.
+GRID_MODE_BREAKS: dict[str, tuple[tuple[float, ...], tuple[str, ...]]] = {
+    "open_cases": ((0, 2, 5, 10), ("0", "1–2", "3–5", "6–10", ">10")),
+    "overdue": ((0, 1, 3), ("0", "1", "2–3", ">3")),
+    "score": ((60, 70, 80, 90), ("<60", "60–70", "70–80", "80–90", "≥90")),
+}
 
 
 def _answering_body(row: Mapping, fallback_label: str) -> str:
@@ -72,3 +87,61 @@ def build_grid_layer(
             "highlightColor": [255, 255, 255, 110],
         },
     )
+
+
+def _classify(values: np.ndarray, mode: str) -> np.ndarray:
+    bounds, _ = GRID_MODE_BREAKS[mode]
+    if mode == "score":
+        # lower bounds: 60 is in "60–70", 90 in "≥90"
+        return np.searchsorted(np.asarray(bounds, dtype=float), values, side="right")
+    return np.searchsorted(np.asarray(bounds, dtype=float), values, side="left")
+
+
+def grid_mode_colors(
+    layer: LayerSpec, values: Mapping[str, float], *, mode: GridMode
+) -> np.ndarray:
+    """Fill colours of the grid layer's records for a colouring mode.
+
+    Parameters
+    ----------
+    layer
+        The layer of :func:`build_grid_layer`: one record per polygon part, each with its
+        ``cell_code`` (a multi-polygon cell has several records, all coloured alike).
+    values
+        ``cell_code`` -> value: open cases, overdue cases or the 0–100 evaluation score.
+        Ignored in ``"district"`` mode. Give 0 for cells with no cases: a cell missing here
+        (or NaN) is "no value" and gets :data:`layers.palette.GRID_NO_VALUE`, a neutral
+        translucent grey.
+    mode
+        ``"district"`` (the records' own district colours), ``"open_cases"`` (classes 0,
+        1–2, 3–5, 6–10, >10), ``"overdue"`` (0, 1, 2–3, >3) or ``"score"`` (<60, 60–70,
+        70–80, 80–90, ≥90; red to green).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, shape (len(layer.data), 4), row i the colour of record i.
+    """
+    if mode not in GRID_MODES:
+        raise ValueError(f"unknown grid mode {mode!r}; expected one of {GRID_MODES}")
+    if mode == "district":
+        return np.asarray([r["color"] for r in layer.data], dtype=np.uint8).reshape(-1, 4)
+    codes = pd.Series([r["cell_code"] for r in layer.data], dtype=object)
+    v = codes.map(dict(values)).to_numpy(dtype=float)
+    table = np.asarray([*GRID_MODE_COLORS[mode], GRID_NO_VALUE], dtype=np.uint8)
+    classes = _classify(np.nan_to_num(v, nan=0.0), mode)
+    classes[np.isnan(v)] = len(table) - 1
+    return table[classes]
+
+
+def grid_mode_legend(mode: GridMode) -> list[tuple[str, list[int]]]:
+    """The legend of a colouring mode: (class label, RGBA colour), lowest class first.
+
+    In ``"district"`` mode the labels are district codes (the caller names them).
+    """
+    if mode not in GRID_MODES:
+        raise ValueError(f"unknown grid mode {mode!r}; expected one of {GRID_MODES}")
+    if mode == "district":
+        return [(code, [*rgb, FILL_ALPHA]) for code, rgb in DISTRICT_COLORS.items()]
+    _, labels = GRID_MODE_BREAKS[mode]
+    return [(label, list(c)) for label, c in zip(labels, GRID_MODE_COLORS[mode])]

@@ -219,7 +219,8 @@ class AlarmEngine:
             )
         for event in out.cleared:
             tx.execute(
-                "UPDATE alarms SET cleared_at = ? WHERE rule_id = ? AND sensor_id = ? "
+                "UPDATE alarms SET cleared_at = ?, change_seq = nextval('change_seq') "
+                "WHERE rule_id = ? AND sensor_id = ? "
                 "AND cleared_at IS NULL",
                 [event.at, event.rule_id, event.sensor_id],
             )

@@ -95,7 +95,8 @@ def _move_resources(tx: WriteTx, positions: pa.Table) -> None:
     with tx.registered(positions) as name:
         tx.execute(
             "UPDATE resources SET lon = p.lon, lat = p.lat, status = p.status, "
-            "position_at = p.ts FROM (SELECT unit_id, arg_max(lon, ts) AS lon, "
+            "position_at = p.ts, change_seq = nextval('change_seq') "
+            "FROM (SELECT unit_id, arg_max(lon, ts) AS lon, "
             "arg_max(lat, ts) AS lat, arg_max(status, ts) AS status, max(ts) AS ts FROM "
             + name
             + " GROUP BY unit_id) p WHERE resources.resource_id = p.unit_id "

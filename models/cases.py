@@ -306,7 +306,8 @@ def transition_case(
         updates["handling_used_s"] = int(used.total_seconds())
     if action in ("close", "void"):
         updates["closed_at"] = at
-    sets = ", ".join(f"{k} = ?" for k in updates)
+    # every update moves the row's change cursor, so the map hears of it (migration v8)
+    sets = ", ".join([*(f"{k} = ?" for k in updates), "change_seq = nextval('change_seq')"])
     expected = t.seq - 1
 
     def write(tx: WriteTx) -> None:

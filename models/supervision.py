@@ -68,7 +68,11 @@ def supervise(
                     case_id,
                 ],
             )
-            tx.execute("UPDATE cases SET escalation_level = ? WHERE case_id = ?", [tier, case_id])
+            tx.execute(
+                "UPDATE cases SET escalation_level = ?, change_seq = nextval('change_seq') "
+                "WHERE case_id = ?",
+                [tier, case_id],
+            )
 
     store.write(write)
     return len(raised)

@@ -385,6 +385,17 @@ ALTER TABLE cases ADD COLUMN escalation_level VARCHAR;     -- last 督办 tier r
 ALTER TABLE cases ADD COLUMN duplicate_of VARCHAR;
 """
 
+_CHANGE_CURSOR = """
+-- one city-wide change cursor: every insert and every update of a map row takes the next
+-- value, so a screen asks "what moved since seq N" with one indexed comparison
+CREATE SEQUENCE change_seq;
+ALTER TABLE cases ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq');
+ALTER TABLE alarms ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq');
+ALTER TABLE incidents ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq');
+ALTER TABLE resources ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq');
+ALTER TABLE alerts ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq');
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -393,6 +404,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "ingest: located unit positions, observation source, file load log", _INGEST),
     Migration(6, "case history records action, role and data", _WORKFLOW),
     Migration(7, "case milestones kept in step with the history", _CASE_CLOCK),
+    Migration(8, "change cursor on cases, alarms, incidents, resources and alerts", _CHANGE_CURSOR),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

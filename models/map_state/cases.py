@@ -1,0 +1,236 @@
+"""Cases on the map at an instant (live or replayed from the history), per-cell counts, ranking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from models.evaluation import evaluate
+from models.map_state.working_time import WorkingTable
+from models.security import Scope
+from models.store import Store
+from models.work_calendar import WorkCalendar
+
+#: Stages in which the SLA clock has been started by a dispatch (the case has a due time).
+CLOCK_STAGES = ("dispatched", "handling", "extension_requested", "handled", "verified", "rework")
+#: A category whose handling limit is at most this much working time is urgent.
+URGENT_LIMIT = timedelta(hours=4)
+#: Yellow from this share of the limit used (as ``models.workflow.sla_status``).
+YELLOW_FRACTION = 0.8
+CASE_COLUMNS = [
+    "case_id",
+    "lon",
+    "lat",
+    "category_code",
+    "category_zh",
+    "category_en",
+    "source",
+    "stage",
+    "reported_at",
+    "due_at",
+    "closed_at",
+    "exercise",
+    "cell_code",
+    "district_code",
+    "street_code",
+    "escalation_level",
+    "severity",
+    "sla",
+    "time_left_h",
+    "open",
+    "change_seq",
+]
+
+# One pass over the history up to `at`, joined only to the cases alive then (or changed).
+_CASES_SQL = """
+WITH c AS (
+    SELECT case_id, lon, lat, category_code, source, stage AS stage_now, reported_at, due_at,
+           closed_at, exercise, cell_code, district_code, street_code, sla_limit_s, change_seq
+    FROM cases
+    WHERE reported_at <= $at AND {where} AND {which}
+), t AS (
+    SELECT h.case_id,
+           arg_max(h.to_stage, h.seq) FILTER (WHERE h.occurred_at <= $at) AS stage_at,
+           max(h.occurred_at) FILTER (WHERE h.occurred_at <= $at AND h.action = 'dispatch')
+               AS dispatched_at,
+           arg_max(h.occurred_at, h.seq) FILTER (WHERE h.occurred_at <= $at
+               AND h.action = 'request_extension') AS paused_at,
+           sum(coalesce(try_cast(json_extract_string(h.data, '$.extension') AS DOUBLE), 0))
+               FILTER (WHERE h.occurred_at <= $at AND h.action = 'approve_extension')
+               AS granted_s,
+           count(*) FILTER (WHERE h.occurred_at > $at
+               AND h.action IN ('dispatch', 'approve_extension')) AS deadline_moves_after
+    FROM case_transitions h SEMI JOIN c USING (case_id)
+    GROUP BY h.case_id
+), e AS (
+    SELECT case_id, count(*) AS escalation_level
+    FROM case_events SEMI JOIN c USING (case_id)
+    WHERE kind = 'escalation' AND occurred_at <= $at
+    GROUP BY case_id
+)
+SELECT c.*, coalesce(t.stage_at, c.stage_now) AS stage, t.dispatched_at, t.paused_at,
+       coalesce(t.granted_s, 0) AS granted_s, coalesce(t.deadline_moves_after, 0) > 0 AS moved,
+       coalesce(e.escalation_level, 0)::INTEGER AS escalation_level,
+       k.name_zh AS category_zh, k.name_en AS category_en, k.limit_value, k.limit_unit
+FROM c LEFT JOIN t USING (case_id) LEFT JOIN e USING (case_id)
+LEFT JOIN categories k USING (category_code)
+"""
+
+
+def _category_limit_s(frame: pd.DataFrame, calendar: WorkCalendar) -> np.ndarray:
+    day_s = calendar.day_length.total_seconds()
+    value = frame["limit_value"].to_numpy(dtype=float)
+    days = frame["limit_unit"].to_numpy(dtype=object) == "working_days"
+    return np.where(days, value * day_s, value * 3600.0)
+
+
+def cases_at(
+    store: Store,
+    scope: Scope,
+    *,
+    at: datetime,
+    calendar: WorkCalendar,
+    since_seq: int | None = None,
+) -> pd.DataFrame:
+    """The cases of ``scope`` as they stood at ``at`` (naive UTC): the live or replayed map.
+
+    Without ``since_seq``: the cases reported by ``at`` and not closed or voided by then
+    (their stage at ``at`` is the ``to_stage`` of the last transition up to ``at``). With
+    ``since_seq``: only cases whose ``change_seq`` is above it, closed ones included, so a
+    screen can drop them (``open`` is False).
+
+    The due time is the case row's ``due_at`` when no dispatch or granted extension came
+    after ``at``; otherwise it is rebuilt as the last dispatch up to ``at`` plus the
+    category limit and the extensions granted by ``at`` (working time, ignoring the clock's
+    pause while an extension request was pending — a few hours' error at most, on a few
+    replayed cases).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CASE_COLUMNS`: ``escalation_level`` counts the 督办 tiers raised by
+        ``at``; ``severity`` is ``escalated`` (a tier raised), ``urgent`` (category limit at
+        most 4 working hours) or ``normal``; ``sla`` is ``none`` (not dispatched, or not
+        open), ``green``, ``yellow`` (≥ 80 % of the limit used) or ``red`` (past due);
+        ``time_left_h`` is working hours to the due time at ``at`` (clock paused while an
+        extension request is pending), negative when overdue, NaN without a due time.
+    """
+    where, params = scope.sql_filter("cell_code")
+    if since_seq is None:
+        which, extra = "(closed_at IS NULL OR closed_at > $at)", {}
+    else:
+        which, extra = "change_seq > $since", {"since": int(since_seq)}
+    sql = _CASES_SQL.format(where=_named(where, params), which=which)
+    named = {"at": at, **{f"p{i}": p for i, p in enumerate(params)}, **extra}
+    frame = store.query_df(sql, named)
+    return _finish(frame, at=at, calendar=calendar)
+
+
+def _named(where: str, params: list[str]) -> str:
+    """Turn the scope filter's ``?`` marks into ``$p0, $p1 …`` (the query uses names)."""
+    for i in range(len(params)):
+        where = where.replace("?", f"$p{i}", 1)
+    return where
+
+
+def _finish(frame: pd.DataFrame, *, at: datetime, calendar: WorkCalendar) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CASE_COLUMNS})
+    stage = frame["stage"].to_numpy(dtype=object)
+    is_open = ~np.isin(stage, ["closed", "void"])
+    limit_s = _category_limit_s(frame, calendar)
+    due = frame["due_at"].to_numpy(dtype="datetime64[ns]").copy()
+    clock = np.isin(stage, CLOCK_STAGES) & is_open
+    moved = frame["moved"].to_numpy(dtype=bool) & clock
+    dispatched = frame["dispatched_at"].to_numpy(dtype="datetime64[ns]")
+    paused = frame["paused_at"].to_numpy(dtype="datetime64[ns]")
+    at64 = np.datetime64(at, "ns")
+    horizon = np.array([at64 + np.timedelta64(400, "D")])
+    table = WorkingTable.spanning(calendar, due, dispatched, np.array([at64]), horizon)
+    if moved.any():
+        total = limit_s[moved] + frame["granted_s"].to_numpy(dtype=float)[moved]
+        due[moved] = table.add(dispatched[moved], total)
+    due[~clock] = np.datetime64("NaT")
+    # the clock stands still from an extension request until it is answered
+    pausing = stage == "extension_requested"
+    stop = np.where(pausing & ~np.isnat(paused), paused, at64).astype("datetime64[ns]")
+    left_s = table.seconds_between(stop, due)
+    total_s = frame["sla_limit_s"].to_numpy(dtype=float)
+    total_s = np.where(np.isfinite(total_s) & (total_s > 0), total_s, limit_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = (total_s - left_s) / total_s
+    sla = np.where(
+        np.isnan(left_s),
+        "none",
+        np.where(left_s < 0, "red", np.where(fraction >= YELLOW_FRACTION, "yellow", "green")),
+    )
+    escalation = frame["escalation_level"].to_numpy(dtype=int)
+    urgent = np.nan_to_num(limit_s, nan=np.inf) <= URGENT_LIMIT.total_seconds()
+    out = frame.assign(
+        due_at=pd.to_datetime(due),
+        severity=np.where(escalation > 0, "escalated", np.where(urgent, "urgent", "normal")),
+        sla=sla,
+        time_left_h=left_s / 3600.0,
+        open=is_open,
+        escalation_level=escalation,
+    )
+    out.loc[~is_open, "sla"] = "none"
+    return out[CASE_COLUMNS].sort_values("case_id", ignore_index=True)
+
+
+def case_counts_by_cell(
+    store: Store,
+    scope: Scope,
+    *,
+    at: datetime,
+    calendar: WorkCalendar,
+    cases: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Open and overdue (red) non-exercise cases per cell at ``at``.
+
+    Parameters
+    ----------
+    cases
+        The result of :func:`cases_at` for the same arguments, to avoid reading it twice.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cell_code, open_cases, overdue``; only cells with at least one open case.
+    """
+    frame = cases if cases is not None else cases_at(store, scope, at=at, calendar=calendar)
+    live = frame[frame["open"].astype(bool) & ~frame["exercise"].astype(bool)]
+    live = live[live["cell_code"].notna()]
+    grouped = live.assign(red=live["sla"] == "red").groupby("cell_code", sort=True)
+    out = grouped.agg(open_cases=("case_id", "size"), overdue=("red", "sum")).reset_index()
+    return out.astype({"open_cases": int, "overdue": int})
+
+
+def scope_districts(scope: Scope) -> list[str] | None:
+    """The district codes a scope lies in; ``None`` for the whole city."""
+    if scope.kind == "city":
+        return None
+    return sorted({code[:6] for code in scope.codes})
+
+
+def district_ranking(
+    store: Store,
+    scope: Scope,
+    *,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
+) -> pd.DataFrame:
+    """Districts ranked by their evaluation score (``models.evaluation.evaluate``), best first.
+
+    A district, street or cells scope sees the districts it lies in; the city sees all.
+    """
+    table = evaluate(
+        store, period_start=period_start, period_end=period_end, by="district", now=now
+    )
+    districts = scope_districts(scope)
+    if districts is not None:
+        table = table[table["group_value"].isin(districts)]
+    return table.sort_values("score", ascending=False, na_position="last", ignore_index=True)

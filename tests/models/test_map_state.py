@@ -1,0 +1,205 @@
+"""The map at an instant from a tiny real store: cases replayed from their history, SLA
+colours, scope limits and the change cursor's ``since_seq``."""
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from models.categories import seed_categories
+from models.map_state import case_counts_by_cell, cases_at, current_change_seq, kpis_at
+from models.map_state.working_time import WorkingTable
+from models.security import Scope
+from models.store import Store
+from models.work_calendar import WorkCalendar
+
+CAL = WorkCalendar()
+CELL_A = "445102001001001"  # district 445102
+CELL_B = "445103001001001"  # district 445103
+# Tuesday 24 Nov 2026; 01:00 UTC is 09:00 in Shanghai (working time)
+T0 = datetime(2026, 11, 24, 1, 0)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "m.duckdb")
+    seed_categories(s)
+    yield s
+    s.close()
+
+
+def _limit_h(store, code):
+    value, unit = store.query_rows(
+        "SELECT limit_value, limit_unit FROM categories WHERE category_code = ?", [code]
+    )[0]
+    return value * (7 if unit == "working_days" else 1)
+
+
+def _case(store, case_id, cell, steps, *, category="0101", exercise=False):
+    """A case row and its history: ``steps`` = [(action, to_stage, at, data_json)]."""
+    stage = steps[-1][1]
+    reported = steps[0][2]
+    closed = steps[-1][2] if stage in ("closed", "void") else None
+    dispatch = [s[2] for s in steps if s[0] == "dispatch"]
+    limit = timedelta(hours=_limit_h(store, category))
+    due = CAL.add_working_time(dispatch[-1], limit) if dispatch else None
+
+    def write(tx):
+        tx.execute(
+            "INSERT INTO cases (case_id, source, category_code, lon, lat, reported_at, cell_code, "
+            "district_code, street_code, exercise, stage, due_at, closed_at, sla_limit_s) "
+            "VALUES (?, 'grid_worker', ?, 116.6, 23.6, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [case_id, category, reported, cell, cell[:6], cell[:9], exercise, stage, due, closed,
+             int(limit.total_seconds())],
+        )  # fmt: skip
+        prev = None
+        for seq, (action, to, at, data) in enumerate(steps, start=1):
+            tx.execute(
+                "INSERT INTO case_transitions (case_id, seq, occurred_at, actor, action, "
+                "from_stage, to_stage, data) VALUES (?, ?, ?, 'x', ?, ?, ?, ?)",
+                [case_id, seq, at, action, prev, to, data],
+            )
+            prev = to
+
+    store.write(write)
+
+
+def _walk(t0):
+    h = timedelta(hours=1)
+    return [
+        ("report", "reported", t0, None),
+        ("accept", "accepted", t0 + 0.1 * h, None),
+        ("register", "registered", t0 + 0.2 * h, None),
+        ("dispatch", "dispatched", t0 + 0.5 * h, None),
+        ("start", "handling", t0 + 1 * h, None),
+        ("feedback", "handled", t0 + 2 * h, None),
+        ("verify_ok", "verified", t0 + 2.5 * h, None),
+        ("close", "closed", t0 + 3 * h, None),
+    ]
+
+
+def test_working_table_agrees_with_the_calendar():
+    a = pd.to_datetime(["2026-11-24 01:00", "2026-11-27 07:00", "2026-09-30 08:00"])
+    b = pd.to_datetime(["2026-11-24 05:30", "2026-12-01 02:00", "2026-10-09 03:00"])
+    table = WorkingTable.spanning(CAL, a.to_numpy(), b.to_numpy())
+    got = table.seconds_between(a.to_numpy(), b.to_numpy())
+    want = [CAL.working_time_between(x, y).total_seconds() for x, y in zip(a, b, strict=True)]
+    assert got.tolist() == pytest.approx(want)
+    added = table.add(a.to_numpy(), [3600.0 * 5, 3600.0 * 7, 60.0])
+    spans = [timedelta(hours=5), timedelta(hours=7), timedelta(minutes=1)]
+    want_added = [CAL.add_working_time(x, d) for x, d in zip(a, spans, strict=True)]
+    assert list(pd.to_datetime(added)) == want_added
+
+
+def test_a_case_replayed_before_during_and_after(store):
+    _case(store, "C1", CELL_A, _walk(T0))
+    city = Scope("city")
+    assert cases_at(store, city, at=T0 - timedelta(minutes=1), calendar=CAL).empty
+    reported = cases_at(store, city, at=T0 + timedelta(minutes=3), calendar=CAL)
+    assert reported["stage"].tolist() == ["reported"]
+    assert reported["sla"].tolist() == ["none"] and reported["time_left_h"].isna().all()
+    handling = cases_at(store, city, at=T0 + timedelta(hours=1.5), calendar=CAL).iloc[0]
+    assert handling["stage"] == "handling" and handling["open"]
+    assert handling["due_at"] == CAL.add_working_time(
+        T0 + timedelta(hours=0.5), timedelta(hours=_limit_h(store, "0101"))
+    )
+    assert handling["sla"] == "green" and handling["time_left_h"] > 0
+    assert cases_at(store, city, at=T0 + timedelta(hours=4), calendar=CAL).empty
+    # the live picture equals the table: closed now, so nothing on the map
+    assert cases_at(store, city, at=T0 + timedelta(days=1), calendar=CAL).empty
+
+
+def test_sla_colours_at_chosen_instants(store):
+    # an urgent-limit case would need a short category; use the limit we have and move `at`
+    limit = timedelta(hours=_limit_h(store, "0101"))
+    walk = _walk(T0)[:5]  # dispatched at T0+0.5h, handling from T0+1h, never fed back
+    _case(store, "C2", CELL_A, walk)
+    dispatched = T0 + timedelta(hours=0.5)
+
+    def colour(used):
+        at = CAL.add_working_time(dispatched, used)
+        return cases_at(store, Scope("city"), at=at, calendar=CAL).iloc[0]
+
+    assert colour(limit * 0.5)["sla"] == "green"
+    yellow = colour(limit * 0.85)
+    assert yellow["sla"] == "yellow" and yellow["time_left_h"] == pytest.approx(
+        limit.total_seconds() * 0.15 / 3600
+    )
+    red = colour(limit + timedelta(hours=1))
+    assert red["sla"] == "red" and red["time_left_h"] == pytest.approx(-1.0)
+    counts = case_counts_by_cell(store, Scope("city"), at=CAL.add_working_time(
+        dispatched, limit * 2), calendar=CAL)  # fmt: skip
+    assert counts.to_dict("records") == [{"cell_code": CELL_A, "open_cases": 1, "overdue": 1}]
+
+
+def test_escalation_at_an_instant_makes_the_case_escalated(store):
+    _case(store, "C3", CELL_A, _walk(T0)[:5], category="0310")  # 1 working day: not urgent
+    _case(store, "C4", CELL_A, _walk(T0)[:5])  # 0101, a few working hours: urgent
+    at_escalation = T0 + timedelta(days=3)
+    store.write(
+        lambda tx: tx.execute(
+            "INSERT INTO case_events VALUES ('C3', 1, ?, 'supervision', 'escalation', "
+            '\'{"tier": "unit_head"}\')',
+            [at_escalation],
+        )
+    )
+    before = cases_at(store, Scope("city"), at=at_escalation - timedelta(hours=1), calendar=CAL)
+    after = cases_at(store, Scope("city"), at=at_escalation, calendar=CAL)
+    assert before.iloc[0]["escalation_level"] == 0 and before.iloc[0]["severity"] == "normal"
+    assert after.iloc[0]["escalation_level"] == 1 and after.iloc[0]["severity"] == "escalated"
+    assert before.iloc[1]["case_id"] == "C4" and before.iloc[1]["severity"] == "urgent"
+
+
+def test_a_district_sees_only_its_district(store):
+    _case(store, "CA", CELL_A, _walk(T0)[:2])
+    _case(store, "CB", CELL_B, _walk(T0)[:2])
+    at = T0 + timedelta(hours=1)
+    assert cases_at(store, Scope("district", ("445102",)), at=at, calendar=CAL)[
+        "case_id"
+    ].tolist() == ["CA"]
+    assert sorted(cases_at(store, Scope("city"), at=at, calendar=CAL)["case_id"]) == ["CA", "CB"]
+
+
+def test_since_seq_returns_exactly_the_changed_rows_closed_ones_included(store):
+    _case(store, "C5", CELL_A, _walk(T0)[:5])
+    _case(store, "C6", CELL_A, _walk(T0)[:5])
+    cursor = current_change_seq(store)
+    assert cursor > 0
+    now = T0 + timedelta(hours=5)
+    assert cases_at(store, Scope("city"), at=now, calendar=CAL, since_seq=cursor).empty
+    # close C6 the way transition_case does: stage, closed_at and the cursor together
+    store.write(
+        lambda tx: tx.execute(
+            "UPDATE cases SET stage = 'void', closed_at = ?, change_seq = nextval('change_seq') "
+            "WHERE case_id = 'C6'",
+            [now - timedelta(hours=1)],
+        )
+    )
+    store.write(
+        lambda tx: tx.execute(
+            "INSERT INTO case_transitions (case_id, seq, occurred_at, actor, action, from_stage, "
+            "to_stage) VALUES ('C6', 6, ?, 'x', 'void', 'handling', 'void')",
+            [now - timedelta(hours=1)],
+        )
+    )
+    changed = cases_at(store, Scope("city"), at=now, calendar=CAL, since_seq=cursor)
+    assert changed["case_id"].tolist() == ["C6"]
+    assert changed["open"].tolist() == [False] and changed["sla"].tolist() == ["none"]
+    assert current_change_seq(store) > cursor
+    assert cases_at(store, Scope("city"), at=now, calendar=CAL)["case_id"].tolist() == ["C5"]
+
+
+def test_kpis_leave_exercises_out_and_count_today(store):
+    _case(store, "K1", CELL_A, _walk(T0))  # reported and closed today
+    _case(store, "K2", CELL_A, _walk(T0)[:5])  # reported today, open
+    _case(store, "K3", CELL_A, _walk(T0)[:5], exercise=True)
+    at = T0 + timedelta(hours=4)
+    k = kpis_at(store, Scope("city"), at=at, tz="Asia/Shanghai", calendar=CAL)
+    assert k["cases_today"] == 2 and k["open_cases"] == 1 and k["closure_rate"] == 0.5
+    # K2 used 2.5 working hours (09:30-12:00 local) of 0101's 2: red; the exercise too, unseen
+    assert k["overdue"] == 1 and k["active_incidents"] == 0
+    assert k["aqi"] is None and k["congestion_index"] is None
+    assert k["exercise_active"] is False  # the exercise case was reported 4 h ago
+    k_early = kpis_at(store, Scope("city"), at=T0 + timedelta(minutes=30), tz="Asia/Shanghai",
+                      calendar=CAL)  # fmt: skip
+    assert k_early["exercise_active"] is True

@@ -30,7 +30,7 @@ PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/favicon.ico"})
 #: API, and its POST checks an API key instead of a session.
 SELF_GUARDED_PREFIXES = ("/open311/",)
 #: Prefixes of machine endpoints: answered 401/403, never redirected.
-API_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/api/", "/open311/")
+API_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/api/", "/open311/", "/screen/api/")
 _ID_RE = re.compile(r"([a-z][a-z0-9]*)-[a-z0-9-]+")
 
 

@@ -12,6 +12,7 @@ import flask
 from app.runtime import Background
 from models.config import Config
 from models.store import Store
+from models.work_calendar import WorkCalendar
 
 T = TypeVar("T")
 EXTENSION_KEY = "cityops"
@@ -34,6 +35,12 @@ class AppContext:
         with self._lock:
             self._cache.setdefault(key, value)
             return self._cache[key]  # type: ignore[no-any-return]
+
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of deadlines, built once from the config."""
+        return self.cached(
+            "work-calendar", lambda: WorkCalendar.from_settings(self.config.settings.calendar)
+        )
 
 
 def get_context() -> AppContext:

@@ -12,6 +12,7 @@ import flask
 from app.auth import install_auth
 from app.context import EXTENSION_KEY, AppContext
 from app.i18n import t
+from app.pages.screen.api import blueprint as screen_api
 from app.open311 import install_open311
 from app.paths import ASSETS
 from app.runtime import Background, start_background
@@ -36,6 +37,7 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     server.extensions[EXTENSION_KEY] = ctx
     install_auth(server, config=config, store=store)
     install_open311(server, config=config, store=store)
+    server.register_blueprint(screen_api)
 
     @server.route("/health")
     def health() -> flask.Response:

@@ -11,3 +11,37 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
 });
+
+// The one map (assets/map/cityops-map.js): mounting and the panel's controls.
+window.dash_clientside.cityops = Object.assign(window.dash_clientside.cityops, {
+  mountMap: function (config) {
+    const nu = window.dash_clientside.no_update;
+    if (!config || !window.cityopsMap) return nu;
+    const tryMount = (left) => {
+      if (window.cityopsMap.mount(config.elementId, config)) return;
+      if (left > 0) setTimeout(() => tryMount(left - 1), 100);
+    };
+    tryMount(50);
+    return Date.now();
+  },
+  setGroups: function (groups) {
+    window.cityopsMap.call("setVisible", groups || []);
+    return window.dash_clientside.no_update;
+  },
+  setGridMode: function (mode) {
+    window.cityopsMap.call("setGridMode", mode);
+    return window.dash_clientside.no_update;
+  },
+  setCasesMode: function (mode) {
+    window.cityopsMap.call("setCasesMode", mode);
+    return window.dash_clientside.no_update;
+  },
+  zoomTo: function (value) {
+    if (value) window.cityopsMap.call("flyTo", value.split(",").map(Number));
+    return window.dash_clientside.no_update;
+  },
+  setReplay: function (replay) {
+    window.cityopsMap.call("setReplay", replay && replay.at ? replay.at + "Z" : null);
+    return window.dash_clientside.no_update;
+  },
+});

@@ -87,13 +87,15 @@ class MapSettings(_Section):
     storage_crs: Literal["EPSG:4326"] = "EPSG:4326"
     metric_crs: str = Field("EPSG:32650", pattern=r"^EPSG:\d{4,5}$")
     initial_view: ViewSettings = ViewSettings()
-    tile_url: str | None = None
+    tile_url: str | None = Field(None, pattern=r"^(https?://|/).*\{z\}.*\{x\}.*\{y\}")
+    points_zoom: float = Field(12.0, ge=0, le=22)
+    hex_above_cases: int = Field(3000, ge=0)
 
 
 class RefreshSettings(_Section):
     """How often screens poll for new data."""
 
-    screen_s: int = Field(5, ge=1, le=3600)
+    live_ms: int = Field(1000, ge=200, le=60_000)
     kpi_s: int = Field(30, ge=1, le=3600)
 
 

@@ -1,37 +1,40 @@
-"""Layout of the one-map wall screen (/screen): KPI strip, the map, legend and layer panel."""
+"""Layout of the one-map wall screen (/screen): KPI strip, map, layer panel, feed, card, replay."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dash
-import dash_deck
 from dash import dcc, html
 
 from app import ids
 from app.auth import current_language, current_user
 from app.context import get_context
 from app.i18n import t
-from app.pages.screen.logic import KPI_KEYS, grid_version_info, screen_deck, screen_kpis, tooltip
-from layers.palette import BACKGROUND, district_color
+from app.pages.screen.logic import (
+    KPI_KEYS,
+    LAYER_GROUPS,
+    format_kpi,
+    grid_version_info,
+    map_config,
+    screen_kpis,
+    zoom_targets,
+)
 from models.clock import utcnow
-from models.geography import load_admin_areas
 from models.security import may_open
 
-
-def _kpi_text(values: dict[str, int], key: str) -> str:
-    if key == "sensors_online":
-        return f"{values[key]:,} / {values['sensors']:,}"
-    return f"{values[key]:,}"
+#: Replay reaches back this far (SPEC §4: any moment of the last 90 days).
+REPLAY_DAYS = 90
 
 
-def render_kpis(values: dict[str, int], lang: str) -> list[Any]:
+def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
     return [
         html.Div(
             className="kpi",
             id=f"screen-kpi-{key.replace('_', '-')}",
             children=[
-                html.Div(_kpi_text(values, key), className="kpi-value"),
+                html.Div(format_kpi(values, key), className="kpi-value"),
                 html.Div(t(f"kpi.{key}", lang), className="kpi-label"),
             ],
         )
@@ -39,61 +42,141 @@ def render_kpis(values: dict[str, int], lang: str) -> list[Any]:
     ]
 
 
-def current_kpis(user_scope: Any) -> dict[str, int]:
+def current_kpis(user_scope: Any, at: Any = None) -> dict[str, Any]:
     ctx = get_context()
     return screen_kpis(
-        ctx.store, user_scope, now=utcnow(), tz=ctx.config.settings.calendar.timezone
+        ctx.store,
+        user_scope,
+        now=utcnow(),
+        at=at,
+        tz=ctx.config.settings.calendar.timezone,
+        calendar=ctx.calendar(),
     )
 
 
-def _legend(lang: str) -> html.Div:
-    ctx = get_context()
-    user = current_user()
-    assert user is not None
-    districts = load_admin_areas(ctx.store, "district", scope=user.scope)
-    items = [
-        html.Div(
-            className="legend-item",
-            children=[
-                html.Span(
-                    className="swatch",
-                    style={"background": "rgb({},{},{})".format(*district_color(code, i))},
-                ),
-                html.Span(name if lang == "zh" else f"{name_en or name}"),
-            ],
-        )
-        for i, (code, name, name_en) in enumerate(
-            zip(districts["code"], districts["name_zh"], districts["name_en"])
-        )
+def _layer_options(lang: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": html.Span(
+                [
+                    html.Span(t(f"layer.{group}", lang), className="layer-name"),
+                    html.Span("—", className="layer-age", **{"data-age-group": group}),
+                ],
+                className="layer-option",
+            ),
+            "value": group,
+        }
+        for group in LAYER_GROUPS
     ]
-    return html.Div(
-        className="panel legend",
-        children=[html.Div(t("legend.districts", lang), className="panel-title"), *items],
-    )
 
 
-def _layers_panel(lang: str, version: dict[str, Any] | None) -> html.Div:
-    names = [
-        "layer.grid",
-        "layer.streets",
-        "layer.districts",
-        "layer.roads",
-        "layer.rivers",
-        "layer.sea",
-    ]
-    rows = [html.Div(t(n, lang), className="layer-row") for n in names]
-    age = (
-        t("layer.grid_version", lang, version=version["version"], since=version["since"])
-        if version
-        else t("notice.no_grid", lang)
-    )
+def _left_panel(lang: str, version: dict[str, Any], zoom_options: list[dict[str, Any]]) -> Any:
     return html.Div(
-        id=ids.SCREEN_LAYERS,
-        className="panel layers",
+        className="side left",
         children=[
-            html.Div(t("layer.panel", lang), className="panel-title"),
-            *rows,
-            html.Div(age, className="data-age"),
+            html.Div(
+                id=ids.SCREEN_LAYERS,
+                className="panel block",
+                children=[
+                    html.Div(t("layer.panel", lang), className="panel-title"),
+                    dcc.Checklist(
+                        id=ids.SCREEN_GROUPS,
+                        options=_layer_options(lang),
+                        value=list(LAYER_GROUPS),
+                        className="layer-list",
+                    ),
+                    html.Div(t("layer.grid_colour", lang), className="panel-sub"),
+                    dcc.RadioItems(
+                        id=ids.SCREEN_GRID_MODE,
+                        options=[
+                            {"label": t(f"grid_mode.{m}", lang), "value": m}
+                            for m in ("district", "open_cases", "overdue", "score")
+                        ],
+                        value="district",
+                        className="radio-row",
+                    ),
+                    html.Div(t("layer.cases_mode", lang), className="panel-sub"),
+                    dcc.RadioItems(
+                        id=ids.SCREEN_CASES_MODE,
+                        options=[
+                            {"label": t(f"cases_mode.{m}", lang), "value": m}
+                            for m in ("auto", "points", "hexagons")
+                        ],
+                        value="auto",
+                        className="radio-row",
+                    ),
+                    html.Div(t("layer.zoom_to", lang), className="panel-sub"),
+                    dcc.Dropdown(
+                        id=ids.SCREEN_ZOOM_TO,
+                        options=zoom_options,
+                        placeholder=t("layer.zoom_placeholder", lang),
+                        className="zoom-to",
+                        clearable=True,
+                    ),
+                    html.Div(
+                        t(
+                            "layer.grid_version",
+                            lang,
+                            version=version["version"],
+                            since=version["since"],
+                        ),
+                        className="data-age",
+                    ),
+                ],
+            ),
+            html.Div(id=ids.SCREEN_LEGEND, className="panel block legend"),
+        ],
+    )
+
+
+def _right_panel(lang: str) -> Any:
+    return html.Div(
+        className="side right",
+        children=[
+            html.Div(
+                className="panel block feed-panel",
+                children=[
+                    html.Div(t("feed.title", lang), className="panel-title"),
+                    html.Ul(id=ids.SCREEN_FEED, className="feed"),
+                ],
+            ),
+            html.Div(
+                className="panel block ranking-panel",
+                children=[
+                    html.Div(t("ranking.title", lang), className="panel-title"),
+                    html.Div(id=ids.SCREEN_RANKING),
+                ],
+            ),
+        ],
+    )
+
+
+def _replay_bar(lang: str) -> Any:
+    hours = REPLAY_DAYS * 24
+    marks = {-d * 24: {"label": t("replay.days_ago", lang, n=d)} for d in range(90, 0, -15)}
+    marks[0] = {"label": t("replay.now", lang)}
+    return html.Div(
+        className="replay-bar",
+        children=[
+            html.Span(t("replay.title", lang), className="replay-title"),
+            html.Button(t("replay.play", lang), id=ids.SCREEN_REPLAY_PLAY, n_clicks=0),
+            html.Div(
+                dcc.Slider(
+                    id=ids.SCREEN_REPLAY_SLIDER,
+                    min=-hours,
+                    max=0,
+                    step=1,
+                    value=0,
+                    marks=marks,
+                    updatemode="mouseup",
+                    tooltip=None,
+                    allow_direct_input=False,
+                ),
+                className="replay-slider",
+            ),
+            html.Span(t("replay.live", lang), id=ids.SCREEN_REPLAY_LABEL, className="replay-label"),
+            html.Button(t("replay.back_live", lang), id=ids.SCREEN_REPLAY_LIVE, n_clicks=0),
+            dcc.Interval(id=ids.SCREEN_REPLAY_TICK, interval=1500, disabled=True),
         ],
     )
 
@@ -106,7 +189,9 @@ def layout(**_query: str) -> html.Div:
         return html.Div()
     lang = current_language(ctx.config)
     version = grid_version_info(ctx.store)
+    settings = ctx.config.settings
     children: list[Any] = [
+        html.Div(id=ids.SCREEN_BANNERS, className="banners"),
         html.Div(
             id=ids.SCREEN_KPIS,
             className="kpi-strip",
@@ -115,31 +200,46 @@ def layout(**_query: str) -> html.Div:
     ]
     if version is None:
         children.append(html.Div(t("notice.no_grid", lang), className="notice big"))
-    else:
-        deck = ctx.cached(
-            ("screen-deck", version["version"], user.scope.label(), lang),
-            lambda: screen_deck(ctx.store, user.scope, lang=lang, settings=ctx.config.settings),
-        )
-        children.append(
-            html.Div(
-                className="map-wrap",
-                children=[
-                    dash_deck.DeckGL(
-                        id=ids.SCREEN_MAP,
-                        data=deck,
-                        tooltip=tooltip(lang),
-                        style={"position": "absolute", "inset": "0", "background": BACKGROUND},
-                    ),
-                    _legend(lang),
-                    _layers_panel(lang, version),
-                    html.Div(t("notice.demo", lang), className="notice demo"),
-                ],
-            )
-        )
-    children.append(
-        dcc.Interval(id=ids.SCREEN_KPI_TICK, interval=ctx.config.settings.refresh.kpi_s * 1000)
-    )
-    return html.Div(className="screen", children=children)
+        return html.Div(className="screen", children=children)
+    anchor = utcnow()
+    config = map_config(ctx.store, user.scope, settings=settings, lang=lang)
+    children += [
+        html.Div(
+            className="wall-body",
+            children=[
+                _left_panel(lang, version, zoom_targets(ctx.store, user.scope, lang=lang)),
+                html.Div(
+                    className="map-wrap",
+                    children=[
+                        html.Div(id=ids.SCREEN_MAP, className="map-canvas"),
+                        html.Div(id=ids.SCREEN_CARD, className="panel card hidden"),
+                        html.Div(t("notice.demo", lang), className="notice demo"),
+                    ],
+                ),
+                _right_panel(lang),
+            ],
+        ),
+        _replay_bar(lang),
+        dcc.Store(id=ids.SCREEN_MAP_CONFIG, data=config),
+        dcc.Store(id=ids.SCREEN_MAP_MOUNTED),
+        dcc.Store(id=ids.SCREEN_UI_SINK),
+        dcc.Store(id=ids.SCREEN_SELECTION),
+        dcc.Store(
+            id=ids.SCREEN_REPLAY,
+            data={"at": None, "anchor": anchor.isoformat(), "playing": False},
+        ),
+        dcc.Interval(id=ids.SCREEN_KPI_TICK, interval=settings.refresh.kpi_s * 1000),
+    ]
+    return html.Div(className="screen wall", children=children)
+
+
+def replay_instant(anchor_iso: str, hours_back: int) -> Any:
+    """The UTC instant ``hours_back`` (≤ 0) hours from the page's anchor, or None for live."""
+    from datetime import datetime
+
+    if not hours_back:
+        return None
+    return datetime.fromisoformat(anchor_iso) + timedelta(hours=hours_back)
 
 
 dash.register_page(__name__, path="/screen", name="screen", title="CityOps · 一张图", layout=layout)

@@ -1,4 +1,4 @@
-"""Data of the one-map screen: KPI figures and the deck, both limited to the user's scope."""
+"""Data of the one-map screen that is not a map layer: KPIs, map config, zoom targets, legends."""
 
 from __future__ import annotations
 
@@ -6,35 +6,33 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app import ids
 from app.i18n import t
-from layers.basemap import build_base_layers
-from layers.deck import build_deck, view_for_bounds
-from layers.grid import build_grid_layer
-from layers.spec import ViewSpec
+from layers.deck import view_for_bounds
+from layers.palette import BACKGROUND
 from models.config import Settings
-from models.geography import (
-    current_grid_version,
-    load_admin_areas,
-    load_base_features,
-    load_cells,
-    load_roads,
-    scope_bounds,
-)
+from models.geography import load_admin_areas, scope_bounds
+from models.map_state import kpis_at, resources_at, sensors_at
 from models.security import Scope
-from models.sensors import freshness_counts
 from models.store import Store
+from models.work_calendar import WorkCalendar
 
-#: The KPI strip, left to right; sensors_online is shown as "online / all".
+#: The KPI strip, left to right (SPEC §4 wall: today's cases, overdue, closure rate, AQI,
+#: congestion, active incidents; then sensors online and resources ready).
 KPI_KEYS = (
-    "cells",
-    "communities",
-    "grid_workers",
-    "sensors_online",
-    "reports_today",
+    "cases_today",
     "open_cases",
+    "overdue",
+    "closure_rate",
+    "aqi",
+    "congestion_index",
+    "active_incidents",
+    "sensors_online",
     "resources_available",
-    "dead_letters",
 )
+
+#: Switchable layer groups, in the order of the layer panel; base layers are always on.
+LAYER_GROUPS = ("grid", "cases", "env", "iot", "traffic", "emergency")
 
 
 def local_day_start(now: datetime, tz: str) -> datetime:
@@ -45,51 +43,38 @@ def local_day_start(now: datetime, tz: str) -> datetime:
 
 
 def screen_kpis(
-    store: Store, scope: Scope, *, now: datetime, tz: str = "Asia/Shanghai"
-) -> dict[str, int]:
-    """Counts of the KPI strip, all from the store and within ``scope``; ``now`` is UTC."""
-    version = current_grid_version(store)
-    where, params = scope.sql_filter("cell_code")
-    cells = store.query_rows(
-        "SELECT count(*), count(DISTINCT community_code), count(DISTINCT street_code) "
-        f"FROM grid_cells WHERE version_id = ? AND {where}",
-        [version, *params],
-    )[0]
-    workers = store.query_value(
-        "SELECT count(DISTINCT w) FROM (SELECT unnest(grid_workers) AS w FROM grid_cells "
-        f"WHERE version_id = ? AND {where})",
-        [version, *params],
+    store: Store,
+    scope: Scope,
+    *,
+    now: datetime,
+    at: datetime | None = None,
+    tz: str = "Asia/Shanghai",
+    calendar: WorkCalendar | None = None,
+) -> dict[str, Any]:
+    """The KPI strip at ``at`` (None: now), within ``scope``; exercise cases left out."""
+    moment = at or now
+    values = dict(kpis_at(store, scope, at=moment, tz=tz, calendar=calendar or WorkCalendar()))
+    sensors = sensors_at(store, scope, at=moment, tz=tz)
+    values["sensors"] = len(sensors)
+    values["sensors_online"] = int((~sensors["stale"].astype(bool)).sum()) if len(sensors) else 0
+    resources = resources_at(store, scope, at=moment)
+    values["resources_available"] = (
+        int((resources["status"] == "available").sum()) if len(resources) else 0
     )
-    fresh = freshness_counts(store, now=now, scope=scope)
-    district_where, district_params = "TRUE", []
-    if scope.kind != "city":
-        districts = sorted({code[:6] for code in scope.codes})
-        district_where = f"district_code IN ({', '.join('?' for _ in districts)})"
-        district_params = districts
-    resources = store.query_value(
-        f"SELECT count(*) FROM resources WHERE status = 'available' AND {district_where}",
-        district_params,
-    )
-    case_counts = store.query_rows(
-        "SELECT count(*) FILTER (WHERE stage NOT IN ('closed', 'void')), "
-        "count(*) FILTER (WHERE reported_at >= ?) "
-        f"FROM cases WHERE NOT exercise AND {where}",
-        [local_day_start(now, tz), *params],
-    )[0]
-    dead = store.query_value("SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL")
-    values = {
-        "cells": cells[0],
-        "communities": cells[1],
-        "streets": cells[2],
-        "grid_workers": workers,
-        "sensors": sum(fresh.values()),
-        "sensors_online": fresh["fresh"],
-        "reports_today": case_counts[1],
-        "open_cases": case_counts[0],
-        "resources_available": resources,
-        "dead_letters": dead,
-    }
-    return {key: int(v or 0) for key, v in values.items()}
+    return values
+
+
+def format_kpi(values: dict[str, Any], key: str) -> str:
+    value = values.get(key)
+    if value is None:
+        return "—"
+    if key == "sensors_online":
+        return f"{values[key]:,} / {values.get('sensors', 0):,}"
+    if key == "closure_rate":
+        return f"{100 * float(value):.1f}%"
+    if key == "congestion_index":
+        return f"{float(value):.2f}"
+    return f"{int(value):,}"
 
 
 def grid_version_info(store: Store) -> dict[str, Any] | None:
@@ -108,49 +93,55 @@ def grid_version_info(store: Store) -> dict[str, Any] | None:
     }
 
 
-def tooltip(lang: str) -> dict[str, Any]:
-    """The cell tooltip template (deck.gl fills the {field}s on hover)."""
-    rows = [
-        ("tooltip.body", "body"),
-        ("tooltip.community", "community"),
-        ("tooltip.street", "street"),
-        ("tooltip.district", "district"),
-        ("tooltip.workers", "workers"),
-    ]
-    lines = "".join(f"<div><span class='k'>{t(k, lang)}</span> {{{f}}}</div>" for k, f in rows)
+def initial_view(store: Store, scope: Scope, settings: Settings) -> dict[str, float]:
+    bounds = scope_bounds(store, scope) if scope.kind != "city" else None
+    if bounds is not None:
+        view = view_for_bounds(bounds)
+        return {"longitude": view.longitude, "latitude": view.latitude, "zoom": view.zoom}
+    v = settings.map.initial_view
     return {
-        "html": f"<div class='cell-tip'><div class='code'>{t('tooltip.cell', lang)} "
-        f"<b>{{cell_code}}</b></div>{lines}<div class='syn'>{{synthetic}}</div></div>",
-        "style": {
-            "backgroundColor": "rgba(4,18,38,0.94)",
-            "color": "#dcecff",
-            "border": "1px solid #2f7bd8",
-            "fontSize": "13px",
-            "padding": "8px 10px",
-            "fontFamily": "'Noto Sans CJK SC', sans-serif",
+        "longitude": v.longitude,
+        "latitude": v.latitude,
+        "zoom": v.zoom,
+        "pitch": v.pitch,
+        "bearing": v.bearing,
+    }
+
+
+def map_config(store: Store, scope: Scope, *, settings: Settings, lang: str) -> dict[str, Any]:
+    """What the browser's map component needs to start (cityops-map.js ``mount``)."""
+    return {
+        "elementId": ids.SCREEN_MAP,
+        "api": "/screen/api",
+        "lang": lang,
+        "view": initial_view(store, scope, settings),
+        "background": BACKGROUND,
+        "pollMs": settings.refresh.live_ms,
+        "pointsZoom": settings.map.points_zoom,
+        "hexAbove": settings.map.hex_above_cases,
+        "tileUrl": settings.map.tile_url,
+        "feedId": ids.SCREEN_FEED,
+        "feedMax": 60,
+        "selectionId": ids.SCREEN_SELECTION,
+        "visible": list(LAYER_GROUPS),
+        "ageText": {
+            "s": t("age.seconds", lang),
+            "m": t("age.minutes", lang),
+            "h": t("age.hours", lang),
+            "d": t("age.days", lang),
+            "none": t("age.none", lang),
         },
     }
 
 
-def screen_deck(store: Store, scope: Scope, *, lang: str, settings: Settings) -> dict[str, Any]:
-    """The deck of the one-map screen: base map, grid cells, boundaries."""
-    cells = load_cells(store, scope=scope)
-    below, above = build_base_layers(
-        districts=load_admin_areas(store, "district", scope=scope),
-        streets=load_admin_areas(store, "street", scope=scope),
-        sea=load_base_features(store, "sea"),
-        rivers=load_base_features(store, "river"),
-        roads=load_roads(store),
-    )
-    grid = build_grid_layer(
-        cells,
-        fallback_label=t("tooltip.fallback", lang),
-        synthetic_label=t("tooltip.synthetic", lang),
-    )
-    bounds = scope_bounds(store, scope) if scope.kind != "city" else None
-    if bounds is not None:
-        view = view_for_bounds(bounds)
-    else:
-        v = settings.map.initial_view
-        view = ViewSpec(v.longitude, v.latitude, v.zoom, v.pitch, v.bearing)
-    return build_deck([*below, grid, *above], view=view, tooltip=None)
+def zoom_targets(store: Store, scope: Scope, *, lang: str) -> list[dict[str, Any]]:
+    """Districts and streets of the scope as dropdown options whose value is their bounds."""
+    options: list[dict[str, Any]] = []
+    for level in ("district", "street"):
+        areas = load_admin_areas(store, level, scope=scope)
+        for name_zh, name_en, geom in zip(areas["name_zh"], areas["name_en"], areas.geometry):
+            w, s, e, n = (round(float(v), 5) for v in geom.bounds)
+            name = name_zh if lang == "zh" or not name_en else name_en
+            prefix = t(f"level.{level}", lang)
+            options.append({"label": f"{prefix} · {name}", "value": f"{w},{s},{e},{n}"})
+    return options

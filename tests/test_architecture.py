@@ -12,7 +12,6 @@ ENGINES = {
     "duckdb": ("models/store/",),
     "paho": ("ingest/mqtt",),
     "pydeck": ("layers/deck.py",),
-    "dash_deck": ("app/pages/screen/layout.py", "app/components/"),
     "dash": ("app/",),
     "flask_login": ("app/auth.py",),
     "waitress": ("app/server.py",),
@@ -20,6 +19,7 @@ ENGINES = {
     "amqtt": ("ingest/mqtt/embedded.py",),
     "openpyxl": ("ingest/files/tabular.py",),
     "defusedxml": ("ingest/cap.py",),
+    "h3": ("layers/hexbin.py",),
 }
 
 

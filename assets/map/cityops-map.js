@@ -381,6 +381,7 @@
         li.className = `feed-item feed-${item.kind}${item.exercise ? " feed-exercise" : ""}`;
         li.dataset.id = item.id;
         li.dataset.kind = item.kind;
+        if (item.ext) li.dataset.ext = item.ext;
         li.dataset.layer = item.layer || "";
         li.innerHTML = `<span class="feed-time">${escapeHtml(item.time)}</span>` +
           `<span class="feed-tag">${escapeHtml(item.tag)}</span>` +

@@ -43,7 +43,7 @@ def feed_items(
     name = "name_zh" if lang == "zh" else "coalesce(name_en, name_zh)"
     cases = store.query_rows(
         f"SELECT c.case_id, c.reported_at, c.source, k.{name}, c.address, c.lon, c.lat, "
-        "c.exercise FROM cases c LEFT JOIN categories k ON k.category_code = c.category_code "
+        "c.exercise, c.external_id FROM cases c LEFT JOIN categories k ON k.category_code = c.category_code "
         f"WHERE {case_cond} AND {where} ORDER BY c.reported_at DESC LIMIT {FEED_LENGTH}",
         [*case_params, *params],
     )
@@ -54,13 +54,14 @@ def feed_items(
         [*alarm_params_extra, *alarm_params],
     )
     items: list[tuple[datetime, dict[str, Any]]] = []
-    for case_id, at, source, category, address, lon, lat, exercise in cases:
+    for case_id, at, source, category, address, lon, lat, exercise, external_id in cases:
         items.append(
             (
                 at,
                 {
                     "kind": "case",
                     "id": case_id,
+                    "ext": external_id or "",
                     "layer": "case-points",
                     "time": _local_time(at, tz),
                     "tag": t(f"source.{source}", lang) if source else "",

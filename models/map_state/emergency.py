@@ -19,9 +19,13 @@ POSITION_WINDOW = timedelta(hours=24)
 ALERT_DEFAULT_LIFE = timedelta(hours=24)
 
 
+def _is_wkb(value: object) -> bool:
+    return isinstance(value, bytes | bytearray | memoryview)
+
+
 def _geometry(wkb: pd.Series, lon: pd.Series, lat: pd.Series) -> np.ndarray:
     points = shapely.points(lon.to_numpy(float), lat.to_numpy(float))
-    areas = np.array([shapely.from_wkb(bytes(b)) if b is not None else None for b in wkb])
+    areas = np.array([shapely.from_wkb(bytes(b)) if _is_wkb(b) else None for b in wkb])
     has_area = np.array([a is not None for a in areas], dtype=bool)
     return np.where(has_area, areas, points) if len(areas) else points
 
@@ -112,5 +116,5 @@ def warning_areas_at(store: Store, scope: Scope, *, at: datetime) -> gpd.GeoData
         "ORDER BY sent, identifier",
         [int(ALERT_DEFAULT_LIFE.total_seconds()), at, at],
     )
-    geometry = [shapely.from_wkb(bytes(b)) for b in frame.pop("area_wkb")]
+    geometry = [shapely.from_wkb(bytes(b)) if _is_wkb(b) else None for b in frame.pop("area_wkb")]
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")

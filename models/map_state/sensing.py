@@ -211,7 +211,11 @@ def _levels(
     values: dict[str, dict[str, float]] = {}
     for sid, metric, value in zip(fresh["sensor_id"], fresh["metric"], fresh["value"], strict=True):
         values.setdefault(sid, {})[metric] = float(value)
-    last = readings.groupby("sensor_id")["ts"].max() if not readings.empty else pd.Series()
+    last = (
+        readings.groupby("sensor_id")["ts"].max()
+        if not readings.empty
+        else pd.Series(dtype="datetime64[us]")
+    )
     means = air.set_index("sensor_id").to_dict("index") if not air.empty else {}
     local_at = at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
     rows = []
@@ -226,7 +230,10 @@ def _levels(
         [r[i] for r in rows] for i in range(5)
     )
     seen = sensors["last_seen"].where(sensors["last_seen"] <= pd.Timestamp(at))
-    out["last_ts"] = sensors["sensor_id"].map(last).fillna(seen)
+    latest = last.to_dict()
+    out["last_ts"] = pd.to_datetime(
+        [latest.get(sid, old) for sid, old in zip(sensors["sensor_id"], seen, strict=True)]
+    )
     out["stale"] = [not values.get(sid) for sid in sensors["sensor_id"]]
     out["alarm"] = sensors["alarm"].astype(bool)
     alarmed = out["alarm"] & ~out["kind"].isin(["air", "water_quality", "noise", "water_level"])

@@ -68,7 +68,7 @@ def _left_text(hours: pd.Series, *, left_template: str, overdue_template: str) -
         h: (left_template if h >= 0 else overdue_template).format(hours=f"{abs(h):.1f}")
         for h in uniques
     }
-    return rounded.map(text).fillna("")
+    return rounded.map(text).astype(object).where(rounded.notna(), "")
 
 
 def build_case_points(

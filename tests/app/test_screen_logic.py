@@ -1,57 +1,71 @@
-"""The one-map screen's data, limited to each user's scope (on the demo database)."""
+"""The one-map screen's data on the demo database: KPIs, payloads, live changes, scope limits."""
 
 from datetime import datetime, timedelta
 
-from app.pages.screen.logic import local_day_start, screen_deck, screen_kpis
+import pytest
+
+from app.pages.screen.logic import initial_view, local_day_start, screen_kpis
+from app.pages.screen.picture import (
+    EPOCH,
+    Cursor,
+    base_payload,
+    changes_payload,
+    grid_colors_payload,
+    picture_payload,
+)
+from ingest.locate import store_locator
 from layers.grid import GRID_LAYER_ID
+from layers.wire import decode_array
+from models.cases import report_case, transition_case
 from models.config import Settings
 from models.security import parse_scope
+from models.store import Store
+from models.work_calendar import WorkCalendar
 
-NOW = datetime(2026, 11, 24, 4, 0)  # 12:00 in Chaozhou
-
-
-def test_kpis_add_up_across_districts(demo_app):
-    _app, _pw, store = demo_app
-    city = screen_kpis(store, parse_scope("city"), now=NOW)
-    parts = [
-        screen_kpis(store, parse_scope(f"district:{d}"), now=NOW)
-        for d in ("445102", "445103", "445122")
-    ]
-    assert 9000 <= city["cells"] <= 12000
-    for key in ("cells", "communities", "streets", "sensors"):
-        assert sum(p[key] for p in parts) == city[key], key
-    assert city["communities"] == 1034 and city["streets"] == 51
-    assert city["open_cases"] == 0  # no case engine yet: nothing invented
+CAL = WorkCalendar()
+NOW = datetime(2026, 11, 24, 4, 0)  # Tuesday 12:00 in Chaozhou
+PAIFANG = (116.6465, 23.6707)  # 牌坊街, 湘桥区
+CITY = parse_scope("city")
 
 
-def test_deck_holds_only_the_scope_and_fits_it(demo_app):
-    _app, _pw, store = demo_app
-    cells = [
-        r[0]
-        for r in store.query_rows(
-            "SELECT cell_code FROM grid_cells WHERE street_code = '445102008' LIMIT 5"
-        )
-    ]
-    scope = parse_scope("cells:" + ",".join(cells))
-    deck = screen_deck(store, scope, lang="zh", settings=Settings())
-    grid = next(layer for layer in deck["layers"] if layer["id"] == GRID_LAYER_ID)
-    assert sorted({r["cell_code"] for r in grid["data"]}) == sorted(cells)
-    assert deck["initialViewState"]["zoom"] > 13  # zoomed onto five small cells
-    city = screen_deck(store, parse_scope("city"), lang="en", settings=Settings())
-    city_grid = next(layer for layer in city["layers"] if layer["id"] == GRID_LAYER_ID)
-    assert (
-        len({r["cell_code"] for r in city_grid["data"]})
-        == screen_kpis(store, parse_scope("city"), now=NOW)["cells"]
+@pytest.fixture
+def store(demo_copy):
+    folder = demo_copy()
+    s = Store(folder / "cityops.duckdb")
+    yield s
+    s.close()
+
+
+def _report(store, at, lonlat=PAIFANG, category="0201", exercise=False, ext=None):
+    return report_case(
+        store,
+        category_code=category,
+        lon=lonlat[0],
+        lat=lonlat[1],
+        at=at,
+        source="grid_worker",
+        actor="GW1",
+        role="grid_worker",
+        locate=store_locator(store),
+        text="道路不洁",
+        exercise=exercise,
+        external_id=ext,
+    ).case_id
+
+
+def _picture(store, scope=CITY, at=None, now=NOW, lang="zh"):
+    return picture_payload(
+        store, scope, at=at, now=now, lang=lang, tz="Asia/Shanghai", calendar=CAL, zoom=9.1
     )
-    assert "(not set" in " ".join(r["body"] for r in city_grid["data"])  # 属地兜底 shown
 
 
-def test_every_cell_has_an_answering_body(demo_app):
-    _app, _pw, store = demo_app
-    deck = screen_deck(store, parse_scope("district:445102"), lang="zh", settings=Settings())
-    grid = next(layer for layer in deck["layers"] if layer["id"] == GRID_LAYER_ID)
-    assert all(r["body"] for r in grid["data"])
-    assert all(r["cell_code"].startswith("445102") for r in grid["data"])
+def _layer(body, layer_id):
+    return next(layer for layer in body["layers"] if layer["id"] == layer_id)
+
+
+def _case_ids(body):
+    layer = _layer(body, "case-points")
+    return set(layer["columns"]["id"]) if layer["length"] else set()
 
 
 def test_local_day_starts_at_chaozhou_midnight():
@@ -63,35 +77,169 @@ def test_local_day_starts_at_chaozhou_midnight():
     )
 
 
-def test_live_kpis_count_todays_reports_and_fresh_sensors(demo_copy):
-    from models.store import Store
+def test_base_holds_only_the_scope_and_the_view_fits_it(demo_app):
+    _app, _pw, store = demo_app
+    cells = [
+        r[0]
+        for r in store.query_rows(
+            "SELECT cell_code FROM grid_cells WHERE street_code = '445102008' LIMIT 5"
+        )
+    ]
+    scope = parse_scope("cells:" + ",".join(cells))
+    grid = _layer(base_payload(store, scope, lang="zh"), GRID_LAYER_ID)
+    assert sorted({r["cell_code"] for r in grid["data"]}) == sorted(cells)
+    assert grid["key"] == "cell_code" and grid["group"] == "grid"
+    assert initial_view(store, scope, Settings())["zoom"] > 13  # zoomed onto five small cells
+    district = _layer(base_payload(store, parse_scope("district:445102"), lang="en"), GRID_LAYER_ID)
+    assert all(r["cell_code"].startswith("445102") for r in district["data"])
+    assert all(r["body"] for r in district["data"])  # 属地兜底: every cell has an answering body
+    assert "(not set" in " ".join(r["body"] for r in district["data"])
 
-    folder = demo_copy()
-    with Store(folder / "cityops.duckdb") as store:
-        base = screen_kpis(store, parse_scope("city"), now=NOW)
-        assert base["sensors_online"] == 0 and base["reports_today"] == 0
-        # AIR-001 (hourly) heard 5 min ago: online; NOISE-001 (every 300 s) 16 min ago: stale
-        for sensor, age in (("AIR-001", 5), ("NOISE-001", 16)):
-            store.write(
-                lambda tx, a=(sensor, age): tx.execute(
-                    "UPDATE sensors SET last_seen = ? WHERE sensor_id = ?",
-                    [NOW - timedelta(minutes=a[1]), a[0]],
-                )
-            )
-        cell = store.query_value("SELECT min(cell_code) FROM grid_cells")
-        rows = [
-            ("C1", "x1", NOW - timedelta(hours=1), False),  # today, counts
-            ("C2", "x2", NOW - timedelta(hours=13), False),  # yesterday local time
-            ("C3", "x3", NOW - timedelta(hours=2), True),
-        ]  # exercise: never counted
-        for case_id, ext, at, exercise in rows:
-            store.write(
-                lambda tx, a=(case_id, ext, at, exercise): tx.execute(
-                    "INSERT INTO cases (case_id, external_id, source, reported_at, cell_code, "
-                    "exercise, stage) VALUES (?, ?, 'grid_worker', ?, ?, ?, 'reported')",
-                    [a[0], a[1], a[2], cell, a[3]],
-                )
-            )
-        got = screen_kpis(store, parse_scope("city"), now=NOW)
-        assert got["sensors_online"] == 1
-        assert got["reports_today"] == 1 and got["open_cases"] == 2
+
+def test_kpis_add_up_across_districts(store):
+    for i, lonlat in enumerate([PAIFANG, (116.63, 23.67), (116.95, 23.75), (116.7, 23.6)]):
+        _report(store, NOW - timedelta(hours=1 + i), lonlat)
+    city = screen_kpis(store, CITY, now=NOW, calendar=CAL)
+    parts = [
+        screen_kpis(store, parse_scope(f"district:{d}"), now=NOW, calendar=CAL)
+        for d in ("445102", "445103", "445122")
+    ]
+    assert city["cases_today"] == 4 and city["open_cases"] == 4
+    for key in ("cases_today", "open_cases", "overdue", "sensors", "resources_available"):
+        assert sum(p[key] for p in parts) == city[key], key
+    assert city["sensors"] == 1025 and city["sensors_online"] == 0  # no readings yet
+
+
+def test_sensors_online_follow_readings_and_exercise_cases_do_not_count(store):
+    def observe(tx, sensor, minutes_ago):
+        tx.execute(
+            "INSERT INTO observations (msg_id, sensor_id, ts, metric, value, received_at) "
+            "VALUES (?, ?, ?, 'pm25', 30, ?)",
+            [f"m-{sensor}", sensor, NOW - timedelta(minutes=minutes_ago), NOW],
+        )
+
+    store.write(lambda tx: observe(tx, "AIR-001", 5))  # hourly station heard 5 min ago
+    store.write(lambda tx: observe(tx, "NOISE-001", 16))  # 300 s sensor silent for 16 min
+    _report(store, NOW - timedelta(hours=1))
+    _report(store, NOW - timedelta(hours=13))  # yesterday, local time
+    _report(store, NOW - timedelta(hours=2), exercise=True)
+    got = screen_kpis(store, CITY, now=NOW, calendar=CAL)
+    assert got["sensors_online"] == 1
+    assert got["cases_today"] == 1 and got["open_cases"] == 2
+
+
+def test_picture_draws_open_cases_and_replay_shows_the_past(store):
+    early = _report(store, NOW - timedelta(hours=5))
+    late = _report(store, NOW - timedelta(hours=1))
+    body = _picture(store)
+    assert {early, late} <= _case_ids(body) and not body["replay"] and body["cursor"]
+    layer = _layer(body, "case-points")
+    assert layer["binary"]["getPosition"] == "position" and layer["group"] == "cases"
+    positions = decode_array(layer["columns"]["position"])
+    assert positions.shape == (layer["length"], 2)
+    past = _picture(store, at=NOW - timedelta(hours=3))
+    assert past["replay"] and "cursor" not in past
+    assert early in _case_ids(past) and late not in _case_ids(past)
+    assert {layer["id"] for layer in body["layers"]} >= {
+        "case-points",
+        "case-hexes",
+        "env-points",
+        "sensor-points",
+        "traffic-segments",
+        "resources",
+        "shelters",
+        "incidents",
+        "warning-areas",
+    }
+    assert [item["id"] for item in body["feed"]][-2:] == [early, late]  # oldest first
+
+
+def test_changes_upsert_new_cases_and_remove_closed_ones(store):
+    first = _picture(store)
+    assert (
+        changes_payload(
+            store,
+            CITY,
+            cursor_text=first["cursor"],
+            now=NOW,
+            lang="zh",
+            tz="Asia/Shanghai",
+            calendar=CAL,
+            zoom=9.1,
+        )["upserts"]
+        == {}
+    )
+    new = _report(store, NOW - timedelta(seconds=30), ext="msg-1")
+    changed = changes_payload(
+        store,
+        CITY,
+        cursor_text=first["cursor"],
+        now=NOW,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+    )
+    assert changed["upserts"]["case-points"]["columns"]["id"] == [new]
+    assert any(layer["id"] == "case-hexes" for layer in changed["replace"])
+    assert [(i["id"], i["ext"]) for i in changed["feed"]] == [(new, "msg-1")]
+    transition_case(
+        store, new, "void", actor="d1", role="dispatcher", at=NOW, calendar=CAL, reason="duplicate"
+    )
+    gone = changes_payload(
+        store,
+        CITY,
+        cursor_text=changed["cursor"],
+        now=NOW,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+    )
+    assert gone["removes"]["case-points"] == [new]
+    assert gone["feed"] == []  # a void is not news
+
+
+def test_changes_are_limited_to_the_scope(store):
+    first = _picture(store, scope=parse_scope("district:445122"))
+    _report(store, NOW - timedelta(seconds=30))  # in 湘桥区
+    changed = changes_payload(
+        store,
+        parse_scope("district:445122"),
+        cursor_text=first["cursor"],
+        now=NOW,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+    )
+    assert "case-points" not in changed["upserts"] and changed["feed"] == []
+
+
+def test_a_cursor_of_another_server_process_asks_for_a_reload(store):
+    stale = Cursor("0ther000", 1, NOW).encode()
+    for text in (stale, "", "garbage"):
+        assert changes_payload(
+            store,
+            CITY,
+            cursor_text=text,
+            now=NOW,
+            lang="zh",
+            tz="Asia/Shanghai",
+            calendar=CAL,
+            zoom=9.1,
+        ) == {"reset": True}
+    assert Cursor.decode(Cursor(EPOCH, 5, NOW).encode()) == Cursor(EPOCH, 5, NOW)
+
+
+def test_grid_colours_follow_open_cases_per_cell(store):
+    case = _report(store, NOW - timedelta(hours=1))
+    cell = store.query_value("SELECT cell_code FROM cases WHERE case_id = ?", [case])
+    base = base_payload(store, CITY, lang="zh")
+    body = grid_colors_payload(store, CITY, base, mode="open_cases", at=NOW, now=NOW, calendar=CAL)
+    colors = decode_array(body["colors"])
+    records = _layer(base, GRID_LAYER_ID)["data"]
+    assert colors.shape == (len(records), 4)
+    mine = {tuple(colors[i]) for i, r in enumerate(records) if r["cell_code"] == cell}
+    others = {tuple(colors[i]) for i, r in enumerate(records[:200]) if r["cell_code"] != cell}
+    assert len(mine) == 1 and not mine <= others  # the cell with a case stands out

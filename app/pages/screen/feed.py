@@ -33,7 +33,8 @@ def feed_items(
         alarm_cond, alarm_params_extra = "a.opened_at <= ?", [until]
     else:
         case_cond, case_params = (
-            "c.change_seq > ? AND c.reported_at > ? AND c.reported_at <= ?",
+            "c.change_seq > ? AND c.reported_at > ? AND c.reported_at <= ? "
+            "AND c.stage NOT IN ('closed', 'void')",
             [since, until - FEED_WINDOW, until],
         )
         alarm_cond, alarm_params_extra = (

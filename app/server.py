@@ -12,8 +12,8 @@ import flask
 from app.auth import install_auth
 from app.context import EXTENSION_KEY, AppContext
 from app.i18n import t
-from app.pages.screen.api import blueprint as screen_api
 from app.open311 import install_open311
+from app.pages.screen.api import blueprint as screen_api
 from app.paths import ASSETS
 from app.runtime import Background, start_background
 from app.shell import register_shell_callbacks, shell_layout

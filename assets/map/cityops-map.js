@@ -218,7 +218,6 @@
         },
         layers: [],
         getTooltip: (info) => this.tooltip(info),
-        onClick: (info) => this.click(info),
         onViewStateChange: ({ viewState }) => {
           const before = this.zoomBand();
           this.zoom = viewState.zoom;
@@ -227,6 +226,16 @@
         },
         onAfterRender: () => this.afterRender(),
         style: { background: config.background || "#03101f" },
+      });
+      // Clicks are picked here rather than through deck's gesture recogniser: on a slow
+      // (software) GL a tap's pointer events can arrive too far apart to count as one.
+      el.addEventListener("pointerdown", (ev) => { this.down = [ev.clientX, ev.clientY]; });
+      el.addEventListener("click", (ev) => {
+        const d = this.down;
+        if (d && Math.hypot(ev.clientX - d[0], ev.clientY - d[1]) > 5) return; // a drag
+        const rect = el.getBoundingClientRect();
+        const info = this.deck.pickObject({ x: ev.clientX - rect.left, y: ev.clientY - rect.top, radius: 6 });
+        if (info) this.click(info);
       });
       this.start();
     }
@@ -252,7 +261,22 @@
       return true;
     }
 
+    // Coalesce redraws: a frame can take seconds on software GL, and live changes arrive
+    // every poll; the feed and panels never wait for the map.
     redraw() {
+      const gap = this.config.minRedrawMs || 0;
+      const since = performance.now() - (this.lastRedraw || -1e9);
+      if (since >= gap) {
+        this.redrawNow();
+        return;
+      }
+      if (!this.redrawTimer) {
+        this.redrawTimer = setTimeout(() => { this.redrawTimer = null; this.redrawNow(); }, gap - since);
+      }
+    }
+
+    redrawNow() {
+      this.lastRedraw = performance.now();
       const layers = [];
       for (const id of this.order) {
         const s = this.layers.get(id);
@@ -314,7 +338,7 @@
       this.cursor = body.cursor;
       this.ages = body.ages || {};
       this.pendingFirstDraw = true;
-      this.redraw();
+      this.redrawNow();
       this.renderAges();
       this.el.dataset.state = this.replayAt ? "replay" : "live";
       this.el.dataset.at = body.at || "";
@@ -337,6 +361,7 @@
           await this.load();
           return;
         }
+        if (body.feed && body.feed.length) this.pushFeed(body.feed, false);
         let changed = false;
         for (const json of body.replace || []) {
           this.setLayers([json], { replace: false });
@@ -360,7 +385,6 @@
         }
         Object.assign(this.ages, body.ages || {});
         this.cursor = body.cursor;
-        if (body.feed && body.feed.length) this.pushFeed(body.feed, false);
         this.el.dataset.polls = String(this.stats.polls);
       } catch (err) {
         this.el.dataset.error = String(err);
@@ -433,7 +457,6 @@
       return {
         html: `<div class="map-tip"><div class="tip-title">${escapeHtml(title || "")}</div>` +
           lines.map((l) => `<div class="tip-line">${escapeHtml(l)}</div>`).join("") + "</div>",
-        className: "map-tip-box",
         style: { background: "rgba(4,18,38,0.94)", color: "#dcecff", border: "1px solid #2f7bd8",
                  fontSize: "13px", padding: "8px 10px", maxWidth: "360px" },
       };
@@ -470,17 +493,17 @@
         },
       });
       this.zoom = fit.zoom;
-      this.redraw();
+      this.redrawNow();
     }
 
     setVisible(groups) {
       this.visibleGroups = new Set(groups || []);
-      this.redraw();
+      this.redrawNow();
     }
 
     setCasesMode(mode) {
       this.modes.cases = mode || "auto";
-      this.redraw();
+      this.redrawNow();
     }
 
     async setGridMode(mode) {
@@ -492,7 +515,7 @@
           `${this.config.api}/grid-colors?mode=${encodeURIComponent(this.modes.grid)}${at}`);
       }
       this.applyGridMode(this.modes.grid);
-      this.redraw();
+      this.redrawNow();
     }
 
     applyGridMode(mode) {

@@ -7,6 +7,7 @@ import pytest
 from app.pages.screen.logic import initial_view, local_day_start, screen_kpis
 from app.pages.screen.picture import (
     EPOCH,
+    HEX_EVERY,
     Cursor,
     base_payload,
     changes_payload,
@@ -181,7 +182,19 @@ def test_changes_upsert_new_cases_and_remove_closed_ones(store):
         zoom=9.1,
     )
     assert changed["upserts"]["case-points"]["columns"]["id"] == [new]
-    assert any(layer["id"] == "case-hexes" for layer in changed["replace"])
+    assert changed["replace"] == []  # hexagons wait: at most one rebuild per HEX_EVERY
+    later = changes_payload(
+        store,
+        CITY,
+        cursor_text=changed["cursor"],
+        now=NOW + HEX_EVERY,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+    )
+    assert [layer["id"] for layer in later["replace"]] == ["case-hexes"]
+    assert later["upserts"] == {}
     assert [(i["id"], i["ext"]) for i in changed["feed"]] == [(new, "msg-1")]
     transition_case(
         store, new, "void", actor="d1", role="dispatcher", at=NOW, calendar=CAL, reason="duplicate"
@@ -217,7 +230,7 @@ def test_changes_are_limited_to_the_scope(store):
 
 
 def test_a_cursor_of_another_server_process_asks_for_a_reload(store):
-    stale = Cursor("0ther000", 1, NOW).encode()
+    stale = Cursor("0ther000", 1, NOW, NOW).encode()
     for text in (stale, "", "garbage"):
         assert changes_payload(
             store,
@@ -229,7 +242,8 @@ def test_a_cursor_of_another_server_process_asks_for_a_reload(store):
             calendar=CAL,
             zoom=9.1,
         ) == {"reset": True}
-    assert Cursor.decode(Cursor(EPOCH, 5, NOW).encode()) == Cursor(EPOCH, 5, NOW)
+    mine = Cursor(EPOCH, 5, NOW, NOW - timedelta(seconds=3), True)
+    assert Cursor.decode(mine.encode()) == mine
 
 
 def test_grid_colours_follow_open_cases_per_cell(store):

@@ -113,3 +113,15 @@ def positions_moved(store: Store, after: datetime) -> bool:
     return bool(
         store.query_value("SELECT count(*) > 0 FROM unit_positions WHERE received_at > ?", [after])
     )
+
+
+def emergency_changed(store: Store, since: int) -> bool:
+    """Whether an incident, resource or warning changed after change sequence ``since``."""
+    return bool(
+        store.query_value(
+            "SELECT count(*) > 0 FROM (SELECT change_seq FROM incidents WHERE change_seq > ? "
+            "UNION ALL SELECT change_seq FROM resources WHERE change_seq > ? "
+            "UNION ALL SELECT change_seq FROM alerts WHERE change_seq > ?)",
+            [since, since, since],
+        )
+    )

@@ -31,6 +31,9 @@ KPI_KEYS = (
     "resources_available",
 )
 
+#: Live changes redraw the map at most this often (a frame may take seconds on software GL).
+MIN_REDRAW_MS = 1000
+
 #: Switchable layer groups, in the order of the layer panel; base layers are always on.
 LAYER_GROUPS = ("grid", "cases", "env", "iot", "traffic", "emergency")
 
@@ -117,6 +120,7 @@ def map_config(store: Store, scope: Scope, *, settings: Settings, lang: str) -> 
         "view": initial_view(store, scope, settings),
         "background": BACKGROUND,
         "pollMs": settings.refresh.live_ms,
+        "minRedrawMs": MIN_REDRAW_MS,
         "pointsZoom": settings.map.points_zoom,
         "hexAbove": settings.map.hex_above_cases,
         "tileUrl": settings.map.tile_url,

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from app.i18n import t
-from app.pages.screen.feed import feed_items, newest_receipt, positions_moved
+from app.pages.screen.feed import (
+    emergency_changed,
+    feed_items,
+    newest_receipt,
+    positions_moved,
+)
 from app.pages.screen.ranking import street_scores
 from layers.basemap import build_base_layers
 from layers.cases import build_case_points, case_point_changes
@@ -87,22 +92,43 @@ def _place(spec: LayerSpec, extra: dict[str, Any] | None = None) -> dict[str, An
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a browser's live view stands: server epoch, change sequence, receipt time."""
+    """Where a browser's live view stands: server epoch, change sequence, receipt time, and
+    when it last got the case hexagons (rebuilt at most every :data:`HEX_EVERY`)."""
 
     epoch: str
     seq: int
     received: datetime
+    hex_at: datetime
+    hex_dirty: bool = False
 
     def encode(self) -> str:
-        return f"{self.epoch}.{self.seq}.{self.received.isoformat()}"
+        return "~".join(
+            (
+                self.epoch,
+                str(self.seq),
+                self.received.isoformat(),
+                self.hex_at.isoformat(),
+                "1" if self.hex_dirty else "0",
+            )
+        )
 
     @staticmethod
     def decode(text: str) -> Cursor | None:
         try:
-            epoch, seq, received = text.split(".", 2)
-            return Cursor(epoch, int(seq), datetime.fromisoformat(received))
+            epoch, seq, received, hex_at, dirty = text.split("~")
+            return Cursor(
+                epoch,
+                int(seq),
+                datetime.fromisoformat(received),
+                datetime.fromisoformat(hex_at),
+                dirty == "1",
+            )
         except ValueError:
             return None
+
+
+#: Hexagons summarise thousands of cases: one new case need not resend them every second.
+HEX_EVERY = timedelta(seconds=10)
 
 
 class _Lru:
@@ -268,7 +294,7 @@ def picture_payload(
         "feed": feed_items(store, scope, until=moment, since=None, lang=lang, tz=tz),
     }
     if at is None:
-        body["cursor"] = Cursor(EPOCH, seq, now - timedelta(seconds=2)).encode()
+        body["cursor"] = Cursor(EPOCH, seq, now - timedelta(seconds=2), now).encode()
     return body
 
 
@@ -298,24 +324,29 @@ def changes_payload(
     removes: dict[str, list[str]] = {}
     replace: list[dict[str, Any]] = []
     ages: dict[str, dict[str, Any]] = {}
+    hex_dirty, hex_at = cursor.hex_dirty, cursor.hex_at
     if seq > cursor.seq:
         changed = cases_at(store, scope, at=now, calendar=calendar, since_seq=cursor.seq)
         if len(changed):
             spec, gone = case_point_changes(changed, **_case_labels(lang))
             upserts["case-points"] = _place(spec)
             removes["case-points"] = gone
-            replace.append(
-                _place(
-                    _HEXES.get(
-                        (scope.label(), lang, seq, round(zoom)),
-                        lambda: _hex_layer(
-                            cases_at(store, scope, at=now, calendar=calendar), lang=lang, zoom=zoom
-                        ),
-                    )
+            hex_dirty = True
+            ages["cases"] = {"at": now.isoformat() + "Z", "stale_s": STALE_AFTER_S["cases"]}
+        if emergency_changed(store, cursor.seq):
+            replace += _emergency_layers(store, scope, at=now, lang=lang)
+    if hex_dirty and now - hex_at >= HEX_EVERY:
+        replace.append(
+            _place(
+                _HEXES.get(
+                    (scope.label(), lang, seq, round(zoom)),
+                    lambda: _hex_layer(
+                        cases_at(store, scope, at=now, calendar=calendar), lang=lang, zoom=zoom
+                    ),
                 )
             )
-            ages["cases"] = {"at": now.isoformat() + "Z", "stale_s": STALE_AFTER_S["cases"]}
-        replace += _emergency_layers(store, scope, at=now, lang=lang)
+        )
+        hex_dirty, hex_at = False, now
     sensors = sensors_changed_since(
         store, scope, received_after=received_after, since_seq=cursor.seq, at=now, tz=tz
     )
@@ -339,11 +370,14 @@ def changes_payload(
                 "at": _age(sensors.loc[~env, "last_ts"]),
                 "stale_s": STALE_AFTER_S["iot"],
             }
-    if seq <= cursor.seq and positions_moved(store, received_after):
+    moved = positions_moved(store, received_after)
+    if moved and not any(layer["group"] == "emergency" for layer in replace):
         replace += _emergency_layers(store, scope, at=now, lang=lang)
     newest = newest_receipt(store, received_after)
     body: dict[str, Any] = {
-        "cursor": Cursor(EPOCH, seq, max(received_after, newest - timedelta(seconds=2))).encode(),
+        "cursor": Cursor(
+            EPOCH, seq, max(received_after, newest - timedelta(seconds=2)), hex_at, hex_dirty
+        ).encode(),
         "upserts": upserts,
         "removes": removes,
         "replace": replace,

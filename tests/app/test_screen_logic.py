@@ -153,6 +153,9 @@ def test_picture_draws_open_cases_and_replay_shows_the_past(store):
         "warning-areas",
     }
     assert [item["id"] for item in body["feed"]][-2:] == [early, late]  # oldest first
+    english = _picture(store, lang="en")
+    assert english["feed"][-1]["tag"] == "Grid worker"
+    assert _layer(english, "case-points")["tooltip"]["lines"][-1].startswith("No.")
 
 
 def test_changes_upsert_new_cases_and_remove_closed_ones(store):

@@ -128,7 +128,7 @@ def refresh_ranking(_n: int | None, replay: dict[str, Any] | None) -> Any:
 
 
 @callback(
-    Output(ids.SCREEN_CARD, "children"),
+    Output(ids.SCREEN_CARD_BODY, "children"),
     Output(ids.SCREEN_CARD, "className"),
     Input(ids.SCREEN_SELECTION, "data"),
     Input(ids.SCREEN_CARD_CLOSE, "n_clicks"),
@@ -154,8 +154,7 @@ def show_card(selection: dict[str, Any] | None, _close: int | None) -> Any:
         tz=app_ctx.config.settings.calendar.timezone,
         calendar=app_ctx.calendar(),
     )
-    close = html.Button("×", id=ids.SCREEN_CARD_CLOSE, className="card-close", n_clicks=0)
-    return [close, *body], "panel card"
+    return body, "panel card"
 
 
 @callback(

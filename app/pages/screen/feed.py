@@ -41,9 +41,9 @@ def feed_items(
             "a.change_seq > ? AND a.opened_at > ? AND a.cleared_at IS NULL",
             [since, until - FEED_WINDOW],
         )
-    name = "name_zh" if lang == "zh" else "coalesce(name_en, name_zh)"
+    name = "k.name_zh" if lang == "zh" else "coalesce(k.name_en, k.name_zh)"
     cases = store.query_rows(
-        f"SELECT c.case_id, c.reported_at, c.source, k.{name}, c.address, c.lon, c.lat, "
+        f"SELECT c.case_id, c.reported_at, c.source, {name}, c.address, c.lon, c.lat, "
         "c.exercise, c.external_id FROM cases c "
         "LEFT JOIN categories k ON k.category_code = c.category_code "
         f"WHERE {case_cond} AND {where} ORDER BY c.reported_at DESC LIMIT {FEED_LENGTH}",

@@ -212,7 +212,19 @@ def layout(**_query: str) -> html.Div:
                     className="map-wrap",
                     children=[
                         html.Div(id=ids.SCREEN_MAP, className="map-canvas"),
-                        html.Div(id=ids.SCREEN_CARD, className="panel card hidden"),
+                        html.Div(
+                            id=ids.SCREEN_CARD,
+                            className="panel card hidden",
+                            children=[
+                                html.Button(
+                                    "×",
+                                    id=ids.SCREEN_CARD_CLOSE,
+                                    className="card-close",
+                                    n_clicks=0,
+                                ),
+                                html.Div(id=ids.SCREEN_CARD_BODY),
+                            ],
+                        ),
                         html.Div(t("notice.demo", lang), className="notice demo"),
                     ],
                 ),

@@ -108,6 +108,9 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # Send the cookie only when the session changes: the wall polls every second, and a
+        # poll answered after /lang/xx must not write the old language back.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     manager = flask_login.LoginManager()
     manager.init_app(server)

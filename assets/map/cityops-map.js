@@ -250,6 +250,8 @@
     }
 
     isVisible(id) {
+      // with a tile server, its imagery replaces our own land and sea fills
+      if (this.config.tileUrl && (id === "base-land" || id === "base-sea")) return false;
       const group = this.groupOf(id);
       if (group !== "base" && !this.visibleGroups.has(group)) return false;
       if (id === "case-points" || id === "case-hexes") {
@@ -275,9 +277,32 @@
       }
     }
 
+    // A deployment's own tile server (map.tile_url), drawn under everything; never by default.
+    tileLayer() {
+      if (!this.config.tileUrl) return null;
+      if (!this.tiles) {
+        this.tiles = new window.deck.TileLayer({
+          id: "base-tiles",
+          data: this.config.tileUrl,
+          minZoom: 0,
+          maxZoom: 19,
+          tileSize: 256,
+          renderSubLayers: (props) => {
+            const { west, south, east, north } = props.tile.bbox;
+            return new window.deck.BitmapLayer(props, {
+              data: null, image: props.data, bounds: [west, south, east, north],
+            });
+          },
+        });
+      }
+      return this.tiles;
+    }
+
     redrawNow() {
       this.lastRedraw = performance.now();
       const layers = [];
+      const tiles = this.tileLayer();
+      if (tiles) layers.push(tiles);
       for (const id of this.order) {
         const s = this.layers.get(id);
         if (s) layers.push(s.props(this.isVisible(id)));

@@ -236,7 +236,7 @@ def test_click_on_a_case_opens_its_card(wall):
     page.screenshot(path=str(wall["shots"] / "wall-case-card.png"))
     assert "山路边垃圾堆积" in card and "办理过程" in card and "剩余时限" in card
     page.click("#screen-card-close")
-    page.wait_for_selector("#screen-card.hidden", timeout=10_000)
+    page.wait_for_selector("#screen-card.hidden", state="attached", timeout=10_000)
 
 
 def _report(port: int, *, exercise: bool = False) -> str:

@@ -204,17 +204,25 @@
       this.cursor = null;
       this.replayAt = null;
       this.ages = {};
-      this.zoom = config.view.zoom;
       this.stats = { polls: 0, applied: 0, firstDrawMs: null, loads: 0, lastPayloadBytes: 0 };
       this.timer = null;
       this.ageTimer = null;
+      let view = config.view;
+      const rect = el.getBoundingClientRect();
+      if (config.bounds && rect.width > 0 && rect.height > 0) {
+        const [w, s, e, n] = config.bounds;
+        const vp = new window.deck.WebMercatorViewport({ width: rect.width, height: rect.height });
+        const fit = vp.fitBounds([[w, s], [e, n]], { padding: 24 });
+        view = { longitude: fit.longitude, latitude: fit.latitude, zoom: fit.zoom };
+      }
+      this.zoom = view.zoom;
       this.deck = new window.deck.Deck({
         parent: el,
         controller: true,
         useDevicePixels: config.devicePixels || 1,
         initialViewState: {
-          longitude: config.view.longitude, latitude: config.view.latitude,
-          zoom: config.view.zoom, pitch: config.view.pitch || 0, bearing: config.view.bearing || 0,
+          longitude: view.longitude, latitude: view.latitude,
+          zoom: view.zoom, pitch: view.pitch || 0, bearing: view.bearing || 0,
         },
         layers: [],
         getTooltip: (info) => this.tooltip(info),

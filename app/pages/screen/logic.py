@@ -118,6 +118,8 @@ def map_config(store: Store, scope: Scope, *, settings: Settings, lang: str) -> 
         "api": "/screen/api",
         "lang": lang,
         "view": initial_view(store, scope, settings),
+        # fitted to the real map size in the browser; the view above is the fallback
+        "bounds": scope_bounds(store, scope),
         "background": BACKGROUND,
         "pollMs": settings.refresh.live_ms,
         "minRedrawMs": MIN_REDRAW_MS,

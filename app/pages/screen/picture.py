@@ -233,7 +233,11 @@ def _age(series: pd.Series) -> str | None:
 
 
 def _ages(
-    cases: pd.DataFrame, sensors: pd.DataFrame, traffic: pd.DataFrame, resources: pd.DataFrame
+    cases: pd.DataFrame,
+    sensors: pd.DataFrame,
+    traffic: pd.DataFrame,
+    resources: pd.DataFrame,
+    grid_since: str | None,
 ) -> dict[str, dict[str, Any]]:
     env_kinds = sensors["kind"].isin(ENV_KINDS) if len(sensors) else []
     newest = {
@@ -243,7 +247,15 @@ def _ages(
         "traffic": _age(traffic["ts"]) if len(traffic) else None,
         "emergency": _age(resources["position_at"]) if len(resources) else None,
     }
-    return {g: {"at": at, "stale_s": STALE_AFTER_S[g]} for g, at in newest.items()}
+    ages = {g: {"at": at, "stale_s": STALE_AFTER_S[g]} for g, at in newest.items()}
+    ages["grid"] = {"at": grid_since, "stale_s": None}
+    return ages
+
+
+def _grid_since(store: Store) -> str | None:
+    """When the current grid version took effect: the grid layer's data age."""
+    value = store.query_value("SELECT max(valid_from) FROM grid_versions WHERE valid_to IS NULL")
+    return None if value is None else value.isoformat() + "Z"
 
 
 def _emergency_layers(
@@ -290,7 +302,7 @@ def picture_payload(
         "at": moment.isoformat() + "Z",
         "replay": at is not None,
         "layers": layers,
-        "ages": _ages(cases, sensors, traffic, resources),
+        "ages": _ages(cases, sensors, traffic, resources, _grid_since(store)),
         "feed": feed_items(store, scope, until=moment, since=None, lang=lang, tz=tz),
     }
     if at is None:

@@ -154,6 +154,7 @@ def main() -> None:
             seen = _bare(page.evaluate("window.__seen"))
             dbg = page.evaluate("window.cityopsMap.current.debug()")
             out["polls"] = dbg["stats"]["polls"]
+            print("poll stats", dbg["stats"])
             health = page.evaluate("fetch('/health').then(r => r.json()).catch(e => String(e))")
             out["health_ingest"] = health.get("ingest") if isinstance(health, dict) else health
     finally:

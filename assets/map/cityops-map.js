@@ -161,13 +161,16 @@
     }
 
     // deck.gl layer props for this layer
-    props(visible) {
+    props(visible, zoom) {
       const json = this.json;
       const conv = getConverter();
       const spec = Object.assign({ "@@type": json.type, id: json.id }, json.props, {
         visible,
         data: [],
       });
+      // outlines of thousands of polygons cost most of a frame on software GL and are
+      // noise at city scale: drawn only from strokeMinZoom on
+      if (json.strokeMinZoom !== undefined) spec.stroked = zoom >= json.strokeMinZoom;
       const layer = conv.convert({ layers: [spec] }).layers[0];
       const extra = { visible };
       if (this.records) {
@@ -229,7 +232,7 @@
         onViewStateChange: ({ viewState }) => {
           const before = this.zoomBand();
           this.zoom = viewState.zoom;
-          if (this.zoomBand() !== before) this.redraw();
+          if (this.zoomBand() !== before) this.redrawNow();
           return viewState;
         },
         onAfterRender: () => this.afterRender(),
@@ -249,7 +252,9 @@
     }
 
     zoomBand() {
-      return this.zoom >= (this.config.pointsZoom || 12) ? "near" : "far";
+      const near = this.zoom >= (this.config.pointsZoom || 12);
+      const outlines = this.zoom >= (this.config.outlineZoom || 12);
+      return `${near ? "near" : "far"}-${outlines ? "lines" : "fills"}`;
     }
 
     groupOf(id) {
@@ -264,7 +269,7 @@
       if (group !== "base" && !this.visibleGroups.has(group)) return false;
       if (id === "case-points" || id === "case-hexes") {
         const mode = this.modes.cases;
-        const wantHex = mode === "hexagons" || (mode === "auto" && this.zoomBand() === "far" &&
+        const wantHex = mode === "hexagons" || (mode === "auto" && this.zoomBand().startsWith("far") &&
           (this.layers.get("case-points") || { length: 0 }).length > (this.config.hexAbove || 3000));
         return id === "case-hexes" ? wantHex : !wantHex;
       }
@@ -274,7 +279,8 @@
     // Coalesce redraws: a frame can take seconds on software GL, and live changes arrive
     // every poll; the feed and panels never wait for the map.
     redraw() {
-      const gap = this.config.minRedrawMs || 0;
+      // on software GL a frame blocks the page for a while: leave it room between frames
+      const gap = Math.max(this.config.minRedrawMs || 0, 3 * (this.longFrameMs || 0));
       const since = performance.now() - (this.lastRedraw || -1e9);
       if (since >= gap) {
         this.redrawNow();
@@ -313,7 +319,7 @@
       if (tiles) layers.push(tiles);
       for (const id of this.order) {
         const s = this.layers.get(id);
-        if (s) layers.push(s.props(this.isVisible(id)));
+        if (s) layers.push(s.props(this.isVisible(id), this.zoom));
       }
       this.deck.setProps({ layers });
       this.el.dataset.layers = this.order.filter((id) => this.isVisible(id)).join(",");
@@ -385,9 +391,12 @@
       }
       if (this.replayAt || this.polling) return;
       this.polling = true;
+      const started = performance.now();
       try {
         const body = await this.fetchJson(
           `${this.config.api}/changes?cursor=${encodeURIComponent(this.cursor || "")}`);
+        const fetched = performance.now();
+        this.stats.fetchMs = (this.stats.fetchMs || 0) + (fetched - started);
         this.stats.polls += 1;
         if (this.replayAt) return;
         if (body.reset) {
@@ -423,6 +432,7 @@
         this.el.dataset.error = String(err);
       } finally {
         this.polling = false;
+        this.stats.pollMs = (this.stats.pollMs || 0) + (performance.now() - started);
       }
     }
 
@@ -572,13 +582,30 @@
       if (this.modes.grid !== "district") await this.setGridMode(this.modes.grid);
     }
 
+    watchLongFrames() {
+      if (!window.PerformanceObserver) return;
+      try {
+        this.longTasks = new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) {
+            // a decaying maximum: one slow frame widens the gap, fast ones narrow it again
+            this.longFrameMs = Math.max(entry.duration, 0.8 * (this.longFrameMs || 0));
+          }
+        });
+        this.longTasks.observe({ entryTypes: ["longtask"] });
+      } catch (err) {
+        this.longTasks = null;
+      }
+    }
+
     start() {
+      this.watchLongFrames();
       this.load().catch((err) => { this.el.dataset.error = String(err); });
       this.timer = setInterval(() => this.poll(), this.config.pollMs || 1000);
       this.ageTimer = setInterval(() => this.renderAges(), 1000);
     }
 
     destroy() {
+      if (this.longTasks) this.longTasks.disconnect();
       clearInterval(this.timer);
       clearInterval(this.ageTimer);
       this.deck.finalize();

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app import ids
 from app.i18n import t
+from app.pages.screen.picture import GRID_OUTLINE_ZOOM
 from layers.deck import view_for_bounds
 from layers.palette import BACKGROUND
 from models.config import Settings
@@ -124,6 +125,7 @@ def map_config(store: Store, scope: Scope, *, settings: Settings, lang: str) -> 
         "pollMs": settings.refresh.live_ms,
         "minRedrawMs": MIN_REDRAW_MS,
         "pointsZoom": settings.map.points_zoom,
+        "outlineZoom": GRID_OUTLINE_ZOOM,
         "hexAbove": settings.map.hex_above_cases,
         "tileUrl": settings.map.tile_url,
         "feedId": ids.SCREEN_FEED,

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.pages.screen.logic import initial_view, local_day_start, screen_kpis
+from app.pages.screen.logic import initial_view, screen_kpis
 from app.pages.screen.picture import (
     EPOCH,
     HEX_EVERY,
@@ -19,6 +19,7 @@ from layers.grid import GRID_LAYER_ID
 from layers.wire import decode_array
 from models.cases import report_case, transition_case
 from models.config import Settings
+from models.map_state import local_midnight
 from models.security import parse_scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -60,6 +61,19 @@ def _picture(store, scope=CITY, at=None, now=NOW, lang="zh"):
     )
 
 
+def _changes(store, cursor, *, now=NOW, scope=CITY):
+    return changes_payload(
+        store,
+        scope,
+        cursor_text=cursor,
+        now=now,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+    )
+
+
 def _layer(body, layer_id):
     return next(layer for layer in body["layers"] if layer["id"] == layer_id)
 
@@ -70,10 +84,10 @@ def _case_ids(body):
 
 
 def test_local_day_starts_at_chaozhou_midnight():
-    assert local_day_start(datetime(2026, 11, 24, 4, 0), "Asia/Shanghai") == datetime(
+    assert local_midnight(datetime(2026, 11, 24, 4, 0), "Asia/Shanghai") == datetime(
         2026, 11, 23, 16
     )
-    assert local_day_start(datetime(2026, 11, 23, 15, 59), "Asia/Shanghai") == datetime(
+    assert local_midnight(datetime(2026, 11, 23, 15, 59), "Asia/Shanghai") == datetime(
         2026, 11, 22, 16
     )
 
@@ -160,58 +174,19 @@ def test_picture_draws_open_cases_and_replay_shows_the_past(store):
 
 def test_changes_upsert_new_cases_and_remove_closed_ones(store):
     first = _picture(store)
-    assert (
-        changes_payload(
-            store,
-            CITY,
-            cursor_text=first["cursor"],
-            now=NOW,
-            lang="zh",
-            tz="Asia/Shanghai",
-            calendar=CAL,
-            zoom=9.1,
-        )["upserts"]
-        == {}
-    )
+    assert _changes(store, first["cursor"], now=NOW, scope=CITY)["upserts"] == {}
     new = _report(store, NOW - timedelta(seconds=30), ext="msg-1")
-    changed = changes_payload(
-        store,
-        CITY,
-        cursor_text=first["cursor"],
-        now=NOW,
-        lang="zh",
-        tz="Asia/Shanghai",
-        calendar=CAL,
-        zoom=9.1,
-    )
+    changed = _changes(store, first["cursor"], now=NOW, scope=CITY)
     assert changed["upserts"]["case-points"]["columns"]["id"] == [new]
     assert changed["replace"] == []  # hexagons wait: at most one rebuild per HEX_EVERY
-    later = changes_payload(
-        store,
-        CITY,
-        cursor_text=changed["cursor"],
-        now=NOW + HEX_EVERY,
-        lang="zh",
-        tz="Asia/Shanghai",
-        calendar=CAL,
-        zoom=9.1,
-    )
+    later = _changes(store, changed["cursor"], now=NOW + HEX_EVERY, scope=CITY)
     assert [layer["id"] for layer in later["replace"]] == ["case-hexes"]
     assert later["upserts"] == {}
     assert [(i["id"], i["ext"]) for i in changed["feed"]] == [(new, "msg-1")]
     transition_case(
         store, new, "void", actor="d1", role="dispatcher", at=NOW, calendar=CAL, reason="duplicate"
     )
-    gone = changes_payload(
-        store,
-        CITY,
-        cursor_text=changed["cursor"],
-        now=NOW,
-        lang="zh",
-        tz="Asia/Shanghai",
-        calendar=CAL,
-        zoom=9.1,
-    )
+    gone = _changes(store, changed["cursor"], now=NOW, scope=CITY)
     assert gone["removes"]["case-points"] == [new]
     assert gone["feed"] == []  # a void is not news
 
@@ -219,32 +194,14 @@ def test_changes_upsert_new_cases_and_remove_closed_ones(store):
 def test_changes_are_limited_to_the_scope(store):
     first = _picture(store, scope=parse_scope("district:445122"))
     _report(store, NOW - timedelta(seconds=30))  # in 湘桥区
-    changed = changes_payload(
-        store,
-        parse_scope("district:445122"),
-        cursor_text=first["cursor"],
-        now=NOW,
-        lang="zh",
-        tz="Asia/Shanghai",
-        calendar=CAL,
-        zoom=9.1,
-    )
+    changed = _changes(store, first["cursor"], now=NOW, scope=parse_scope("district:445122"))
     assert "case-points" not in changed["upserts"] and changed["feed"] == []
 
 
 def test_a_cursor_of_another_server_process_asks_for_a_reload(store):
     stale = Cursor("0ther000", 1, NOW, NOW).encode()
     for text in (stale, "", "garbage"):
-        assert changes_payload(
-            store,
-            CITY,
-            cursor_text=text,
-            now=NOW,
-            lang="zh",
-            tz="Asia/Shanghai",
-            calendar=CAL,
-            zoom=9.1,
-        ) == {"reset": True}
+        assert _changes(store, text, now=NOW, scope=CITY) == {"reset": True}
     mine = Cursor(EPOCH, 5, NOW, NOW - timedelta(seconds=3), True)
     assert Cursor.decode(mine.encode()) == mine
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app import ids
 from app.i18n import t
@@ -39,13 +38,6 @@ MIN_REDRAW_MS = 1000
 LAYER_GROUPS = ("grid", "cases", "env", "iot", "traffic", "emergency")
 
 
-def local_day_start(now: datetime, tz: str) -> datetime:
-    """UTC (naive) instant of the local midnight that began the day containing ``now``."""
-    local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
-
-
 def screen_kpis(
     store: Store,
     scope: Scope,
@@ -57,8 +49,12 @@ def screen_kpis(
 ) -> dict[str, Any]:
     """The KPI strip at ``at`` (None: now), within ``scope``; exercise cases left out."""
     moment = at or now
-    values = dict(kpis_at(store, scope, at=moment, tz=tz, calendar=calendar or WorkCalendar()))
     sensors = sensors_at(store, scope, at=moment, tz=tz)
+    values = dict(
+        kpis_at(
+            store, scope, at=moment, tz=tz, calendar=calendar or WorkCalendar(), sensors=sensors
+        )
+    )
     values["sensors"] = len(sensors)
     values["sensors_online"] = int((~sensors["stale"].astype(bool)).sum()) if len(sensors) else 0
     resources = resources_at(store, scope, at=moment)

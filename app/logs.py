@@ -34,3 +34,6 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # waitress logs every queue warning at WARNING; keep it, but not its INFO chatter
     logging.getLogger("waitress").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # amqtt (the embedded demo broker) logs every session state change through `transitions`
+    for chatty in ("transitions", "amqtt"):
+        logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), logging.WARNING))

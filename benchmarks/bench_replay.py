@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.pages.screen.picture import picture_payload
 from ingest.demo_city.generate import generate_demo_city
 from ingest.demo_city.history import generate_case_history
 from ingest.demo_city.load import load_demo_city
@@ -173,6 +175,22 @@ def main(moments: int = 20) -> None:
                 t0 = time.perf_counter()
                 sizes.append(picture(store, scope, at, calendar))
                 took.append(time.perf_counter() - t0)
+            # the whole server answer of /screen/api/layers?at=…: every layer built and JSON-encoded
+            payload_took, payload_bytes = [], []
+            for at in ats:
+                t0 = time.perf_counter()
+                body = picture_payload(
+                    store,
+                    scope,
+                    at=at,
+                    now=END,
+                    lang="zh",
+                    tz="Asia/Shanghai",
+                    calendar=calendar,
+                    zoom=9.1,
+                )
+                payload_bytes.append(len(json.dumps(body, separators=(",", ":"))))
+                payload_took.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             for _ in range(3):
                 store.query_df("SELECT * FROM cases WHERE stage NOT IN ('closed', 'void')")
@@ -184,6 +202,11 @@ def main(moments: int = 20) -> None:
     print(f"whole picture at {moments} random moments: p50 {p50 * 1000:.0f} ms, "
           f"p95 {p95 * 1000:.0f} ms, max {arr.max() * 1000:.0f} ms (target < 1000 ms)")  # fmt: skip
     print(f"sizes at the last moment: {sizes[-1]}")
+    pay = np.array(payload_took)
+    print(f"/screen/api/layers?at=… body (layers built, JSON-encoded): p50 "
+          f"{np.percentile(pay, 50) * 1000:.0f} ms, p95 {np.percentile(pay, 95) * 1000:.0f} ms, "
+          f"max {pay.max() * 1000:.0f} ms; "
+          f"{np.median(payload_bytes) / 1e6:.2f} MB median")  # fmt: skip
     print(f"baseline (read the open cases of the current table): {baseline * 1000:.0f} ms; "
           f"ratio p50/baseline {p50 / baseline:.1f}x")  # fmt: skip
 

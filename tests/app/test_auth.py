@@ -99,9 +99,15 @@ def test_callback_of_a_forbidden_page_is_403_before_dash_runs(demo_app):
     c = app.server.test_client()
     login(c, "gridworker", passwords["gridworker"])
     body = {
-        "output": f"{ids.SCREEN_KPIS}.children",
-        "outputs": {"id": ids.SCREEN_KPIS, "property": "children"},
-        "inputs": [{"id": ids.SCREEN_KPI_TICK, "property": "n_intervals", "value": 1}],
+        "output": f"..{ids.SCREEN_KPIS}.children...{ids.SCREEN_BANNERS}.children..",
+        "outputs": [
+            {"id": ids.SCREEN_KPIS, "property": "children"},
+            {"id": ids.SCREEN_BANNERS, "property": "children"},
+        ],
+        "inputs": [
+            {"id": ids.SCREEN_KPI_TICK, "property": "n_intervals", "value": 1},
+            {"id": ids.SCREEN_REPLAY, "property": "data", "value": None},
+        ],
         "changedPropIds": [],
     }
     r = c.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")

@@ -72,6 +72,8 @@
       this.json = json;
       this.version = (this.version || 0) + 1;
       this.key = json.key || "";
+      // a dense layer the server holds back until it is needed (see ensurePoints)
+      this.deferred = Boolean(json.deferred);
       if (json.columns) {
         const { numeric, text } = decodeColumns(json.columns);
         this.length = json.length;
@@ -99,8 +101,13 @@
       return undefined;
     }
 
+    rowCount() {
+      return this.deferred ? this.json.count || 0 : this.length;
+    }
+
     // Replace rows with the same key, append new ones, drop the removed keys.
     upsert(json, removes) {
+      if (this.deferred) return; // it will load whole, and current, when needed
       const gone = new Set(removes || []);
       if (this.records) {
         const incoming = json ? json.data || [] : [];
@@ -270,7 +277,7 @@
       if (id === "case-points" || id === "case-hexes") {
         const mode = this.modes.cases;
         const wantHex = mode === "hexagons" || (mode === "auto" && this.zoomBand().startsWith("far") &&
-          (this.layers.get("case-points") || { length: 0 }).length > (this.config.hexAbove || 3000));
+          this.caseCount() > (this.config.hexAbove || 3000));
         return id === "case-hexes" ? wantHex : !wantHex;
       }
       return true;
@@ -312,8 +319,34 @@
       return this.tiles;
     }
 
+    caseCount() {
+      const points = this.layers.get("case-points");
+      return points ? points.rowCount() : 0;
+    }
+
+    // Load the held-back case points once they are to be shown.
+    ensurePoints() {
+      const points = this.layers.get("case-points");
+      if (!points || !points.deferred || this.pointsLoading || !this.isVisible("case-points")) return;
+      const at = this.replayAt;
+      const load = this.stats.loads;
+      this.pointsLoading = true;
+      this.el.dataset.points = "loading";
+      const q = at ? `?at=${encodeURIComponent(at)}` : "";
+      this.fetchJson(`${this.config.api}/case-points${q}`)
+        .then((json) => {
+          if (load !== this.stats.loads) return; // a newer picture was loaded meanwhile
+          points.reset(json);
+          this.el.dataset.points = "loaded";
+          this.redrawNow();
+        })
+        .catch((err) => { this.el.dataset.error = String(err); })
+        .finally(() => { this.pointsLoading = false; });
+    }
+
     redrawNow() {
       this.lastRedraw = performance.now();
+      this.ensurePoints();
       const layers = [];
       const tiles = this.tileLayer();
       if (tiles) layers.push(tiles);
@@ -324,7 +357,7 @@
       this.deck.setProps({ layers });
       this.el.dataset.layers = this.order.filter((id) => this.isVisible(id)).join(",");
       this.el.dataset.rows = JSON.stringify(
-        Object.fromEntries(this.order.map((id) => [id, this.layers.get(id).length])));
+        Object.fromEntries(this.order.map((id) => [id, this.layers.get(id).rowCount()])));
     }
 
     afterRender() {
@@ -364,7 +397,10 @@
       this.stats.loads += 1;
       const load = this.stats.loads;
       this.el.dataset.state = "loading";
-      const at = this.replayAt ? `?at=${encodeURIComponent(this.replayAt)}` : "";
+      const params = new URLSearchParams();
+      if (this.replayAt) params.set("at", this.replayAt);
+      if (this.modes.cases === "points" || this.zoomBand().startsWith("near")) params.set("points", "1");
+      const at = params.toString() ? `?${params}` : "";
       if (!this.baseLoaded) {
         const base = await this.fetchJson(this.config.api + "/base");
         this.setLayers(base.layers, { replace: false });
@@ -616,7 +652,8 @@
       return {
         state: this.el.dataset.state, cursor: this.cursor, replayAt: this.replayAt,
         visible: this.order.filter((id) => this.isVisible(id)),
-        rows: Object.fromEntries(this.order.map((id) => [id, this.layers.get(id).length])),
+        rows: Object.fromEntries(this.order.map((id) => [id, this.layers.get(id).rowCount()])),
+        loadedRows: Object.fromEntries(this.order.map((id) => [id, this.layers.get(id).length])),
         stats: Object.assign({}, this.stats),
       };
     }

@@ -79,3 +79,10 @@ def test_grid_colours_need_a_known_mode(client, demo_app):
 def test_attachments_of_unknown_cases_are_not_found(client, demo_app):
     _as(client, demo_app, "operator")
     assert client.get("/screen/api/attachment/nope").status_code == 404
+
+
+def test_case_points_on_demand(client, demo_app):
+    _as(client, demo_app, "operator")
+    body = client.get("/screen/api/case-points").get_json()
+    assert body["id"] == "case-points" and body["group"] == "cases" and "deferred" not in body
+    assert client.get("/screen/api/case-points?at=tomorrow").status_code == 400

@@ -10,6 +10,7 @@ from app.pages.screen.picture import (
     HEX_EVERY,
     Cursor,
     base_payload,
+    case_points_payload,
     changes_payload,
     grid_colors_payload,
     picture_payload,
@@ -217,3 +218,35 @@ def test_grid_colours_follow_open_cases_per_cell(store):
     mine = {tuple(colors[i]) for i, r in enumerate(records) if r["cell_code"] == cell}
     others = {tuple(colors[i]) for i, r in enumerate(records[:200]) if r["cell_code"] != cell}
     assert len(mine) == 1 and not mine <= others  # the cell with a case stands out
+
+
+def test_dense_scopes_get_hexagons_first_and_points_on_demand(store):
+    ids = {_report(store, NOW - timedelta(hours=h)) for h in (1, 2, 3)}
+    overview = picture_payload(
+        store,
+        CITY,
+        at=None,
+        now=NOW,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+        defer_points_above=2,
+    )
+    points = _layer(overview, "case-points")
+    assert points["deferred"] and points["count"] == 3 and points["length"] == 0
+    assert _layer(overview, "case-hexes")["data"]  # the status-aware overview is there
+    full = case_points_payload(store, CITY, at=NOW, lang="zh", calendar=CAL)
+    assert set(full["columns"]["id"]) == ids and "deferred" not in full
+    roomy = picture_payload(
+        store,
+        CITY,
+        at=None,
+        now=NOW,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+        defer_points_above=3,
+    )
+    assert _layer(roomy, "case-points")["length"] == 3

@@ -16,6 +16,7 @@ from app.context import get_context
 from app.pages.screen.logic import initial_view
 from app.pages.screen.picture import (
     base_payload,
+    case_points_payload,
     changes_payload,
     grid_colors_payload,
     picture_payload,
@@ -99,6 +100,24 @@ def layers() -> flask.Response:
         tz=ctx.config.settings.calendar.timezone,
         calendar=ctx.calendar(),
         zoom=_zoom(user),
+        defer_points_above=None
+        if flask.request.args.get("points") == "1"
+        else ctx.config.settings.map.hex_above_cases,
+    )
+    return flask.jsonify(body)
+
+
+@blueprint.get("/case-points")
+def case_points() -> flask.Response:
+    user = _user()
+    ctx = get_context()
+    now = utcnow()
+    body = case_points_payload(
+        ctx.store,
+        user.scope,
+        at=_instant(flask.request.args.get("at"), now) or now,
+        lang=current_language(ctx.config),
+        calendar=ctx.calendar(),
     )
     return flask.jsonify(body)
 

@@ -287,17 +287,29 @@ def picture_payload(
     tz: str,
     calendar: WorkCalendar,
     zoom: float,
+    defer_points_above: int | None = None,
 ) -> dict[str, Any]:
-    """Every thematic layer at ``at`` (None: now, with a live cursor) and the feed up to then."""
+    """Every thematic layer at ``at`` (None: now, with a live cursor) and the feed up to then.
+
+    With ``defer_points_above``, a scope with more open cases than that gets only the
+    status-aware hexagons: the case points layer comes empty, marked ``deferred`` with its
+    ``count``, and the browser asks :func:`case_points_payload` once it needs points (zoomed
+    in, or points chosen). A city overview then costs kilobytes, not megabytes.
+    """
     moment = at or now
     seq = current_change_seq(store)
     cases = cases_at(store, scope, at=moment, calendar=calendar)
     sensors = sensors_at(store, scope, at=moment, tz=tz)
     traffic = traffic_at(store, at=moment)
     resources = resources_at(store, scope, at=moment)
-    labels = _case_labels(lang)
+    open_count = int(cases["open"].sum()) if len(cases) else 0
+    defer = defer_points_above is not None and open_count > defer_points_above
     layers = [
-        _place(build_case_points(cases, **labels), {"tooltip": _case_tooltip(lang)}),
+        _case_points(
+            cases.iloc[:0] if defer else cases,
+            lang=lang,
+            deferred_count=open_count if defer else None,
+        ),
         _place(_hex_layer(cases, lang=lang, zoom=zoom)),
         *[_place(s) for s in build_sensor_layers(sensors, now=moment, lang=lang)],
         _place(build_traffic_layer(traffic, now=moment, lang=lang)),
@@ -313,6 +325,22 @@ def picture_payload(
     if at is None:
         body["cursor"] = Cursor(EPOCH, seq, now - timedelta(seconds=2), now).encode()
     return body
+
+
+def _case_points(
+    cases: pd.DataFrame, *, lang: str, deferred_count: int | None = None
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {"tooltip": _case_tooltip(lang)}
+    if deferred_count is not None:
+        extra.update(deferred=True, count=deferred_count)
+    return _place(build_case_points(cases, **_case_labels(lang)), extra)
+
+
+def case_points_payload(
+    store: Store, scope: Scope, *, at: datetime, lang: str, calendar: WorkCalendar
+) -> dict[str, Any]:
+    """The whole case points layer at ``at``: what a deferred layer loads when needed."""
+    return _case_points(cases_at(store, scope, at=at, calendar=calendar), lang=lang)
 
 
 def changes_payload(

@@ -250,3 +250,30 @@ def test_dense_scopes_get_hexagons_first_and_points_on_demand(store):
         defer_points_above=3,
     )
     assert _layer(roomy, "case-points")["length"] == 3
+
+
+def test_cards_stay_inside_the_scope(store):
+    from app.pages.screen.cards import render_card
+
+    other = store.query_value(
+        "SELECT resource_id FROM resources WHERE district_code = '445122' LIMIT 1"
+    )
+    case = _report(store, NOW - timedelta(hours=1))  # in 湘桥区
+
+    def text(scope, layer, key):
+        card = render_card(
+            store,
+            parse_scope(scope),
+            layer=layer,
+            key=key,
+            at=NOW,
+            lang="zh",
+            tz="Asia/Shanghai",
+            calendar=CAL,
+        )
+        return str(card)
+
+    assert "未找到" in text("district:445102", "resources", other)
+    assert "未找到" not in text("district:445122", "resources", other)
+    assert "未找到" in text("district:445122", "case-points", case)
+    assert case in text("district:445102", "case-points", case)

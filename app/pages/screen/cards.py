@@ -280,11 +280,18 @@ def _incident_card(store: Store, incident_id: str, at: datetime, lang: str, tz: 
     return body
 
 
-def _resource_card(store: Store, resource_id: str, at: datetime, lang: str, tz: str) -> list[Any]:
+def _resource_card(
+    store: Store, scope: Scope, resource_id: str, at: datetime, lang: str, tz: str
+) -> list[Any]:
+    # as the resources layer: a district's own units and the city-wide ones (no district)
+    districts = sorted({code[:6] for code in scope.codes})
+    where = "TRUE"
+    if scope.kind != "city":
+        where = f"(district_code IS NULL OR district_code IN ({', '.join('?' for _ in districts)}))"
     rows = store.query_rows(
         "SELECT resource_id, kind, subtype, name_zh, name_en, status, capacity, stock, position_at "
-        "FROM resources WHERE resource_id = ?",
-        [resource_id],
+        f"FROM resources WHERE resource_id = ? AND {where}",
+        [resource_id, *(districts if scope.kind != "city" else [])],
     )
     if not rows:
         return [html.Div(t("card.not_found", lang), className="muted")]
@@ -363,7 +370,7 @@ def render_card(
     if layer in INCIDENT_LAYERS:
         return _incident_card(store, key, at, lang, tz)
     if layer in RESOURCE_LAYERS:
-        return _resource_card(store, key, at, lang, tz)
+        return _resource_card(store, scope, key, at, lang, tz)
     if layer == "grid-cells":
         return _cell_card(store, scope, key, at, lang, tz)
     return [html.Div(t("card.zoom_in", lang), className="muted")]

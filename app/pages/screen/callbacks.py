@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import (
     ClientsideFunction,
@@ -14,7 +13,6 @@ from dash import (
     callback,
     clientside_callback,
     ctx,
-    html,
     no_update,
 )
 
@@ -23,7 +21,13 @@ from app.auth import current_language, current_user
 from app.context import get_context
 from app.i18n import t
 from app.pages.screen.cards import render_card
-from app.pages.screen.layout import current_kpis, render_kpis, replay_instant
+from app.pages.screen.layout import (
+    current_kpis,
+    local_minute,
+    render_banners,
+    render_kpis,
+    replay_instant,
+)
 from app.pages.screen.legends import render_legend
 from app.pages.screen.ranking import render_ranking
 from models.clock import utcnow
@@ -60,10 +64,6 @@ def _at(replay: dict[str, Any] | None) -> datetime | None:
     return datetime.fromisoformat(replay["at"])
 
 
-def _local(moment: datetime, tz: str) -> str:
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
 @callback(
     Output(ids.SCREEN_KPIS, "children"),
     Output(ids.SCREEN_BANNERS, "children"),
@@ -79,22 +79,7 @@ def refresh_kpis(_n: int, replay: dict[str, Any] | None) -> Any:
     lang = current_language(app_ctx.config)
     at = _at(replay)
     values = current_kpis(user.scope, at)
-    banners: list[Any] = []
-    if at is not None:
-        tz = app_ctx.config.settings.calendar.timezone
-        banners.append(
-            html.Div(
-                t("banner.replay", lang, at=_local(at, tz)),
-                className="banner replay",
-                id="screen-banner-replay",
-            )
-        )
-    if values.get("exercise_active"):
-        banners.append(
-            html.Div(
-                t("banner.exercise", lang), className="banner exercise", id="screen-banner-exercise"
-            )
-        )
+    banners = render_banners(values, at, lang, app_ctx.config.settings.calendar.timezone)
     return render_kpis(values, lang), banners
 
 
@@ -197,7 +182,9 @@ def replay(hours: int | None, _play: int, _live: int, _tick: int, state: dict[st
         playing = False
         # back to live: a fresh anchor so the slider's scale starts from now again
         anchor = utcnow().isoformat()
-    label = t("replay.live", lang) if at is None else t("replay.showing", lang, at=_local(at, tz))
+    label = (
+        t("replay.live", lang) if at is None else t("replay.showing", lang, at=local_minute(at, tz))
+    )
     new_state = {"at": at.isoformat() if at else None, "anchor": anchor, "playing": playing}
     button = t("replay.pause", lang) if playing else t("replay.play", lang)
     return new_state, hours, label, not playing, button

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash
 from dash import dcc, html
@@ -40,6 +41,31 @@ def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
         )
         for key in KPI_KEYS
     ]
+
+
+def local_minute(moment: datetime, tz: str) -> str:
+    """A naive UTC instant as local "YYYY-MM-DD HH:MM" (replay labels and banners)."""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def render_banners(values: dict[str, Any], at: datetime | None, lang: str, tz: str) -> list[Any]:
+    """The replay banner (showing the past) and the drill banner (an exercise is running)."""
+    banners: list[Any] = []
+    if at is not None:
+        banners.append(
+            html.Div(
+                t("banner.replay", lang, at=local_minute(at, tz)),
+                className="banner replay",
+                id="screen-banner-replay",
+            )
+        )
+    if values.get("exercise_active"):
+        banners.append(
+            html.Div(
+                t("banner.exercise", lang), className="banner exercise", id="screen-banner-exercise"
+            )
+        )
+    return banners
 
 
 def current_kpis(user_scope: Any, at: Any = None) -> dict[str, Any]:
@@ -190,13 +216,15 @@ def layout(**_query: str) -> html.Div:
     lang = current_language(ctx.config)
     version = grid_version_info(ctx.store)
     settings = ctx.config.settings
+    kpis = current_kpis(user.scope)
+    tz = ctx.config.settings.calendar.timezone
     children: list[Any] = [
-        html.Div(id=ids.SCREEN_BANNERS, className="banners"),
         html.Div(
-            id=ids.SCREEN_KPIS,
-            className="kpi-strip",
-            children=render_kpis(current_kpis(user.scope), lang),
+            id=ids.SCREEN_BANNERS,
+            className="banners",
+            children=render_banners(kpis, None, lang, tz),
         ),
+        html.Div(id=ids.SCREEN_KPIS, className="kpi-strip", children=render_kpis(kpis, lang)),
     ]
     if version is None:
         children.append(html.Div(t("notice.no_grid", lang), className="notice big"))
@@ -247,8 +275,6 @@ def layout(**_query: str) -> html.Div:
 
 def replay_instant(anchor_iso: str, hours_back: int) -> Any:
     """The UTC instant ``hours_back`` (≤ 0) hours from the page's anchor, or None for live."""
-    from datetime import datetime
-
     if not hours_back:
         return None
     return datetime.fromisoformat(anchor_iso) + timedelta(hours=hours_back)

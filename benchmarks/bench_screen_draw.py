@@ -295,7 +295,14 @@ def main() -> None:
             lon, lat = (float(v) for v in decode_array(layer["columns"]["position"])[k])
             expect_id = layer["columns"]["id"][k]
             cat_col = layer["columns"]["category"]
-            expect_cat = cat_col["values"][int(decode_array(cat_col["codes"])[k])]
+            cat_codes = decode_array(cat_col["codes"])
+            expect_cat = cat_col["values"][int(cat_codes[k])]
+            # the synthetic cases sit on cell centroids: several may share the spot, and the
+            # one drawn on top is the one picked
+            positions = decode_array(layer["columns"]["position"])
+            same = (positions == positions[k]).all(axis=1).nonzero()[0]
+            expect_ids = [layer["columns"]["id"][i] for i in same]
+            expect_cats = {cat_col["values"][int(cat_codes[i])] for i in same}
             page.evaluate(
                 "([lon, lat]) => window.cityopsMap.current.flyTo([lon, lat, lon, lat], 16)",
                 [lon, lat],
@@ -324,8 +331,8 @@ def main() -> None:
                 inter["hover_ms"] = (time.perf_counter() - t) * 1000
                 tip = page.inner_text(".deck-tooltip")
                 inter["tooltip"] = tip.replace("\n", " | ")
-                inter["tooltip_has_category"] = expect_cat in tip
-                if expect_cat not in tip:
+                inter["tooltip_has_category"] = any(c in tip for c in expect_cats)
+                if not inter["tooltip_has_category"]:
                     problems.append(f"tooltip {tip!r} lacks the category {expect_cat!r}")
             except Exception as exc:
                 problems.append(f"hover: no visible .deck-tooltip ({type(exc).__name__})")
@@ -333,9 +340,10 @@ def main() -> None:
             page.mouse.click(x, y)
             try:
                 page.wait_for_function(
-                    "(id) => { const c = document.getElementById('screen-card');"
-                    " return c && !c.classList.contains('hidden') && c.innerText.includes(id); }",
-                    arg=expect_id,
+                    "(ids) => { const c = document.getElementById('screen-card');"
+                    " return c && !c.classList.contains('hidden')"
+                    " && ids.some(id => c.innerText.includes(id)); }",
+                    arg=expect_ids,
                     timeout=60_000,
                 )
                 inter["click_to_card_ms"] = (time.perf_counter() - t) * 1000

@@ -27,8 +27,6 @@ from tests.ingest.mqtt_helpers import publish_all
 pytestmark = pytest.mark.browser
 BACKGROUND = (5, 11, 22)
 GROUPS = ("grid", "cases", "env", "iot", "traffic", "emergency")
-#: An isolated spot in the north of 饶平县 for the case the card test clicks.
-LONE_CASE = (117.0020, 23.9300)
 
 
 def _pixels(png: bytes):
@@ -59,11 +57,13 @@ def _changed_share(a: bytes, b: bytes) -> float:
     return float((np.abs(pa - pb).sum(axis=2) > 30).mean())
 
 
-def _seed_cases(folder: Path) -> str:
-    """About 120 open cases on real cells reported in the last hours, plus one lone case."""
+def _seed_cases(folder: Path) -> tuple[str, float, float]:
+    """About 120 open cases on real cells reported in the last hours, plus one lone case in
+    the northernmost cell of 饶平县 (for the card test); returns that case and its place."""
     from ingest.locate import store_locator
     from models.cases import report_case
     from models.geography import load_cells
+    from models.security import parse_scope
     from models.store import Store
 
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -84,11 +84,13 @@ def _seed_cases(folder: Path) -> str:
                 locate=locate,
                 text="道路不洁",
             )
+        north = load_cells(store, scope=parse_scope("district:445122"))
+        spot = north.loc[north.geometry.bounds["maxy"].idxmax()].geometry.representative_point()
         lone = report_case(
             store,
             category_code="0201",
-            lon=LONE_CASE[0],
-            lat=LONE_CASE[1],
+            lon=spot.x,
+            lat=spot.y,
             at=now - timedelta(minutes=2),
             source="hotline",
             actor="12345",
@@ -96,13 +98,13 @@ def _seed_cases(folder: Path) -> str:
             locate=locate,
             text="山路边垃圾堆积",
         )
-        return lone.case_id
+        return lone.case_id, spot.x, spot.y
 
 
 @pytest.fixture(scope="module")
 def wall(demo_copy, tmp_path_factory):
     folder = demo_copy()
-    lone = _seed_cases(folder)
+    lone, lone_lon, lone_lat = _seed_cases(folder)
     shots = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     with mosquitto(tmp_path_factory.mktemp("broker")) as port:
@@ -125,6 +127,7 @@ def wall(demo_copy, tmp_path_factory):
                     "requests": requests,
                     "port": port,
                     "lone": lone,
+                    "lone_at": (lone_lon, lone_lat),
                 }
 
 
@@ -219,7 +222,7 @@ def test_tooltip_shows_the_cell_code_and_body(wall):
 
 def test_click_on_a_case_opens_its_card(wall):
     page = wall["page"]
-    lon, lat = LONE_CASE
+    lon, lat = wall["lone_at"]
     others = ("env", "iot", "traffic", "emergency")  # nothing else may lie on top of it
     for group in others:
         _switch(page, group, False)
@@ -256,6 +259,8 @@ def test_click_on_a_case_opens_its_card(wall):
     for group in others:
         _switch(page, group, True)
     page.click("#screen-card-close")
+    # back to the whole city for the tests after this one
+    page.evaluate("() => window.cityopsMap.call('flyTo', window.cityopsMap.current.config.bounds)")
     page.wait_for_selector("#screen-card.hidden", state="attached", timeout=10_000)
 
 

@@ -4,14 +4,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from app.pages.screen.changes import changes_payload
+from app.pages.screen.cursor import EPOCH, HEX_EVERY, Cursor
 from app.pages.screen.logic import initial_view, screen_kpis
 from app.pages.screen.picture import (
-    EPOCH,
-    HEX_EVERY,
-    Cursor,
     base_payload,
     case_points_payload,
-    changes_payload,
     grid_colors_payload,
     picture_payload,
 )

@@ -13,11 +13,11 @@ import flask
 
 from app.auth import current_language, current_user
 from app.context import get_context
+from app.pages.screen.changes import changes_payload
 from app.pages.screen.logic import initial_view
 from app.pages.screen.picture import (
     base_payload,
     case_points_payload,
-    changes_payload,
     grid_colors_payload,
     picture_payload,
 )

@@ -1,4 +1,4 @@
-"""The map's payloads: base layers, the whole picture at an instant, live changes since a cursor.
+"""The map's payloads: base layers and the whole picture at an instant (live or replayed).
 
 Every payload is JSON-ready: layers in the wire form of :func:`layers.deck.layer_json` plus
 the screen's own keys (``group`` for the layer switcher, ``z`` for draw order, ``tooltip``
@@ -7,11 +7,6 @@ templates for layers whose rows carry fields rather than ``title``/``lines``).
 
 from __future__ import annotations
 
-import threading
-import uuid
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,15 +14,11 @@ import numpy as np
 import pandas as pd
 
 from app.i18n import t
-from app.pages.screen.feed import (
-    emergency_changed,
-    feed_items,
-    newest_receipt,
-    positions_moved,
-)
+from app.pages.screen.cursor import EPOCH, Cursor
+from app.pages.screen.feed import feed_items
 from app.pages.screen.ranking import street_scores
 from layers.basemap import build_base_layers
-from layers.cases import build_case_points, case_point_changes
+from layers.cases import build_case_points
 from layers.deck import layer_json
 from layers.emergency import build_emergency_layers
 from layers.grid import GRID_LAYER_ID, build_grid_layer, grid_mode_colors
@@ -44,18 +35,13 @@ from models.map_state import (
     incidents_at,
     resources_at,
     sensors_at,
-    sensors_changed_since,
     traffic_at,
-    traffic_changed_since,
     warning_areas_at,
 )
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
 from models.workflow import STAGE_LABELS
-
-#: A new server process starts a new epoch: browsers holding an older cursor reload.
-EPOCH = uuid.uuid4().hex[:8]
 
 #: layer id -> (switcher group, draw order); "base" layers are always on.
 PLACEMENT: dict[str, tuple[str, int]] = {
@@ -87,83 +73,18 @@ GRID_OUTLINE_ZOOM = 11.5
 STALE_AFTER_S = {"cases": 3600, "env": 3 * 3600, "iot": 1800, "traffic": 900, "emergency": 3600}
 
 
-def _place(spec: LayerSpec, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def place(spec: LayerSpec, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     group, z = PLACEMENT.get(spec.layer_id, ("base", 50))
     out = layer_json(spec)
     out.update(group=group, z=z, **(extra or {}))
     return out
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """Where a browser's live view stands: server epoch, change sequence, receipt time, and
-    when it last got the case hexagons (rebuilt at most every :data:`HEX_EVERY`)."""
-
-    epoch: str
-    seq: int
-    received: datetime
-    hex_at: datetime
-    hex_dirty: bool = False
-
-    def encode(self) -> str:
-        return "~".join(
-            (
-                self.epoch,
-                str(self.seq),
-                self.received.isoformat(),
-                self.hex_at.isoformat(),
-                "1" if self.hex_dirty else "0",
-            )
-        )
-
-    @staticmethod
-    def decode(text: str) -> Cursor | None:
-        try:
-            epoch, seq, received, hex_at, dirty = text.split("~")
-            return Cursor(
-                epoch,
-                int(seq),
-                datetime.fromisoformat(received),
-                datetime.fromisoformat(hex_at),
-                dirty == "1",
-            )
-        except ValueError:
-            return None
-
-
-#: Hexagons summarise thousands of cases: one new case need not resend them every second.
-HEX_EVERY = timedelta(seconds=10)
-
-
-class _Lru:
-    """A few recent results by key (several screens of one scope share a build)."""
-
-    def __init__(self, size: int = 16) -> None:
-        self.size = size
-        self.items: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any, build: Callable[[], Any]) -> Any:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        value = build()
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-_HEXES = _Lru()
-
-
 def _stage_labels(lang: str) -> dict[str, str]:
     return {k: (zh if lang == "zh" else en) for k, (zh, en) in STAGE_LABELS.items()}
 
 
-def _case_labels(lang: str) -> dict[str, Any]:
+def case_labels(lang: str) -> dict[str, Any]:
     return {
         "lang": lang,
         "stage_labels": _stage_labels(lang),
@@ -211,12 +132,12 @@ def base_payload(store: Store, scope: Scope, *, lang: str) -> dict[str, Any]:
     )
     grid = LayerSpec(grid.layer_type, grid.layer_id, grid.data, grid.props, key="cell_code")
     extra = {"tooltip": _grid_tooltip(lang), "strokeMinZoom": GRID_OUTLINE_ZOOM}
-    layers = [_place(s) for s in below] + [_place(grid, extra)]
-    layers += [_place(s) for s in above]
+    layers = [place(s) for s in below] + [place(grid, extra)]
+    layers += [place(s) for s in above]
     return {"layers": layers}
 
 
-def _hex_layer(cases: pd.DataFrame, *, lang: str, zoom: float) -> LayerSpec:
+def hex_layer(cases: pd.DataFrame, *, lang: str, zoom: float) -> LayerSpec:
     agg = aggregate_cases(cases, resolution=resolution_for_zoom(zoom))
     return build_case_hexagons(
         agg,
@@ -230,7 +151,7 @@ def _hex_layer(cases: pd.DataFrame, *, lang: str, zoom: float) -> LayerSpec:
     )
 
 
-def _age(series: pd.Series) -> str | None:
+def newest_iso(series: pd.Series) -> str | None:
     if series is None or not len(series):
         return None
     value = pd.to_datetime(series).max()
@@ -246,11 +167,13 @@ def _ages(
 ) -> dict[str, dict[str, Any]]:
     env_kinds = sensors["kind"].isin(ENV_KINDS) if len(sensors) else []
     newest = {
-        "cases": _age(cases["reported_at"]) if len(cases) else None,
-        "env": _age(sensors.loc[env_kinds, "last_ts"]) if len(sensors) else None,
-        "iot": _age(sensors.loc[~np.asarray(env_kinds, bool), "last_ts"]) if len(sensors) else None,
-        "traffic": _age(traffic["ts"]) if len(traffic) else None,
-        "emergency": _age(resources["position_at"]) if len(resources) else None,
+        "cases": newest_iso(cases["reported_at"]) if len(cases) else None,
+        "env": newest_iso(sensors.loc[env_kinds, "last_ts"]) if len(sensors) else None,
+        "iot": newest_iso(sensors.loc[~np.asarray(env_kinds, bool), "last_ts"])
+        if len(sensors)
+        else None,
+        "traffic": newest_iso(traffic["ts"]) if len(traffic) else None,
+        "emergency": newest_iso(resources["position_at"]) if len(resources) else None,
     }
     ages = {g: {"at": at, "stale_s": STALE_AFTER_S[g]} for g, at in newest.items()}
     ages["grid"] = {"at": grid_since, "stale_s": None}
@@ -263,7 +186,7 @@ def _grid_since(store: Store) -> str | None:
     return None if value is None else value.isoformat() + "Z"
 
 
-def _emergency_layers(
+def emergency_layers(
     store: Store, scope: Scope, *, at: datetime, lang: str
 ) -> list[dict[str, Any]]:
     specs = build_emergency_layers(
@@ -274,7 +197,7 @@ def _emergency_layers(
         lang=lang,
         exercise_label=t("exercise.label", lang),
     )
-    return [_place(s) for s in specs]
+    return [place(s) for s in specs]
 
 
 def picture_payload(
@@ -310,10 +233,10 @@ def picture_payload(
             lang=lang,
             deferred_count=open_count if defer else None,
         ),
-        _place(_hex_layer(cases, lang=lang, zoom=zoom)),
-        *[_place(s) for s in build_sensor_layers(sensors, now=moment, lang=lang)],
-        _place(build_traffic_layer(traffic, now=moment, lang=lang)),
-        *_emergency_layers(store, scope, at=moment, lang=lang),
+        place(hex_layer(cases, lang=lang, zoom=zoom)),
+        *[place(s) for s in build_sensor_layers(sensors, now=moment, lang=lang)],
+        place(build_traffic_layer(traffic, now=moment, lang=lang)),
+        *emergency_layers(store, scope, at=moment, lang=lang),
     ]
     body: dict[str, Any] = {
         "at": moment.isoformat() + "Z",
@@ -333,7 +256,7 @@ def _case_points(
     extra: dict[str, Any] = {"tooltip": _case_tooltip(lang)}
     if deferred_count is not None:
         extra.update(deferred=True, count=deferred_count)
-    return _place(build_case_points(cases, **_case_labels(lang)), extra)
+    return place(build_case_points(cases, **case_labels(lang)), extra)
 
 
 def case_points_payload(
@@ -341,95 +264,6 @@ def case_points_payload(
 ) -> dict[str, Any]:
     """The whole case points layer at ``at``: what a deferred layer loads when needed."""
     return _case_points(cases_at(store, scope, at=at, calendar=calendar), lang=lang)
-
-
-def changes_payload(
-    store: Store,
-    scope: Scope,
-    *,
-    cursor_text: str,
-    now: datetime,
-    lang: str,
-    tz: str,
-    calendar: WorkCalendar,
-    zoom: float,
-) -> dict[str, Any]:
-    """What changed since ``cursor_text``: upserts, removals, replaced layers and feed items.
-
-    An unreadable cursor or one of another server process answers ``{"reset": true}``:
-    the browser then reloads the whole picture.
-    """
-    cursor = Cursor.decode(cursor_text or "")
-    if cursor is None or cursor.epoch != EPOCH:
-        return {"reset": True}
-    seq = current_change_seq(store)
-    # receipts are stamped before their batch commits: look back a little, upserts are idempotent
-    received_after = cursor.received
-    upserts: dict[str, Any] = {}
-    removes: dict[str, list[str]] = {}
-    replace: list[dict[str, Any]] = []
-    ages: dict[str, dict[str, Any]] = {}
-    hex_dirty, hex_at = cursor.hex_dirty, cursor.hex_at
-    if seq > cursor.seq:
-        changed = cases_at(store, scope, at=now, calendar=calendar, since_seq=cursor.seq)
-        if len(changed):
-            spec, gone = case_point_changes(changed, **_case_labels(lang))
-            upserts["case-points"] = _place(spec)
-            removes["case-points"] = gone
-            hex_dirty = True
-            ages["cases"] = {"at": now.isoformat() + "Z", "stale_s": STALE_AFTER_S["cases"]}
-        if emergency_changed(store, cursor.seq):
-            replace += _emergency_layers(store, scope, at=now, lang=lang)
-    if hex_dirty and now - hex_at >= HEX_EVERY:
-        replace.append(
-            _place(
-                _HEXES.get(
-                    (scope.label(), lang, seq, round(zoom)),
-                    lambda: _hex_layer(
-                        cases_at(store, scope, at=now, calendar=calendar), lang=lang, zoom=zoom
-                    ),
-                )
-            )
-        )
-        hex_dirty, hex_at = False, now
-    sensors = sensors_changed_since(
-        store, scope, received_after=received_after, since_seq=cursor.seq, at=now, tz=tz
-    )
-    if len(sensors):
-        specs = build_sensor_layers(sensors, now=now, lang=lang)
-        alarm_ids = set(sensors.loc[sensors["alarm"].astype(bool), "sensor_id"])
-        for spec in specs:
-            upserts[spec.layer_id] = _place(spec)
-        removes["sensor-alarms"] = sorted(set(sensors["sensor_id"]) - alarm_ids)
-        # a sensor may move between env/iot only by re-registration: not a live concern
-    traffic = traffic_changed_since(store, received_after=received_after, at=now)
-    if len(traffic):
-        upserts["traffic-segments"] = _place(build_traffic_layer(traffic, now=now, lang=lang))
-        ages["traffic"] = {"at": _age(traffic["ts"]), "stale_s": STALE_AFTER_S["traffic"]}
-    if len(sensors):
-        env = sensors["kind"].isin(ENV_KINDS)
-        if env.any():
-            ages["env"] = {"at": _age(sensors.loc[env, "last_ts"]), "stale_s": STALE_AFTER_S["env"]}
-        if (~env).any():
-            ages["iot"] = {
-                "at": _age(sensors.loc[~env, "last_ts"]),
-                "stale_s": STALE_AFTER_S["iot"],
-            }
-    moved = positions_moved(store, received_after)
-    if moved and not any(layer["group"] == "emergency" for layer in replace):
-        replace += _emergency_layers(store, scope, at=now, lang=lang)
-    newest = newest_receipt(store, received_after)
-    body: dict[str, Any] = {
-        "cursor": Cursor(
-            EPOCH, seq, max(received_after, newest - timedelta(seconds=2)), hex_at, hex_dirty
-        ).encode(),
-        "upserts": upserts,
-        "removes": removes,
-        "replace": replace,
-        "ages": ages,
-        "feed": feed_items(store, scope, until=now, since=cursor.seq, lang=lang, tz=tz),
-    }
-    return body
 
 
 def grid_colors_payload(

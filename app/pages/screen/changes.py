@@ -1,0 +1,153 @@
+"""Live changes of the map since a browser's cursor: upserts, removals, replaced layers, feed."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.pages.screen.cursor import EPOCH, HEX_EVERY, Cursor
+from app.pages.screen.feed import (
+    emergency_changed,
+    feed_items,
+    newest_receipt,
+    positions_moved,
+)
+from app.pages.screen.picture import (
+    STALE_AFTER_S,
+    case_labels,
+    emergency_layers,
+    hex_layer,
+    newest_iso,
+    place,
+)
+from layers.cases import case_point_changes
+from layers.sensors import ENV_KINDS, build_sensor_layers
+from layers.traffic import build_traffic_layer
+from models.map_state import (
+    cases_at,
+    current_change_seq,
+    sensors_changed_since,
+    traffic_changed_since,
+)
+from models.security import Scope
+from models.store import Store
+from models.work_calendar import WorkCalendar
+
+
+class _Lru:
+    """A few recent results by key (several screens of one scope share a build)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, build: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = build()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_HEXES = _Lru()
+
+
+def changes_payload(
+    store: Store,
+    scope: Scope,
+    *,
+    cursor_text: str,
+    now: datetime,
+    lang: str,
+    tz: str,
+    calendar: WorkCalendar,
+    zoom: float,
+) -> dict[str, Any]:
+    """What changed since ``cursor_text``: upserts, removals, replaced layers and feed items.
+
+    An unreadable cursor or one of another server process answers ``{"reset": true}``:
+    the browser then reloads the whole picture.
+    """
+    cursor = Cursor.decode(cursor_text or "")
+    if cursor is None or cursor.epoch != EPOCH:
+        return {"reset": True}
+    seq = current_change_seq(store)
+    # receipts are stamped before their batch commits: look back a little, upserts are idempotent
+    received_after = cursor.received
+    upserts: dict[str, Any] = {}
+    removes: dict[str, list[str]] = {}
+    replace: list[dict[str, Any]] = []
+    ages: dict[str, dict[str, Any]] = {}
+    hex_dirty, hex_at = cursor.hex_dirty, cursor.hex_at
+    if seq > cursor.seq:
+        changed = cases_at(store, scope, at=now, calendar=calendar, since_seq=cursor.seq)
+        if len(changed):
+            spec, gone = case_point_changes(changed, **case_labels(lang))
+            upserts["case-points"] = place(spec)
+            removes["case-points"] = gone
+            hex_dirty = True
+            ages["cases"] = {"at": now.isoformat() + "Z", "stale_s": STALE_AFTER_S["cases"]}
+        if emergency_changed(store, cursor.seq):
+            replace += emergency_layers(store, scope, at=now, lang=lang)
+    if hex_dirty and now - hex_at >= HEX_EVERY:
+        replace.append(
+            place(
+                _HEXES.get(
+                    (scope.label(), lang, seq, round(zoom)),
+                    lambda: hex_layer(
+                        cases_at(store, scope, at=now, calendar=calendar), lang=lang, zoom=zoom
+                    ),
+                )
+            )
+        )
+        hex_dirty, hex_at = False, now
+    sensors = sensors_changed_since(
+        store, scope, received_after=received_after, since_seq=cursor.seq, at=now, tz=tz
+    )
+    if len(sensors):
+        specs = build_sensor_layers(sensors, now=now, lang=lang)
+        alarm_ids = set(sensors.loc[sensors["alarm"].astype(bool), "sensor_id"])
+        for spec in specs:
+            upserts[spec.layer_id] = place(spec)
+        removes["sensor-alarms"] = sorted(set(sensors["sensor_id"]) - alarm_ids)
+        # a sensor may move between env/iot only by re-registration: not a live concern
+    traffic = traffic_changed_since(store, received_after=received_after, at=now)
+    if len(traffic):
+        upserts["traffic-segments"] = place(build_traffic_layer(traffic, now=now, lang=lang))
+        ages["traffic"] = {"at": newest_iso(traffic["ts"]), "stale_s": STALE_AFTER_S["traffic"]}
+    if len(sensors):
+        env = sensors["kind"].isin(ENV_KINDS)
+        if env.any():
+            ages["env"] = {
+                "at": newest_iso(sensors.loc[env, "last_ts"]),
+                "stale_s": STALE_AFTER_S["env"],
+            }
+        if (~env).any():
+            ages["iot"] = {
+                "at": newest_iso(sensors.loc[~env, "last_ts"]),
+                "stale_s": STALE_AFTER_S["iot"],
+            }
+    moved = positions_moved(store, received_after)
+    if moved and not any(layer["group"] == "emergency" for layer in replace):
+        replace += emergency_layers(store, scope, at=now, lang=lang)
+    newest = newest_receipt(store, received_after)
+    body: dict[str, Any] = {
+        "cursor": Cursor(
+            EPOCH, seq, max(received_after, newest - timedelta(seconds=2)), hex_at, hex_dirty
+        ).encode(),
+        "upserts": upserts,
+        "removes": removes,
+        "replace": replace,
+        "ages": ages,
+        "feed": feed_items(store, scope, until=now, since=cursor.seq, lang=lang, tz=tz),
+    }
+    return body

@@ -236,7 +236,9 @@
         },
         layers: [],
         getTooltip: (info) => this.tooltip(info),
-        onViewStateChange: ({ viewState }) => {
+        onViewStateChange: ({ viewState, interactionState }) => {
+          const i = interactionState || {};
+          if (i.isDragging || i.isPanning || i.isZooming || i.isRotating) this.userMoved = true;
           const before = this.zoomBand();
           this.zoom = viewState.zoom;
           if (this.zoomBand() !== before) this.redrawNow();
@@ -245,6 +247,16 @@
         onAfterRender: () => this.afterRender(),
         style: { background: config.background || "#03101f" },
       });
+      // A wall that changes size (another screen, a window dragged) keeps the whole scope in
+      // view until someone moves the map by hand.
+      if (window.ResizeObserver && config.bounds) {
+        this.resizer = new ResizeObserver(() => {
+          if (!this.userMoved && this.el.getBoundingClientRect().width > 0) {
+            this.flyTo(config.bounds, undefined, 0);
+          }
+        });
+        this.resizer.observe(el);
+      }
       // Clicks are picked here rather than through deck's gesture recogniser: on a slow
       // (software) GL a tap's pointer events can arrive too far apart to count as one.
       el.addEventListener("pointerdown", (ev) => { this.down = [ev.clientX, ev.clientY]; });
@@ -560,7 +572,7 @@
       if (lon !== undefined && lat !== undefined && lon !== null) this.flyTo([lon, lat, lon, lat], 15);
     }
 
-    flyTo(bounds, maxZoom) {
+    flyTo(bounds, maxZoom, duration) {
       const [w, s, e, n] = bounds;
       const { width, height } = this.el.getBoundingClientRect();
       const vp = new window.deck.WebMercatorViewport({ width: width || 800, height: height || 600 });
@@ -568,7 +580,7 @@
       this.deck.setProps({
         initialViewState: {
           longitude: fit.longitude, latitude: fit.latitude, zoom: fit.zoom, pitch: 0, bearing: 0,
-          transitionDuration: 600,
+          transitionDuration: duration === undefined ? 600 : duration,
         },
       });
       this.zoom = fit.zoom;
@@ -642,6 +654,7 @@
 
     destroy() {
       if (this.longTasks) this.longTasks.disconnect();
+      if (this.resizer) this.resizer.disconnect();
       clearInterval(this.timer);
       clearInterval(this.ageTimer);
       this.deck.finalize();

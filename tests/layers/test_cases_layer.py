@@ -1,10 +1,5 @@
-import json
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import pytest
 
 from layers.cases import (
     CASE_POINTS_LAYER_ID,
@@ -15,9 +10,9 @@ from layers.cases import (
 from layers.deck import layer_json
 from layers.palette import CASE_SLA_LINE, CASE_STAGE_FILL, EXERCISE_FILL, EXERCISE_LINE
 from layers.wire import decode_array
+from models.map_state.cases import CASE_COLUMNS
 from models.workflow import STAGES, TERMINAL_STAGES
-
-GOLDEN = Path(__file__).parent / "golden"
+from tests.layers.golden_files import check_golden
 
 LABELS = dict(
     lang="zh",
@@ -28,29 +23,7 @@ LABELS = dict(
     exercise_label="演练",
 )
 
-COLUMNS = [
-    "case_id",
-    "lon",
-    "lat",
-    "category_code",
-    "category_zh",
-    "category_en",
-    "source",
-    "stage",
-    "reported_at",
-    "due_at",
-    "closed_at",
-    "exercise",
-    "cell_code",
-    "district_code",
-    "street_code",
-    "escalation_level",
-    "severity",
-    "sla",
-    "time_left_h",
-    "open",
-    "change_seq",
-]
+COLUMNS = CASE_COLUMNS  # the contract of models.map_state.cases_at
 
 
 def case_frame(rows: list[dict]) -> pd.DataFrame:
@@ -201,15 +174,3 @@ def test_many_cases_take_a_few_distinct_strings():
 
 def test_golden_case_points():
     check_golden("case_points.json", layer_json(build_case_points(small_frame(), **LABELS)))
-
-
-def check_golden(name: str, actual: dict) -> None:
-    """Compare with tests/layers/golden/<name>; ``UPDATE_GOLDEN=1`` rewrites it."""
-    path = GOLDEN / name
-    text = json.dumps(actual, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    if not path.exists():
-        pytest.fail(f"{path} missing: run with UPDATE_GOLDEN=1 and review the diff")
-    assert json.loads(text) == json.loads(path.read_text(encoding="utf-8"))

@@ -1,7 +1,5 @@
 import json
-import os
 from datetime import datetime
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,20 +18,10 @@ from layers.emergency import (
     resource_status_legend,
     warning_severity_legend,
 )
+from tests.layers.golden_files import check_golden
 
 NOW = datetime(2026, 7, 1, 8, 0)
-GOLDEN = Path(__file__).parent / "golden"
 IDS = ["warning-areas", "incident-areas", "shelters", "resources", "incidents"]
-
-
-def check_golden(name: str, value: object) -> None:
-    """Compare with tests/layers/golden/<name>; UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    got = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(got + "\n", encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1"
-    assert json.loads(got) == json.loads(path.read_text(encoding="utf-8"))
 
 
 def _incidents(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:

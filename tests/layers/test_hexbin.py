@@ -12,7 +12,8 @@ from layers.hexbin import (
     resolution_for_zoom,
 )
 from layers.palette import HEX_EXERCISE, HEX_RAMP
-from tests.layers.test_cases_layer import case_frame, check_golden
+from tests.layers.golden_files import check_golden
+from tests.layers.test_cases_layer import case_frame
 
 #: A res-9 cell in 湘桥区 and one of its neighbours; points sit at their centres.
 HOME = h3.latlng_to_cell(23.666, 116.632, 9)

@@ -1,7 +1,5 @@
 import json
-import os
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 
@@ -21,19 +19,9 @@ from layers.sensors import (
     sensor_legend,
 )
 from models.environment import AQI_LEVELS, WaterClass
+from tests.layers.golden_files import check_golden
 
 NOW = datetime(2026, 7, 1, 8, 0)
-GOLDEN = Path(__file__).parent / "golden"
-
-
-def check_golden(name: str, value: object) -> None:
-    """Compare with tests/layers/golden/<name>; UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    got = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(got + "\n", encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1"
-    assert json.loads(got) == json.loads(path.read_text(encoding="utf-8"))
 
 
 def _sensors() -> pd.DataFrame:

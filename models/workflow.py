@@ -28,6 +28,14 @@ STAGE_LABELS: dict[str, tuple[str, str]] = {
     "extension_requested": ("延期申请", "Extension requested"),
 }
 STAGES: tuple[str, ...] = tuple(STAGE_LABELS)
+
+
+def stage_label(stage: str, lang: str) -> str:
+    """The stage's name in ``lang`` ("zh" or "en"); an unknown stage shows as itself."""
+    zh, en = STAGE_LABELS.get(stage, (stage, stage))
+    return zh if lang == "zh" else en
+
+
 TERMINAL_STAGES: frozenset[str] = frozenset({"closed", "void"})
 VOID_REASONS: tuple[str, ...] = ("duplicate", "not_our_business", "no_problem_found")
 

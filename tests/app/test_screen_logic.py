@@ -209,7 +209,7 @@ def test_grid_colours_follow_open_cases_per_cell(store):
     case = _report(store, NOW - timedelta(hours=1))
     cell = store.query_value("SELECT cell_code FROM cases WHERE case_id = ?", [case])
     base = base_payload(store, CITY, lang="zh")
-    body = grid_colors_payload(store, CITY, base, mode="open_cases", at=NOW, now=NOW, calendar=CAL)
+    body = grid_colors_payload(store, CITY, base, mode="open_cases", at=NOW, calendar=CAL)
     colors = decode_array(body["colors"])
     records = _layer(base, GRID_LAYER_ID)["data"]
     assert colors.shape == (len(records), 4)

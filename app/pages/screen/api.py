@@ -150,7 +150,7 @@ def grid_colors() -> flask.Response:
     at = _instant(flask.request.args.get("at"), now) or now
     lang = current_language(ctx.config)
     body = grid_colors_payload(
-        ctx.store, user.scope, _base(user, lang), mode=mode, at=at, now=now, calendar=ctx.calendar()
+        ctx.store, user.scope, _base(user, lang), mode=mode, at=at, calendar=ctx.calendar()
     )
     return flask.jsonify(body)
 

@@ -23,12 +23,12 @@ from app.i18n import t
 from app.pages.screen.cards import render_card
 from app.pages.screen.layout import (
     current_kpis,
-    local_minute,
     render_banners,
     render_kpis,
     replay_instant,
 )
 from app.pages.screen.legends import render_legend
+from app.pages.screen.logic import local_minute
 from app.pages.screen.ranking import render_ranking
 from models.clock import utcnow
 

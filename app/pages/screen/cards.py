@@ -10,10 +10,12 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from app.i18n import t
+from app.pages.screen.logic import local_minute
+from models.map_state.cases import scope_districts
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar, working_time_between
-from models.workflow import STAGE_LABELS
+from models.workflow import stage_label
 
 CASE_LAYERS = ("case-points",)
 SENSOR_LAYERS = ("env-points", "sensor-points", "sensor-alarms")
@@ -22,9 +24,7 @@ INCIDENT_LAYERS = ("incidents", "incident-areas")
 
 
 def _local(moment: Any, tz: str) -> str:
-    if moment is None:
-        return "—"
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return "—" if moment is None else local_minute(moment, tz)
 
 
 def _rows(pairs: list[tuple[str, Any]]) -> html.Table:
@@ -55,14 +55,10 @@ def _chart(xs: list[Any], ys: list[Any], *, name: str, tz: str) -> dcc.Graph:
     return dcc.Graph(figure=fig, config={"displayModeBar": False}, className="card-chart")
 
 
-def _in_scope(scope: Scope, column: str) -> tuple[str, list[str]]:
-    return scope.sql_filter(column)
-
-
 def _case_card(
     store: Store, scope: Scope, case_id: str, at: datetime, lang: str, tz: str, cal: WorkCalendar
 ) -> list[Any]:
-    where, params = _in_scope(scope, "c.cell_code")
+    where, params = scope.sql_filter("c.cell_code")
     name = "k.name_zh" if lang == "zh" else "coalesce(k.name_en, k.name_zh)"
     rows = store.query_rows(
         f"SELECT c.case_id, {name}, c.source, c.reported_at, c.address, c.description, "
@@ -84,7 +80,7 @@ def _case_card(
     stage = history[-1][3] if history else None
 
     def label(s: str | None) -> str:
-        return "—" if s is None else STAGE_LABELS.get(s, (s, s))[0 if lang == "zh" else 1]
+        return "—" if s is None else stage_label(s, lang)
 
     left = "—"
     if due is not None and stage not in ("closed", "void"):
@@ -145,7 +141,7 @@ def _case_card(
 def _sensor_card(
     store: Store, scope: Scope, sensor_id: str, at: datetime, lang: str, tz: str
 ) -> list[Any]:
-    where, params = _in_scope(scope, "cell_code")
+    where, params = scope.sql_filter("cell_code")
     rows = store.query_rows(
         "SELECT sensor_id, kind, owner, cell_code, interval_s, zone, warning_level, danger_level "
         f"FROM sensors WHERE sensor_id = ? AND {where}",
@@ -284,14 +280,14 @@ def _resource_card(
     store: Store, scope: Scope, resource_id: str, at: datetime, lang: str, tz: str
 ) -> list[Any]:
     # as the resources layer: a district's own units and the city-wide ones (no district)
-    districts = sorted({code[:6] for code in scope.codes})
+    districts = scope_districts(scope) or []
     where = "TRUE"
-    if scope.kind != "city":
+    if districts:
         where = f"(district_code IS NULL OR district_code IN ({', '.join('?' for _ in districts)}))"
     rows = store.query_rows(
         "SELECT resource_id, kind, subtype, name_zh, name_en, status, capacity, stock, position_at "
         f"FROM resources WHERE resource_id = ? AND {where}",
-        [resource_id, *(districts if scope.kind != "city" else [])],
+        [resource_id, *districts],
     )
     if not rows:
         return [html.Div(t("card.not_found", lang), className="muted")]
@@ -333,7 +329,7 @@ def _resource_card(
 def _cell_card(
     store: Store, scope: Scope, cell_code: str, at: datetime, lang: str, tz: str
 ) -> list[Any]:
-    where, params = _in_scope(scope, "cell_code")
+    where, params = scope.sql_filter("cell_code")
     open_cases = store.query_rows(
         "SELECT case_id, reported_at FROM cases WHERE cell_code = ? AND reported_at <= ? "
         "AND (closed_at IS NULL OR closed_at > ?) AND stage <> 'void' AND NOT exercise "

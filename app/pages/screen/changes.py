@@ -22,9 +22,10 @@ from app.pages.screen.picture import (
     hex_layer,
     newest_iso,
     place,
+    sensor_ages,
 )
 from layers.cases import case_point_changes
-from layers.sensors import ENV_KINDS, build_sensor_layers
+from layers.sensors import build_sensor_layers
 from layers.traffic import build_traffic_layer
 from models.map_state import (
     cases_at,
@@ -124,18 +125,7 @@ def changes_payload(
     if len(traffic):
         upserts["traffic-segments"] = place(build_traffic_layer(traffic, now=now, lang=lang))
         ages["traffic"] = {"at": newest_iso(traffic["ts"]), "stale_s": STALE_AFTER_S["traffic"]}
-    if len(sensors):
-        env = sensors["kind"].isin(ENV_KINDS)
-        if env.any():
-            ages["env"] = {
-                "at": newest_iso(sensors.loc[env, "last_ts"]),
-                "stale_s": STALE_AFTER_S["env"],
-            }
-        if (~env).any():
-            ages["iot"] = {
-                "at": newest_iso(sensors.loc[~env, "last_ts"]),
-                "stale_s": STALE_AFTER_S["iot"],
-            }
+    ages.update(sensor_ages(sensors))
     moved = positions_moved(store, received_after)
     if moved and not any(layer["group"] == "emergency" for layer in replace):
         replace += emergency_layers(store, scope, at=now, lang=lang)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import dcc, html
@@ -18,6 +17,7 @@ from app.pages.screen.logic import (
     LAYER_GROUPS,
     format_kpi,
     grid_version_info,
+    local_minute,
     map_config,
     screen_kpis,
     zoom_targets,
@@ -41,11 +41,6 @@ def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
         )
         for key in KPI_KEYS
     ]
-
-
-def local_minute(moment: datetime, tz: str) -> str:
-    """A naive UTC instant as local "YYYY-MM-DD HH:MM" (replay labels and banners)."""
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def render_banners(values: dict[str, Any], at: datetime | None, lang: str, tz: str) -> list[Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app import ids
 from app.i18n import t
@@ -36,6 +37,11 @@ MIN_REDRAW_MS = 1000
 
 #: Switchable layer groups, in the order of the layer panel; base layers are always on.
 LAYER_GROUPS = ("grid", "cases", "env", "iot", "traffic", "emergency")
+
+
+def local_minute(moment: datetime, tz: str) -> str:
+    """A naive UTC instant as local "YYYY-MM-DD HH:MM" (cards, replay labels, banners)."""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def screen_kpis(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from app.i18n import t
@@ -41,7 +40,7 @@ from models.map_state import (
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
-from models.workflow import STAGE_LABELS
+from models.workflow import STAGES, stage_label
 
 #: layer id -> (switcher group, draw order); "base" layers are always on.
 PLACEMENT: dict[str, tuple[str, int]] = {
@@ -80,14 +79,10 @@ def place(spec: LayerSpec, extra: dict[str, Any] | None = None) -> dict[str, Any
     return out
 
 
-def _stage_labels(lang: str) -> dict[str, str]:
-    return {k: (zh if lang == "zh" else en) for k, (zh, en) in STAGE_LABELS.items()}
-
-
 def case_labels(lang: str) -> dict[str, Any]:
     return {
         "lang": lang,
-        "stage_labels": _stage_labels(lang),
+        "stage_labels": {stage: stage_label(stage, lang) for stage in STAGES},
         "sla_labels": {k: t(f"sla.{k}", lang) for k in ("none", "green", "yellow", "red")},
         "left_template": t("case.left", lang),
         "overdue_template": t("case.overdue", lang),
@@ -158,6 +153,19 @@ def newest_iso(series: pd.Series) -> str | None:
     return None if pd.isna(value) else value.isoformat() + "Z"
 
 
+def sensor_ages(sensors: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Newest reading of the environment and of the IoT sensors among ``sensors`` (groups
+    without a row are left out)."""
+    if not len(sensors):
+        return {}
+    env = sensors["kind"].isin(ENV_KINDS)
+    return {
+        group: {"at": newest_iso(sensors.loc[rows, "last_ts"]), "stale_s": STALE_AFTER_S[group]}
+        for group, rows in (("env", env), ("iot", ~env))
+        if rows.any()
+    }
+
+
 def _ages(
     cases: pd.DataFrame,
     sensors: pd.DataFrame,
@@ -165,17 +173,15 @@ def _ages(
     resources: pd.DataFrame,
     grid_since: str | None,
 ) -> dict[str, dict[str, Any]]:
-    env_kinds = sensors["kind"].isin(ENV_KINDS) if len(sensors) else []
     newest = {
         "cases": newest_iso(cases["reported_at"]) if len(cases) else None,
-        "env": newest_iso(sensors.loc[env_kinds, "last_ts"]) if len(sensors) else None,
-        "iot": newest_iso(sensors.loc[~np.asarray(env_kinds, bool), "last_ts"])
-        if len(sensors)
-        else None,
+        "env": None,
+        "iot": None,
         "traffic": newest_iso(traffic["ts"]) if len(traffic) else None,
         "emergency": newest_iso(resources["position_at"]) if len(resources) else None,
     }
     ages = {g: {"at": at, "stale_s": STALE_AFTER_S[g]} for g, at in newest.items()}
+    ages.update(sensor_ages(sensors))
     ages["grid"] = {"at": grid_since, "stale_s": None}
     return ages
 
@@ -273,7 +279,6 @@ def grid_colors_payload(
     *,
     mode: str,
     at: datetime,
-    now: datetime,
     calendar: WorkCalendar,
 ) -> dict[str, Any]:
     """Fill colours of the grid layer (aligned with its records) for a colouring mode."""

@@ -25,12 +25,10 @@ def ranking_frame(store: Store, scope: Scope, *, at: datetime) -> pd.DataFrame:
     by = "district" if scope.kind == "city" else "street"
     frame = evaluate(store, period_start=at - WINDOW, period_end=at, by=by, now=at)
     if scope.kind != "city":
-        prefixes = tuple(scope.codes)
-        frame = (
-            frame[frame["group_value"].astype(str).str.startswith(prefixes)]
-            if scope.kind != "cells"
-            else frame[frame["group_value"].astype(str).isin({c[:9] for c in scope.codes})]
-        )
+        # a street is the scope's when a code of the scope (district, street or cell) starts
+        # with the same street-length prefix
+        streets = tuple({code[:9] for code in scope.codes})
+        frame = frame[frame["group_value"].astype(str).str.startswith(streets)]
     return frame.sort_values("score", ascending=False, na_position="last").reset_index(drop=True)
 
 

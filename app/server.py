@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import signal
+from urllib.parse import urlsplit
 
 import dash
 import flask
@@ -30,6 +31,17 @@ _PAGE_MODULES = (
 )
 
 
+def content_security_connect(tile_url: str | None) -> str:
+    """The Content-Security-Policy that keeps the browser's fetches and workers on this
+    server (plus the configured tile server's origin, when it is elsewhere)."""
+    sources = ["'self'"]
+    if tile_url and tile_url.startswith(("http://", "https://")):
+        parts = urlsplit(tile_url)
+        sources.append(f"{parts.scheme}://{parts.netloc}")
+    allowed = " ".join(sources)
+    return f"connect-src {allowed}; worker-src 'self' blob:; img-src {allowed} data: blob:"
+
+
 def create_app(config: Config, store: Store, *, background: Background | None = None) -> dash.Dash:
     """Build the Flask server with log-in and the Dash pages on it."""
     server = flask.Flask("cityops")
@@ -38,6 +50,15 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     install_auth(server, config=config, store=store)
     install_open311(server, config=config, store=store)
     server.register_blueprint(screen_api)
+
+    connect = content_security_connect(config.settings.map.tile_url)
+
+    @server.after_request
+    def _no_outside_fetches(response: flask.Response) -> flask.Response:
+        # The vendored deck.gl bundle names CDN addresses (h3-js, loader workers, draco) for
+        # features the map does not use: the browser is told to refuse any such fetch.
+        response.headers.setdefault("Content-Security-Policy", connect)
+        return response
 
     @server.route("/health")
     def health() -> flask.Response:

@@ -86,3 +86,14 @@ def test_case_points_on_demand(client, demo_app):
     body = client.get("/screen/api/case-points").get_json()
     assert body["id"] == "case-points" and body["group"] == "cases" and "deferred" not in body
     assert client.get("/screen/api/case-points?at=tomorrow").status_code == 400
+
+
+def test_the_browser_is_told_to_fetch_from_this_server_only(client, demo_app):
+    from app.server import content_security_connect
+
+    _as(client, demo_app, "operator")
+    policy = client.get("/screen").headers["Content-Security-Policy"]
+    assert "connect-src 'self';" in policy and "unpkg" not in policy
+    tiles = content_security_connect("https://tiles.example.cn/{z}/{x}/{y}.png")
+    assert "connect-src 'self' https://tiles.example.cn;" in tiles
+    assert content_security_connect("/tiles/{z}/{x}/{y}.png").startswith("connect-src 'self';")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -118,6 +119,17 @@ class CalendarSettings(_Section):
             start, end = item.split("-")
             if start >= end:
                 raise ValueError(f"{item!r} ends before it starts")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known IANA time zone (e.g. Asia/Shanghai)"
+            ) from None
         return value
 
     @field_validator("extra_holidays", "extra_workdays")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import functools
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,9 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 
 __all__ = [
     "WorkCalendar",
+    "statutory_holidays",
     "add_working_time",
     "is_working_instant",
     "next_working_instant",
@@ -24,6 +28,30 @@ _PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _US = timedelta(microseconds=1)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
+
+log = logging.getLogger(__name__)
+_warned_years: set[int] = set()
+
+
+@functools.cache
+def statutory_holidays(year: int) -> frozenset[date]:
+    """China's statutory holidays of ``year`` as computed by the ``holidays`` package.
+
+    The fallback for years ``chinese_calendar`` has no published data for: the holidays
+    follow the law's rules (lunar dates included), but the make-up working days (调休) the
+    State Council publishes each year cannot be computed and are missing.
+    """
+    return frozenset(holidays.country_holidays("CN", years=year))
+
+
+def _warn_uncovered(year: int) -> None:
+    if year not in _warned_years:
+        _warned_years.add(year)
+        log.warning(
+            "holidays of %s are computed, not published: make-up working days (调休) of that "
+            "year are unknown until published; list them in calendar.extra_workdays",
+            year,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,9 +97,10 @@ class WorkCalendar:
 
     A day is a working day when it is listed in ``extra_workdays``; otherwise not when it
     is listed in ``extra_holidays``; otherwise as ``chinese_calendar.is_workday`` says
-    (public holidays and 调休 make-up days). For years the package has no data for,
-    Monday-Friday are working days and the year is added to ``uncovered_years`` so the
-    app can warn.
+    (public holidays and 调休 make-up days). For years the package has no data for, the
+    statutory holidays come from :func:`statutory_holidays` and the other Monday-Friday are
+    working days; the year is added to ``uncovered_years`` (and logged once) so the app can
+    warn that its make-up days are unknown.
 
     Parameters
     ----------
@@ -138,6 +167,21 @@ class WorkCalendar:
             return False
         return True
 
+    def unpublished_years(self, now: datetime) -> list[int]:
+        """This local year and the next, those without published holiday data.
+
+        Deadlines set now can reach into the next year; in these years the make-up working
+        days (调休) are unknown until the State Council publishes them (see
+        :func:`statutory_holidays`).
+
+        Parameters
+        ----------
+        now
+            Naive UTC or aware.
+        """
+        year = self._year_of(_to_us(now))
+        return [y for y in (year, year + 1) if not self.is_covered(y)]
+
     def is_working_day(self, day: date) -> bool:
         """Whether the local calendar ``day`` is a working day (see class docstring)."""
         if day in self.extra_workdays:
@@ -147,8 +191,10 @@ class WorkCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            self.uncovered_years.add(day.year)
-            return day.weekday() < 5
+            if day.year not in self.uncovered_years:
+                self.uncovered_years.add(day.year)
+                _warn_uncovered(day.year)
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     # ---- tables -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from app import ids
 from app.auth import current_language, current_user
 from app.context import get_context
 from app.i18n import t
+from models.clock import utcnow
 from models.dead_letters import list_dead_letters
 from models.users import list_users
 
@@ -35,6 +36,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         className="page desk",
         children=[
+            *_calendar_notice(lang),
             html.H2(t("admin.users", lang)),
             html.Table(
                 id=ids.ADMIN_USERS,
@@ -49,6 +51,15 @@ def layout(**_query: str) -> html.Div:
             html.P(t("page.coming_later", lang), className="muted"),
         ],
     )
+
+
+def _calendar_notice(lang: str) -> list[html.P]:
+    """A warning when deadlines may run through a year whose 调休 days are not published."""
+    years = get_context().calendar.unpublished_years(utcnow())
+    if not years:
+        return []
+    text = t("admin.calendar_unpublished", lang, years=", ".join(map(str, years)))
+    return [html.P(text, className="notice", role="alert")]
 
 
 def _dead_letters(lang: str) -> html.Table:

@@ -102,15 +102,40 @@ def test_extra_workday_on_a_sunday_and_it_wins_over_extra_holiday():
     assert cal.is_working_day(date(2026, 11, 22))
 
 
-def test_year_the_package_does_not_cover_falls_back_to_weekdays_and_is_recorded():
+def test_2027_statutory_holidays_are_not_working_time():
+    """Defect 14: chinese-calendar 1.11 stops at 2026; 2027 must not fall back to Mon-Fri."""
     cal = WorkCalendar()
-    assert not cal.is_covered(2003) and cal.is_covered(2026)
-    # Oct 1 2003 (a Wednesday) would be National Day, but without data it is a weekday
-    assert add_working_time(cal, sh(2003, 9, 30, 17, 0), HOUR) == utc(sh(2003, 10, 1, 9, 0))
-    assert add_working_time(cal, sh(2003, 1, 3, 17, 0), HOUR) == utc(sh(2003, 1, 6, 9, 0))
-    assert cal.uncovered_years == {2003}
+    assert not cal.is_covered(2027) and cal.is_covered(2026)
+    # New Year's Day 2027 is a Friday: not a working day
+    assert not cal.is_working_day(date(2027, 1, 1))
+    assert not is_working_instant(cal, sh(2027, 1, 1, 10, 0))
+    assert add_working_time(cal, sh(2026, 12, 31, 17, 0), HOUR) == utc(sh(2027, 1, 4, 9, 0))
+    # Spring Festival 2027 (6 February is the first day of the lunar year)
+    for day in (5, 6, 7, 8, 9, 10):
+        assert not cal.is_working_day(date(2027, 2, day)), day
+    assert working_time_between(cal, sh(2027, 2, 5, 0, 0), sh(2027, 2, 11, 0, 0)) == timedelta()
+    assert cal.is_working_day(date(2027, 2, 11))
+    assert cal.uncovered_years == {2027}
     add_working_time(cal, sh(2026, 3, 3, 9, 0), HOUR)
-    assert cal.uncovered_years == {2003}
+    assert cal.uncovered_years == {2027}
+
+
+def test_extra_days_still_override_a_year_from_the_fallback():
+    cal = WorkCalendar(extra_workdays=["2027-02-20"], extra_holidays=["2027-03-01"])
+    assert cal.is_working_day(date(2027, 2, 20))  # a Saturday made a make-up day (调休)
+    assert not cal.is_working_day(date(2027, 3, 1))  # a Monday
+    assert not cal.is_working_day(date(2027, 10, 1))  # National Day from the fallback
+
+
+def test_uncovered_year_is_logged_once(caplog):
+    cal = WorkCalendar()
+    with caplog.at_level("WARNING", logger="models.work_calendar"):
+        cal.is_working_day(date(2028, 5, 1))
+        cal.is_working_day(date(2028, 5, 2))
+        WorkCalendar().is_working_day(date(2028, 6, 1))
+    warnings = [r for r in caplog.records if "2028" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "调休" in warnings[0].getMessage()
 
 
 # ---- time zones and instants ----------------------------------------------------------------
@@ -225,3 +250,10 @@ def test_between_matches_a_day_walking_reference(a, seconds):
     if b < a:
         a, b = b, a
     assert working_time_between(CAL, a, b) == _reference_between(a, b)
+
+
+def test_years_ahead_without_published_data_for_the_admin_warning():
+    cal = WorkCalendar()
+    assert cal.unpublished_years(datetime(2026, 12, 6, 12, 0)) == [2027]
+    assert cal.unpublished_years(datetime(2027, 3, 1)) == [2027, 2028]
+    assert cal.unpublished_years(datetime(2025, 6, 1)) == []

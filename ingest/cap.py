@@ -19,6 +19,8 @@ import shapely
 from defusedxml import DefusedXmlException
 from pyproj import Transformer
 
+from ingest.time_window import DEFAULT_WINDOW, TimeWindow
+
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MAX_CAP_BYTES = 1024 * 1024
 DEFAULT_METRIC_CRS = "EPSG:32650"
@@ -366,7 +368,11 @@ def _parse(xml: str | bytes, metric_crs: str) -> CapAlertRecord:
 
 
 def parse_cap(
-    xml: str | bytes, *, metric_crs: str = DEFAULT_METRIC_CRS
+    xml: str | bytes,
+    *,
+    metric_crs: str = DEFAULT_METRIC_CRS,
+    now: datetime | None = None,
+    window: TimeWindow = DEFAULT_WINDOW,
 ) -> CapAlertRecord | RejectedCap:
     """Parse one CAP 1.2 document; never raises.
 
@@ -376,6 +382,11 @@ def parse_cap(
         The document, as text or bytes (bytes honour the XML encoding declaration).
     metric_crs
         Projected CRS in which circles are buffered.
+    now
+        The server clock (UTC-naive). When given, a ``<sent>`` outside ``window`` (ahead of
+        the clock or too old) refuses the alert.
+    window
+        The believable time window (``ingest.max_clock_skew_s``, ``ingest.max_age_days``).
 
     Returns
     -------
@@ -383,7 +394,11 @@ def parse_cap(
         The alert, or the reason it was refused.
     """
     try:
-        return _parse(xml, metric_crs)
+        record = _parse(xml, metric_crs)
+        problem = None if now is None else window.problem(record.sent_utc, now=now)
+        if problem is not None:
+            return RejectedCap(f"<sent>: {problem}", record.identifier)
+        return record
     except _Invalid as exc:
         return RejectedCap(str(exc), _identifier_hint(xml))
     except Exception as exc:  # totality: any surprise becomes a rejection

@@ -1,7 +1,9 @@
 """MQTT topics and their JSON payloads (SPEC §3.1): one pydantic model per topic, total parsing.
 
-``parse_message(topic, payload, prefix=...)`` never raises: it returns either a parsed
-message or a :class:`Rejected` with the reason, so the ingest loop cannot die on bad input.
+``parse_message(topic, payload, prefix=..., now=...)`` never raises: it returns either a
+parsed message or a :class:`Rejected` with the reason, so the ingest loop cannot die on bad
+input. Given the clock (``now``), a ``ts`` outside the believable window (see
+:mod:`ingest.time_window`) is rejected too.
 """
 
 from __future__ import annotations
@@ -22,13 +24,10 @@ from pydantic import (
     field_validator,
 )
 
+from ingest.time_window import DEFAULT_WINDOW, TimeWindow
+from models.vocabulary import REPORT_SOURCES, SENSOR_KINDS, UNIT_STATUSES
+
 DEFAULT_PREFIX = "cityops/v1"
-SENSOR_KINDS = (
-    "air", "water_quality", "noise", "water_level", "manhole", "streetlamp", "smoke", "gas",
-    "traffic",
-)  # fmt: skip
-REPORT_SOURCES = ("grid_worker", "hotline", "iot", "video_ai", "open311", "higher_level", "public")
-UNIT_STATUSES = ("available", "dispatched", "on_scene", "returning", "out_of_service")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_PAYLOAD_BYTES = 256 * 1024
 
@@ -190,10 +189,40 @@ def _json(payload: bytes) -> dict | str:
     return data
 
 
-def parse_message(topic: str, payload: bytes, *, prefix: str = DEFAULT_PREFIX) -> Parsed | Rejected:
-    """Parse one inbound MQTT message; never raises."""
+def parse_message(
+    topic: str,
+    payload: bytes,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    now: datetime | None = None,
+    window: TimeWindow = DEFAULT_WINDOW,
+) -> Parsed | Rejected:
+    """Parse one inbound MQTT message; never raises.
+
+    Parameters
+    ----------
+    topic, payload
+        The message as received.
+    prefix
+        The topic prefix (``mqtt.topic_prefix``).
+    now
+        The server clock (UTC-naive). When given, a ``ts`` more than the window's skew
+        ahead of it, or older than its age limit, is rejected; ingest always passes it.
+    window
+        The believable time window (``ingest.max_clock_skew_s``, ``ingest.max_age_days``).
+
+    Returns
+    -------
+    Parsed | Rejected
+        The message, or the reason it was refused.
+    """
     try:
-        return _parse(topic, payload, prefix)
+        parsed = _parse(topic, payload, prefix)
+        if now is not None and not isinstance(parsed, Rejected | CapAlert):
+            problem = window.problem(parsed.payload.ts, now=now)
+            if problem is not None:
+                return Rejected(topic, payload, problem)
+        return parsed
     except Exception as exc:  # totality: any surprise becomes a rejected record
         return Rejected(topic, payload, f"unexpected parser error: {type(exc).__name__}: {exc}")
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -21,8 +22,10 @@ from ingest.payloads import (
     TrafficSample,
     UnitPosition,
 )
+from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 
 TS = pa.timestamp("us")
+_T = TypeVar("_T")
 #: Locates points: (lon, lat) arrays → cell codes (None outside), plus the grid version.
 Locator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, int | None]]
 
@@ -101,8 +104,20 @@ def _observations(items: list[Observation], received_at: datetime) -> pa.Table:
     )
 
 
+def _first_of_each(items: Sequence[_T], key: Callable[[_T], str]) -> list[_T]:
+    """The first copy of each key, in order (a redelivered id must not replace the first)."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
 def _traffic(items: list[TrafficSample], received_at: datetime) -> pa.Table:
-    uniq = list({t.payload.id: t for t in items}.values())
+    uniq = _first_of_each(items, lambda t: t.payload.id)
     return pa.table(
         {
             "msg_id": [t.payload.id for t in uniq],
@@ -146,7 +161,7 @@ def _cases(items: list[Report], locate: Locator) -> pa.Table:
 
 
 def _positions(items: list[UnitPosition], received_at: datetime, locate: Locator) -> pa.Table:
-    uniq = list({u.payload.id: u for u in items}.values())
+    uniq = _first_of_each(items, lambda u: u.payload.id)
     lon = np.array([u.payload.lon for u in uniq], dtype=float)
     lat = np.array([u.payload.lat for u in uniq], dtype=float)
     cells, version = locate(lon, lat)
@@ -166,9 +181,17 @@ def _positions(items: list[UnitPosition], received_at: datetime, locate: Locator
 
 
 def build_rows(
-    parsed: Sequence[Parsed | Rejected], *, received_at: datetime, locate: Locator
+    parsed: Sequence[Parsed | Rejected],
+    *,
+    received_at: datetime,
+    locate: Locator,
+    window: TimeWindow | None = None,
 ) -> BatchRows:
-    """Group a batch by target table; duplicates inside the batch keep their first copy."""
+    """Group a batch by target table; duplicates inside the batch keep their first copy.
+
+    With a ``window``, a CAP alert whose ``<sent>`` lies outside it (at ``received_at``)
+    becomes a dead letter, as other messages' ``ts`` do in :func:`parse_message`.
+    """
     groups: dict[type, list] = {}
     for item in parsed:
         groups.setdefault(type(item), []).append(item)
@@ -189,13 +212,15 @@ def build_rows(
     if cap := groups.get(CapAlert):
         alerts = []
         for item in cap:
-            record = parse_cap(item.xml)
+            record = parse_cap(
+                item.xml, now=received_at if window else None, window=window or DEFAULT_WINDOW
+            )
             if isinstance(record, CapAlertRecord):
                 alerts.append(alert_row(record, item.xml))
             else:
                 rejected.append(Rejected(item.topic, item.xml.encode(), f"CAP: {record.reason}"))
         if alerts:
-            uniq = list({a["identifier"]: a for a in alerts}.values())
+            uniq = _first_of_each(alerts, lambda a: a["identifier"])
             rows.alerts = pa.Table.from_pylist(uniq, schema=_ALERT_SCHEMA)
     if rejected:
         rows.dead_letters = dead_letter_table(rejected, received_at=received_at)

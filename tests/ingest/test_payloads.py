@@ -176,3 +176,68 @@ def test_shared_subscriptions():
     shared = subscriptions("city/v1", shared_group="ingest")
     assert all(f.startswith("$share/ingest/city/v1/") for f in shared)
     assert len(shared) == len(plain)
+
+
+def test_times_outside_the_window_are_rejected_with_the_setting_named():
+    from ingest.time_window import TimeWindow
+
+    now = datetime(2026, 11, 24, 1, 30)
+    window = TimeWindow(max_clock_skew_s=300, max_age_days=30)
+
+    def body(ts: str, **extra: object) -> bytes:
+        return json.dumps({"id": "w1", "ts": ts, **extra}).encode()
+
+    position = {"lon": 116.6, "lat": 23.6, "status": "available"}
+    shapes = {
+        f"{P}/obs/smoke/SMOKE-002": {"values": {"smoke": 0}},
+        f"{P}/traffic/R00001": {"speed_kmh": 30, "flow_vph": 900, "occupancy": 0.3},
+        f"{P}/reports": {"source": "public", "category": "0201", "lon": 116.6, "lat": 23.6},
+        f"{P}/units/TM-001/position": position,
+        f"{P}/dispatch/TM-001/ack": {"order_id": "D-1"},
+    }
+    for topic, extra in shapes.items():
+        future = parse_message(topic, body("2099-01-01T00:00:00Z", **extra), now=now, window=window)
+        assert isinstance(future, Rejected), topic
+        assert "ingest.max_clock_skew_s" in future.reason
+        old = parse_message(topic, body("2000-01-01T00:00:00Z", **extra), now=now, window=window)
+        assert isinstance(old, Rejected), topic
+        assert "ingest.max_age_days" in old.reason
+        # a little ahead (within the skew) and 29 days old are both fine
+        ahead = parse_message(topic, body("2026-11-24T01:34:00Z", **extra), now=now, window=window)
+        aged = parse_message(topic, body("2026-10-26T01:30:00Z", **extra), now=now, window=window)
+        assert not isinstance(ahead, Rejected) and not isinstance(aged, Rejected), topic
+
+
+def test_cap_sent_outside_the_window_is_rejected():
+    from ingest.cap import RejectedCap, parse_cap
+    from ingest.time_window import TimeWindow
+    from tests.ingest.test_cap import POLYGON as POLYGON_ALERT
+
+    window = TimeWindow(max_clock_skew_s=300, max_age_days=30)
+    record = parse_cap(POLYGON_ALERT)
+    sent = record.sent_utc
+    assert not isinstance(parse_cap(POLYGON_ALERT, now=sent, window=window), RejectedCap)
+    early = parse_cap(POLYGON_ALERT, now=sent - (window.max_skew * 2), window=window)
+    assert isinstance(early, RejectedCap) and "ingest.max_clock_skew_s" in early.reason
+    late = parse_cap(POLYGON_ALERT, now=sent + window.max_age * 2, window=window)
+    assert isinstance(late, RejectedCap) and "ingest.max_age_days" in late.reason
+
+
+def test_duplicate_ids_in_one_batch_keep_the_first_copy():
+    ts = "2026-11-24T09:30:00+08:00"
+
+    def msg(topic: str, **fields: object) -> bytes:
+        return parse_message(topic, json.dumps({"id": "dup", "ts": ts, **fields}).encode())
+
+    parsed = [
+        msg(f"{P}/obs/air/AIR-001", values={"pm25": 1.0}),
+        msg(f"{P}/obs/air/AIR-001", values={"pm25": 2.0}),
+        msg(f"{P}/traffic/R00001", speed_kmh=10, flow_vph=1, occupancy=0.1),
+        msg(f"{P}/traffic/R00001", speed_kmh=20, flow_vph=2, occupancy=0.2),
+        msg(f"{P}/units/TM-001/position", lon=116.1, lat=23.1, status="available"),
+        msg(f"{P}/units/TM-001/position", lon=116.2, lat=23.2, status="dispatched"),
+    ]
+    rows = build_rows(parsed, received_at=datetime(2026, 11, 24, 2), locate=_none_locator)
+    assert rows.observations["value"].to_pylist() == [1.0]
+    assert rows.traffic["speed_kmh"].to_pylist() == [10]
+    assert rows.positions["status"].to_pylist() == ["available"]

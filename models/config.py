@@ -70,6 +70,10 @@ class IngestSettings(_Section):
     poll_s: float = Field(2.0, gt=0, le=3600)
     max_file_mb: int = Field(512, ge=1, le=100_000)
     rules_interval_s: float = Field(5.0, gt=0, le=3600)
+    #: a message time further ahead of the server clock is refused (dead letter / bad row)
+    max_clock_skew_s: float = Field(300, ge=0, le=86_400)
+    #: a message time older than this is refused (files of historic observations excepted)
+    max_age_days: float = Field(30, gt=0, le=36_500)
 
 
 class ViewSettings(_Section):

@@ -97,3 +97,15 @@ def test_cli_check_config_redacts(tmp_path):
     assert run.returncode == 0, run.stderr
     assert '"language": "en"' in run.stdout
     assert "very-secret-123" not in run.stdout
+
+
+def test_ingest_time_window_keys_are_declared_and_checked(tmp_path):
+    config = load_config(ROOT / "config.yaml", environ={})
+    assert config.settings.ingest.max_clock_skew_s == 300
+    assert config.settings.ingest.max_age_days == 30
+    bad = tmp_path / "c.yaml"
+    bad.write_text("ingest:\n  max_clock_skew_s: -1\n  max_age_days: 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(bad, environ={})
+    text = str(info.value)
+    assert "ingest.max_clock_skew_s" in text and "ingest.max_age_days" in text

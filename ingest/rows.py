@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,7 @@ from ingest.payloads import (
     UnitPosition,
 )
 from ingest.time_window import DEFAULT_WINDOW, TimeWindow
+from models.case_builder import CaseBatch, NewReport
 
 TS = pa.timestamp("us")
 _T = TypeVar("_T")
@@ -36,30 +36,24 @@ class BatchRows:
 
     observations: pa.Table | None = None
     traffic: pa.Table | None = None
-    cases: pa.Table | None = None
+    reports: list[NewReport] = field(default_factory=list)  # new cases, for the builder
     positions: pa.Table | None = None
     dead_letters: pa.Table | None = None
     sensor_seen: dict[str, datetime] = field(default_factory=dict)
     acks: list[tuple[str, str, datetime]] = field(default_factory=list)
     alerts: pa.Table | None = None
-    route_events: pa.Table | None = None  # filled by ingest.route_reports before writing
+    cases: CaseBatch | None = None  # the reports checked and routed by ingest.route_reports
 
     def counts(self) -> dict[str, int]:
         tables = {
             "observations": self.observations,
             "traffic": self.traffic,
-            "cases": self.cases,
             "positions": self.positions,
             "dead_letters": self.dead_letters,
             "alerts": self.alerts,
         }
-        return {k: (t.num_rows if t is not None else 0) for k, t in tables.items()}
-
-
-def case_id_for(external_id: str, reported_at: datetime) -> str:
-    """A stable, readable case id: the report's day and a hash of its external id."""
-    digest = hashlib.sha1(external_id.encode("utf-8")).hexdigest()[:8].upper()
-    return f"C{reported_at:%Y%m%d}-{digest}"
+        counts = {k: (t.num_rows if t is not None else 0) for k, t in tables.items()}
+        return {**counts, "cases": len(self.reports)}
 
 
 def dead_letter_table(rejected: Sequence[Rejected], *, received_at: datetime) -> pa.Table:
@@ -131,33 +125,44 @@ def _traffic(items: list[TrafficSample], received_at: datetime) -> pa.Table:
     )
 
 
-def _cases(items: list[Report], locate: Locator) -> pa.Table:
-    uniq = list({r.payload.id: r for r in items}.values())
+def _first_copies(items: list[Report]) -> list[Report]:
+    seen: set[str] = set()
+    out = []
+    for r in items:
+        if r.payload.id not in seen:
+            seen.add(r.payload.id)
+            out.append(r)
+    return out
+
+
+def _reports(items: list[Report], locate: Locator) -> list[NewReport]:
+    """The batch's reports for the case builder, located in bulk; the first copy of an id wins."""
+    uniq = _first_copies(items)
     lon = np.array([r.payload.lon for r in uniq], dtype=float)
     lat = np.array([r.payload.lat for r in uniq], dtype=float)
     cells, version = locate(lon, lat)
-    external = [f"mqtt:{r.payload.id}" for r in uniq]
-    reported = [r.payload.ts for r in uniq]
-    return pa.table(
-        {
-            "case_id": [case_id_for(e, t) for e, t in zip(external, reported, strict=True)],
-            "external_id": external,
-            "source": [r.payload.source for r in uniq],
-            "category_code": [r.payload.category for r in uniq],
-            "lon": lon,
-            "lat": lat,
-            "description": [r.payload.text for r in uniq],
-            "reporter": [r.payload.reporter for r in uniq],
-            "reported_at": pa.array(reported, TS),
-            "grid_version": pa.array([version if c else None for c in cells], pa.int32()),
-            "cell_code": pa.array(list(cells), pa.string()),
-            "district_code": [c[:6] if c else None for c in cells],
-            "street_code": [c[:9] if c else None for c in cells],
-            "community_code": [c[:12] if c else None for c in cells],
-            "exercise": [r.payload.exercise for r in uniq],
-            "stage": ["reported"] * len(uniq),
-        }
-    )
+    out = []
+    for r, cell in zip(uniq, cells, strict=True):
+        p = r.payload
+        out.append(
+            NewReport(
+                category_code=p.category,
+                lon=p.lon,
+                lat=p.lat,
+                at=p.ts,
+                source=p.source,
+                actor=p.reporter or p.source,
+                role="grid_worker" if p.source == "grid_worker" else "operator",
+                text=p.text,
+                reporter=p.reporter,
+                external_id=f"mqtt:{p.id}",
+                exercise=p.exercise,
+                note="received over MQTT",
+                cell_code=str(cell) if cell is not None else None,
+                grid_version=version,
+            )
+        )
+    return out
 
 
 def _positions(items: list[UnitPosition], received_at: datetime, locate: Locator) -> pa.Table:
@@ -205,7 +210,7 @@ def build_rows(
     if traffic := groups.get(TrafficSample):
         rows.traffic = _traffic(traffic, received_at)
     if reports := groups.get(Report):
-        rows.cases = _cases(reports, locate)
+        rows.reports = _reports(reports, locate)
     if positions := groups.get(UnitPosition):
         rows.positions = _positions(positions, received_at, locate)
     rejected = list(groups.get(Rejected, []))

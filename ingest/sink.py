@@ -8,13 +8,15 @@ from datetime import datetime
 import pyarrow as pa
 
 from ingest.rows import TS, BatchRows
+from models.case_builder import write_cases
 from models.store import WriteTx
 
 
 def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
     """Write ``rows`` inside the caller's transaction; returns rows inserted per table.
 
-    Replayed messages (same id) insert nothing: every insert ignores existing keys.
+    Replayed messages (same id) insert nothing: every insert ignores existing keys, and the
+    case builder skips reports whose message id made a case already.
     """
     written = {
         "observations": _insert(tx, "observations", rows.observations),
@@ -24,26 +26,8 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
         "cases": 0,
         "dead_letters": 0,
     }
-    if rows.cases is not None and rows.cases.num_rows:
-        written["cases"] = _insert(tx, "cases", rows.cases)
-        with tx.registered(rows.cases) as name:
-            tx.execute(
-                "INSERT INTO case_transitions (case_id, seq, occurred_at, actor, from_stage, "
-                "to_stage, note, action, role) SELECT b.case_id, 1, b.reported_at, "
-                "coalesce(nullif(b.reporter, ''), b.source), NULL, 'reported', "
-                "'received over MQTT', 'report', "
-                "CASE WHEN b.source = 'grid_worker' THEN 'grid_worker' ELSE 'operator' END "
-                "FROM " + name + " b WHERE NOT EXISTS "
-                "(SELECT 1 FROM case_transitions t WHERE t.case_id = b.case_id)"
-            )
-        if rows.route_events is not None:
-            with tx.registered(rows.route_events) as name:
-                tx.execute(
-                    "INSERT INTO case_events BY NAME SELECT e.* FROM "
-                    + name
-                    + " e WHERE NOT EXISTS "
-                    "(SELECT 1 FROM case_events c WHERE c.case_id = e.case_id)"
-                )
+    if rows.cases is not None:
+        written["cases"] = write_cases(tx, rows.cases).created
     if rows.dead_letters is not None:
         # dead letters have no natural key: a replayed bad message is stored again, which
         # keeps every delivery attempt visible to whoever inspects them

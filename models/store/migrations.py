@@ -396,6 +396,25 @@ ALTER TABLE resources ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq')
 ALTER TABLE alerts ADD COLUMN change_seq BIGINT DEFAULT nextval('change_seq');
 """
 
+_CASE_NUMBERS = """
+-- one case-id scheme for every source: C<local date>-<number>, the number drawn from this
+-- sequence inside the write transaction (no hash, so no collision); older ids stay as they are.
+-- category_issue: 'unknown' or 'disabled' when a machine report (MQTT, file, rule) was kept
+-- with a category the table does not (or no longer) know; cleared by re-categorising
+CREATE SEQUENCE case_number_seq;
+ALTER TABLE cases ADD COLUMN category_issue VARCHAR;
+"""
+
+_OBSERVATION_ORDER = """
+-- the rules pass reads observations by commit order, not by a wall clock: obs_seq is taken
+-- at insert inside the writer's transaction (one writer thread, see models.store.engine), so
+-- every row below the highest seq a reader sees was committed before it; exercise marks
+-- readings of a drill, whose alarms and cases are exercises too
+CREATE SEQUENCE obs_seq;
+ALTER TABLE observations ADD COLUMN seq BIGINT DEFAULT nextval('obs_seq');
+ALTER TABLE observations ADD COLUMN exercise BOOLEAN NOT NULL DEFAULT FALSE;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -405,6 +424,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "case history records action, role and data", _WORKFLOW),
     Migration(7, "case milestones kept in step with the history", _CASE_CLOCK),
     Migration(8, "change cursor on cases, alarms, incidents, resources and alerts", _CHANGE_CURSOR),
+    Migration(9, "case numbers from a sequence; category issues flagged", _CASE_NUMBERS),
+    Migration(10, "observations in commit order (seq) and flagged exercise", _OBSERVATION_ORDER),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from functools import cache
 from typing import Any
 
 from app.paths import CATALOGS
 
+log = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
+#: Keys already reported missing, so a gap is logged once, not once per rendered row.
+_REPORTED: set[str] = set()
+_REPORTED_LOCK = threading.Lock()
+_REPORTED_MAX = 1000
 
 
 @cache
@@ -22,7 +29,31 @@ def catalog(language: str) -> dict[str, str]:
     return data
 
 
+def _report_once(what: str) -> None:
+    with _REPORTED_LOCK:
+        if what in _REPORTED or len(_REPORTED) >= _REPORTED_MAX:
+            return
+        _REPORTED.add(what)
+    log.warning("message catalog gap: %s", what)
+
+
 def t(key: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:
-    """Translate ``key``; a missing key raises so that a gap is found by the tests."""
-    text = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)[key]
-    return text.format(**values) if values else text
+    """Translate ``key``; never raises.
+
+    Labels are often built from data (``f"source.{code}"``), and a code the catalog lacks
+    must not take a screen down for everyone: a missing key shows its code (the part after
+    the last dot) and is logged once; a text whose placeholders do not match the values is
+    shown unformatted. The tests walk the enumerations so that gaps are found there.
+    """
+    messages = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    text = messages.get(key)
+    if text is None:
+        _report_once(f"missing key {key!r}")
+        return key.rsplit(".", 1)[-1]
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        _report_once(f"placeholders of {key!r} do not match {sorted(values)}")
+        return text

@@ -1,0 +1,75 @@
+"""One message must not take the wall down (issue 9, defect 1): every source the payloads
+accept renders in the feed, the picture and the card, and an unknown code shows as itself."""
+
+from datetime import timedelta
+
+import pytest
+
+from app.pages.screen.cards import render_card
+from ingest.locate import store_locator
+from models.cases import report_case
+from models.store import Store
+from models.vocabulary import REPORT_SOURCES
+from tests.app.test_screen_logic import CAL, CITY, NOW, PAIFANG, _changes, _picture
+
+
+@pytest.fixture
+def store(demo_copy):
+    s = Store(demo_copy() / "cityops.duckdb")
+    yield s
+    s.close()
+
+
+def _report(store, source: str, minutes: int = 1) -> str:
+    return report_case(
+        store,
+        category_code="0201",
+        lon=PAIFANG[0],
+        lat=PAIFANG[1],
+        at=NOW - timedelta(minutes=minutes),
+        source=source,
+        actor="someone",
+        role="operator",
+        locate=store_locator(store),
+        text="道路不洁",
+    ).case_id
+
+
+def _card(store, case_id: str, lang: str = "zh") -> str:
+    return str(
+        render_card(
+            store,
+            CITY,
+            layer="case-points",
+            key=case_id,
+            at=NOW,
+            lang=lang,
+            tz="Asia/Shanghai",
+            calendar=CAL,
+        )
+    )
+
+
+def test_every_source_renders_in_feed_picture_and_card(store):
+    first = _picture(store)
+    cases = {
+        source: _report(store, source, minutes=i + 1) for i, source in enumerate(REPORT_SOURCES)
+    }
+    feed = {i["id"]: i["tag"] for i in _changes(store, first["cursor"])["feed"]}
+    assert set(feed) == set(cases.values())
+    for source, case_id in cases.items():
+        assert feed[case_id] and feed[case_id] != source, source
+        assert case_id in _card(store, case_id)
+    assert set(cases.values()) <= {i["id"] for i in _picture(store)["feed"]}
+    assert feed[cases["public"]] == "公众举报"
+
+
+def test_an_unknown_source_shows_its_code_and_the_wall_still_loads(store):
+    first = _picture(store)
+    case_id = _report(store, "grid_worker")
+    sql = "UPDATE cases SET source = 'fax' WHERE case_id = ?"
+    store.write(lambda tx: tx.execute(sql, [case_id]))
+    changed = _changes(store, first["cursor"])
+    assert changed["feed"][0]["tag"] == "fax"
+    assert any(i["tag"] == "fax" for i in _picture(store)["feed"])
+    assert "fax" in _card(store, case_id, lang="en")

@@ -230,6 +230,25 @@ class WorkCalendar:
             cum_after.append(total)
         return _YearTable(starts, ends, cum_before, cum_after, total)
 
+    def working_periods(self, first_year: int, last_year: int) -> tuple[list[int], list[int]]:
+        """The working periods of local years ``first_year`` to ``last_year`` (inclusive).
+
+        The very table the scalar clock counts on, so a vectorised view built from it
+        (``models.map_state.working_time.WorkingTable``) agrees with it to the microsecond.
+
+        Returns
+        -------
+        tuple of list of int
+            Period starts and ends, UTC epoch microseconds, ascending, half-open.
+        """
+        starts: list[int] = []
+        ends: list[int] = []
+        for year in range(first_year, last_year + 1):
+            table = self._table(year)
+            starts += table.starts
+            ends += table.ends
+        return starts, ends
+
     def _year_of(self, us: int) -> int:
         return _from_us(us).replace(tzinfo=UTC).astimezone(self.tz).year
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -41,13 +42,16 @@ CASE_COLUMNS = [
     "time_left_h",
     "open",
     "change_seq",
+    "assigned_unit",
+    "rework_count",
 ]
 
 # One pass over the history up to `at`, joined only to the cases alive then (or changed).
 _CASES_SQL = """
 WITH c AS (
     SELECT case_id, lon, lat, category_code, source, stage AS stage_now, reported_at, due_at,
-           closed_at, exercise, cell_code, district_code, street_code, sla_limit_s, change_seq
+           closed_at, exercise, cell_code, district_code, street_code, sla_limit_s, change_seq,
+           assigned_unit AS unit_now
     FROM cases
     WHERE reported_at <= $at AND {where} AND {which}
 ), t AS (
@@ -61,18 +65,29 @@ WITH c AS (
                FILTER (WHERE h.occurred_at <= $at AND h.action = 'approve_extension')
                AS granted_s,
            count(*) FILTER (WHERE h.occurred_at > $at
-               AND h.action IN ('dispatch', 'approve_extension')) AS deadline_moves_after
+               AND h.action IN ('dispatch', 'approve_extension')) AS deadline_moves_after,
+           arg_max(json_extract_string(h.data, '$.unit'), h.seq)
+               FILTER (WHERE h.occurred_at <= $at AND h.action = 'dispatch') AS unit_at,
+           count(*) FILTER (WHERE h.occurred_at > $at AND h.action = 'dispatch')
+               AS dispatches_after,
+           count(*) FILTER (WHERE h.occurred_at <= $at AND h.action = 'verify_fail') AS rework_at
     FROM case_transitions h SEMI JOIN c USING (case_id)
     GROUP BY h.case_id
 ), e AS (
-    SELECT case_id, count(*) AS escalation_level
+    SELECT case_id, count(*) FILTER (WHERE kind = 'escalation') AS escalation_level,
+           arg_min(json_extract_string(detail, '$.unit'), seq)
+               FILTER (WHERE kind = 'route_suggested') AS suggested_unit
     FROM case_events SEMI JOIN c USING (case_id)
-    WHERE kind = 'escalation' AND occurred_at <= $at
+    WHERE kind IN ('escalation', 'route_suggested') AND occurred_at <= $at
     GROUP BY case_id
 )
 SELECT c.*, coalesce(t.stage_at, c.stage_now) AS stage, t.dispatched_at, t.paused_at,
        coalesce(t.granted_s, 0) AS granted_s, coalesce(t.deadline_moves_after, 0) > 0 AS moved,
        coalesce(e.escalation_level, 0)::INTEGER AS escalation_level,
+       -- the unit of the last dispatch by $at; before one, the routing's suggestion
+       coalesce(t.unit_at, CASE WHEN coalesce(t.dispatches_after, 0) = 0 THEN c.unit_now
+                                ELSE e.suggested_unit END) AS assigned_unit,
+       coalesce(t.rework_at, 0)::INTEGER AS rework_count,
        k.name_zh AS category_zh, k.name_en AS category_en, k.limit_value, k.limit_unit
 FROM c LEFT JOIN t USING (case_id) LEFT JOIN e USING (case_id)
 LEFT JOIN categories k USING (category_code)
@@ -93,13 +108,15 @@ def cases_at(
     at: datetime,
     calendar: WorkCalendar,
     since_seq: int | None = None,
+    case_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The cases of ``scope`` as they stood at ``at`` (naive UTC): the live or replayed map.
 
     Without ``since_seq``: the cases reported by ``at`` and not closed or voided by then
     (their stage at ``at`` is the ``to_stage`` of the last transition up to ``at``). With
     ``since_seq``: only cases whose ``change_seq`` is above it, closed ones included, so a
-    screen can drop them (``open`` is False).
+    screen can drop them (``open`` is False). With ``case_ids`` (not with ``since_seq``):
+    those cases reported by ``at``, closed ones included (a card).
 
     The due time is the case row's ``due_at`` when no dispatch or granted extension came
     after ``at``; otherwise it is rebuilt as the last dispatch up to ``at`` plus the
@@ -115,10 +132,20 @@ def cases_at(
         most 4 working hours) or ``normal``; ``sla`` is ``none`` (not dispatched, or not
         open), ``green``, ``yellow`` (≥ 80 % of the limit used) or ``red`` (past due);
         ``time_left_h`` is working hours to the due time at ``at`` (clock paused while an
-        extension request is pending), negative when overdue, NaN without a due time.
+        extension request is pending), negative when overdue, NaN without a due time;
+        ``due_at`` stays on a case closed after its dispatch; ``assigned_unit`` is the unit
+        of the last dispatch by ``at`` (before one: the routing's suggestion);
+        ``rework_count`` counts the failed verifications by ``at``.
     """
     where, params = scope.sql_filter("cell_code")
-    if since_seq is None:
+    extra: dict[str, object]
+    if case_ids is not None:
+        if since_seq is not None:
+            raise ValueError("cases_at takes since_seq or case_ids, not both")
+        marks = ", ".join(f"$c{i}" for i in range(len(case_ids)))
+        which = f"case_id IN ({marks})" if case_ids else "FALSE"
+        extra = {f"c{i}": str(v) for i, v in enumerate(case_ids)}
+    elif since_seq is None:
         which, extra = "(closed_at IS NULL OR closed_at > $at)", {}
     else:
         which, extra = "change_seq > $since", {"since": int(since_seq)}
@@ -142,21 +169,21 @@ def _finish(frame: pd.DataFrame, *, at: datetime, calendar: WorkCalendar) -> pd.
     is_open = ~np.isin(stage, ["closed", "void"])
     limit_s = _category_limit_s(frame, calendar)
     due = frame["due_at"].to_numpy(dtype="datetime64[ns]").copy()
-    clock = np.isin(stage, CLOCK_STAGES) & is_open
+    has_due = np.isin(stage, (*CLOCK_STAGES, "closed"))
+    clock = has_due & is_open
     moved = frame["moved"].to_numpy(dtype=bool) & clock
     dispatched = frame["dispatched_at"].to_numpy(dtype="datetime64[ns]")
     paused = frame["paused_at"].to_numpy(dtype="datetime64[ns]")
     at64 = np.datetime64(at, "ns")
-    horizon = np.array([at64 + np.timedelta64(400, "D")])
-    table = WorkingTable.spanning(calendar, due, dispatched, np.array([at64]), horizon)
+    table = WorkingTable.spanning(calendar, due, dispatched, np.array([at64]))
     if moved.any():
         total = limit_s[moved] + frame["granted_s"].to_numpy(dtype=float)[moved]
         due[moved] = table.add(dispatched[moved], total)
-    due[~clock] = np.datetime64("NaT")
+    due[~has_due] = np.datetime64("NaT")
     # the clock stands still from an extension request until it is answered
     pausing = stage == "extension_requested"
     stop = np.where(pausing & ~np.isnat(paused), paused, at64).astype("datetime64[ns]")
-    left_s = table.seconds_between(stop, due)
+    left_s = np.where(clock, table.seconds_between(stop, due), np.nan)
     total_s = frame["sla_limit_s"].to_numpy(dtype=float)
     total_s = np.where(np.isfinite(total_s) & (total_s > 0), total_s, limit_s)
     with np.errstate(invalid="ignore", divide="ignore"):

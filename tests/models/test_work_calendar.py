@@ -127,7 +127,10 @@ def test_extra_days_still_override_a_year_from_the_fallback():
     assert not cal.is_working_day(date(2027, 10, 1))  # National Day from the fallback
 
 
-def test_uncovered_year_is_logged_once(caplog):
+def test_uncovered_year_is_logged_once(caplog, monkeypatch):
+    import models.work_calendar
+
+    monkeypatch.setattr(models.work_calendar, "_warned_years", set())  # other tests warned
     cal = WorkCalendar()
     with caplog.at_level("WARNING", logger="models.work_calendar"):
         cal.is_working_day(date(2028, 5, 1))

@@ -22,6 +22,7 @@ from models.map_state import local_midnight
 from models.security import parse_scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
+from models.workflow import stage_label
 
 CAL = WorkCalendar()
 NOW = datetime(2026, 11, 24, 4, 0)  # Tuesday 12:00 in Chaozhou
@@ -275,3 +276,85 @@ def test_cards_stay_inside_the_scope(store):
     assert "未找到" not in text("district:445122", "resources", other)
     assert "未找到" in text("district:445122", "case-points", case)
     assert case in text("district:445102", "case-points", case)
+
+
+def _card_table(card):
+    """The label -> value pairs of a card's first table (as the browser shows them)."""
+    from dash import html
+
+    table = next(c for c in card if isinstance(c, html.Table))
+    return {str(row.children[0].children): str(row.children[1].children) for row in table.children}
+
+
+def test_a_replayed_case_card_is_wholly_as_of_its_instant(store):
+    """Issue 9 defect 13: unit, due time and rework count of the instant, not of now."""
+    from app.i18n import t
+    from app.pages.screen.cards import render_card
+    from app.pages.screen.logic import local_minute
+
+    reported = report_case(
+        store,
+        category_code="0201",
+        lon=PAIFANG[0],
+        lat=PAIFANG[1],
+        at=NOW - timedelta(hours=27),  # Monday 09:00 local
+        source="grid_worker",
+        actor="GW1",
+        role="grid_worker",
+        locate=store_locator(store),
+        text="道路不洁",
+    )
+    case, first_unit = reported.case_id, reported.route.unit
+    assert first_unit
+
+    def step(action, hours_ago, **data):
+        transition_case(
+            store,
+            case,
+            action,
+            actor="a1",
+            role="admin",
+            at=NOW - timedelta(hours=hours_ago),
+            calendar=CAL,
+            **data,
+        )
+
+    step("accept", 26.9)
+    step("register", 26.8)
+    step("dispatch", 26.5, unit=first_unit)
+    due_then = store.query_value("SELECT due_at FROM cases WHERE case_id = ?", [case])
+    instant = NOW - timedelta(hours=26)  # Monday 10:00 local: dispatched to the first unit
+    step("return", 6, reason="not ours")
+    step("dispatch", 2, unit="OTHER-UNIT", override_reason="the street office takes it")
+    step("start", 1.5)
+    step("feedback", 1)
+    step("verify_fail", 0.5, reason="still dirty")
+    due_now, rework_now = store.query_rows(
+        "SELECT due_at, rework_count FROM cases WHERE case_id = ?", [case]
+    )[0]
+    assert due_now != due_then and rework_now == 1  # the case row is of now
+
+    def card_at(at):
+        return _card_table(
+            render_card(
+                store,
+                CITY,
+                layer="case-points",
+                key=case,
+                at=at,
+                lang="en",
+                tz="Asia/Shanghai",
+                calendar=CAL,
+            )
+        )
+
+    then = card_at(instant)
+    assert then[t("card.stage", "en")] == stage_label("dispatched", "en")
+    assert then[t("card.unit", "en")].split(" / ")[0] == first_unit
+    assert then[t("card.due", "en")] == local_minute(due_then, "Asia/Shanghai")
+    assert then[t("card.rework", "en")] == "0"
+    now = card_at(NOW)
+    assert now[t("card.stage", "en")] == stage_label("rework", "en")
+    assert now[t("card.unit", "en")].split(" / ")[0] == "OTHER-UNIT"
+    assert now[t("card.due", "en")] == local_minute(due_now, "Asia/Shanghai")
+    assert now[t("card.rework", "en")] == "1"

@@ -203,3 +203,46 @@ def test_kpis_leave_exercises_out_and_count_today(store):
     k_early = kpis_at(store, Scope("city"), at=T0 + timedelta(minutes=30), tz="Asia/Shanghai",
                       calendar=CAL)  # fmt: skip
     assert k_early["exercise_active"] is True
+
+
+def test_unit_and_rework_of_a_replayed_case_are_those_of_the_instant(store):
+    """Issue 9 defect 13, at its source: unit and rework count derived up to ``at``."""
+    h = timedelta(hours=1)
+    _case(store, "R1", CELL_A, [
+        ("report", "reported", T0, None),
+        ("accept", "accepted", T0 + 0.1 * h, None),
+        ("register", "registered", T0 + 0.2 * h, None),
+        ("dispatch", "dispatched", T0 + 0.5 * h, '{"unit": "U1"}'),
+        ("return", "returned", T0 + 1 * h, '{"reason": "not ours"}'),
+        ("dispatch", "dispatched", T0 + 2 * h, '{"unit": "U2"}'),
+        ("start", "handling", T0 + 2.5 * h, None),
+        ("feedback", "handled", T0 + 3 * h, None),
+        ("verify_fail", "rework", T0 + 3.5 * h, None),
+    ])  # fmt: skip
+    _case(store, "R2", CELL_A, _walk(T0))  # closed at T0 + 3 h
+
+    def write(tx):
+        tx.execute("UPDATE cases SET assigned_unit = 'U2', rework_count = 1 WHERE case_id = 'R1'")
+        tx.execute(
+            "INSERT INTO case_events VALUES ('R1', 1, ?, 'routing', 'route_suggested', "
+            '\'{"unit": "U0"}\')',
+            [T0],
+        )
+
+    store.write(write)
+    city = Scope("city")
+
+    def row(at, case_id="R1"):
+        return cases_at(store, city, at=at, calendar=CAL, case_ids=[case_id]).iloc[0]
+
+    assert (row(T0 + 0.3 * h)["assigned_unit"], row(T0 + 0.3 * h)["rework_count"]) == ("U0", 0)
+    first = row(T0 + 0.7 * h)
+    assert first["assigned_unit"] == "U1" and first["rework_count"] == 0
+    assert first["due_at"] == CAL.add_working_time(T0 + 0.5 * h, h * _limit_h(store, "0101"))
+    last = row(T0 + 4 * h)
+    assert (last["assigned_unit"], last["rework_count"], last["stage"]) == ("U2", 1, "rework")
+    closed = row(T0 + 5 * h, "R2")  # a card asks for a closed case too
+    assert closed["stage"] == "closed" and not closed["open"] and closed["sla"] == "none"
+    assert closed["due_at"] == CAL.add_working_time(T0 + 0.5 * h, h * _limit_h(store, "0101"))
+    assert cases_at(store, city, at=T0 - h, calendar=CAL, case_ids=["R1"]).empty
+    assert cases_at(store, city, at=T0 + 5 * h, calendar=CAL)["case_id"].tolist() == ["R1"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,10 +11,17 @@ from dash import dcc, html
 
 from app.i18n import t
 from app.pages.screen.logic import local_minute
-from models.map_state.cases import scope_districts
+from models.map_state.cards import (
+    case_card,
+    incident_card,
+    open_cases_in_cell,
+    resource_card,
+    segment_card,
+    sensor_card,
+)
 from models.security import Scope
 from models.store import Store
-from models.work_calendar import WorkCalendar, working_time_between
+from models.work_calendar import WorkCalendar
 from models.workflow import stage_label
 
 CASE_LAYERS = ("case-points",)
@@ -55,71 +62,53 @@ def _chart(xs: list[Any], ys: list[Any], *, name: str, tz: str) -> dcc.Graph:
     return dcc.Graph(figure=fig, config={"displayModeBar": False}, className="card-chart")
 
 
+def _not_found(lang: str) -> list[Any]:
+    return [html.Div(t("card.not_found", lang), className="muted")]
+
+
 def _case_card(
     store: Store, scope: Scope, case_id: str, at: datetime, lang: str, tz: str, cal: WorkCalendar
 ) -> list[Any]:
-    where, params = scope.sql_filter("c.cell_code")
-    name = "k.name_zh" if lang == "zh" else "coalesce(k.name_en, k.name_zh)"
-    rows = store.query_rows(
-        f"SELECT c.case_id, {name}, c.source, c.reported_at, c.address, c.description, "
-        "c.cell_code, c.assigned_unit, c.assignee, c.due_at, c.exercise, c.rework_count "
-        "FROM cases c LEFT JOIN categories k ON k.category_code = c.category_code "
-        f"WHERE c.case_id = ? AND {where}",
-        [case_id, *params],
-    )
-    if not rows:
-        return [html.Div(t("card.not_found", lang), className="muted")]
-    cid, category, source, reported, address, text, cell, unit, assignee, due, exercise, rework = (
-        rows[0]
-    )
-    history = store.query_rows(
-        "SELECT occurred_at, actor, from_stage, to_stage, note FROM case_transitions "
-        "WHERE case_id = ? AND occurred_at <= ? ORDER BY seq",
-        [case_id, at],
-    )
-    stage = history[-1][3] if history else None
+    card = case_card(store, scope, case_id, at=at, calendar=cal)
+    if card is None:
+        return _not_found(lang)
+    case = card.state
+    category = case["category_zh"] if lang == "zh" else case["category_en"] or case["category_zh"]
+    stage, source, left_h = case["stage"], case["source"], case["time_left_h"]
 
     def label(s: str | None) -> str:
         return "—" if s is None else stage_label(s, lang)
 
     left = "—"
-    if due is not None and stage not in ("closed", "void"):
-        remaining = (
-            working_time_between(cal, at, due) if due > at else -working_time_between(cal, due, at)
-        )
-        hours = remaining / timedelta(hours=1)
-        left = t("case.left" if hours >= 0 else "case.overdue", lang, hours=f"{abs(hours):.1f}")
-    photos = store.query_rows(
-        "SELECT attachment_id, media_type, uploaded_at FROM case_attachments WHERE case_id = ? "
-        "AND uploaded_at <= ? ORDER BY uploaded_at",
-        [case_id, at],
-    )
+    if left_h is not None:
+        left = t("case.left" if left_h >= 0 else "case.overdue", lang, hours=f"{abs(left_h):.1f}")
+    unit = " / ".join(x for x in (case["assigned_unit"], card.assignee) if x)
     body: list[Any] = [
-        _title(t("card.case", lang), f"{category or ''} · {cid}"),
+        _title(t("card.case", lang), f"{category or ''} · {case['case_id']}"),
         _rows(
             [
                 (t("card.stage", lang), label(stage)),
                 (t("card.time_left", lang), left),
                 (t("card.source", lang), t(f"source.{source}", lang) if source else None),
-                (t("card.reported", lang), _local(reported, tz)),
-                (t("card.address", lang), address),
-                (t("card.cell", lang), cell),
-                (t("card.unit", lang), " / ".join(x for x in (unit, assignee) if x)),
-                (t("card.due", lang), _local(due, tz)),
-                (t("card.rework", lang), rework),
+                (t("card.reported", lang), _local(case["reported_at"], tz)),
+                (t("card.address", lang), card.address),
+                (t("card.cell", lang), case["cell_code"]),
+                (t("card.unit", lang), unit),
+                (t("card.due", lang), _local(case["due_at"], tz)),
+                (t("card.rework", lang), int(case["rework_count"] or 0)),
             ]
         ),
     ]
-    if exercise:
+    if case["exercise"]:
         body.insert(1, html.Div(t("exercise.label", lang), className="card-exercise"))
-    if text:
-        body.append(html.Div(text, className="card-text"))
-    body.append(html.Div(t("card.photos", lang, n=len(photos)), className="card-sub"))
+    if card.description:
+        body.append(html.Div(card.description, className="card-text"))
+    body.append(html.Div(t("card.photos", lang, n=len(card.photos)), className="card-sub"))
     body.append(
         html.Div(
             [
                 html.Img(src=f"/screen/api/attachment/{a}", className="card-photo", alt=a)
-                for a, media, _ in photos
+                for a, media, _ in card.photos
                 if str(media).startswith("image/")
             ],
             className="card-photos",
@@ -130,7 +119,7 @@ def _case_card(
         html.Ol(
             [
                 html.Li(f"{_local(o, tz)} · {label(to)} · {actor}{' · ' + note if note else ''}")
-                for o, actor, _f, to, note in history
+                for o, actor, _f, to, note in card.history
             ],
             className="card-history",
         )
@@ -141,35 +130,20 @@ def _case_card(
 def _sensor_card(
     store: Store, scope: Scope, sensor_id: str, at: datetime, lang: str, tz: str
 ) -> list[Any]:
-    where, params = scope.sql_filter("cell_code")
-    rows = store.query_rows(
-        "SELECT sensor_id, kind, owner, cell_code, interval_s, zone, warning_level, danger_level "
-        f"FROM sensors WHERE sensor_id = ? AND {where}",
-        [sensor_id, *params],
-    )
-    if not rows:
-        return [html.Div(t("card.not_found", lang), className="muted")]
-    sid, kind, owner, cell, interval, zone, warning, danger = rows[0]
-    window = max(timedelta(hours=24), timedelta(seconds=int(interval) * 48))
-    obs = store.query_df(
-        "SELECT ts, metric, value FROM observations WHERE sensor_id = ? AND ts > ? AND ts <= ? "
-        "ORDER BY ts",
-        [sensor_id, at - window, at],
-    )
+    card = sensor_card(store, scope, sensor_id, at=at)
+    if card is None:
+        return _not_found(lang)
+    sensor, obs = card.sensor, card.readings
+    warning, danger = sensor["warning_level"], sensor["danger_level"]
     latest = obs.groupby("metric").tail(1) if len(obs) else obs
-    alarms = store.query_rows(
-        "SELECT rule_id, opened_at, value FROM alarms WHERE sensor_id = ? AND opened_at <= ? "
-        "AND (cleared_at IS NULL OR cleared_at > ?) ORDER BY opened_at DESC",
-        [sensor_id, at, at],
-    )
     body: list[Any] = [
-        _title(t(f"sensor_kind.{kind}", lang), sid),
+        _title(t(f"sensor_kind.{sensor['kind']}", lang), sensor["sensor_id"]),
         _rows(
             [
-                (t("card.owner", lang), owner),
-                (t("card.cell", lang), cell),
-                (t("card.interval", lang), f"{interval} s"),
-                (t("card.zone", lang), zone),
+                (t("card.owner", lang), sensor["owner"]),
+                (t("card.cell", lang), sensor["cell_code"]),
+                (t("card.interval", lang), f"{sensor['interval_s']} s"),
+                (t("card.zone", lang), sensor["zone"]),
                 (
                     t("card.levels", lang),
                     " / ".join(f"{v:g}" for v in (warning, danger) if v is not None),
@@ -186,7 +160,7 @@ def _sensor_card(
         if len(latest)
         else html.Div(t("card.no_readings", lang), className="muted"),
     ]
-    for rule, opened, value in alarms:
+    for rule, opened, value in card.alarms:
         body.insert(
             1,
             html.Div(
@@ -202,27 +176,19 @@ def _sensor_card(
 
 
 def _segment_card(store: Store, segment_id: str, at: datetime, lang: str, tz: str) -> list[Any]:
-    rows = store.query_rows(
-        "SELECT segment_id, name_zh, road_class, free_flow_kmh, length_m FROM road_segments "
-        "WHERE segment_id = ?",
-        [segment_id],
-    )
-    if not rows:
-        return [html.Div(t("card.not_found", lang), className="muted")]
-    sid, name, road_class, free, length = rows[0]
-    samples = store.query_df(
-        "SELECT ts, speed_kmh, flow_vph FROM traffic_samples WHERE segment_id = ? AND ts > ? "
-        "AND ts <= ? ORDER BY ts",
-        [segment_id, at - timedelta(hours=3), at],
-    )
+    card = segment_card(store, segment_id, at=at)
+    if card is None:
+        return _not_found(lang)
+    segment, samples = card.segment, card.samples
+    free = segment["free_flow_kmh"]
     last = samples.iloc[-1] if len(samples) else None
     body: list[Any] = [
-        _title(t("card.segment", lang), f"{name or sid}"),
+        _title(t("card.segment", lang), f"{segment['name_zh'] or segment['segment_id']}"),
         _rows(
             [
-                (t("card.road_class", lang), road_class),
+                (t("card.road_class", lang), segment["road_class"]),
                 (t("card.free_flow", lang), f"{free:g} km/h"),
-                (t("card.length", lang), f"{length:,.0f} m"),
+                (t("card.length", lang), f"{segment['length_m']:,.0f} m"),
                 (t("card.speed", lang), None if last is None else f"{last['speed_kmh']:.0f} km/h"),
                 (t("card.flow", lang), None if last is None else f"{last['flow_vph']:.0f} veh/h"),
                 (
@@ -241,37 +207,28 @@ def _segment_card(store: Store, segment_id: str, at: datetime, lang: str, tz: st
 
 
 def _incident_card(store: Store, incident_id: str, at: datetime, lang: str, tz: str) -> list[Any]:
-    rows = store.query_rows(
-        "SELECT incident_id, incident_type, level, title, status, exercise, opened_at, closed_at "
-        "FROM incidents WHERE incident_id = ?",
-        [incident_id],
-    )
-    if not rows:
-        return [html.Div(t("card.not_found", lang), className="muted")]
-    iid, kind, level, title, status, exercise, opened, closed = rows[0]
-    events = store.query_rows(
-        "SELECT occurred_at, actor, kind, detail FROM incident_events WHERE incident_id = ? "
-        "AND occurred_at <= ? ORDER BY seq",
-        [incident_id, at],
-    )
+    card = incident_card(store, incident_id, at=at)
+    if card is None:
+        return _not_found(lang)
+    incident, closed = card.incident, card.incident["closed_at"]
     body: list[Any] = [
-        _title(t("card.incident", lang), title),
+        _title(t("card.incident", lang), incident["title"]),
         _rows(
             [
-                (t("card.type", lang), kind),
-                (t("card.level", lang), level),
-                (t("card.status", lang), status),
-                (t("card.opened", lang), _local(opened, tz)),
+                (t("card.type", lang), incident["incident_type"]),
+                (t("card.level", lang), incident["level"]),
+                (t("card.status", lang), incident["status"]),
+                (t("card.opened", lang), _local(incident["opened_at"], tz)),
                 (t("card.closed", lang), _local(closed, tz) if closed else None),
             ]
         ),
         html.Div(t("card.timeline", lang), className="card-sub"),
         html.Ol(
-            [html.Li(f"{_local(o, tz)} · {k} · {d or ''}") for o, _a, k, d in events],
+            [html.Li(f"{_local(o, tz)} · {k} · {d or ''}") for o, _a, k, d in card.events],
             className="card-history",
         ),
     ]
-    if exercise:
+    if incident["exercise"]:
         body.insert(1, html.Div(t("exercise.label", lang), className="card-exercise"))
     return body
 
@@ -279,47 +236,27 @@ def _incident_card(store: Store, incident_id: str, at: datetime, lang: str, tz: 
 def _resource_card(
     store: Store, scope: Scope, resource_id: str, at: datetime, lang: str, tz: str
 ) -> list[Any]:
-    # as the resources layer: a district's own units and the city-wide ones (no district)
-    districts = scope_districts(scope) or []
-    where = "TRUE"
-    if districts:
-        where = f"(district_code IS NULL OR district_code IN ({', '.join('?' for _ in districts)}))"
-    rows = store.query_rows(
-        "SELECT resource_id, kind, subtype, name_zh, name_en, status, capacity, stock, position_at "
-        f"FROM resources WHERE resource_id = ? AND {where}",
-        [resource_id, *districts],
-    )
-    if not rows:
-        return [html.Div(t("card.not_found", lang), className="muted")]
-    rid, kind, subtype, name_zh, name_en, status, capacity, stock, position_at = rows[0]
-    last = store.query_rows(
-        "SELECT ts, status FROM unit_positions WHERE unit_id = ? AND ts <= ? "
-        "ORDER BY ts DESC LIMIT 1",
-        [resource_id, at],
-    )
-    if last:
-        position_at, status = last[0][0], last[0][1] or status
-    orders = store.query_rows(
-        "SELECT issued_at, acked_at, arrived_at, note FROM dispatch_orders WHERE resource_id = ? "
-        "AND issued_at <= ? ORDER BY issued_at DESC LIMIT 5",
-        [resource_id, at],
-    )
+    card = resource_card(store, scope, resource_id, at=at)
+    if card is None:
+        return _not_found(lang)
+    r = card.resource
+    name = r["name_zh"] if lang == "zh" else (r["name_en"] or r["name_zh"])
     return [
-        _title(t(f"resource_kind.{kind}", lang), name_zh if lang == "zh" else (name_en or name_zh)),
+        _title(t(f"resource_kind.{r['kind']}", lang), name),
         _rows(
             [
-                (t("card.subtype", lang), subtype),
-                (t("card.status", lang), t(f"resource_status.{status}", lang)),
-                (t("card.capacity", lang), capacity),
-                (t("card.stock", lang), stock),
-                (t("card.position_at", lang), _local(position_at, tz)),
+                (t("card.subtype", lang), r["subtype"]),
+                (t("card.status", lang), t(f"resource_status.{r['status']}", lang)),
+                (t("card.capacity", lang), r["capacity"]),
+                (t("card.stock", lang), r["stock"]),
+                (t("card.position_at", lang), _local(r["position_at"], tz)),
             ]
         ),
         html.Div(t("card.orders", lang), className="card-sub"),
         html.Ol(
             [
                 html.Li(f"{_local(i, tz)} · {_local(a, tz) if a else '—'} · {note or ''}")
-                for i, a, _r, note in orders
+                for i, a, _r, note in card.orders
             ],
             className="card-history",
         ),
@@ -327,20 +264,18 @@ def _resource_card(
 
 
 def _cell_card(
-    store: Store, scope: Scope, cell_code: str, at: datetime, lang: str, tz: str
+    store: Store, scope: Scope, cell_code: str, at: datetime, lang: str, tz: str, cal: WorkCalendar
 ) -> list[Any]:
-    where, params = scope.sql_filter("cell_code")
-    open_cases = store.query_rows(
-        "SELECT case_id, reported_at FROM cases WHERE cell_code = ? AND reported_at <= ? "
-        "AND (closed_at IS NULL OR closed_at > ?) AND stage <> 'void' AND NOT exercise "
-        f"AND {where} ORDER BY reported_at DESC LIMIT 10",
-        [cell_code, at, at, *params],
-    )
+    open_cases = open_cases_in_cell(store, scope, cell_code, at=at, calendar=cal)
     return [
         _title(t("tooltip.cell", lang), cell_code),
         html.Div(t("card.open_in_cell", lang, n=len(open_cases)), className="card-sub"),
         html.Ul(
-            [html.Li(f"{cid} · {_local(r, tz)}") for cid, r in open_cases], className="card-history"
+            [
+                html.Li(f"{cid} · {_local(r, tz)}")
+                for cid, r in zip(open_cases["case_id"], open_cases["reported_at"])
+            ],
+            className="card-history",
         ),
     ]
 
@@ -368,5 +303,5 @@ def render_card(
     if layer in RESOURCE_LAYERS:
         return _resource_card(store, scope, key, at, lang, tz)
     if layer == "grid-cells":
-        return _cell_card(store, scope, key, at, lang, tz)
+        return _cell_card(store, scope, key, at, lang, tz, calendar)
     return [html.Div(t("card.zoom_in", lang), className="muted")]

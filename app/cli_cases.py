@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ingest.locate import store_locator
@@ -16,8 +17,9 @@ from models.clock import utcnow
 from models.config import Config
 from models.security import parse_scope
 from models.store import Store
+from models.users import User
 from models.work_calendar import WorkCalendar
-from models.workflow import ACTIONS, WORKFLOW_ROLES, fold, sla_status
+from models.workflow import ACTIONS, fold, sla_status
 
 
 def add_case_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +32,6 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--lat", type=float, required=True)
     rep.add_argument("--text", default="")
     rep.add_argument("--source", default="grid_worker")
-    rep.add_argument("--actor", default="cli")
-    rep.add_argument("--role", default="operator", choices=sorted(WORKFLOW_ROLES))
     rep.add_argument("--exercise", action="store_true")
     lst = case.add_parser("list", help="list cases, newest first")
     lst.add_argument("--stage")
@@ -42,9 +42,6 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     tr = case.add_parser("transition", help="apply a workflow action")
     tr.add_argument("case_id")
     tr.add_argument("action", choices=sorted(ACTIONS))
-    tr.add_argument("--actor", required=True)
-    tr.add_argument("--role", required=True, choices=sorted(WORKFLOW_ROLES))
-    tr.add_argument("--scope", default="city", help="the actor's scope (checked)")
     tr.add_argument("--note")
     tr.add_argument("--unit")
     tr.add_argument("--reason")
@@ -58,7 +55,6 @@ def add_category_parser(sub: argparse._SubParsersAction) -> None:
     verbs.add_parser("list", help="every category with its owner and time limit")
     edit = verbs.add_parser("set", help="edit one category; every change is audited")
     edit.add_argument("code")
-    edit.add_argument("--actor", required=True)
     edit.add_argument(
         "field_values",
         nargs="+",
@@ -67,7 +63,9 @@ def add_category_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def run_category(store: Store, args: argparse.Namespace) -> int:
+def run_category(store: Store, args: argparse.Namespace, user: User | None = None) -> int:
+    """List the category table, or edit one category as ``user`` (an admin, checked by the
+    caller)."""
     from models.categories import CategoryTableError, update_category
 
     if args.category_command == "list":
@@ -89,7 +87,8 @@ def run_category(store: Store, args: argparse.Namespace) -> int:
             return 1
         changes[key.strip()] = value
     try:
-        row = update_category(store, args.code, actor=args.actor, **changes)
+        assert user is not None, "category set acts as a user"
+        row = update_category(store, args.code, actor=user.username, **changes)
     except CategoryTableError as exc:
         print(f"cityops category: {exc}", file=sys.stderr)
         return 1
@@ -134,10 +133,20 @@ def run_evaluate(config: Config, store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:
+def run_case(
+    config: Config, store: Store, args: argparse.Namespace, user: User | None = None
+) -> int:
+    """Run one `cityops case` command; report and transition act as ``user`` (their role
+    and scope from the users table, resolved by the caller)."""
     calendar = WorkCalendar.from_settings(config.settings.calendar)
     try:
         if args.case_command == "report":
+            assert user is not None, "case report acts as a user"
+            locate = store_locator(store, metric_crs=config.settings.map.metric_crs)
+            cells, _ = locate(np.array([args.lon], float), np.array([args.lat], float))
+            cell = cells[0] if len(cells) else None
+            if user.scope.kind != "city" and not (cell and user.scope.contains_cell(cell)):
+                raise CaseError(f"the place is outside the scope of {user.username}")
             r = report_case(
                 store,
                 category_code=args.category,
@@ -145,12 +154,13 @@ def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:
                 lat=args.lat,
                 at=utcnow(),
                 source=args.source,
-                actor=args.actor,
-                role=args.role,
+                actor=user.username,
+                role=user.role,
                 text=args.text,
                 exercise=args.exercise,
-                locate=store_locator(store, metric_crs=config.settings.map.metric_crs),
+                locate=locate,
             )
+            store.audit("case.report", actor=user.username, target=r.case_id)
             print(
                 f"case {r.case_id} reported → {r.route.unit}"
                 + (f" / {r.route.assignee}" if r.route.assignee else "")
@@ -214,15 +224,16 @@ def run_case(config: Config, store: Store, args: argparse.Namespace) -> int:
                 data["reason"] = args.reason
             if args.extension_hours:
                 data["extension"] = timedelta(hours=args.extension_hours)
+            assert user is not None, "case transition acts as a user"
             state = transition_case(
                 store,
                 args.case_id,
                 args.action,
-                actor=args.actor,
-                role=args.role,
+                actor=user.username,
+                role=user.role,
                 at=utcnow(),
                 calendar=calendar,
-                scope=parse_scope(args.scope),
+                scope=user.scope,
                 note=args.note,
                 override_reason=args.override_reason,
                 **data,

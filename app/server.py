@@ -11,6 +11,7 @@ import dash
 import flask
 
 from app.auth import install_auth
+from app.commands import start_control
 from app.context import EXTENSION_KEY, AppContext
 from app.i18n import t
 from app.open311 import install_open311
@@ -62,11 +63,15 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
 
     @server.route("/health")
     def health() -> flask.Response:
-        # public: liveness, ingest state and data freshness, nothing about people or places
+        # public: liveness, ingest state and data freshness, nothing about people or places;
+        # 503 when ingest is degraded (worker down, stalled, broker away), so probes see it
         body: dict[str, object] = {"status": "ok", "schema_version": store.schema_version}
         if ctx.background is not None:
-            body["ingest"] = ctx.background.health()
-        return flask.jsonify(body)
+            ingest = ctx.background.health()
+            body["ingest"], body["status"] = ingest, ingest["status"]
+        response = flask.jsonify(body)
+        response.status_code = 200 if body["status"] == "ok" else 503
+        return response
 
     app = dash.Dash(
         "cityops",
@@ -107,6 +112,7 @@ def serve(
         config, store, allow_embedded=allow_embedded_broker, simulate=simulate
     )
     app = create_app(config, store, background=background)
+    control = start_control(config, store)  # CLI commands run here while we hold the file
     server = create_server(
         app.server, host=host, port=port, threads=config.settings.server.threads, ident="cityops"
     )
@@ -129,4 +135,6 @@ def serve(
         server.run()
     finally:
         server.close()
+        if control is not None:
+            control.stop()
         background.stop()

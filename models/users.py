@@ -1,7 +1,9 @@
-"""User accounts in the store: create, read, check scope codes against the geography."""
+"""User accounts in the store: create, read, enable/disable, check scope codes against the
+geography, and resolve who acts (a named, enabled user with the role asked for)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from models.clock import utcnow
@@ -28,6 +30,10 @@ class User:
 
 class UserError(ValueError):
     """A user cannot be created or changed as asked; the message lists why."""
+
+
+class AccessDenied(UserError):
+    """The named user may not do what was asked (unknown, disabled, or another role)."""
 
 
 def _unknown_scope_codes(store: Store, scope: Scope) -> list[str]:
@@ -133,3 +139,48 @@ def get_user(store: Store, username: str) -> User | None:
 def list_users(store: Store) -> list[User]:
     rows = store.query_rows(f"SELECT {_COLUMNS} FROM users ORDER BY role, username")
     return [_user_from_row(r) for r in rows]
+
+
+def acting_user(
+    store: Store, username: str | None, *, roles: Collection[str] | None = None, what: str
+) -> User:
+    """The user who acts, as the users table has them: role and scope come from there.
+
+    Parameters
+    ----------
+    username
+        The name given by the caller (``--user`` or ``CITYOPS_USER`` on the command line).
+    roles
+        Roles allowed to do ``what``; None admits every role.
+    what
+        What is asked, for the refusal message (``"category set"``).
+
+    Raises
+    ------
+    AccessDenied
+        No name, an unknown or disabled user, or a role outside ``roles``.
+    """
+    if not username:
+        raise AccessDenied(f"{what} needs a user: --user NAME or CITYOPS_USER")
+    user = get_user(store, username)
+    if user is None:
+        raise AccessDenied(f"unknown user {username!r}")
+    if user.disabled:
+        raise AccessDenied(f"user {username} is disabled")
+    if roles is not None and user.role not in roles:
+        raise AccessDenied(
+            f"{what} needs the role {' or '.join(sorted(roles))}; {username} is {user.role}"
+        )
+    return user
+
+
+def set_user_disabled(store: Store, username: str, disabled: bool, *, actor: str) -> None:
+    """Disable (or enable again) a user: a disabled user can neither log in nor act."""
+    if get_user(store, username) is None:
+        raise UserError(f"unknown user {username!r}")
+    store.write(
+        lambda tx: tx.execute(
+            "UPDATE users SET disabled = ? WHERE username = ?", [disabled, username]
+        )
+    )
+    store.audit("user.disable" if disabled else "user.enable", actor=actor, target=username)

@@ -65,6 +65,8 @@ def test_user_add_from_stdin_and_bad_input(demo_copy):
     ok = _cli(
         "--config",
         config,
+        "--user",
+        "admin",
         "user",
         "add",
         "chen_wei",
@@ -79,6 +81,8 @@ def test_user_add_from_stdin_and_bad_input(demo_copy):
     bad = _cli(
         "--config",
         config,
+        "--user",
+        "admin",
         "user",
         "add",
         "x",
@@ -100,6 +104,8 @@ def test_user_add_from_stdin_and_bad_input(demo_copy):
     dup = _cli(
         "--config",
         config,
+        "--user",
+        "admin",
         "user",
         "add",
         "chen_wei",
@@ -109,7 +115,7 @@ def test_user_add_from_stdin_and_bad_input(demo_copy):
         stdin="Chaozhou-2026-ops\n",
     )
     assert dup.returncode == 1 and "exists already" in dup.stderr
-    listing = _cli("--config", config, "user", "list")
+    listing = _cli("--config", config, "--user", "admin", "user", "list")
     assert "chen_wei" in listing.stdout and "district:445103" in listing.stdout
 
 
@@ -132,6 +138,8 @@ def test_case_commands_end_to_end(demo_copy):
     rep = _cli(
         "--config",
         config,
+        "--user",
+        "operator",
         "case",
         "report",
         "--category",
@@ -147,47 +155,39 @@ def test_case_commands_end_to_end(demo_copy):
     case_id = rep.stdout.split()[1]
     assert "category 0202" in rep.stdout
     for action in ("accept", "register"):
-        ok = _cli(
-            "--config",
-            config,
-            "case",
-            "transition",
-            case_id,
-            action,
-            "--actor",
-            "d1",
-            "--role",
-            "dispatcher",
-        )
+        ok = _cli("--config", config, "--user", "dispatcher", "case", "transition", case_id, action)
         assert ok.returncode == 0, ok.stderr
     refused = _cli(
-        "--config",
-        config,
-        "case",
-        "transition",
-        case_id,
-        "close",
-        "--actor",
-        "d1",
-        "--role",
-        "dispatcher",
+        "--config", config, "--user", "dispatcher", "case", "transition", case_id, "close"
     )
     assert refused.returncode == 1 and "cannot close" in refused.stderr
+    added = _cli(
+        "--config",
+        config,
+        "--user",
+        "admin",
+        "user",
+        "add",
+        "raoping_dispatcher",
+        "--role",
+        "dispatcher",
+        "--scope",
+        "district:445122",
+        "--password-stdin",
+        stdin="Chaozhou-2026-ops\n",
+    )
+    assert added.returncode == 0, added.stderr
     other = _cli(
         "--config",
         config,
+        "--user",
+        "raoping_dispatcher",
         "case",
         "transition",
         case_id,
         "dispatch",
-        "--actor",
-        "d2",
-        "--role",
-        "dispatcher",
         "--unit",
         "CG",
-        "--scope",
-        "district:445122",
     )
     assert other.returncode == 1 and "outside the scope" in other.stderr
     from datetime import UTC, datetime
@@ -207,6 +207,8 @@ def test_case_commands_end_to_end(demo_copy):
     unknown = _cli(
         "--config",
         config,
+        "--user",
+        "operator",
         "case",
         "report",
         "--category",
@@ -224,9 +226,9 @@ def test_category_list_and_audited_edit(demo_copy):
     config = str(folder / "config.yaml")
     listed = _cli("--config", config, "category", "list")
     assert listed.returncode == 0 and "0201" in listed.stdout and "道路不洁" in listed.stdout
-    ok = _cli("--config", config, "category", "set", "0201", "--actor", "admin", "limit_value=4")
+    ok = _cli("--config", config, "--user", "admin", "category", "set", "0201", "limit_value=4")
     assert ok.returncode == 0, ok.stderr
-    bad = _cli("--config", config, "category", "set", "0201", "--actor", "admin", "limit_value=-1")
+    bad = _cli("--config", config, "--user", "admin", "category", "set", "0201", "limit_value=-1")
     assert bad.returncode == 1 and "limit_value" in bad.stderr
     with Store(folder / "cityops.duckdb") as store:
         assert (

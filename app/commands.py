@@ -1,0 +1,250 @@
+"""The CLI commands that work on the store, run as a checked user: the same code runs in the
+CLI's own process or, when a server holds the database, in the server for the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli_cases import run_case, run_category, run_evaluate
+from app.cli_parser import build_parser
+from app.control import ControlError, ControlServer, control_socket_path
+from models.clock import utcnow
+from models.config import Config
+from models.security import parse_scope
+from models.store import Store
+from models.users import (
+    AccessDenied,
+    User,
+    UserError,
+    acting_user,
+    add_user,
+    list_users,
+    set_user_disabled,
+)
+
+log = logging.getLogger(__name__)
+
+#: Commands that need the store and that a running server runs for the CLI.
+STORE_COMMANDS = frozenset({"case", "user", "category", "ingest", "evaluate", "deadletters"})
+_ADMIN = frozenset({"admin"})
+
+
+def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
+    """(needs a user, roles allowed) for a parsed command; (False, None) for a read."""
+    if args.command in ("user", "ingest"):
+        return True, _ADMIN
+    if args.command == "category" and args.category_command == "set":
+        return True, _ADMIN
+    if args.command == "case" and args.case_command in ("report", "transition"):
+        return True, None  # the workflow checks the role per action, the scope per case
+    return False, None
+
+
+def read_password(args: argparse.Namespace) -> str | None:
+    """The new password of `user add`, read where the command was typed (never by a server)."""
+    if not (args.command == "user" and args.user_command == "add"):
+        return None
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        raise UserError("the two passwords differ")
+    return password
+
+
+def run_store_command(
+    config: Config,
+    store: Store,
+    args: argparse.Namespace,
+    *,
+    username: str | None,
+    password: str | None = None,
+) -> int:
+    """Run one store command as ``username``; refusals print their reason and return 1.
+
+    Every refusal of a user is audited (``cli.denied``); what a command writes is audited
+    with the user by the command itself.
+    """
+    needs_user, roles = who_may(args)
+    what = " ".join(
+        str(v)
+        for v in (args.command, getattr(args, f"{args.command}_command", None))
+        if v is not None
+    )
+    user: User | None = None
+    try:
+        if needs_user and not _bootstrapping(store, args):
+            user = acting_user(store, username, roles=roles, what=what)
+        return _dispatch(config, store, args, user, password)
+    except AccessDenied as exc:
+        store.audit("cli.denied", actor=username, target=what, outcome="denied", detail=str(exc))
+        print(f"cityops: {exc}", file=sys.stderr)
+        return 1
+    except (UserError, ValueError) as exc:
+        print(f"cityops: {exc}", file=sys.stderr)
+        return 1
+
+
+def _bootstrapping(store: Store, args: argparse.Namespace) -> bool:
+    """The first user of an empty users table is added without one (it must be an admin)."""
+    if not (args.command == "user" and args.user_command == "add"):
+        return False
+    if list_users(store):
+        return False
+    if args.role != "admin":
+        raise UserError("the first user must be an admin (role admin)")
+    return True
+
+
+def _dispatch(
+    config: Config,
+    store: Store,
+    args: argparse.Namespace,
+    user: User | None,
+    password: str | None,
+) -> int:
+    if args.command == "case":
+        return run_case(config, store, args, user)
+    if args.command == "category":
+        return run_category(store, args, user)
+    if args.command == "evaluate":
+        return run_evaluate(config, store, args)
+    if args.command == "ingest":
+        assert user is not None
+        return _ingest(config, store, args, user)
+    if args.command == "deadletters":
+        return _dead_letters(store, args)
+    return _user_command(config, store, args, user, password)
+
+
+def _user_command(
+    config: Config,
+    store: Store,
+    args: argparse.Namespace,
+    user: User | None,
+    password: str | None,
+) -> int:
+    actor = user.username if user is not None else "bootstrap"
+    if args.user_command == "add":
+        if password is None:
+            raise UserError("no password given")
+        made = add_user(
+            store,
+            args.username,
+            password,
+            role=args.role,
+            scope=parse_scope(args.scope),
+            display_name=args.display_name,
+            language=args.language,
+            min_password_length=config.settings.security.min_password_length,
+            actor=actor,
+        )
+        print(f"user {made.username} created: role {made.role}, scope {made.scope.label()}")
+    elif args.user_command in ("disable", "enable"):
+        set_user_disabled(store, args.username, args.user_command == "disable", actor=actor)
+        print(f"user {args.username} {args.user_command}d")
+    else:
+        for u in list_users(store):
+            print(
+                f"{u.username:16} {u.role:12} {u.scope.label()[:60]}"
+                f"{'  (disabled)' if u.disabled else ''}"
+            )
+    return 0
+
+
+def file_options(config: Config) -> dict[str, object]:
+    """Options of every file load, from the settings (CLI and drop folder alike)."""
+    return {
+        "metric_crs": config.settings.map.metric_crs,
+        "max_bytes": config.settings.ingest.max_file_mb * 2**20,
+    }
+
+
+def _ingest(config: Config, store: Store, args: argparse.Namespace, user: User) -> int:
+    from ingest.files import ingest_paths, render_text
+
+    results = ingest_paths(
+        store,
+        args.paths,
+        kind=args.kind,
+        now=utcnow(),
+        progress=sys.stderr.isatty(),
+        local_tz=config.settings.calendar.timezone if args.local_time else None,
+        report_dir=args.report_dir,
+        **file_options(config),
+    )
+    for result in results:
+        print(render_text(result))
+    store.audit(
+        "ingest",
+        actor=user.username,
+        target=", ".join(str(p) for p in args.paths)[:500],
+        outcome="failed" if any(r.status == "failed" for r in results) else "ok",
+    )
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _dead_letters(store: Store, args: argparse.Namespace) -> int:
+    from models.dead_letters import list_dead_letters
+
+    df = list_dead_letters(store, limit=args.limit, channel=args.channel)
+    for row in df.itertuples():
+        print(
+            f"#{row.dead_letter_id} {row.received_at:%Y-%m-%d %H:%M:%S} "
+            f"{row.channel} {row.topic}\n    reason: {row.reason}\n    "
+            f"payload: {row.preview}"
+        )
+    print(f"{len(df)} dead letter(s) shown")
+    return 0
+
+
+# -- the server side of the control socket --------------------------------------------------
+def execute_request(config: Config, store: Store, request: dict[str, Any]) -> int:
+    """Run a CLI request in this (the server's) process against its own store.
+
+    The request carries the CLI's ``argv``, its working directory ``cwd`` (relative paths
+    are the caller's), the ``user`` it acts as and, for `user add`, the ``password``. The
+    argv is parsed again here: nothing the client decided is trusted but the OS account.
+    """
+    argv, cwd = request.get("argv"), request.get("cwd")
+    if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
+        print("cityops: bad request: argv must be a list of strings", file=sys.stderr)
+        return 2
+    if not (isinstance(cwd, str) and Path(cwd).is_absolute()):
+        print("cityops: bad request: cwd must be an absolute path", file=sys.stderr)
+        return 2
+    args = build_parser().parse_args(argv)
+    if args.command not in STORE_COMMANDS:
+        print(f"cityops: the server does not run {args.command!r}", file=sys.stderr)
+        return 2
+    for key, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, key, Path(cwd) / value)
+        elif isinstance(value, list) and value and all(isinstance(v, Path) for v in value):
+            setattr(args, key, [Path(cwd) / v for v in value])
+    username, password = request.get("user"), request.get("password")
+    return run_store_command(
+        config,
+        store,
+        args,
+        username=username if isinstance(username, str) else None,
+        password=password if isinstance(password, str) else None,
+    )
+
+
+def start_control(config: Config, store: Store) -> ControlServer | None:
+    """Listen for CLI commands beside the database; None (logged) when that is impossible."""
+    path = control_socket_path(config.database_path)
+    try:
+        return ControlServer(path, lambda request: execute_request(config, store, request)).start()
+    except (ControlError, OSError) as exc:
+        log.error(
+            "control socket not started: CLI commands cannot reach this server",
+            extra={"path": str(path), "error": str(exc)},
+        )
+        return None

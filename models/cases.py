@@ -1,30 +1,32 @@
-"""Cases in the store: report (located, routed, duplicates offered) and move along the
-workflow, the history and the case's milestones written in one transaction."""
+"""Cases in the store: report one (through the case builder) and move it along the workflow,
+the history and the case's milestones written in one transaction."""
 
 from __future__ import annotations
 
 import json
-import math
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
+import pandas as pd
 
-from models.bulk_routing import load_routing_tables
-from models.routing import CategoryInfo, RouteSuggestion, route_case
+from models.bulk_routing import load_routing_tables, route_many
+from models.case_builder import (
+    DEFAULT_TIMEZONE,
+    Locate,
+    NewReport,
+    prepare_cases,
+    route_detail,
+    write_cases,
+)
+from models.routing import RouteSuggestion
 from models.security import Scope
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
 from models.workflow import CaseState, Transition, TransitionError, apply, fold, sla_elapsed
 
-#: (lon, lat) arrays → (cell codes or None, grid version); ingest provides the grid index.
-Locate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, int | None]]
 DISPATCH_LIMIT = timedelta(hours=1)  # working time from registration to dispatch
-DUPLICATE_RADIUS_M = 50.0
-DUPLICATE_WINDOW = timedelta(days=3)
 
 
 class CaseError(ValueError):
@@ -38,17 +40,16 @@ class Reported:
     duplicates: tuple[str, ...]
 
 
-def _category(store: Store, code: str) -> dict[str, Any]:
+def _category(store: Store, code: str | None) -> dict[str, Any] | None:
+    """The category row (enabled or not), or None when the code is unknown."""
+    if not code:
+        return None
     rows = store.query_df(
         "SELECT category_code, name_zh, owner_dept, grid_level, limit_value, limit_unit, "
         "enabled FROM categories WHERE category_code = ?",
         [code],
     ).to_dict("records")
-    if not rows:
-        raise CaseError(f"unknown category {code!r}")
-    if not rows[0]["enabled"]:
-        raise CaseError(f"category {code} is disabled")
-    return rows[0]
+    return rows[0] if rows else None
 
 
 def sla_limit(category: Mapping[str, Any], calendar: WorkCalendar) -> timedelta:
@@ -57,33 +58,6 @@ def sla_limit(category: Mapping[str, Any], calendar: WorkCalendar) -> timedelta:
     if category["limit_unit"] == "working_days":
         return calendar.working_days(value)
     return timedelta(hours=value)
-
-
-def duplicate_candidates(
-    store: Store, *, category_code: str, lon: float, lat: float, at: datetime
-) -> list[str]:
-    """Open cases of the same category within 50 m and three days before ``at``."""
-    dlat = DUPLICATE_RADIUS_M / 111_320
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    rows = store.query_rows(
-        "SELECT case_id FROM cases WHERE category_code = ? AND stage NOT IN ('closed', 'void') "
-        "AND reported_at BETWEEN ? AND ? AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? "
-        "AND power((lon - ?) / ?, 2) + power((lat - ?) / ?, 2) <= 1 ORDER BY reported_at",
-        [
-            category_code,
-            at - DUPLICATE_WINDOW,
-            at,
-            lon - dlon,
-            lon + dlon,
-            lat - dlat,
-            lat + dlat,
-            lon,
-            dlon,
-            lat,
-            dlat,
-        ],
-    )
-    return [r[0] for r in rows]
 
 
 def _data_json(data: Mapping[str, Any]) -> str | None:
@@ -126,79 +100,37 @@ def report_case(
     text: str = "",
     exercise: bool = False,
     external_id: str | None = None,
-    case_id: str | None = None,
+    tz: str = DEFAULT_TIMEZONE,
 ) -> Reported:
-    """Create a case in stage ``reported``: located, routed (with reasons), duplicates offered.
+    """Create a case in stage ``reported`` through the case builder: located, routed (with
+    reasons), duplicates offered. A person reports here, so an unknown or disabled category
+    is refused; a location outside every cell is routed to the city fallback, never refused.
 
-    A location outside every cell is routed to the city fallback, never refused.
+    Raises
+    ------
+    CaseError
+        Unknown or disabled category, or a case with ``external_id`` exists already.
     """
-    category = _category(store, category_code)
-    cells, version = locate(np.array([lon], float), np.array([lat], float))
-    code = cells[0] if len(cells) else None
-    tables = load_routing_tables(store, [(version, code)])
-    cell = tables.cells.get((version, code)) if code and version is not None else None
-    route = route_case(
-        CategoryInfo(
-            category_code, category["name_zh"], category["owner_dept"], bool(category["grid_level"])
-        ),
-        cell,
-        departments=tables.departments,
-        grid_version=version,
+    report = NewReport(
+        category_code=category_code,
+        lon=lon,
+        lat=lat,
+        at=at,
+        source=source,
+        actor=actor,
+        role=role,
+        text=text,
+        external_id=external_id,
+        exercise=exercise,
     )
-    duplicates = duplicate_candidates(store, category_code=category_code, lon=lon, lat=lat, at=at)
-    first = apply((), "report", actor=actor, role=role, at=at, note=text[:200] or None)
-    case_id = case_id or f"C{at:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
-
-    def write(tx: WriteTx) -> None:
-        if external_id and tx.fetch("SELECT 1 FROM cases WHERE external_id = ?", [external_id]):
-            raise CaseError(f"a case with external id {external_id!r} exists already")
-        tx.execute(
-            "INSERT INTO cases (case_id, external_id, source, category_code, lon, lat, "
-            "description, reporter, reported_at, grid_version, cell_code, district_code, "
-            "street_code, community_code, exercise, stage, assigned_unit, assignee) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', ?, ?)",
-            [
-                case_id,
-                external_id,
-                source,
-                category_code,
-                lon,
-                lat,
-                text,
-                actor,
-                at,
-                route.grid_version,
-                route.cell_code,
-                code[:6] if code else None,
-                code[:9] if code else None,
-                code[:12] if code else None,
-                exercise,
-                route.unit,
-                route.assignee,
-            ],
-        )
-        tx.execute(_INSERT_TRANSITION, _transition_row(case_id, first))
-        tx.execute(
-            "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "
-            "VALUES (?, 1, ?, 'routing', 'route_suggested', ?)",
-            [
-                case_id,
-                at,
-                json.dumps(
-                    {
-                        "unit": route.unit,
-                        "assignee": route.assignee,
-                        "basis": route.basis,
-                        "reasons": list(route.reasons),
-                        "duplicates": duplicates,
-                    },
-                    ensure_ascii=False,
-                ),
-            ],
-        )
-
-    store.write(write)
-    return Reported(case_id, route, tuple(duplicates))
+    batch = prepare_cases(store, [report], locate=locate, unknown_category="refuse", tz=tz)
+    if batch.refused:
+        raise CaseError(batch.refused[0].reason)
+    written = store.write(lambda tx: write_cases(tx, batch))
+    case_id = written.case_ids[0]
+    if case_id is None:
+        raise CaseError(f"a case with external id {external_id!r} exists already")
+    return Reported(case_id, batch.routes[0], written.duplicates[0])
 
 
 def history(store: Store, case_id: str) -> list[Transition]:
@@ -220,6 +152,20 @@ def history(store: Store, case_id: str) -> list[Transition]:
     return out
 
 
+def _reroute(store: Store, row: Mapping[str, Any], code: str) -> RouteSuggestion:
+    """The routing suggestion for the case's place under its new category ``code``."""
+    category = _category(store, code)
+    if category is None:
+        raise CaseError(f"unknown category {code!r}")
+    if not category["enabled"]:
+        raise CaseError(f"category {code} is disabled")
+    version = row.get("grid_version")
+    version = None if version is None or pd.isna(version) else int(version)
+    cell = row["cell_code"] if isinstance(row["cell_code"], str) else None
+    tables = load_routing_tables(store, [(version, cell)])
+    return route_many([(code, version, cell)], tables)[0]
+
+
 def transition_case(
     store: Store,
     case_id: str,
@@ -237,7 +183,11 @@ def transition_case(
     """Apply one workflow action; the history row and the case's milestones commit together.
 
     Dispatching to another unit than the routing suggested needs ``override_reason``; the
-    override (suggested, chosen, reason, who) is recorded as a case event.
+    override (suggested, chosen, reason, who) is recorded as a case event. ``recategorise``
+    (data ``category`` and ``reason``) changes the category to an enabled one, records the
+    old one, re-routes the case (a new ``route_suggested`` event) and clears its category
+    flag; the next dispatch sets the deadline from the new category. A case whose category
+    is unknown or disabled moves like any other (void, recategorise, ...).
 
     Raises
     ------
@@ -246,9 +196,9 @@ def transition_case(
     """
     case = store.query_df(
         "SELECT case_id, cell_code, category_code, registered_at, dispatched_at, "
-        "(SELECT json_extract_string(detail, '$.unit') FROM case_events e WHERE "
-        "e.case_id = c.case_id AND e.kind = 'route_suggested' ORDER BY seq LIMIT 1) "
-        "AS suggested FROM cases c WHERE case_id = ?",
+        "grid_version, (SELECT json_extract_string(detail, '$.unit') FROM case_events e "
+        "WHERE e.case_id = c.case_id AND e.kind = 'route_suggested' ORDER BY seq DESC "
+        "LIMIT 1) AS suggested FROM cases c WHERE case_id = ?",
         [case_id],
     ).to_dict("records")
     if not case:
@@ -258,12 +208,18 @@ def transition_case(
     if scope is not None and scope.kind != "city" and outside:
         raise CaseError(f"case {case_id} is outside the scope of {actor}")
     past = history(store, case_id)
+    if action == "recategorise":
+        data.setdefault("previous", row["category_code"])
     try:
         t = apply(past, action, actor=actor, role=role, at=at, note=note, **data)
     except TransitionError as exc:
         raise CaseError(str(exc)) from None
     state = fold([*past, t])
-    category = _category(store, row["category_code"]) if row["category_code"] else None
+    # a case of an unknown or disabled category still moves: it just has no limit to set
+    category = _category(store, row["category_code"])
+    reroute = _reroute(store, row, t.data["category"]) if action == "recategorise" else None
+    if reroute is not None:
+        category = _category(store, t.data["category"])
     limit = sla_limit(category, calendar) if category else None
     extra = sum(state.extensions, timedelta())
     updates: dict[str, Any] = {
@@ -306,6 +262,11 @@ def transition_case(
         updates["handling_used_s"] = int(used.total_seconds())
     if action in ("close", "void"):
         updates["closed_at"] = at
+    if reroute is not None:
+        updates["category_code"] = t.data["category"]
+        updates["category_issue"] = None
+        updates["assigned_unit"] = reroute.unit
+        updates["assignee"] = reroute.assignee
     # every update moves the row's change cursor, so the map hears of it (migration v8)
     sets = ", ".join([*(f"{k} = ?" for k in updates), "change_seq = nextval('change_seq')"])
     expected = t.seq - 1
@@ -318,6 +279,13 @@ def transition_case(
             raise CaseError(f"case {case_id} changed meanwhile (seq {current}); reload and retry")
         tx.execute(_INSERT_TRANSITION, _transition_row(case_id, t))
         tx.execute(f"UPDATE cases SET {sets} WHERE case_id = ?", [*updates.values(), case_id])
+        if reroute is not None:
+            tx.execute(
+                "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "
+                "SELECT ?, coalesce(max(seq), 0) + 1, ?, 'routing', 'route_suggested', ? "
+                "FROM case_events WHERE case_id = ?",
+                [case_id, at, route_detail(reroute), case_id],
+            )
         if override is not None:
             tx.execute(
                 "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "

@@ -57,17 +57,24 @@ class Action:
 
     name: str
     sources: frozenset[str | None]
-    target: str
+    target: str | None  # None: the case stays in the stage it is in
     roles: frozenset[str]
     label_zh: str
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
 
+    def target_from(self, stage: str | None) -> str:
+        """The stage this action leads to from ``stage``."""
+        target = self.target if self.target is not None else stage
+        if target is None:
+            raise TransitionError(f"{self.name} needs a case that has a stage")
+        return target
+
 
 def _a(
     name: str,
     src: Iterable[str | None],
-    dst: str,
+    dst: str | None,
     roles: frozenset[str],
     zh: str,
     required: tuple[str, ...] = (),
@@ -84,6 +91,18 @@ ACTIONS: dict[str, Action] = {
         _a("accept", ["reported"], "accepted", _DISPATCH, "受理"),
         _a("register", ["accepted"], "registered", _DISPATCH, "立案"),
         _a("void", ["reported", "accepted"], "void", _DISPATCH, "作废", ("reason",)),
+        # a wrong, unknown or disabled category is corrected before dispatch or once the
+        # unit returned the case; the store re-routes it and the next dispatch takes the
+        # new category's limit
+        _a(
+            "recategorise",
+            ["reported", "accepted", "registered", "returned"],
+            None,
+            _DISPATCH,
+            "改类",
+            ("category", "reason"),
+            ("previous",),
+        ),
         _a("dispatch", ["registered", "returned"], "dispatched", _DISPATCH, "派遣", ("unit",)),
         _a("start", ["dispatched"], "handling", _UNIT, "开始处置"),
         _a("return", ["dispatched"], "returned", _UNIT, "退回", ("reason",)),
@@ -258,6 +277,8 @@ def _check_data(action: Action, state: CaseState, data: dict[str, Any]) -> dict[
         raise TransitionError(
             f"void reason must be one of {', '.join(VOID_REASONS)}, not {data['reason']!r}"
         )
+    if action.name == "recategorise" and data["category"] == data.get("previous"):
+        raise TransitionError(f"the case is already of category {data['category']}")
     if "extension" in data:
         ext = data["extension"]
         if not isinstance(ext, timedelta) or ext <= timedelta():
@@ -292,9 +313,10 @@ def apply(
     note
         Free text kept with the transition.
     **data
-        Action data: ``unit`` (dispatch), ``reason`` (void, return, request_extension;
-        optional for verify_fail and deny_extension), ``extension`` (a positive working-time
-        ``timedelta``: required to request; optional on approval, defaults to the request).
+        Action data: ``unit`` (dispatch), ``reason`` (void, return, request_extension,
+        recategorise; optional for verify_fail and deny_extension), ``extension`` (a positive
+        working-time ``timedelta``: required to request; optional on approval, defaults to
+        the request), ``category`` and ``previous`` (recategorise: the new and old codes).
 
     Returns
     -------
@@ -343,7 +365,7 @@ def apply(
         role=role,
         action=action,
         from_stage=stage,
-        to_stage=spec.target,
+        to_stage=spec.target_from(stage),
         note=note,
         data=MappingProxyType(checked),
     )

@@ -75,7 +75,7 @@ WITH c AS (
     GROUP BY h.case_id
 ), e AS (
     SELECT case_id, count(*) FILTER (WHERE kind = 'escalation') AS escalation_level,
-           arg_min(json_extract_string(detail, '$.unit'), seq)
+           arg_max(json_extract_string(detail, '$.unit'), seq)
                FILTER (WHERE kind = 'route_suggested') AS suggested_unit
     FROM case_events SEMI JOIN c USING (case_id)
     WHERE kind IN ('escalation', 'route_suggested') AND occurred_at <= $at

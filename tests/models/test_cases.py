@@ -211,3 +211,93 @@ def test_overriding_the_suggested_unit_needs_and_records_a_reason(store):
     assert (
         store.query_value("SELECT assigned_unit FROM cases WHERE case_id = ?", [r.case_id]) == "SZ"
     )
+
+
+def _flagged(store, category="9999", external_id="mqtt:odd"):
+    """A machine report with a category the table does not know: kept and flagged."""
+    from models.case_builder import NewReport, prepare_cases, write_cases
+
+    report = NewReport(
+        category_code=category,
+        lon=PAIFANG[0],
+        lat=PAIFANG[1],
+        at=MON,
+        source="iot",
+        actor="gateway",
+        external_id=external_id,
+        note="received over MQTT",
+    )
+    batch = prepare_cases(store, [report], locate=store_locator(store), unknown_category="flag")
+    return store.write(lambda tx: write_cases(tx, batch)).case_ids[0]
+
+
+def _move(store, case_id, action, minutes, role="dispatcher", **kw):
+    return transition_case(
+        store,
+        case_id,
+        action,
+        actor="d1",
+        role=role,
+        at=MON + timedelta(minutes=minutes),
+        calendar=CAL,
+        **kw,
+    )
+
+
+def test_a_case_of_an_unknown_category_can_be_voided(store):
+    case_id = _flagged(store)
+    assert store.query_value("SELECT category_issue FROM cases WHERE case_id = ?", [case_id])
+    _move(store, case_id, "accept", 1)
+    _move(store, case_id, "void", 2, reason="not_our_business")
+    assert store.query_value("SELECT stage FROM cases WHERE case_id = ?", [case_id]) == "void"
+
+
+def test_disabling_a_category_keeps_its_cases_movable(store):
+    from models.categories import update_category
+
+    r = _report(store)
+    update_category(store, "0201", actor="admin", enabled=False)
+    with pytest.raises(CaseError, match="disabled category"):
+        _report(store, at=MON + timedelta(minutes=1))  # a person reports: refused
+    _move(store, r.case_id, "accept", 1)
+    _move(store, r.case_id, "register", 2)
+    _move(store, r.case_id, "dispatch", 3, unit="CG-445102")
+    # the disabled category's limit still counts: 5 working hours from 09:03 local
+    due = store.query_value("SELECT due_at FROM cases WHERE case_id = ?", [r.case_id])
+    assert due == datetime(2026, 11, 23, 8, 3)
+    assert _flagged(store, category="0201", external_id="mqtt:late")  # MQTT: kept, flagged
+    assert store.query_value(
+        "SELECT category_issue FROM cases WHERE external_id = 'mqtt:late'"
+    ) == "disabled"
+
+
+def test_recategorise_reroutes_records_and_sets_the_new_limit_at_dispatch(store):
+    case_id = _flagged(store)
+    with pytest.raises(CaseError, match="requires reason"):
+        _move(store, case_id, "recategorise", 1, category="0201")
+    with pytest.raises(CaseError, match="role 'grid_worker' may not recategorise"):
+        _move(store, case_id, "recategorise", 1, role="grid_worker", category="0201", reason="x")
+    with pytest.raises(CaseError, match="unknown category"):
+        _move(store, case_id, "recategorise", 1, category="8888", reason="typo")
+    _move(store, case_id, "recategorise", 1, category="0201", reason="litter, not 9999")
+    row = store.query_rows(
+        "SELECT stage, category_code, category_issue, assigned_unit FROM cases WHERE case_id = ?",
+        [case_id],
+    )[0]
+    assert row == ("reported", "0201", None, "CG-445102")
+    last = history(store, case_id)[-1]
+    assert last.action == "recategorise" and last.from_stage == last.to_stage == "reported"
+    assert dict(last.data) == {"category": "0201", "previous": "9999", "reason": "litter, not 9999"}
+    events = store.query_rows(
+        "SELECT seq, json_extract_string(detail, '$.unit') FROM case_events "
+        "WHERE case_id = ? AND kind = 'route_suggested' ORDER BY seq",
+        [case_id],
+    )
+    assert events == [(1, "市城市运行管理指挥中心"), (2, "CG-445102")]
+    _move(store, case_id, "accept", 2)
+    _move(store, case_id, "register", 3)
+    _move(store, case_id, "dispatch", 4, unit="CG-445102")  # the new suggestion: no override
+    due = store.query_value("SELECT due_at FROM cases WHERE case_id = ?", [case_id])
+    assert due == datetime(2026, 11, 23, 8, 4)
+    with pytest.raises(CaseError, match="cannot recategorise a case in stage dispatched"):
+        _move(store, case_id, "recategorise", 5, category="0202", reason="x")

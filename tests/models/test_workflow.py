@@ -60,12 +60,18 @@ EXPECTED_EDGES = {
     ("request_extension", "handling"): "extension_requested",
     ("approve_extension", "extension_requested"): "handling",
     ("deny_extension", "extension_requested"): "handling",
+    # re-categorising keeps the stage: before dispatch, or once the unit returned the case
+    ("recategorise", "reported"): "reported",
+    ("recategorise", "accepted"): "accepted",
+    ("recategorise", "registered"): "registered",
+    ("recategorise", "returned"): "returned",
 }
 DATA = {
     "void": {"reason": "duplicate"},
     "dispatch": {"unit": "市政"},
     "return": {"reason": "wrong unit"},
     "request_extension": {"reason": "parts", "extension": 4 * H},
+    "recategorise": {"category": "0202", "reason": "a broken lamp, not litter"},
 }
 ROLE_FOR = {
     "report": "grid_worker",
@@ -82,6 +88,7 @@ ROLE_FOR = {
     "request_extension": "handler",
     "approve_extension": "dispatcher",
     "deny_extension": "dispatcher",
+    "recategorise": "dispatcher",
 }
 PATH_TO = {
     None: [],
@@ -129,7 +136,7 @@ def run(actions, *, start=T0, gap=H, history=()):
 
 
 def test_table_matches_spec_and_labels_cover_every_stage():
-    edges = {(a.name, s): a.target for a in ACTIONS.values() for s in a.sources}
+    edges = {(a.name, s): a.target_from(s) for a in ACTIONS.values() for s in a.sources}
     assert edges == EXPECTED_EDGES
     assert set().union(*(a.roles for a in ACTIONS.values())) <= set(WORKFLOW_ROLES)
     assert all("admin" in a.roles for a in ACTIONS.values())
@@ -197,6 +204,8 @@ def test_illegal_message_lists_allowed_actions():
         ("extension_requested", "approve_extension", "handler"),
         ("handling", "request_extension", "emergency"),
         ("reported", "accept", "nobody"),
+        ("reported", "recategorise", "grid_worker"),
+        ("returned", "recategorise", "handler"),
     ],
 )
 def test_role_refused(stage, action, role):
@@ -219,6 +228,8 @@ def test_role_refused(stage, action, role):
         ("handling", "request_extension", {"reason": "x"}, "requires extension"),
         ("handling", "request_extension", {"reason": "x", "extension": -H}, "positive"),
         ("registered", "dispatch", {"unit": "u", "colour": "red"}, "takes no colour"),
+        ("reported", "recategorise", {"category": "0202"}, "recategorise requires reason"),
+        ("accepted", "recategorise", {"reason": "x"}, "recategorise requires category"),
     ],
 )
 def test_missing_or_bad_data(stage, action, data, match):
@@ -458,3 +469,31 @@ def test_random_histories_stay_consistent(steps, probes, office):
     ]
     assert all(a <= b for a, b in zip(elapsed, elapsed[1:], strict=False))
     assert sla_elapsed(state, now=T0, working_time_between=clock) == timedelta()
+
+
+def test_recategorise_keeps_the_stage_and_records_the_categories():
+    history = run(PATH_TO["returned"])
+    t = apply(
+        history,
+        "recategorise",
+        actor="d",
+        role="dispatcher",
+        at=history[-1].at + H,
+        category="0202",
+        previous="0201",
+        reason="a broken lamp, not litter",
+    )
+    assert (t.from_stage, t.to_stage) == ("returned", "returned")
+    assert dict(t.data) == {
+        "category": "0202",
+        "previous": "0201",
+        "reason": "a broken lamp, not litter",
+    }
+    state = fold([*history, t])
+    assert state.stage == "returned" and state.returns == 1
+    assert "dispatch" in allowed_actions(state, role="dispatcher")
+    with pytest.raises(TransitionError, match="already"):
+        apply(
+            history, "recategorise", actor="d", role="dispatcher", at=t.at,
+            category="0201", previous="0201", reason="same",
+        )  # fmt: skip

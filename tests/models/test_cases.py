@@ -266,9 +266,10 @@ def test_disabling_a_category_keeps_its_cases_movable(store):
     due = store.query_value("SELECT due_at FROM cases WHERE case_id = ?", [r.case_id])
     assert due == datetime(2026, 11, 23, 8, 3)
     assert _flagged(store, category="0201", external_id="mqtt:late")  # MQTT: kept, flagged
-    assert store.query_value(
-        "SELECT category_issue FROM cases WHERE external_id = 'mqtt:late'"
-    ) == "disabled"
+    assert (
+        store.query_value("SELECT category_issue FROM cases WHERE external_id = 'mqtt:late'")
+        == "disabled"
+    )
 
 
 def test_recategorise_reroutes_records_and_sets_the_new_limit_at_dispatch(store):

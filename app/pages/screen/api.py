@@ -23,6 +23,7 @@ from app.pages.screen.picture import (
 )
 from models.clock import utcnow
 from models.geography import current_grid_version
+from models.map_state.cards import case_attachment
 from models.security import may_open
 
 blueprint = flask.Blueprint("screen_api", __name__, url_prefix="/screen/api")
@@ -160,13 +161,8 @@ def attachment(attachment_id: str) -> flask.Response:
     """A case photo for the card: only images, only of cases within the user's scope."""
     user = _user()
     ctx = get_context()
-    where, params = user.scope.sql_filter("c.cell_code")
-    rows = ctx.store.query_rows(
-        "SELECT a.path, a.media_type FROM case_attachments a JOIN cases c USING (case_id) "
-        f"WHERE a.attachment_id = ? AND {where}",
-        [attachment_id, *params],
-    )
-    if not rows or not str(rows[0][1]).startswith("image/"):
+    found = case_attachment(ctx.store, user.scope, attachment_id)
+    if found is None or not found[1].startswith("image/"):
         flask.abort(404)
-    path, media_type = rows[0]
+    path, media_type = found
     return flask.send_file(path, mimetype=media_type, max_age=3600)

@@ -9,12 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.pages.screen.cursor import EPOCH, HEX_EVERY, Cursor
-from app.pages.screen.feed import (
-    emergency_changed,
-    feed_items,
-    newest_receipt,
-    positions_moved,
-)
+from app.pages.screen.feed import feed_items
 from app.pages.screen.picture import (
     STALE_AFTER_S,
     case_labels,
@@ -33,6 +28,7 @@ from models.map_state import (
     sensors_changed_since,
     traffic_changed_since,
 )
+from models.map_state.feed import emergency_changed, newest_receipt, positions_moved
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar

@@ -14,6 +14,7 @@ from layers.palette import BACKGROUND
 from models.config import Settings
 from models.geography import load_admin_areas, scope_bounds
 from models.map_state import kpis_at, resources_at, sensors_at
+from models.map_state.grid_version import current_grid_info
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -84,18 +85,15 @@ def format_kpi(values: dict[str, Any], key: str) -> str:
 
 
 def grid_version_info(store: Store) -> dict[str, Any] | None:
-    rows = store.query_rows(
-        "SELECT version_id, name, valid_from, cell_count FROM grid_versions "
-        "WHERE valid_to IS NULL ORDER BY version_id DESC LIMIT 1"
-    )
-    if not rows:
+    """The grid version in force for the screen's badge, or None before any import."""
+    info = current_grid_info(store)
+    if info is None:
         return None
-    version_id, name, valid_from, cell_count = rows[0]
     return {
-        "version": version_id,
-        "name": name,
-        "since": valid_from.date().isoformat(),
-        "cells": cell_count,
+        "version": info.version_id,
+        "name": info.name,
+        "since": info.valid_from.date().isoformat(),
+        "cells": info.cell_count,
     }
 
 

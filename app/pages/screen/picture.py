@@ -37,6 +37,7 @@ from models.map_state import (
     traffic_at,
     warning_areas_at,
 )
+from models.map_state.grid_version import current_grid_info
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -188,8 +189,8 @@ def _ages(
 
 def _grid_since(store: Store) -> str | None:
     """When the current grid version took effect: the grid layer's data age."""
-    value = store.query_value("SELECT max(valid_from) FROM grid_versions WHERE valid_to IS NULL")
-    return None if value is None else value.isoformat() + "Z"
+    info = current_grid_info(store)
+    return None if info is None else info.valid_from.isoformat() + "Z"
 
 
 def emergency_layers(

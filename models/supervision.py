@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
+from models.workflow import Transition, escalations_due, fold, sla_status
 
 #: Stages in which the handling clock is (or was) running and a case can be overdue.
 OPEN_STAGES = ("dispatched", "handling", "extension_requested", "rework", "handled")
@@ -17,12 +18,35 @@ DEFAULT_TIERS: tuple[tuple[str, timedelta], ...] = (
     ("leader", timedelta(hours=21)),
 )
 
+# Cases past their stored due time: the SLA clock never runs faster than the wall clock,
+# so a case whose due_at lies ahead cannot be overdue (a pause only moves the real one later).
+_CANDIDATES = """
+SELECT c.case_id, c.sla_limit_s,
+       list(e.detail) FILTER (WHERE e.kind = 'escalation') AS details
+FROM cases c LEFT JOIN case_events e USING (case_id)
+WHERE c.stage IN ({marks}) AND c.due_at < ? AND c.sla_limit_s > 0
+GROUP BY c.case_id, c.sla_limit_s
+"""
+_HISTORIES = """
+SELECT case_id, seq, occurred_at, actor, role, action, from_stage, to_stage, note, data
+FROM case_transitions WHERE case_id IN (SELECT unnest(?)) ORDER BY case_id, seq
+"""
 
-def due_escalations(
-    overdue_for: timedelta, tiers: Sequence[tuple[str, timedelta]], already: set[str]
-) -> list[str]:
-    """Tiers whose delay after the deadline has passed and that were not raised yet (in order)."""
-    return [name for name, delay in tiers if overdue_for > delay and name not in already]
+
+def _histories(store: Store, case_ids: list[str]) -> dict[str, list[Transition]]:
+    """The transitions of each case, oldest first (``extension`` data as a timedelta)."""
+    out: dict[str, list[Transition]] = {case_id: [] for case_id in case_ids}
+    for case_id, seq, at, actor, role, action, src, dst, note, data in store.query_rows(
+        _HISTORIES, [case_ids]
+    ):
+        payload = json.loads(data) if data else {}
+        if "extension" in payload:
+            payload["extension"] = timedelta(seconds=payload["extension"])
+        transition = Transition(
+            seq, at, actor, role or "operator", action or "report", src, dst, note, payload
+        )
+        out[case_id].append(transition)
+    return out
 
 
 def supervise(
@@ -34,22 +58,38 @@ def supervise(
 ) -> int:
     """Raise every escalation now due; returns how many were raised.
 
-    Overdue time counts working time after ``due_at`` (which already includes granted
-    extensions). Exercise cases escalate like others; evaluation leaves them out.
+    Whether and how long a case is overdue is :func:`models.workflow.escalations_due` on
+    its folded history: working time on the SLA clock, which stands still while an
+    extension request is pending (SPEC §2.3), against the limit the case was dispatched
+    with (``sla_limit_s``, granted extensions included). Exercise cases escalate like
+    others; evaluation leaves them out.
+
+    Parameters
+    ----------
+    now
+        The instant of the pass, naive UTC.
+    tiers
+        ``(name, delay_after_overdue)`` in escalation order.
     """
     marks = ", ".join("?" for _ in OPEN_STAGES)
-    rows = store.query_rows(
-        "SELECT c.case_id, c.due_at, list(e.detail) FILTER (WHERE e.kind = 'escalation') "
-        "FROM cases c LEFT JOIN case_events e USING (case_id) "
-        f"WHERE c.stage IN ({marks}) AND c.due_at < ? GROUP BY c.case_id, c.due_at",
-        [*OPEN_STAGES, now],
-    )
+    rows = store.query_rows(_CANDIDATES.format(marks=marks), [*OPEN_STAGES, now])
+    if not rows:
+        return 0
+    histories = _histories(store, [r[0] for r in rows])
+    between = calendar.working_time_between
     raised: list[tuple[str, str, timedelta]] = []
-    for case_id, due_at, details in rows:
+    for case_id, limit_s, details in rows:
+        state = fold(histories[case_id])
+        limit = timedelta(seconds=limit_s) - state.extra_time
+        if limit <= timedelta():
+            continue
         already = {json.loads(d)["tier"] for d in (details or []) if d}
-        overdue_for = calendar.working_time_between(due_at, now)
-        for tier in due_escalations(overdue_for, tiers, already):
-            raised.append((case_id, tier, overdue_for))
+        due = escalations_due(
+            state, limit=limit, now=now, tiers=tiers, already=already, working_time_between=between
+        )
+        if due:
+            status = sla_status(state, limit=limit, now=now, working_time_between=between)
+            raised += [(case_id, tier, -status.left) for tier in due]
     if not raised:
         return 0
 

@@ -14,6 +14,7 @@ from typing import Any
 from ingest.locate import store_locator
 from ingest.mqtt.consumer import MqttIngest
 from ingest.mqtt.embedded import EmbeddedBroker, broker_reachable, start_embedded_broker
+from ingest.time_window import TimeWindow
 from models.clock import utcnow
 from models.config import Config
 from models.store import Store
@@ -32,13 +33,26 @@ class Background:
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def health(self) -> dict[str, Any]:
+        """The real state of the background services: ``status`` ok or degraded, and why.
+
+        ``mqtt`` holds the ingest counters, ``worker_alive``, ``restarts``, ``queue_depth``
+        (received, not yet committed), ``last_commit_at`` and its age, ``last_lag_s``.
+        """
+        problems: list[str] = []
         out: dict[str, Any] = {"mqtt": None, "embedded_broker": self.broker is not None}
         if self.ingest is not None:
-            snap = self.ingest.stats.snapshot()
+            snap = self.ingest.health()
+            problems += snap.pop("problems")
             last = snap.get("last_commit_at")
             snap["last_commit_at"] = last.isoformat() if last else None
             out["mqtt"] = snap
         out["drop_folder"] = self.watcher is not None and self.watcher.is_alive()
+        stopping = self.stop_event.is_set()
+        for name, thread in (("drop folder watcher", self.watcher), ("sensor rules", self.rules)):
+            if thread is not None and not thread.is_alive() and not stopping:
+                problems.append(f"{name} is not running")
+        out["problems"] = problems
+        out["status"] = "degraded" if problems else "ok"
         return out
 
     def stop(self) -> None:
@@ -99,6 +113,7 @@ def start_background(
             batch_rows=settings.ingest.batch_max_rows,
             batch_ms=settings.ingest.batch_max_ms,
             receive_maximum=settings.ingest.receive_maximum,
+            window=time_window(config),
         )
         bg.ingest.start()
         log.info(
@@ -154,6 +169,12 @@ def start_background(
         bg.watcher.start()
         log.info("drop folder watched", extra={"folder": str(path)})
     return bg
+
+
+def time_window(config: Config) -> TimeWindow:
+    """The believable window of message times, from ``ingest.max_clock_skew_s``/``max_age_days``."""
+    ingest = config.settings.ingest
+    return TimeWindow(max_clock_skew_s=ingest.max_clock_skew_s, max_age_days=ingest.max_age_days)
 
 
 def _die_with_parent() -> None:

@@ -4,6 +4,11 @@ A message is acknowledged to the broker only once its batch is committed, so a c
 any moment loses nothing: the broker redelivers what was not acknowledged, and message ids
 make the redelivery harmless. Acks are sent in the order messages arrived, and never for a
 message of an earlier connection (its packet id may belong to another message now).
+
+A batch the store refuses is split in halves until the messages it refuses are found; those
+become dead letters with the error, the rest commit. The writer loop survives any exception
+(the batch is kept and retried), and a watchdog restarts the writer thread if it dies.
+:meth:`MqttIngest.health` tells the real state: worker alive, queue depth, lag, problems.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -23,35 +27,22 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.payloads import parse_message, subscriptions
+from ingest.mqtt.health import STALL_AFTER_S, IngestStats, ingest_problems
+from ingest.mqtt.split import write_in_parts
+from ingest.payloads import Parsed, Rejected, parse_message, subscriptions
 from ingest.route_reports import attach_routes
 from ingest.rows import BatchRows, Locator, build_rows
 from ingest.sink import write_batch
+from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 from models.clock import utcnow
 from models.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
+WATCH_S = 0.2
 #: Extra work on a batch after it is written (the CAP import hooks in here).
 BatchHook = Callable[[BatchRows], None]
-
-
-@dataclass
-class IngestStats:
-    received: int = 0
-    committed: int = 0
-    dead_letters: int = 0
-    batches: int = 0
-    connected: bool = False
-    connects: int = 0
-    last_commit_at: datetime | None = None
-    last_lag_s: float | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def snapshot(self) -> dict[str, object]:
-        with self.lock:
-            return {k: v for k, v in vars(self).items() if k != "lock"}
 
 
 class _Item(NamedTuple):
@@ -60,6 +51,7 @@ class _Item(NamedTuple):
     mid: int
     qos: int
     generation: int
+    arrived: float  # time.monotonic() on arrival
 
 
 class MqttIngest:
@@ -79,6 +71,14 @@ class MqttIngest:
         ``5`` (MQTT v5) or ``4`` (3.1.1, for brokers without v5 such as the embedded one).
     batch_rows, batch_ms
         A batch is committed when it holds ``batch_rows`` messages or is ``batch_ms`` old.
+    after_batch
+        Extra work on each committed part of a batch (its failure is logged, not fatal).
+    window
+        Believable message times (``ingest.max_clock_skew_s``, ``ingest.max_age_days``).
+    clock
+        The server clock (UTC-naive), read once per batch.
+    stall_after_s
+        Health reports a stall when a received message waits longer than this to commit.
     """
 
     def __init__(
@@ -100,6 +100,9 @@ class MqttIngest:
         batch_ms: int = 100,
         receive_maximum: int = 20000,
         after_batch: BatchHook | None = None,
+        window: TimeWindow = DEFAULT_WINDOW,
+        clock: Callable[[], datetime] = utcnow,
+        stall_after_s: float = STALL_AFTER_S,
     ):
         self.store = store
         self.locate = locate
@@ -111,7 +114,14 @@ class MqttIngest:
         self.batch_rows = batch_rows
         self.batch_s = batch_ms / 1000
         self.after_batch = after_batch
+        self.window = window
+        self.clock = clock
+        self.stall_after_s = stall_after_s
         self.stats = IngestStats()
+        self._held: list[_Item] = []  # received, not yet committed and acknowledged
+        self._halted: str | None = None
+        self._deaths = 0  # worker deaths since the last commit (restart back-off)
+        self._watchdog: threading.Thread | None = None
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._generation = 0
         self._ack_lock = threading.Lock()
@@ -159,7 +169,8 @@ class MqttIngest:
             log.warning("mqtt disconnected, reconnecting", extra={"reason": str(reason_code)})
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        self._queue.put(_Item(msg.topic, msg.payload, msg.mid, msg.qos, self._generation))
+        item = _Item(msg.topic, msg.payload, msg.mid, msg.qos, self._generation, time.monotonic())
+        self._queue.put(item)
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -179,12 +190,15 @@ class MqttIngest:
             properties=props,
         )
         self._client.loop_start()
-        self._worker = threading.Thread(target=self._run, name="mqtt-ingest", daemon=True)
-        self._worker.start()
+        self._start_worker()
+        self._watchdog = threading.Thread(target=self._watch, name="mqtt-ingest-watch", daemon=True)
+        self._watchdog.start()
 
     def stop(self, timeout_s: float = 10) -> None:
         """Commit what is queued, acknowledge it, then disconnect."""
         self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout_s)
         if self._worker is not None:
             self._worker.join(timeout_s)
         self._client.disconnect()
@@ -209,58 +223,161 @@ class MqttIngest:
         return batch
 
     def _run(self) -> None:
+        """Total: any exception of a batch is logged and the batch (still held) is retried."""
         while True:
-            batch = self._next_batch()
-            if not batch:
-                if self._stop.is_set():
-                    return
-                continue
-            current = self._generation
-            batch = [i for i in batch if i.generation == current or i.qos == 0]
-            if batch and not self._commit(batch):
-                return  # the store is gone: stop without acknowledging anything
-
-    def _commit(self, batch: list[_Item]) -> bool:
-        parsed = [parse_message(i.topic, i.payload, prefix=self.prefix) for i in batch]
-        received = utcnow()
-        rows = build_rows(parsed, received_at=received, locate=self.locate)
-        try:
-            attach_routes(self.store, rows)
-        except StoreError:
-            log.error("store closed: ingest stops; unacknowledged messages stay queued")
-            return False
-        delay = 0.1
-        while True:
+            if not self._held:
+                batch = self._next_batch()
+                current = self._generation
+                batch = [i for i in batch if i.generation == current or i.qos == 0]
+                if not batch:
+                    if self._stop.is_set():
+                        return
+                    continue
+                self._held = batch
             try:
-                self.store.write(lambda tx: write_batch(tx, rows))
-                break
+                if not self._commit():
+                    return  # the store is gone: stop without acknowledging anything
+            except Exception:
+                log.exception("ingest batch failed unexpectedly; it is retried")
+                if self._stop.wait(1.0):
+                    return
+
+    def _commit(self) -> bool:
+        """Commit the held batch, splitting it around messages the store refuses.
+
+        Returns False when ingest must stop (store closed, or stopping while the store
+        refuses everything); what is not committed stays unacknowledged.
+        """
+        batch = self._held
+        now = self.clock()
+        parsed = [
+            parse_message(i.topic, i.payload, prefix=self.prefix, now=now, window=self.window)
+            for i in batch
+        ]
+        delay = 0.1
+        while self._held:
+            done = len(batch) - len(self._held)
+            try:
+                self._commit_from(batch, parsed, done, now)
             except StoreError:
                 log.error("store closed: ingest stops; unacknowledged messages stay queued")
+                self._halted = "the store is closed"
                 return False
-            except Exception:
-                log.exception("batch write failed; retrying", extra={"size": len(batch)})
+            if self._held:  # the store refused even a dead letter: it is the store's fault
                 if self._stop.wait(delay):
                     return False
                 delay = min(delay * 2, 5.0)
+        return True
+
+    def _commit_from(
+        self, batch: list[_Item], parsed: list[Parsed | Rejected], start: int, now: datetime
+    ) -> None:
+        """Write ``batch[start:]``, bisecting around the messages the store refuses.
+
+        Each committed part is acknowledged at once; a lone refused message becomes a dead
+        letter with the error. If even that fails, the rest stays held (retried later).
+        """
+
+        def refuse(at: int, exc: Exception) -> BatchRows:
+            item = batch[at]
+            reason = f"ingest failed on this message: {type(exc).__name__}: {exc}"
+            log.warning("message dead-lettered", extra={"topic": item.topic, "reason": reason})
+            return self._write([Rejected(item.topic, item.payload, reason)], now)
+
+        write_in_parts(
+            start,
+            len(batch),
+            write=lambda lo, hi: self._write(parsed[lo:hi], now),
+            refuse=refuse,
+            committed=lambda lo, hi, rows: self._committed(batch[lo:hi], parsed[lo:hi], rows, now),
+            fatal=(StoreError,),
+        )
+
+    def _write(self, parsed: list[Parsed | Rejected], now: datetime) -> BatchRows:
+        rows = build_rows(parsed, received_at=now, locate=self.locate, window=self.window)
+        attach_routes(self.store, rows)
+        self.store.write(lambda tx: write_batch(tx, rows))
+        return rows
+
+    def _committed(
+        self, items: list[_Item], parsed: list[Parsed | Rejected], rows: BatchRows, now: datetime
+    ) -> None:
+        """After-batch hook, then release and acknowledge ``items`` (the held batch's head)."""
         if self.after_batch is not None:
             try:
                 self.after_batch(rows)
             except Exception:
                 log.exception("after-batch hook failed (the batch itself is committed)")
+        self._held = self._held[len(items) :]
         with self._ack_lock:
-            self._ack_all([i for i in batch if i.qos > 0 and i.generation == self._generation])
-        counts = rows.counts()
+            self._ack_all([i for i in items if i.qos > 0 and i.generation == self._generation])
+        dead = rows.counts()["dead_letters"]
         latest = max((getattr(p, "payload", None) for p in parsed), default=None, key=_ts_key)
         with self.stats.lock:
-            self.stats.received += len(batch)
-            self.stats.committed += len(batch) - counts["dead_letters"]
-            self.stats.dead_letters += counts["dead_letters"]
+            self.stats.received += len(items)
+            self.stats.committed += len(items) - dead
+            self.stats.dead_letters += dead
             self.stats.batches += 1
-            self.stats.last_commit_at = received
+            self.stats.last_commit_at = now
             ts = getattr(latest, "ts", None)
             if isinstance(ts, datetime):
-                self.stats.last_lag_s = (utcnow() - ts).total_seconds()
-        return True
+                self.stats.last_lag_s = (self.clock() - ts).total_seconds()
+        self._deaths = 0
+
+    # -- supervision and health ---------------------------------------------------------
+    def _start_worker(self) -> None:
+        self._worker = threading.Thread(target=self._run, name="mqtt-ingest", daemon=True)
+        self._worker.start()
+
+    def _watch(self) -> None:
+        """Restart the writer thread whenever it dies (its held batch is kept and retried)."""
+        while not self._stop.wait(WATCH_S):
+            worker = self._worker
+            if worker is None or worker.is_alive() or self._halted or self._stop.is_set():
+                continue
+            self._deaths += 1
+            if self._stop.wait(min(0.2 * self._deaths, 5.0)):
+                return
+            with self.stats.lock:
+                self.stats.restarts += 1
+                restarts = self.stats.restarts
+            log.error(
+                "mqtt ingest worker died; restarted",
+                extra={"restarts": restarts, "held": len(self._held)},
+            )
+            self._start_worker()
+
+    def health(self) -> dict[str, object]:
+        """Counters plus the real state: worker alive, queue depth, ages, and problems.
+
+        ``queue_depth`` counts messages received but not yet committed; ``problems`` is
+        empty when all is well.
+        """
+        snap = self.stats.snapshot()
+        held = self._held
+        alive = self._worker is not None and self._worker.is_alive()
+        waiting = time.monotonic() - held[0].arrived if held else 0.0
+        last = snap["last_commit_at"]
+        snap.update(
+            worker_alive=alive,
+            queue_depth=self._queue.qsize() + len(held),
+            oldest_waiting_s=round(waiting, 3),
+            last_commit_age_s=None
+            if not isinstance(last, datetime)
+            else round((self.clock() - last).total_seconds(), 3),
+        )
+        problems = ingest_problems(
+            connected=bool(snap["connected"]),
+            worker_started=self._worker is not None,
+            worker_alive=alive,
+            halted=self._halted,
+            stopping=self._stop.is_set(),
+            held=len(held),
+            waiting_s=waiting,
+            stall_after_s=self.stall_after_s,
+        )
+        snap["problems"] = problems
+        return snap
 
     def _ack_all(self, items: list[_Item]) -> None:
         """PUBACK each message, in arrival order, waking the network thread once.

@@ -21,11 +21,14 @@ DEFAULT_TIERS: tuple[tuple[str, timedelta], ...] = (
 # Cases past their stored due time: the SLA clock never runs faster than the wall clock,
 # so a case whose due_at lies ahead cannot be overdue (a pause only moves the real one later).
 _CANDIDATES = """
-SELECT c.case_id, c.sla_limit_s,
+SELECT c.case_id,
+       coalesce(c.sla_limit_s, k.limit_value * CASE k.limit_unit
+           WHEN 'working_days' THEN $day_s ELSE 3600 END) AS limit_s,
        list(e.detail) FILTER (WHERE e.kind = 'escalation') AS details
-FROM cases c LEFT JOIN case_events e USING (case_id)
-WHERE c.stage IN ({marks}) AND c.due_at < ? AND c.sla_limit_s > 0
-GROUP BY c.case_id, c.sla_limit_s
+FROM cases c LEFT JOIN case_events e USING (case_id) LEFT JOIN categories k USING (category_code)
+WHERE c.stage IN ({stages}) AND c.due_at < $now
+GROUP BY ALL
+HAVING limit_s > 0
 """
 _HISTORIES = """
 SELECT case_id, seq, occurred_at, actor, role, action, from_stage, to_stage, note, data
@@ -61,7 +64,8 @@ def supervise(
     Whether and how long a case is overdue is :func:`models.workflow.escalations_due` on
     its folded history: working time on the SLA clock, which stands still while an
     extension request is pending (SPEC §2.3), against the limit the case was dispatched
-    with (``sla_limit_s``, granted extensions included). Exercise cases escalate like
+    with (``sla_limit_s``, granted extensions included; the category's limit for rows
+    from before that column). Exercise cases escalate like
     others; evaluation leaves them out.
 
     Parameters
@@ -71,8 +75,9 @@ def supervise(
     tiers
         ``(name, delay_after_overdue)`` in escalation order.
     """
-    marks = ", ".join("?" for _ in OPEN_STAGES)
-    rows = store.query_rows(_CANDIDATES.format(marks=marks), [*OPEN_STAGES, now])
+    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
+    day_s = calendar.day_length.total_seconds()
+    rows = store.query_rows(_CANDIDATES.format(stages=stages), {"now": now, "day_s": day_s})
     if not rows:
         return 0
     histories = _histories(store, [r[0] for r in rows])

@@ -120,3 +120,17 @@ def test_clock_resumes_after_the_answer_and_then_escalates(store):
 
 def test_default_tiers_are_in_order():
     assert [name for name, _ in DEFAULT_TIERS] == ["unit_head", "department", "leader"]
+
+
+def test_a_row_without_sla_limit_uses_its_category_limit(store):
+    from models.categories import seed_categories
+
+    seed_categories(store)  # 0101 manhole cover: 2 working hours
+    _case(store, "old", _until_handling(MON_9))
+    store.write(
+        lambda tx: tx.execute(
+            "UPDATE cases SET sla_limit_s = NULL, category_code = '0101' WHERE case_id = 'old'"
+        )
+    )
+    due = store.query_value("SELECT due_at FROM cases WHERE case_id = 'old'")
+    assert supervise(store, now=CAL.add_working_time(due, HOUR), calendar=CAL) == 1

@@ -1,20 +1,18 @@
 """12345 hotline work orders (CSV/XLSX, English or Chinese headers) as reported cases.
 
 Each order is located by its coordinates, or by its community's name (a point inside that
-community's polygon); it becomes a ``cases`` row (``HL-<order_no>``, external id
-``hotline:<order_no>``) and its first ``case_transitions`` row. Times without a zone are
-Beijing time (Asia/Shanghai), as hotline exports are.
+community's polygon); it becomes a case through the one case builder (``models.case_builder``:
+id ``C<local date>-<number>``, external id ``hotline:<order_no>``, routed, duplicates offered;
+an unknown category is kept and flagged). Cases imported before keep their ``HL-`` ids.
+Times without a zone are Beijing time (Asia/Shanghai), as hotline exports are.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime
 
-import numpy as np
-import pyarrow as pa
 import shapely
 
 from ingest.files.fields import id_problem, parse_float
@@ -22,9 +20,9 @@ from ingest.files.report import BadRow, FileFailure, Plan, Written, never_writte
 from ingest.files.source import Context, Source
 from ingest.files.tabular import Sheet, rename_columns
 from ingest.files.times import LOCAL_TZ, parse_time
-from ingest.locate import locate_points
-from models.bulk_routing import load_routing_tables, route_many
-from models.store import Store, WriteTx
+from ingest.locate import store_locator
+from models.case_builder import CaseBatch, NewReport, prepare_cases, write_cases
+from models.store import WriteTx
 
 ALIASES = {
     **dict.fromkeys(("order_no", "order_id", "工单编号", "工单号", "受理编号"), "order_no"),
@@ -166,14 +164,35 @@ def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFa
         first_at[parsed["order_no"]] = line
         parsed["line"] = line
         rows.append(parsed)
-    located = locate_points(
+    reports = [
+        NewReport(
+            category_code=r["category_code"],
+            lon=r["lon"],
+            lat=r["lat"],
+            at=r["reported_at"],
+            source="hotline",
+            actor=ACTOR,
+            role="operator",
+            text=r["description"],
+            reporter=r["reporter"],
+            external_id=f"hotline:{r['order_no']}",
+            address=r["address"],
+            note=f"imported from {source.name} {sheet.line_unit} {r['line']}",
+            area_code=r["community"],
+        )
+        for r in rows
+    ]
+    # an order of an unknown or disabled category is kept, routed to the city centre and
+    # flagged for re-categorising, like any report from another system
+    batch = prepare_cases(
         ctx.store,
-        np.array([r["lon"] for r in rows], float),
-        np.array([r["lat"] for r in rows], float),
-        metric_crs=ctx.metric_crs,
+        reports,
+        locate=store_locator(ctx.store, metric_crs=ctx.metric_crs),
+        unknown_category="flag",
+        tz=ctx.local_tz or LOCAL_TZ,
     )
-    for row, cell in zip(rows, located.cells):
-        if cell is None and row["community"] is None:
+    for row, report in zip(rows, batch.reports, strict=True):
+        if report.cell_code is None and row["community"] is None:
             bad.append(
                 BadRow(
                     row["line"],
@@ -182,107 +201,15 @@ def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFa
                     value=str(row["lon"]),
                 )
             )
-        row["cell_code"] = cell
     bad.sort(key=lambda b: b.line)
     if bad:
         return Plan("hotline", len(records), never_written, bad_rows=bad, line_unit=sheet.line_unit)
-    cases = _with_routes(ctx.store, _case_table(rows, located.version))
-    return Plan(
-        "hotline", len(records), _writer(cases, source, sheet.line_unit), line_unit=sheet.line_unit
-    )
+    return Plan("hotline", len(records), _writer(batch), line_unit=sheet.line_unit)
 
 
-def _case_table(rows: list[dict], version: int | None) -> pa.Table:
-    area = [r["cell_code"] or r["community"] for r in rows]
-    return pa.table(
-        {
-            "case_id": [f"HL-{r['order_no']}" for r in rows],
-            "external_id": [f"hotline:{r['order_no']}" for r in rows],
-            "source": ["hotline"] * len(rows),
-            "category_code": [r["category_code"] for r in rows],
-            "lon": pa.array([r["lon"] for r in rows], pa.float64()),
-            "lat": pa.array([r["lat"] for r in rows], pa.float64()),
-            "address": pa.array([r["address"] for r in rows], pa.string()),
-            "description": pa.array([r["description"] for r in rows], pa.string()),
-            "reporter": pa.array([r["reporter"] for r in rows], pa.string()),
-            "reported_at": pa.array([r["reported_at"] for r in rows], pa.timestamp("us")),
-            "grid_version": pa.array(
-                [version if r["cell_code"] else None for r in rows], pa.int32()
-            ),
-            "cell_code": pa.array([r["cell_code"] for r in rows], pa.string()),
-            "district_code": pa.array([a[:6] for a in area], pa.string()),
-            "street_code": pa.array([a[:9] for a in area], pa.string()),
-            "community_code": pa.array([a[:12] for a in area], pa.string()),
-            "exercise": pa.array([False] * len(rows)),
-            "stage": ["reported"] * len(rows),
-            "line": pa.array([r["line"] for r in rows], pa.int64()),
-        }
-    )
-
-
-def _with_routes(store: Store, cases: pa.Table) -> pa.Table:
-    """Route each order like any report: unit, assignee and the reasons (as a case event)."""
-    versions = cases.column("grid_version").to_pylist()
-    cells = cases.column("cell_code").to_pylist()
-    tables = load_routing_tables(store, list(zip(versions, cells, strict=True)))
-    routes = route_many(
-        list(zip(cases.column("category_code").to_pylist(), versions, cells, strict=True)), tables
-    )
-    details = [
-        json.dumps(
-            {"unit": r.unit, "assignee": r.assignee, "basis": r.basis, "reasons": list(r.reasons)},
-            ensure_ascii=False,
-        )
-        for r in routes
-    ]
-    return (
-        cases.append_column("assigned_unit", pa.array([r.unit for r in routes], pa.string()))
-        .append_column("assignee", pa.array([r.assignee for r in routes], pa.string()))
-        .append_column("route_detail", pa.array(details, pa.string()))
-    )
-
-
-def _writer(cases: pa.Table, source: Source, unit: str) -> Callable[[WriteTx], Written]:
+def _writer(batch: CaseBatch) -> Callable[[WriteTx], Written]:
     def write(tx: WriteTx) -> Written:
-        ids = cases["external_id"].to_pylist()
-        existing = {
-            r[0]
-            for r in tx.fetch(
-                "SELECT external_id FROM cases WHERE list_contains(?, external_id)", [ids]
-            )
-        }
-        keep = [i for i, x in enumerate(ids) if x not in existing]
-        new = cases.take(pa.array(keep, pa.int64()))
-        transitions = pa.table(
-            {
-                "case_id": new["case_id"],
-                "seq": pa.array([1] * new.num_rows, pa.int32()),
-                "occurred_at": new["reported_at"],
-                "actor": [ACTOR] * new.num_rows,
-                "from_stage": pa.array([None] * new.num_rows, pa.string()),
-                "to_stage": ["reported"] * new.num_rows,
-                "note": [
-                    f"imported from {source.name} {unit} {n}" for n in new["line"].to_pylist()
-                ],
-                "action": ["report"] * new.num_rows,
-                "role": ["operator"] * new.num_rows,
-            }
-        )
-        tx.append("cases", new.drop_columns(["line", "route_detail"]))
-        tx.append("case_transitions", transitions)
-        tx.append(
-            "case_events",
-            pa.table(
-                {
-                    "case_id": new["case_id"],
-                    "seq": pa.array([1] * new.num_rows, pa.int32()),
-                    "occurred_at": new["reported_at"],
-                    "actor": ["routing"] * new.num_rows,
-                    "kind": ["route_suggested"] * new.num_rows,
-                    "detail": new["route_detail"],
-                }
-            ),
-        )
-        return Written(new.num_rows, duplicates=len(existing))
+        written = write_cases(tx, batch)
+        return Written(written.created, duplicates=len(batch) - written.created)
 
     return write

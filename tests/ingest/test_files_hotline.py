@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +34,10 @@ def db(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _cases(db: Store, like: str) -> int:
-    return db.query_value("SELECT count(*) FROM cases WHERE case_id LIKE ?", [like])
+    """Cases whose order number is LIKE ``like``."""
+    return db.query_value(
+        "SELECT count(*) FROM cases WHERE external_id LIKE ?", [f"hotline:{like}"]
+    )
 
 
 def test_utf8_bom_export_with_chinese_headers_becomes_cases(db, tmp_path):
@@ -41,7 +46,7 @@ def test_utf8_bom_export_with_chinese_headers_becomes_cases(db, tmp_path):
     result = ingest_file(db, path, now=NOW)
     assert result.status == "loaded", (result.reason, result.bad_rows)
     assert result.kind == "hotline" and result.rows_loaded == 3
-    case = db.query_df("SELECT * FROM cases WHERE case_id = 'HL-202611240001'").iloc[0]
+    case = db.query_df("SELECT * FROM cases WHERE external_id = 'hotline:202611240001'").iloc[0]
     assert case["external_id"] == "hotline:202611240001" and case["source"] == "hotline"
     assert case["stage"] == "reported" and case["category_code"] == "0105"
     assert case["reported_at"] == datetime(2026, 11, 24, 0, 31, 5)  # Beijing time → UTC
@@ -55,10 +60,10 @@ def test_utf8_bom_export_with_chinese_headers_becomes_cases(db, tmp_path):
     assert case["address"] == "桥东街道东堤路12号"
     history = db.query_rows(
         "SELECT seq, from_stage, to_stage, actor, occurred_at FROM "
-        "case_transitions WHERE case_id = 'HL-202611240001'"
+        "case_transitions JOIN cases USING (case_id) WHERE external_id = 'hotline:202611240001'"
     )
     assert history == [(1, None, "reported", "hotline-import", datetime(2026, 11, 24, 0, 31, 5))]
-    by_name = db.query_df("SELECT * FROM cases WHERE case_id = 'HL-202611240002'").iloc[0]
+    by_name = db.query_df("SELECT * FROM cases WHERE external_id = 'hotline:202611240002'").iloc[0]
     assert by_name["reported_at"] == datetime(2026, 11, 24, 1, 2)
     community = load_admin_areas(db, "community").set_index("code").geometry["445102007003"]
     assert community.contains(shapely.Point(by_name["lon"], by_name["lat"]))
@@ -72,7 +77,7 @@ def test_gb18030_export_located_by_community_name(db, tmp_path):
     result = ingest_file(db, path, now=NOW)
     assert result.status == "loaded", (result.reason, result.bad_rows)
     row = db.query_rows(
-        "SELECT community_code, reporter, description FROM cases WHERE case_id = 'HL-GB-1'"
+        "SELECT community_code, reporter, description FROM cases WHERE external_id = 'hotline:GB-1'"
     )
     assert row == [("445102007004", "赵先生", "路面积水")]
 
@@ -86,7 +91,7 @@ def test_undecodable_bytes_fail_with_a_clear_reason(db, tmp_path):
     junk.write_bytes(HEADER.encode("utf-8") + b"J-1,\x80\xff,0201,x,,,,,\n")
     result = ingest_file(db, junk, now=NOW)
     assert result.status == "failed" and "neither UTF-8 nor GB18030" in result.reason
-    assert _cases(db, "HL-J-%") == 0
+    assert _cases(db, "J-%") == 0
 
 
 def test_unknown_or_ambiguous_community_and_bad_values_are_bad_rows(db, tmp_path):
@@ -108,7 +113,7 @@ def test_unknown_or_ambiguous_community_and_bad_values_are_bad_rows(db, tmp_path
     assert "unknown community" in reasons[3] and "ambiguous" in reasons[4]
     assert "category" in reasons[5] and "25:00" in reasons[6]
     assert "outside the current grid" in reasons[7] and "duplicate order" in reasons[8]
-    assert _cases(db, "HL-B-%") == 0
+    assert _cases(db, "B-%") == 0
 
 
 def test_quoted_line_breaks_keep_physical_line_numbers(db, tmp_path):
@@ -152,9 +157,9 @@ def test_xlsx_export_loads_and_reports_sheet_rows(db, tmp_path):
     result = ingest_file(db, good, now=NOW)
     assert result.status == "loaded", (result.reason, result.bad_rows)
     assert result.rows_loaded == 2 and result.line_unit == "row"
-    assert db.query_value("SELECT reported_at FROM cases WHERE case_id = 'HL-20261124101'") == (
-        datetime(2026, 11, 24, 6, 0)
-    )
+    assert db.query_value(
+        "SELECT reported_at FROM cases WHERE external_id = 'hotline:20261124101'"
+    ) == (datetime(2026, 11, 24, 6, 0))
     bad = tmp_path / "orders_bad.xlsx"
     _xlsx(
         bad,
@@ -177,7 +182,7 @@ def test_truncated_xlsx_fails_cleanly(db, tmp_path):
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     result = ingest_file(db, cut, now=NOW)
     assert result.status == "failed" and "not a readable XLSX" in result.reason
-    assert _cases(db, "HL-9") == 0
+    assert _cases(db, "9") == 0
 
 
 def test_orders_already_imported_are_skipped_not_duplicated(db, tmp_path):
@@ -192,8 +197,14 @@ def test_orders_already_imported_are_skipped_not_duplicated(db, tmp_path):
     )
     result = ingest_file(db, second, now=NOW)
     assert result.ok and (result.rows_loaded, result.rows_duplicate) == (1, 1)
-    assert _cases(db, "HL-D-%") == 2
-    assert db.query_value("SELECT count(*) FROM case_transitions WHERE case_id LIKE 'HL-D-%'") == 2
+    assert _cases(db, "D-%") == 2
+    assert (
+        db.query_value(
+            "SELECT count(*) FROM case_transitions JOIN cases USING (case_id) "
+            "WHERE external_id LIKE 'hotline:D-%'"
+        )
+        == 2
+    )
 
 
 def test_orders_are_routed_with_reasons(db, tmp_path):
@@ -203,9 +214,34 @@ def test_orders_are_routed_with_reasons(db, tmp_path):
         encoding="utf-8",
     )
     assert ingest_file(db, path, now=NOW).status == "loaded"
-    unit = db.query_value("SELECT assigned_unit FROM cases WHERE case_id = 'HL-RT-1'")
+    unit = db.query_value("SELECT assigned_unit FROM cases WHERE external_id = 'hotline:RT-1'")
     assert unit == "CG-445102"  # 暴露垃圾 → the district's 城管 bureau
     detail = db.query_value(
-        "SELECT detail FROM case_events WHERE case_id = 'HL-RT-1' AND kind = 'route_suggested'"
+        "SELECT detail FROM case_events JOIN cases USING (case_id) "
+        "WHERE external_id = 'hotline:RT-1' AND kind = 'route_suggested'"
     )
     assert "category 0202" in detail
+
+
+def test_orders_become_cases_like_any_other_report(db, tmp_path):
+    path = tmp_path / "same.csv"
+    path.write_text(
+        HEADER + "ONE-1,2026-11-25 00:30,0201,x,116.654367,23.66935,,,\n"
+        "ONE-2,2026-11-25 00:40,9999,odd,116.654367,23.66935,,,\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(db, path, now=NOW)
+    assert result.status == "loaded", (result.reason, result.bad_rows)
+    rows = db.query_rows(
+        "SELECT case_id, category_issue, assigned_unit FROM cases "
+        "WHERE external_id LIKE 'hotline:ONE-%' ORDER BY external_id"
+    )
+    # one id scheme for every source: the local date (Beijing) and a number from the store
+    assert all(re.fullmatch(r"C20261125-\d{6}", r[0]) for r in rows), rows
+    assert rows[0][1] is None and rows[1][1] == "unknown"  # kept, flagged to re-categorise
+    assert rows[1][2] == "市城市运行管理指挥中心"
+    detail = db.query_value(
+        "SELECT detail FROM case_events WHERE case_id = ? AND kind = 'route_suggested'",
+        [rows[0][0]],
+    )
+    assert "duplicates" in json.loads(detail)

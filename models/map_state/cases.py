@@ -1,4 +1,4 @@
-"""Cases on the map at an instant (live or replayed from the history), per-cell counts, ranking."""
+"""Cases on the map at an instant (live or replayed from the history) and per-cell counts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from models.evaluation import evaluate
 from models.map_state.working_time import WorkingTable
 from models.security import Scope
 from models.store import Store
@@ -240,24 +239,3 @@ def scope_districts(scope: Scope) -> list[str] | None:
     if scope.kind == "city":
         return None
     return sorted({code[:6] for code in scope.codes})
-
-
-def district_ranking(
-    store: Store,
-    scope: Scope,
-    *,
-    period_start: datetime,
-    period_end: datetime,
-    now: datetime,
-) -> pd.DataFrame:
-    """Districts ranked by their evaluation score (``models.evaluation.evaluate``), best first.
-
-    A district, street or cells scope sees the districts it lies in; the city sees all.
-    """
-    table = evaluate(
-        store, period_start=period_start, period_end=period_end, by="district", now=now
-    )
-    districts = scope_districts(scope)
-    if districts is not None:
-        table = table[table["group_value"].isin(districts)]
-    return table.sort_values("score", ascending=False, na_position="last", ignore_index=True)

@@ -358,3 +358,30 @@ def test_a_replayed_case_card_is_wholly_as_of_its_instant(store):
     assert now[t("card.unit", "en")].split(" / ")[0] == "OTHER-UNIT"
     assert now[t("card.due", "en")] == local_minute(due_now, "Asia/Shanghai")
     assert now[t("card.rework", "en")] == "1"
+
+
+def test_the_walls_ranking_is_the_models_ranking(store):
+    """One district ranking (issue 9 merges): the wall renders models.map_state's frame."""
+    import inspect
+
+    from app.pages.screen import ranking as wall
+    from models.map_state import ranking_at
+
+    for hours, lonlat in ((30, PAIFANG), (20, (116.63, 23.67)), (10, (116.95, 23.75))):
+        case = _report(store, NOW - timedelta(hours=hours), lonlat)
+        for action, after in (("accept", 0.1), ("register", 0.2)):
+            at = NOW - timedelta(hours=hours - after)
+            transition_case(store, case, action, actor="a1", role="admin", at=at, calendar=CAL)
+
+    def shown(scope):
+        table = wall.render_ranking(store, scope, at=NOW, now=NOW, lang="en")
+        return [row.children[1].children for row in table.children[1].children]
+
+    for scope in (CITY, parse_scope("district:445102")):
+        frame = ranking_at(store, scope, at=NOW)
+        names = [str(n or v) for n, v in zip(frame["group_name"], frame["group_value"])]
+        assert shown(scope) == names[:12] and names, scope
+    assert len(ranking_at(store, CITY, at=NOW)) >= 2  # districts for the city
+    streets = ranking_at(store, parse_scope("district:445102"), at=NOW)["group_value"]
+    assert streets.str.startswith("445102").all() and streets.str.len().eq(9).all()
+    assert "evaluate" not in inspect.getsource(wall)  # no second implementation on the wall

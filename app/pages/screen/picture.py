@@ -15,7 +15,6 @@ import pandas as pd
 from app.i18n import t
 from app.pages.screen.cursor import EPOCH, Cursor
 from app.pages.screen.feed import feed_items
-from app.pages.screen.ranking import street_scores
 from layers.basemap import build_base_layers
 from layers.cases import build_case_points
 from layers.deck import layer_json
@@ -34,6 +33,7 @@ from models.map_state import (
     incidents_at,
     resources_at,
     sensors_at,
+    street_scores,
     traffic_at,
     warning_areas_at,
 )
@@ -286,7 +286,7 @@ def grid_colors_payload(
     grid_json = next(layer for layer in base["layers"] if layer["id"] == GRID_LAYER_ID)
     grid = LayerSpec("PolygonLayer", GRID_LAYER_ID, grid_json["data"])
     if mode == "score":
-        by_street = street_scores(store, at=at)
+        by_street = street_scores(store, scope, at=at)
         cells = load_cells(store, scope=scope)
         values = {
             c: by_street[s]

@@ -1,10 +1,12 @@
 """Sensor rules over stored observations: alarms raised and cleared, one routed case per alarm.
 
 Runs behind ingest, reading what is already committed (so it never slows or loses
-ingest): each pass takes observations received since the last pass, folds them through
-the rules (models.rules), and writes alarms, their cases and their transitions in one
-transaction. At start it replays a warm-up window so that durations and open alarms
-carry over a restart; an alarm already open for (rule, sensor) is never raised twice.
+ingest): each pass takes the observations committed since the last pass (in commit
+order, by ``observations.seq``), folds them through the rules (models.rule_evaluation),
+checks every known sensor for silence (the staleness rule and no_data rules), and writes
+alarms, their cases and their transitions in one transaction. At start it replays a
+warm-up window so that durations carry over a restart, and takes the open alarms as open:
+an alarm already open for (rule, sensor) is never raised twice, and clears as usual.
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ import pandas as pd
 
 from models.bulk_routing import load_routing_tables, route_many
 from models.cases import CaseError, transition_case
-from models.rules import AlarmCleared, AlarmRaised, AutoVerifyDue, Rule, RuleState, evaluate
+from models.freshness import MAX_CLOCK_SKEW_S
+from models.rule_evaluation import (
+    AlarmCleared,
+    AlarmRaised,
+    AutoVerifyDue,
+    Reading,
+    RuleState,
+    evaluate,
+)
+from models.rules import SILENCE_TYPES, Rule
+from models.sensors import last_heard
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
 
@@ -41,51 +53,106 @@ def alarm_id(event: AlarmRaised) -> str:
 
 
 class AlarmEngine:
-    """Keeps rule states between passes; ``run_pass(now)`` does one pass."""
+    """Keeps rule states between passes; ``run_pass(now)`` does one pass.
+
+    The cursor is the highest ``observations.seq`` read. ``seq`` is drawn from a sequence
+    at insert, inside the write transaction, and the store has one writer thread that runs
+    one transaction at a time (models.store.engine ``_write_loop``): every row with a
+    lower ``seq`` than one a reader sees was committed before it. A wall-clock cursor on
+    ``received_at`` would skip a batch stamped before a pass and committed after it.
+    """
 
     def __init__(
-        self, store: Store, rules: Sequence[Rule], *, calendar: WorkCalendar | None = None
+        self,
+        store: Store,
+        rules: Sequence[Rule],
+        *,
+        calendar: WorkCalendar | None = None,
+        max_clock_skew_s: float = MAX_CLOCK_SKEW_S,
     ):
         self.store = store
         self.calendar = calendar or WorkCalendar()
         self.rules = [r for r in rules if r.enabled]
+        self.silence_rules = [r for r in self.rules if r.rule_type in SILENCE_TYPES]
         self.kinds = {r.sensor_kind for r in self.rules}
+        self.max_clock_skew_s = max_clock_skew_s
         self.state: dict[tuple[str, str], RuleState] = {}
-        self.cursor: datetime | None = None
+        self.cursor: int | None = None
         self._sensors: dict[str, dict[str, Any]] = {}
 
     def _load_sensors(self) -> None:
         df = self.store.query_df(
             "SELECT sensor_id, kind, lon, lat, grid_version, cell_code, warning_level, "
-            "danger_level, zone, last_seen FROM sensors"
+            "danger_level, zone, interval_s FROM sensors"
         )
         self._sensors = {r["sensor_id"]: r for r in df.to_dict("records")}
 
-    def run_pass(self, now: datetime) -> AlarmPass:
-        """Evaluate observations received since the last pass and write the outcome."""
-        if self.cursor is None:
-            self.cursor = now - WARMUP
-            self._load_sensors()
-        kinds = sorted(self.kinds)
-        obs = self.store.query_df(
-            "SELECT o.sensor_id, o.ts, o.metric, o.value, o.received_at FROM observations o "
-            "JOIN sensors s USING (sensor_id) WHERE o.received_at > ? AND o.received_at <= ? "
-            f"AND s.kind IN ({', '.join('?' for _ in kinds)}) ORDER BY o.ts",
-            [self.cursor, now, *kinds],
+    def _open_alarms(self) -> dict[tuple[str, str], RuleState]:
+        """Alarms left open by an earlier run, as rule states: open since they were raised
+        (readings before that are history), so they clear instead of being raised again."""
+        rows = self.store.query_rows(
+            "SELECT rule_id, sensor_id, max(opened_at), bool_or(exercise) FROM alarms "
+            "WHERE cleared_at IS NULL GROUP BY rule_id, sensor_id"
         )
-        out = AlarmPass()
+        return {
+            (rule, sensor): RuleState(last_ts=opened, open=True, exercise=bool(exercise))
+            for rule, sensor, opened, exercise in rows
+        }
+
+    def _new_observations(self, now: datetime) -> tuple[pd.DataFrame, int]:
+        """Observations committed since the cursor (at start: received in the warm-up
+        window), and the new cursor."""
+        high = int(self.store.query_value("SELECT coalesce(max(seq), 0) FROM observations"))
+        if self.cursor is None:
+            since, params = "o.received_at > ?", [now - WARMUP]
+        else:
+            since, params = "o.seq > ?", [self.cursor]
+        kinds = [] if "*" in self.kinds else sorted(self.kinds)
+        of_kind = f"s.kind IN ({', '.join('?' for _ in kinds)})" if kinds else "TRUE"
+        obs = self.store.query_df(
+            "SELECT o.sensor_id, o.ts, o.metric, o.value, o.exercise FROM observations o "
+            f"JOIN sensors s USING (sensor_id) WHERE {since} AND o.seq <= ? AND {of_kind} "
+            "ORDER BY o.ts",
+            [*params, high, *kinds],
+        )
+        return obs, high
+
+    def run_pass(self, now: datetime) -> AlarmPass:
+        """Evaluate observations committed since the last pass, and every sensor's silence,
+        and write the outcome."""
         state = self.state  # committed to self only once the pass is written
+        if self.cursor is None:
+            self._load_sensors()
+            state = {**self._open_alarms(), **state}
+        obs, high = self._new_observations(now)
+        readings: dict[str, list[Reading]] = {}
         for sensor_id, group in obs.groupby("sensor_id", sort=True):
-            sensor = self._sensors.get(str(sensor_id))
-            if sensor is None:
-                self._load_sensors()
-                sensor = self._sensors.get(str(sensor_id))
-                if sensor is None:
-                    continue
-            readings = list(
-                zip(group["ts"].dt.to_pydatetime(), group["metric"], group["value"], strict=True)
+            readings[str(sensor_id)] = list(
+                zip(
+                    group["ts"].dt.to_pydatetime(),
+                    group["metric"],
+                    group["value"],
+                    group["exercise"].astype(bool),
+                    strict=True,
+                )
             )
-            state, events = evaluate(self.rules, state, sensor, readings, now=now)
+        if any(sid not in self._sensors for sid in readings):
+            self._load_sensors()
+        heard = self._last_heard(now)
+        out = AlarmPass()
+        for sensor_id in sorted(set(readings) | set(self._sensors)):
+            sensor = self._sensors.get(sensor_id)
+            if sensor is None:
+                continue
+            rules = self.rules if sensor_id in readings else self.silence_rules
+            state, events = evaluate(
+                rules,
+                state,
+                {**sensor, "last_seen": heard.get(sensor_id)},
+                readings.get(sensor_id, []),
+                now=now,
+                max_clock_skew_s=self.max_clock_skew_s,
+            )
             for event in events:
                 if isinstance(event, AlarmRaised):
                     out.raised.append(event)
@@ -95,10 +162,17 @@ class AlarmEngine:
                     out.verify_due.append(event)
         if out.raised or out.cleared or out.verify_due:
             self.store.write(lambda tx: self._write(tx, out))
-        self.state, self.cursor = state, now
+        self.state, self.cursor = state, high
         for event in out.verify_due:
             self._auto_verify(event)
         return out
+
+    def _last_heard(self, now: datetime) -> dict[str, datetime]:
+        if not self.silence_rules:
+            return {}
+        df = last_heard(self.store, now=now, max_clock_skew_s=self.max_clock_skew_s)
+        df = df[df["last_seen"].notna()]
+        return dict(zip(df["sensor_id"], df["last_seen"].dt.to_pydatetime(), strict=True))
 
     def _auto_verify(self, event: AutoVerifyDue) -> None:
         """Verify the alarm's case once the sensor stayed in range, if its handling was

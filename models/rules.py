@@ -1,24 +1,26 @@
-"""Alarm rules on sensor readings: the rule table, its validation and a streaming evaluator."""
+"""Alarm rules on sensor readings: the rule table, its validation and the built-in staleness rule.
+
+The streaming evaluator that applies them lives in models.rule_evaluation.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from models.environment import iaqi, noise_limit
-
-RuleType = Literal["threshold", "rate", "no_data"]
+RuleType = Literal["threshold", "rate", "no_data", "stale"]
 Level = Literal["warning", "danger"]
-Reading = tuple[datetime, str, float]
 
-RULE_TYPES: tuple[str, ...] = ("threshold", "rate", "no_data")
+
+RULE_TYPES: tuple[str, ...] = ("threshold", "rate", "no_data", "stale")
+#: Rule types about silence: they may apply to every kind (``sensor_kind: "*"``).
+SILENCE_TYPES: tuple[str, ...] = ("no_data", "stale")
 LEVELS: tuple[str, ...] = ("warning", "danger")
 COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {
     ">": lambda a, b: a > b,
@@ -70,6 +72,9 @@ class Rule:
     sensor row; ``noise_limit`` from the sensor's zone). Rate rules compare the slope per
     minute of consecutive readings with ``rate_per_min``. ``verify_after_s`` (default
     ``clear_after_s``) is how long back in range before a sensor-born case may auto-verify.
+    Silence rules: ``no_data`` fires after ``duration_s`` without a reading, ``stale`` after
+    three missed intervals of the sensor (models.freshness); both may name ``sensor_kind``
+    ``"*"`` (every kind) and clear when the sensor is heard from again.
     """
 
     rule_id: str
@@ -94,72 +99,39 @@ class Rule:
         return self.clear_after_s if self.verify_after_s is None else self.verify_after_s
 
 
-@dataclass(frozen=True)
-class RuleState:
-    """Where one (rule, sensor) stands between batches; the evaluator's only memory."""
-
-    last_ts: datetime | None = None
-    last_value: float | None = None
-    holding_since: datetime | None = None
-    open: bool = False
-    exercise: bool = False
-    in_range_since: datetime | None = None
-    verify_pending: bool = False
-    verify_since: datetime | None = None
-
-
-@dataclass(frozen=True)
-class AlarmRaised:
-    """A rule fired: open one alarm and open or update its deduplicated case."""
-
-    rule_id: str
-    sensor_id: str
-    at: datetime
-    value: float
-    level: str
-    category_code: str | None
-    exercise: bool = False
-
-
-@dataclass(frozen=True)
-class AlarmCleared:
-    """The value stayed back in range for ``clear_after_s`` (or data resumed)."""
-
-    rule_id: str
-    sensor_id: str
-    at: datetime
-    exercise: bool = False
-
-
-@dataclass(frozen=True)
-class AutoVerifyDue:
-    """Back in range for ``verify_after_s`` after a raise: the case may verify itself."""
-
-    rule_id: str
-    sensor_id: str
-    at: datetime
-    exercise: bool = False
-
-
-Event = AlarmRaised | AlarmCleared | AutoVerifyDue
-StateKey = tuple[str, str]
-
-
-@dataclass
-class _Run:
-    """Mutable working copy while one batch is folded in."""
-
-    rule: Rule
-    sensor_id: str
-    s: RuleState
-    exercise: bool
-    events: list[Event] = field(default_factory=list)
+#: The staleness alarm of SPEC §2.4, on unless rules.yaml says otherwise: an entry with
+#: ``rule_id: stale`` overrides these fields (``enabled: false`` turns it off).
+_STALE_ENTRY: Mapping[str, Any] = {
+    "rule_id": "stale",
+    "sensor_kind": "*",
+    "metric": "*",
+    "rule_type": "stale",
+    "level": "warning",
+    "auto_verify": False,
+    "name_zh": "传感器离线：连续三个上报周期无数据",
+}
+STALE_RULE = Rule(**_STALE_ENTRY)
 
 
 def _problem_number(rid: str, name: str, value: object, *, minimum: float) -> list[str]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return [f"{rid}: {name} must be a number, got {value!r}"]
     return [] if value >= minimum else [f"{rid}: {name} must be >= {minimum:g}, got {value!r}"]
+
+
+def _silence_problems(
+    rid: str, kind: object, metric: object, rtype: object, entry: Mapping[str, Any]
+) -> list[str]:
+    problems = []
+    if kind == "*" and rtype not in SILENCE_TYPES:
+        problems.append(f"{rid}: sensor_kind '*' applies to no_data and stale rules only")
+    elif kind == "*" and metric != "*":
+        problems.append(f"{rid}: a rule for every kind needs metric '*'")
+    if rtype == "stale" and metric != "*":
+        problems.append(f"{rid}: stale rules watch every metric (metric '*')")
+    if rtype == "stale" and entry.get("duration_s") is not None:
+        problems.append(f"{rid}: stale rules wait three intervals of the sensor, not duration_s")
+    return problems
 
 
 def rule_problems(
@@ -187,11 +159,12 @@ def rule_problems(
             problems.append(f"{rid}: duplicate rule_id")
         seen.add(rid)
         kind, metric, rtype = entry.get("sensor_kind"), entry.get("metric"), entry.get("rule_type")
-        if kind is not None and kind not in KIND_METRICS:
+        problems += _silence_problems(rid, kind, metric, rtype, entry)
+        if kind is not None and kind != "*" and kind not in KIND_METRICS:
             problems.append(f"{rid}: unknown sensor_kind {kind!r}")
-        elif kind is not None and metric is not None:
+        elif kind is not None and kind != "*" and metric is not None:
             known = KIND_METRICS[kind] + (tuple(DERIVED_METRICS) if kind == _DERIVED_KIND else ())
-            if metric not in known and not (metric == "*" and rtype == "no_data"):
+            if metric not in known and not (metric == "*" and rtype in SILENCE_TYPES):
                 problems.append(f"{rid}: {kind} sensors publish no metric {metric!r}")
         if rtype is not None and rtype not in RULE_TYPES:
             problems.append(f"{rid}: rule_type must be one of {', '.join(RULE_TYPES)}")
@@ -246,6 +219,12 @@ def load_rules(
     categories
         Known category codes to check ``category_code`` against.
 
+    Returns
+    -------
+    list[Rule]
+        The file's rules, plus the staleness rule :data:`STALE_RULE` (an entry with
+        ``rule_id: stale`` overrides its fields).
+
     Raises
     ------
     ValueError
@@ -261,155 +240,14 @@ def load_rules(
     entries = raw.get("rules") if isinstance(raw, Mapping) else None
     if not isinstance(entries, list):
         raise ValueError(f"{source}: expected a top-level 'rules:' list")
+    stale = [
+        i for i, e in enumerate(entries) if isinstance(e, Mapping) and e.get("rule_id") == "stale"
+    ]
+    if not stale:
+        entries = [*entries, _STALE_ENTRY]
+    for i in stale:
+        entries[i] = {**_STALE_ENTRY, **entries[i]}
     problems = rule_problems(entries, categories=categories)
     if problems:
         raise ValueError(f"{source}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
     return [Rule(**entry) for entry in entries]
-
-
-def _value(rule: Rule, metric: str, value: float) -> float | None:
-    """The rule's value of one reading, or ``None`` when the reading is not for it."""
-    if rule.metric == "*":
-        return float(value)
-    source, averaging = DERIVED_METRICS.get(rule.metric, (rule.metric, ""))
-    if metric != source:
-        return None
-    if not averaging:
-        return float(value)
-    try:
-        return float(iaqi(source, value, averaging=averaging))  # type: ignore[arg-type]
-    except ValueError:  # negative or out-of-table concentration: not a usable reading
-        return None
-
-
-def _threshold(rule: Rule, sensor: Mapping[str, Any], at: datetime) -> float | None:
-    """The number the rule compares with at ``at``; ``None`` when the sensor lacks it."""
-    if isinstance(rule.threshold, (int, float)):
-        return float(rule.threshold)
-    if rule.threshold == NOISE_REFERENCE:
-        try:
-            return noise_limit(sensor.get("zone"), at=at)  # type: ignore[arg-type]
-        except ValueError:
-            return None
-    level = sensor.get(str(rule.threshold))
-    return None if level is None or isinstance(level, bool) else float(level)
-
-
-def _raise(run: _Run, at: datetime, value: float) -> None:
-    rule = run.rule
-    run.s = replace(run.s, open=True, exercise=run.exercise, verify_pending=rule.auto_verify)
-    run.events.append(
-        AlarmRaised(
-            rule.rule_id, run.sensor_id, at, value, rule.level, rule.category_code, run.exercise
-        )
-    )
-
-
-def _observe(run: _Run, at: datetime, holds: bool, value: float) -> None:
-    """Fold one in-order condition sample into the run; emit events as they fall due."""
-    rule = run.rule
-    if holds:
-        since = run.s.holding_since or at
-        run.s = replace(run.s, holding_since=since, in_range_since=None, verify_since=None)
-        if not run.s.open and (at - since).total_seconds() >= rule.duration_s:
-            _raise(run, at, value)
-        return
-    s = replace(run.s, holding_since=None)
-    if s.open:
-        since = s.in_range_since or at
-        s = replace(s, in_range_since=since)
-        if (at - since).total_seconds() >= rule.clear_after_s:
-            s = replace(s, open=False, in_range_since=None)
-            run.events.append(AlarmCleared(rule.rule_id, run.sensor_id, at, s.exercise))
-    if s.verify_pending:
-        since = s.verify_since or at
-        s = replace(s, verify_since=since)
-        if (at - since).total_seconds() >= rule.verify_delay_s:
-            s = replace(s, verify_pending=False, verify_since=None)
-            run.events.append(AutoVerifyDue(rule.rule_id, run.sensor_id, at, s.exercise))
-    run.s = s
-
-
-def _fold(run: _Run, sensor: Mapping[str, Any], readings: Sequence[Reading], now: datetime) -> None:
-    rule = run.rule
-    compare = COMPARISONS[rule.comparison]
-    for ts, metric, raw in readings:
-        value = _value(rule, metric, raw)
-        last_ts, last_value = run.s.last_ts, run.s.last_value
-        if value is None or (last_ts is not None and ts <= last_ts):
-            continue  # not this rule's metric, unusable, or late / already seen
-        run.s = replace(run.s, last_ts=ts, last_value=value)
-        if rule.rule_type == "threshold":
-            limit = _threshold(rule, sensor, ts)
-            if limit is not None:
-                _observe(run, ts, compare(value, limit), value)
-        elif rule.rule_type == "rate" and last_ts is not None and last_value is not None:
-            slope = (value - last_value) / ((ts - last_ts).total_seconds() / 60.0)
-            _observe(run, ts, compare(slope, float(rule.rate_per_min or 0.0)), slope)
-        elif rule.rule_type == "no_data":
-            _observe(run, ts, False, 0.0)  # data came: the gap is over
-    if rule.rule_type == "no_data":
-        last = run.s.last_ts or sensor.get("last_seen")
-        if isinstance(last, datetime) and not run.s.open:
-            gap = (now - last).total_seconds()
-            if gap > rule.duration_s:
-                _raise(run, now, gap)
-
-
-def evaluate(
-    rules: Iterable[Rule],
-    state: Mapping[StateKey, RuleState],
-    sensor: Mapping[str, Any],
-    readings: Sequence[Reading],
-    *,
-    now: datetime,
-    exercise: bool = False,
-) -> tuple[dict[StateKey, RuleState], list[Event]]:
-    """Fold one sensor's new readings into the rule states; return the new states and events.
-
-    Parameters
-    ----------
-    rules
-        All rules; only enabled ones for ``sensor["kind"]`` apply.
-    state
-        ``(rule_id, sensor_id) → RuleState`` from the previous call (empty at start).
-    sensor
-        The sensor row: ``sensor_id``, ``kind``, and as rules need them ``warning_level``,
-        ``danger_level``, ``zone`` (noise functional zone), ``last_seen``.
-    readings
-        ``(ts, metric, value)`` in any order; they are sorted by ``ts``. A reading not newer
-        than the last one a rule has taken for this sensor is late and is ignored: alarms
-        never rewrite the past. Of equal timestamps the first given wins.
-    now
-        The evaluation time; no_data rules fire when ``now − last reading > duration_s``.
-    exercise
-        A drill period: an alarm raised now carries ``exercise=True``, as do its clear and
-        auto-verify events, even if those fall after the drill.
-
-    Returns
-    -------
-    (new_state, events)
-        A new mapping (the input is untouched) and the events in time order per rule.
-
-    Notes
-    -----
-    Threshold rules fire on the first reading at which the condition has held, over
-    consecutive readings, for ``duration_s`` (at once when 0); one raise per episode.
-    A rule whose reference threshold the sensor lacks is skipped. An open alarm clears on
-    the first in-range reading ``clear_after_s`` after the value went back in range; rate
-    rules compare each reading's slope per minute with the previous one. The ``value`` of
-    a raise is the reading (derived metrics: the IAQI), the slope, or the gap in seconds.
-    """
-    sensor_id, kind = str(sensor["sensor_id"]), sensor.get("kind")
-    ordered = sorted(readings, key=lambda r: r[0])
-    new_state = dict(state)
-    events: list[Event] = []
-    for rule in rules:
-        if not rule.enabled or rule.sensor_kind != kind:
-            continue
-        key = (rule.rule_id, sensor_id)
-        run = _Run(rule, sensor_id, state.get(key, RuleState()), exercise)
-        _fold(run, sensor, ordered, now)
-        new_state[key] = run.s
-        events += run.events
-    return new_state, events

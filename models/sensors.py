@@ -1,35 +1,77 @@
-"""Sensor registry queries: freshness (fresh / stale / never reported) per SPEC §2.4."""
+"""Sensor registry queries: when each sensor was last heard from, and its freshness (SPEC §2.4)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
+from models.freshness import MAX_CLOCK_SKEW_S, is_stale
 from models.security import Scope
 from models.store import Store
 
-#: A sensor that misses this many expected intervals is stale.
-STALE_AFTER_INTERVALS = 3
+
+def last_heard(
+    store: Store,
+    *,
+    now: datetime,
+    scope: Scope | None = None,
+    max_clock_skew_s: float = MAX_CLOCK_SKEW_S,
+) -> pd.DataFrame:
+    """Every sensor in ``scope`` with the time it was last heard from, as believed at ``now``.
+
+    ``sensors.last_seen`` is the newest ``ts`` ever received, so one reading dated in the
+    future would hold it there. A ``last_seen`` more than ``max_clock_skew_s`` after ``now``
+    is therefore replaced by the sensor's newest believable reading (an observation, or a
+    sample of a traffic detector's segment), and no time is later than ``now``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns sensor_id, kind, lon, lat, cell_code, interval_s, last_seen (NaT: never
+        heard from), by ``sensor_id``.
+    """
+    where, params = (scope or Scope("city")).sql_filter("cell_code")
+    df = store.query_df(
+        "SELECT sensor_id, kind, lon, lat, cell_code, interval_s, last_seen "
+        f"FROM sensors WHERE {where} ORDER BY sensor_id",
+        params,
+    )
+    believable = now + timedelta(seconds=max_clock_skew_s)
+    ahead = df["last_seen"] > pd.Timestamp(believable)
+    if ahead.any():
+        ids = df.loc[ahead, "sensor_id"].tolist()
+        newest = store.query_df(
+            "SELECT sensor_id, max(ts) AS ts FROM (SELECT sensor_id, ts FROM observations "
+            "WHERE list_contains(?, sensor_id) AND ts <= ? UNION ALL SELECT s.sensor_id, t.ts "
+            "FROM traffic_samples t JOIN sensors s USING (segment_id) "
+            "WHERE list_contains(?, s.sensor_id) AND t.ts <= ?) GROUP BY sensor_id",
+            [ids, believable, ids, believable],
+        )
+        found = dict(zip(newest["sensor_id"], newest["ts"], strict=True))
+        believed = pd.Series(
+            pd.to_datetime([found.get(sid) for sid in df["sensor_id"]]), index=df.index
+        ).astype(df["last_seen"].dtype)
+        df["last_seen"] = df["last_seen"].where(~ahead, believed)
+    df["last_seen"] = df["last_seen"].clip(upper=pd.Timestamp(now))
+    return df
 
 
 def sensor_freshness(store: Store, *, now: datetime, scope: Scope | None = None) -> pd.DataFrame:
     """One row per sensor in ``scope`` with its freshness at ``now`` (UTC, naive).
 
-    Columns: sensor_id, kind, lon, lat, cell_code, interval_s, last_seen, age_s and
-    status — ``fresh``, ``stale`` (silent for more than three expected intervals) or
-    ``never`` (registered but never heard from).
+    Columns: sensor_id, kind, lon, lat, cell_code, interval_s, last_seen (as
+    :func:`last_heard`), age_s and status — ``fresh``, ``stale`` (silent for more than
+    three expected intervals, :func:`models.freshness.is_stale`) or ``never`` (registered
+    but never heard from).
     """
-    where, params = (scope or Scope("city")).sql_filter("cell_code")
-    return store.query_df(
-        "SELECT sensor_id, kind, lon, lat, cell_code, interval_s, last_seen, "
-        "date_diff('second', last_seen, ?::TIMESTAMP) AS age_s, "
-        "CASE WHEN last_seen IS NULL THEN 'never' "
-        f"WHEN date_diff('second', last_seen, ?::TIMESTAMP) > {STALE_AFTER_INTERVALS} * interval_s "
-        "THEN 'stale' ELSE 'fresh' END AS status "
-        f"FROM sensors WHERE {where} ORDER BY sensor_id",
-        [now, now, *params],
-    )
+    df = last_heard(store, now=now, scope=scope)
+    age = (pd.Timestamp(now) - df["last_seen"]).dt.total_seconds()
+    df["age_s"] = age.round().astype("Int64")
+    stale = is_stale(age, df["interval_s"].astype(float))
+    df["status"] = np.where(df["last_seen"].isna(), "never", np.where(stale, "stale", "fresh"))
+    return df
 
 
 def freshness_counts(store: Store, *, now: datetime, scope: Scope | None = None) -> dict[str, int]:

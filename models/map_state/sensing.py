@@ -12,8 +12,8 @@ import shapely
 
 from models.environment import aqi, aqi_level, noise_limit, water_class
 from models.environment.water import WaterClass
+from models.freshness import is_stale
 from models.security import Scope
-from models.sensors import STALE_AFTER_INTERVALS
 from models.store import Store
 from models.traffic import congestion_band, congestion_index
 
@@ -51,9 +51,6 @@ TRAFFIC_COLUMNS = [
     "geometry",
 ]
 GREY = [128, 128, 128]
-#: GB 3838 classes in the colours commonly used on Chinese water-quality maps.
-WATER_RGB = {1: [0, 153, 255], 2: [0, 153, 255], 3: [0, 200, 83], 4: [255, 214, 0],
-             5: [255, 140, 0], 6: [230, 0, 0]}  # fmt: skip
 #: level key -> (zh, en, rgb) of the levels that are not AQI or water classes.
 LEVELS: dict[str, tuple[str, str, list[int]]] = {
     "no_data": ("无数据", "No data", GREY),
@@ -125,30 +122,35 @@ def sensors_at(
 def _latest_readings(store: Store, sensors: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
     ids = sensors["sensor_id"].tolist()
     observed = store.query_df(
-        "SELECT o.sensor_id, o.metric, arg_max(o.value, o.ts) AS value, max(o.ts) AS ts, "
-        "max(o.ts) > ?::TIMESTAMP - to_seconds(any_value(s.interval_s) * ?) AS fresh "
-        "FROM observations o JOIN sensors s USING (sensor_id) "
+        "SELECT o.sensor_id, o.metric, arg_max(o.value, o.ts) AS value, max(o.ts) AS ts "
+        "FROM observations o "
         "WHERE o.ts > ? AND o.ts <= ? AND list_contains(?, o.sensor_id) "
         "GROUP BY o.sensor_id, o.metric",
-        [at, STALE_AFTER_INTERVALS, at - MAX_WINDOW, at, ids],
+        [at - MAX_WINDOW, at, ids],
     )
     detectors = sensors[sensors["kind"] == "traffic"]
     if detectors.empty:
-        return observed
+        return _with_freshness(observed, sensors, at=at)
     # a detector reports on its segment's topic: its readings are the segment's samples
     samples = store.query_df(
-        "WITH d AS (SELECT s.sensor_id, any_value(s.interval_s) AS interval_s, "
+        "WITH d AS (SELECT s.sensor_id, "
         "arg_max(t.speed_kmh, t.ts) AS speed_kmh, arg_max(t.flow_vph, t.ts) AS flow_vph, "
         "max(t.ts) AS ts FROM traffic_samples t JOIN sensors s USING (segment_id) "
         "WHERE t.ts > ? AND t.ts <= ? AND list_contains(?, s.sensor_id) GROUP BY s.sensor_id) "
         "SELECT sensor_id, m.metric, CASE m.metric WHEN 'speed_kmh' THEN speed_kmh "
-        "ELSE flow_vph END AS value, ts, "
-        "ts > ?::TIMESTAMP - to_seconds(interval_s * ?) AS fresh "
+        "ELSE flow_vph END AS value, ts "
         "FROM d, (VALUES ('speed_kmh'), ('flow_vph')) m(metric)",
-        [at - MAX_WINDOW, at, detectors["sensor_id"].tolist(), at, STALE_AFTER_INTERVALS],
+        [at - MAX_WINDOW, at, detectors["sensor_id"].tolist()],
     )
     samples = samples[samples["value"].notna()]
-    return pd.concat([observed, samples], ignore_index=True)
+    return _with_freshness(pd.concat([observed, samples], ignore_index=True), sensors, at=at)
+
+
+def _with_freshness(readings: pd.DataFrame, sensors: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
+    """Mark each latest reading ``fresh`` unless its sensor went stale since (models.freshness)."""
+    interval = readings["sensor_id"].map(sensors.set_index("sensor_id")["interval_s"])
+    age = (pd.Timestamp(at) - pd.to_datetime(readings["ts"])).dt.total_seconds()
+    return readings.assign(fresh=~is_stale(age, interval.astype(float)))
 
 
 def _air_means(store: Store, sensors: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
@@ -201,7 +203,7 @@ def _water_quality(values: dict[str, float]) -> tuple:
     deciding = "/".join(_WATER_NAMES.get(p, p) for p in result.deciding)
     headline = f"{_ROMAN[c]}类" + (f" · {deciding}" if deciding and c >= 3 else "")
     wc = WaterClass(c)
-    return f"wq_{c}", wc.label_zh, wc.label_en, WATER_RGB[c], headline
+    return f"wq_{c}", wc.label_zh, wc.label_en, list(wc.colour_rgb), headline
 
 
 def _levels(

@@ -1,6 +1,7 @@
 """Sensor rules behind ingest: a waterlogging point over its warning level raises one alarm
 and one routed case; back in range it clears; a restart does not raise it again."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -145,3 +146,137 @@ def test_handled_alarm_case_is_verified_automatically_back_in_range(store):
         "SELECT actor FROM case_transitions WHERE case_id = ? AND action = 'verify_ok'", [case_id]
     )
     assert actor.startswith("rule:")
+
+
+# -- issue 9: commit order, silent sensors, future readings, drills ------------------------
+
+
+def _sensor_of(store, kind):
+    return store.query_rows(
+        "SELECT sensor_id, interval_s FROM sensors WHERE kind = ? AND cell_code IS NOT NULL "
+        "ORDER BY sensor_id LIMIT 1",
+        [kind],
+    )[0]
+
+
+def _readings(tx, rows, *, exercise=False):
+    """Write readings as ingest does: the rows and the sensor's last_seen in one commit."""
+    tx.append(
+        "observations",
+        pd.DataFrame(
+            [(m, s, ts, metric, v, rec, exercise) for m, s, ts, metric, v, rec in rows],
+            columns=["msg_id", "sensor_id", "ts", "metric", "value", "received_at", "exercise"],
+        ),
+    )
+    for _, s, ts, *_ in rows:
+        tx.execute(
+            "UPDATE sensors SET last_seen = ? WHERE sensor_id = ? "
+            "AND (last_seen IS NULL OR last_seen < ?)",
+            [ts, s, ts],
+        )
+
+
+def test_reading_committed_after_a_pass_still_raises_its_alarm(store):
+    """Defect 3: stamped before a pass, committed after it: the next pass still sees it."""
+    import threading
+
+    sensor, _ = _sensor_of(store, "smoke")
+    rules = [r for r in load_rules() if r.rule_id == "smoke-detected"]
+    engine = AlarmEngine(store, rules)
+    engine.run_pass(T0 - timedelta(minutes=1))
+    release = threading.Event()
+
+    def held(tx):  # ingest stamped received_at, then its commit waits behind the pass
+        release.wait(30)
+        _readings(tx, [("late-1", sensor, T0, "smoke", 1.0, T0 + timedelta(seconds=1))])
+
+    pending = store.submit(held)
+    assert engine.run_pass(T0 + timedelta(minutes=1)).raised == []
+    release.set()
+    pending.result(30)
+    raised = engine.run_pass(T0 + timedelta(minutes=2)).raised
+    assert [(e.rule_id, e.sensor_id) for e in raised] == [("smoke-detected", sensor)]
+
+
+def test_future_dated_reading_does_not_blind_a_sensor(store):
+    """Defect 2 (rules side): a stored reading dated 2099 must not hide a real alarm now."""
+    sensor, _ = _sensor_of(store, "smoke")
+    engine = AlarmEngine(store, load_rules())
+    engine.run_pass(T0 - timedelta(minutes=1))
+    future = datetime(2099, 1, 1)
+    store.write(lambda tx: _readings(tx, [("f-1", sensor, future, "smoke", 0.0, T0)]))
+    engine.run_pass(T0 + timedelta(minutes=1))
+    now = T0 + timedelta(minutes=2)
+    store.write(lambda tx: _readings(tx, [("f-2", sensor, now, "smoke", 1.0, now)]))
+    raised = engine.run_pass(now + timedelta(seconds=5)).raised
+    assert ("smoke-detected", sensor) in {(e.rule_id, e.sensor_id) for e in raised}
+    # and the 2099 last_seen does not make the sensor look alive for ever
+    later = now + timedelta(days=1)
+    raised = AlarmEngine(store, load_rules()).run_pass(later).raised
+    assert ("stale", sensor) in {(e.rule_id, e.sensor_id) for e in raised}
+
+
+def test_silent_sensor_raises_one_stale_alarm_cleared_when_it_reports(store):
+    """Defect 4: a sensor that misses three intervals gets one staleness alarm (no case),
+    shown as open until it reports again; a restart does not raise it twice."""
+    sensor, interval = _sensor_of(store, "manhole")
+    engine = AlarmEngine(store, load_rules())
+    engine.run_pass(T0 - timedelta(minutes=1))
+    store.write(lambda tx: _readings(tx, [("m-1", sensor, T0, "tilt_deg", 1.0, T0)]))
+    assert not [e for e in engine.run_pass(T0 + timedelta(seconds=interval)).raised]
+    silent = T0 + timedelta(seconds=3 * interval + 1)
+    raised = engine.run_pass(silent).raised
+    assert [(e.rule_id, e.sensor_id, e.level) for e in raised] == [("stale", sensor, "warning")]
+    assert engine.run_pass(silent + timedelta(seconds=interval)).raised == []
+    AlarmEngine(store, load_rules()).run_pass(silent + timedelta(seconds=2 * interval))
+    alarms = store.query_df("SELECT * FROM alarms WHERE sensor_id = ?", [sensor])
+    assert len(alarms) == 1 and alarms["case_id"].isna().all() and alarms["cleared_at"].isna().all()
+    back = silent + timedelta(seconds=3 * interval)
+    store.write(lambda tx: _readings(tx, [("m-2", sensor, back, "tilt_deg", 1.0, back)]))
+    cleared = engine.run_pass(back + timedelta(seconds=5)).cleared
+    assert [(e.rule_id, e.sensor_id) for e in cleared] == [("stale", sensor)]
+    assert store.query_value("SELECT cleared_at FROM alarms WHERE sensor_id = ?", [sensor]) == back
+
+
+def test_stale_alarm_after_a_restart_clears_when_the_sensor_reports(store):
+    sensor, interval = _sensor_of(store, "gas")
+    store.write(lambda tx: _readings(tx, [("g-1", sensor, T0, "gas_ppm", 1.0, T0)]))
+    silent = T0 + timedelta(seconds=3 * interval + 1)
+    AlarmEngine(store, load_rules()).run_pass(silent)
+    restarted = AlarmEngine(store, load_rules())
+    restarted.run_pass(silent + timedelta(seconds=1))
+    back = silent + timedelta(seconds=10)
+    store.write(lambda tx: _readings(tx, [("g-2", sensor, back, "gas_ppm", 1.0, back)]))
+    restarted.run_pass(back + timedelta(seconds=1))
+    assert (
+        store.query_value(
+            "SELECT count(*) FROM alarms WHERE sensor_id = ? AND cleared_at IS NULL", [sensor]
+        )
+        == 0
+    )
+
+
+def test_no_data_rule_fires_for_a_sensor_that_sends_nothing(store):
+    sensor, _ = _sensor_of(store, "smoke")
+    store.write(lambda tx: _readings(tx, [("n-1", sensor, T0, "smoke", 0.0, T0)]))
+    rule = next(r for r in load_rules() if r.rule_id == "smoke-no-data")
+    engine = AlarmEngine(store, [replace(rule, enabled=True)])
+    engine.run_pass(T0 + timedelta(hours=1))
+    raised = engine.run_pass(T0 + timedelta(days=1, seconds=1)).raised
+    assert [(e.rule_id, e.sensor_id) for e in raised] == [("smoke-no-data", sensor)]
+
+
+def test_drill_reading_raises_an_exercise_alarm_and_case(store):
+    """Defect 10: a reading flagged exercise makes its alarm and its case exercises."""
+    sensor, _ = _sensor_of(store, "smoke")
+    engine = AlarmEngine(store, load_rules())
+    engine.run_pass(T0 - timedelta(minutes=1))
+    store.write(lambda tx: _readings(tx, [("d-1", sensor, T0, "smoke", 1.0, T0)], exercise=True))
+    raised = engine.run_pass(T0 + timedelta(seconds=5)).raised
+    assert [e.exercise for e in raised if e.rule_id == "smoke-detected"] == [True]
+    alarm = store.query_rows(
+        "SELECT a.exercise, c.exercise FROM alarms a JOIN cases c USING (case_id) "
+        "WHERE a.sensor_id = ?",
+        [sensor],
+    )
+    assert alarm == [(True, True)]

@@ -260,3 +260,41 @@ def test_incidents_and_warning_areas_at_an_instant(store):
     later = warning_areas_at(store, Scope("city"), at=T0 + timedelta(hours=1.5))
     assert later["identifier"].tolist() == ["W1"]
     assert warning_areas_at(store, Scope("city"), at=T0 + timedelta(hours=2.5)).empty
+
+
+def test_map_registry_and_rules_share_one_definition_of_stale(store):
+    """Issue 9: exactly three intervals of silence is fresh everywhere; a second more is
+    stale on the map, in the registry and for the staleness rule alike."""
+    from models.rule_evaluation import evaluate
+    from models.rules import STALE_RULE
+    from models.sensors import sensor_freshness
+
+    store, _ = store
+    _obs(store, [("MH-1", T0, "tilt_deg", 2.0)])
+    store.write(
+        lambda tx: tx.execute("UPDATE sensors SET last_seen = ? WHERE sensor_id = 'MH-1'", [T0])
+    )
+    sensor = {"sensor_id": "MH-1", "kind": "manhole", "interval_s": 600, "last_seen": T0}
+    for seconds, stale in ((1800, False), (1801, True)):
+        now = T0 + timedelta(seconds=seconds)
+        on_map = sensors_at(store, Scope("city"), at=now, tz=TZ).set_index("sensor_id")
+        registry = sensor_freshness(store, now=now).set_index("sensor_id")
+        _, events = evaluate([STALE_RULE], {}, sensor, [], now=now)
+        assert bool(on_map.loc["MH-1", "stale"]) is stale, seconds
+        assert (registry.loc["MH-1", "status"] == "stale") is stale, seconds
+        assert bool(events) is stale, seconds
+
+
+def test_registry_does_not_believe_a_last_seen_from_the_future(store):
+    from models.sensors import sensor_freshness
+
+    store, _ = store
+    _obs(store, [("GAS-1", T0 - timedelta(minutes=10), "gas_ppm", 3.0)])
+    store.write(
+        lambda tx: tx.execute(
+            "UPDATE sensors SET last_seen = ? WHERE sensor_id = 'GAS-1'", [datetime(2099, 1, 1)]
+        )
+    )
+    row = sensor_freshness(store, now=T0).set_index("sensor_id").loc["GAS-1"]
+    assert row["status"] == "stale" and row["age_s"] == 600
+    assert row["last_seen"] == T0 - timedelta(minutes=10)

@@ -11,15 +11,14 @@ from hypothesis import strategies as st
 
 from models.categories import load_category_table
 from models.environment import CHINA_STANDARD_TIME
-from models.rules import (
+from models.rule_evaluation import (
     AlarmCleared,
     AlarmRaised,
     AutoVerifyDue,
-    Rule,
     RuleState,
     evaluate,
-    load_rules,
 )
+from models.rules import STALE_RULE, Rule, load_rules, rule_problems
 
 T0 = datetime(2026, 7, 1, 10, 0, 0)
 GAUGE = {"sensor_id": "WL-001", "kind": "water_level", "warning_level": 0.15, "danger_level": 0.3}
@@ -237,6 +236,98 @@ def test_no_data_uses_last_seen_when_no_reading_yet():
     assert len(ev) == 1
     _, ev = evaluate([r], {}, GAUGE, [], now=at(61))
     assert ev == []
+
+
+# --- issue 9: staleness, readings from the future, drill readings -----------------------
+
+MANHOLE = {"sensor_id": "MH-1", "kind": "manhole", "interval_s": 60}
+
+
+def test_stale_rule_raises_once_per_silence_and_clears_on_data():
+    s0 = {**MANHOLE, "last_seen": at(0)}
+    state, ev = evaluate([STALE_RULE], {}, s0, [(at(0), "tilt_deg", 1.0)], now=at(0))
+    state, ev = evaluate([STALE_RULE], state, s0, [], now=at(180))
+    assert ev == []  # three intervals exactly: the third report is due, not missed
+    state, ev = evaluate([STALE_RULE], state, s0, [], now=at(181))
+    assert [(type(e), e.rule_id, e.at, e.value, e.level, e.category_code) for e in ev] == [
+        (AlarmRaised, "stale", at(181), 181.0, "warning", None)
+    ]
+    state, ev = evaluate([STALE_RULE], state, s0, [], now=at(3600))
+    assert ev == []  # one alarm per silence
+    s1 = {**MANHOLE, "last_seen": at(3700)}
+    state, ev = evaluate([STALE_RULE], state, s1, [(at(3700), "open", 0.0)], now=at(3700))
+    assert [(type(e), e.at) for e in ev] == [(AlarmCleared, at(3700))]
+
+
+def test_stale_rule_hears_a_sensor_through_last_seen_alone():
+    """A traffic detector reports on its segment's topic: last_seen moving ends the silence."""
+    detector = {"sensor_id": "TD-1", "kind": "traffic", "interval_s": 300, "last_seen": at(0)}
+    state, ev = evaluate([STALE_RULE], {}, detector, [], now=at(901))
+    assert [type(e) for e in ev] == [AlarmRaised]
+    state, ev = evaluate([STALE_RULE], state, {**detector, "last_seen": at(1000)}, [], now=at(1001))
+    assert [(type(e), e.at) for e in ev] == [(AlarmCleared, at(1000))]
+
+
+def test_never_heard_sensor_is_not_stale_and_bad_interval_is_skipped():
+    _, ev = evaluate([STALE_RULE], {}, MANHOLE, [], now=at(10_000))
+    assert ev == []
+    odd = {**MANHOLE, "interval_s": None, "last_seen": at(0)}
+    _, ev = evaluate([STALE_RULE], {}, odd, [], now=at(10_000))
+    assert ev == []
+
+
+def test_reading_from_the_future_cannot_blind_the_rule():
+    """Defect 2: a reading dated 2099 is not believed; the real one after it still fires."""
+    r = rule(duration_s=0)
+    future = datetime(2099, 1, 1)
+    state, ev = evaluate([r], {}, GAUGE, [(future, "water_level_m", 0.1)], now=at(0))
+    assert ev == []
+    state, ev = evaluate([r], state, GAUGE, [(at(60), "water_level_m", 2.0)], now=at(60))
+    assert [type(e) for e in ev] == [AlarmRaised]
+    # within the clock skew a reading a little ahead is taken
+    _, ev = evaluate([r], {}, GAUGE, [(at(200), "water_level_m", 2.0)], now=at(0))
+    assert [type(e) for e in ev] == [AlarmRaised]
+
+
+def test_future_last_seen_does_not_keep_a_sensor_fresh():
+    s = {**MANHOLE, "last_seen": datetime(2099, 1, 1)}
+    state, _ = evaluate([STALE_RULE], {}, s, [(at(0), "tilt_deg", 1.0)], now=at(0))
+    _, ev = evaluate([STALE_RULE], state, s, [], now=at(181))
+    assert [type(e) for e in ev] == [AlarmRaised]
+
+
+def test_a_drill_reading_makes_its_alarm_an_exercise():
+    r = rule(duration_s=0, clear_after_s=0)
+    state, ev = evaluate([r], {}, GAUGE, [(at(0), "water_level_m", 2.0, True)], now=at(0))
+    assert [(type(e), e.exercise) for e in ev] == [(AlarmRaised, True)]
+    state, ev = evaluate([r], state, GAUGE, [(at(60), "water_level_m", 0.1, False)], now=at(60))
+    assert [(type(e), e.exercise) for e in ev] == [(AlarmCleared, True), (AutoVerifyDue, True)]
+    _, ev = evaluate([r], state, GAUGE, [(at(120), "water_level_m", 2.0, False)], now=at(120))
+    assert [(type(e), e.exercise) for e in ev] == [(AlarmRaised, False)]
+
+
+def test_staleness_rule_is_built_in_and_overridable(tmp_path: Path):
+    assert STALE_RULE in load_rules()
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - {rule_id: stale, enabled: false}\n", encoding="utf-8")
+    (stale,) = load_rules(path)
+    assert stale.rule_type == "stale" and stale.sensor_kind == "*" and not stale.enabled
+    path.write_text("rules:\n  - {rule_id: stale, level: danger}\n", encoding="utf-8")
+    assert load_rules(path)[0].level == "danger"
+    problems = rule_problems(
+        [
+            {**STALE_RULE.__dict__, "rule_id": "s2", "duration_s": 60},
+            {"rule_id": "x", "sensor_kind": "*", "metric": "*", "rule_type": "threshold",
+             "threshold": 1, "level": "warning"},
+            {"rule_id": "y", "sensor_kind": "*", "metric": "smoke", "rule_type": "no_data",
+             "duration_s": 60, "level": "warning"},
+        ]
+    )  # fmt: skip
+    assert problems == [
+        "s2: stale rules wait three intervals of the sensor, not duration_s",
+        "x: sensor_kind '*' applies to no_data and stale rules only",
+        "y: a rule for every kind needs metric '*'",
+    ]
 
 
 # --- derived metric, exercise -----------------------------------------------------------

@@ -33,7 +33,7 @@ from layers.legend import (
     text,
 )
 from layers.spec import LayerSpec
-from models.environment import AQI_LEVELS, WaterClass
+from models.environment import AQI_LEVELS, WATER_CLASS_RGB, WaterClass
 
 SENSOR_LAYER_ID = "sensor-points"
 ENV_LAYER_ID = "env-points"
@@ -78,18 +78,6 @@ STALE_RGBA = [120, 128, 140, 90]
 NO_LEVEL_RGB = (150, 165, 185)
 OUTLINE_RGBA = [10, 20, 35, 200]
 ALARM_RGB = (255, 40, 40)
-
-#: Surface-water class colours as commonly used on Chinese water-quality maps (GB 3838-2002
-#: itself defines none); kept equal to ``models.map_state.sensing.WATER_RGB``, which colours
-#: the points, unless the caller passes that table to :func:`environment_legend`.
-WATER_CLASS_RGB: dict[WaterClass, tuple[int, int, int]] = {
-    WaterClass.I: (0, 153, 255),
-    WaterClass.II: (0, 153, 255),
-    WaterClass.III: (0, 200, 83),
-    WaterClass.IV: (255, 214, 0),
-    WaterClass.V: (255, 140, 0),
-    WaterClass.WORSE_THAN_V: (230, 0, 0),
-}
 
 
 def _record(
@@ -281,8 +269,8 @@ def environment_legend(
     lang
         ``"zh"`` or ``"en"``.
     water_rgb
-        Class number (1..6) -> RGB as the data producer colours water sections;
-        :data:`WATER_CLASS_RGB` when None.
+        Class number (1..6) -> RGB as the data producer colours water sections; when None,
+        ``models.environment.WATER_CLASS_RGB``, the table the map's points use.
     """
     aqi = [
         LegendItem(

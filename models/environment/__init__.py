@@ -24,6 +24,7 @@ from models.environment.noise import (
     noise_zone,
 )
 from models.environment.water import (
+    WATER_CLASS_RGB,
     WATER_PARAMETERS,
     WaterClass,
     WaterResult,
@@ -41,6 +42,7 @@ __all__ = [
     "IAQI_LEVELS",
     "NOISE_LIMITS",
     "POLLUTANTS",
+    "WATER_CLASS_RGB",
     "WATER_PARAMETERS",
     "AqiLevel",
     "AqiResult",

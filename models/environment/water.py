@@ -58,6 +58,25 @@ class WaterClass(IntEnum):
         """``Class I`` … ``Class V``, or ``Worse than Class V``."""
         return "Worse than Class V" if self is WaterClass.WORSE_THAN_V else f"Class {self.name}"
 
+    @property
+    def colour_rgb(self) -> tuple[int, int, int]:
+        """The class's map colour (:data:`WATER_CLASS_RGB`)."""
+        return WATER_CLASS_RGB[self]
+
+
+#: Class colours as commonly used on Chinese water-quality maps (GB 3838-2002 itself defines
+#: none): the one table the map's points and its legend both use.
+WATER_CLASS_RGB: Mapping[WaterClass, tuple[int, int, int]] = MappingProxyType(
+    {
+        WaterClass.I: (0, 153, 255),
+        WaterClass.II: (0, 153, 255),
+        WaterClass.III: (0, 200, 83),
+        WaterClass.IV: (255, 214, 0),
+        WaterClass.V: (255, 140, 0),
+        WaterClass.WORSE_THAN_V: (230, 0, 0),
+    }
+)
+
 
 _CLASSES = (WaterClass.I, WaterClass.II, WaterClass.III, WaterClass.IV, WaterClass.V)
 

@@ -158,3 +158,14 @@ def test_age_text():
 def test_golden_wire_form():
     layers = build_sensor_layers(_sensors(), now=NOW, lang="zh")
     check_golden("sensors_layers.json", [layer_json(s) for s in layers])
+
+
+def test_water_class_colours_have_one_definition():
+    """Issue 9 merges: the points (models.map_state) and the legend share one colour table."""
+    from models.environment import water
+    from models.map_state import sensing
+
+    assert WATER_CLASS_RGB is water.WATER_CLASS_RGB
+    assert not hasattr(sensing, "WATER_RGB")
+    legend = environment_legend("en")[6 : 6 + len(WaterClass)]
+    assert [item.rgb for item in legend] == [c.colour_rgb for c in WaterClass]

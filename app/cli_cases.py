@@ -47,6 +47,7 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--reason")
     tr.add_argument("--extension-hours", type=float, help="working hours asked or granted")
     tr.add_argument("--override-reason", help="why another unit than the suggested one")
+    tr.add_argument("--category", help="the new category code (recategorise)")
 
 
 def add_category_parser(sub: argparse._SubParsersAction) -> None:
@@ -159,6 +160,7 @@ def run_case(
                 text=args.text,
                 exercise=args.exercise,
                 locate=locate,
+                tz=config.settings.calendar.timezone,
             )
             store.audit("case.report", actor=user.username, target=r.case_id)
             print(
@@ -224,6 +226,8 @@ def run_case(
                 data["reason"] = args.reason
             if args.extension_hours:
                 data["extension"] = timedelta(hours=args.extension_hours)
+            if args.category:
+                data["category"] = args.category
             assert user is not None, "case transition acts as a user"
             state = transition_case(
                 store,

@@ -348,6 +348,7 @@ def install_open311(
                 role="operator",
                 locate=locate,
                 text=text,
+                tz=config.settings.calendar.timezone,
             )
         except CaseError as exc:
             raise Open311Error(400, str(exc)) from None

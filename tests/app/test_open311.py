@@ -1,8 +1,10 @@
 """Open311 GeoReport v2 via Flask's test client (and one real client library), demo city."""
 
+import re
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -122,6 +124,10 @@ def test_post_creates_a_located_case_and_get_returns_it(client, o311):
     assert row[2] == "445102" and row[3] is not None  # located in a 湘桥区 cell
     assert row[4] == "路面有垃圾"
     stored = str(store.query_rows("SELECT * FROM cases WHERE case_id = ?", [case_id]))
+    # the one case-id scheme: the local date of the report and a number from the store
+    at = store.query_value("SELECT reported_at FROM cases WHERE case_id = ?", [case_id])
+    local = at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert re.fullmatch(rf"C{local:%Y%m%d}-\d{{6}}", case_id), case_id
     assert "13800000000" not in stored and "example.org" not in stored
 
     got = client.get(f"{BASE}/requests/{case_id}.json")

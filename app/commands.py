@@ -159,9 +159,12 @@ def _user_command(
 
 def file_options(config: Config) -> dict[str, object]:
     """Options of every file load, from the settings (CLI and drop folder alike)."""
+    from ingest.time_window import TimeWindow
+
     return {
         "metric_crs": config.settings.map.metric_crs,
         "max_bytes": config.settings.ingest.max_file_mb * 2**20,
+        "window": TimeWindow.from_settings(config.settings.ingest),
     }
 
 

@@ -113,7 +113,7 @@ def start_background(
             batch_rows=settings.ingest.batch_max_rows,
             batch_ms=settings.ingest.batch_max_ms,
             receive_maximum=settings.ingest.receive_maximum,
-            window=time_window(config),
+            window=TimeWindow.from_settings(settings.ingest),
         )
         bg.ingest.start()
         log.info(
@@ -162,6 +162,7 @@ def start_background(
                 "now": utcnow,
                 "metric_crs": settings.map.metric_crs,
                 "max_bytes": settings.ingest.max_file_mb * 2**20,
+                "window": TimeWindow.from_settings(settings.ingest),
             },
             name="drop-folder",
             daemon=True,
@@ -169,12 +170,6 @@ def start_background(
         bg.watcher.start()
         log.info("drop folder watched", extra={"folder": str(path)})
     return bg
-
-
-def time_window(config: Config) -> TimeWindow:
-    """The believable window of message times, from ``ingest.max_clock_skew_s``/``max_age_days``."""
-    ingest = config.settings.ingest
-    return TimeWindow(max_clock_skew_s=ingest.max_clock_skew_s, max_age_days=ingest.max_age_days)
 
 
 def _die_with_parent() -> None:

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
+from models.config import IngestSettings
+
 DEFAULT_MAX_CLOCK_SKEW_S = 300.0
 DEFAULT_MAX_AGE_DAYS = 30.0
 
@@ -32,6 +34,11 @@ class TimeWindow:
 
     max_clock_skew_s: float = DEFAULT_MAX_CLOCK_SKEW_S
     max_age_days: float = DEFAULT_MAX_AGE_DAYS
+
+    @classmethod
+    def from_settings(cls, ingest: IngestSettings) -> TimeWindow:
+        """The window the settings ask for (``ingest.max_clock_skew_s``, ``max_age_days``)."""
+        return cls(max_clock_skew_s=ingest.max_clock_skew_s, max_age_days=ingest.max_age_days)
 
     @property
     def max_skew(self) -> timedelta:

@@ -11,7 +11,7 @@ from models.store import WriteTx
 def prepare_cap(source: Source, ctx: Context) -> Plan | FileFailure:
     """Parse the file; the plan inserts the alert unless its identifier is already stored."""
     data = source.data()
-    record = parse_cap(data, metric_crs=ctx.metric_crs)
+    record = parse_cap(data, metric_crs=ctx.metric_crs, now=ctx.now, window=ctx.window)
     if not isinstance(record, CapAlertRecord):
         return FileFailure(f"CAP refused: {record.reason}")
     try:

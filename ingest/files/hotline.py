@@ -94,6 +94,9 @@ def _parse_row(values: dict, ctx: Context, communities: _Communities) -> dict | 
     )
     if not isinstance(received, datetime):
         return received or "missing received_at", "received_at"
+    problem = ctx.window.problem(received, now=ctx.now)  # from the future, or too old
+    if problem is not None:
+        return problem, "received_at"
     category = values["category"]
     if category is None or not _CATEGORY.match(category):
         return f"category {category!r} is not a 4-6 digit category code", "category"

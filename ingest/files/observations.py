@@ -3,7 +3,8 @@
 Long: ``sensor_id, ts, metric, value``. Wide: ``sensor_id, ts`` and one column per metric.
 ``msg_id`` is ``file:<first 16 hex of the file's sha256>:<line>``, so a reload dedupes.
 Zone rule: see :mod:`ingest.files.times`; a ``ts_local`` column instead of ``ts`` declares
-the file's times local (Asia/Shanghai).
+the file's times local (Asia/Shanghai). A reading dated ahead of the clock (more than
+``ingest.max_clock_skew_s``) is a bad row; old readings load, whatever their age.
 """
 
 from __future__ import annotations
@@ -145,6 +146,10 @@ def prepare_observations(sheet: Sheet, source: Source, ctx: Context) -> Plan | F
     ts, reasons = ts_or_fail
     ts_bad = np.array([r is not None for r in reasons], dtype=bool)
     bad.add(ts_bad, np.array(reasons, dtype=object), "ts", table["ts"].combine_chunks())
+    # readings from the future are refused; old ones are what historic files are for
+    ahead = ctx.window.problems(ts, now=ctx.now, check_age=False)
+    ahead_bad = np.array([r is not None for r in ahead], dtype=bool)
+    bad.add(ahead_bad, np.array(ahead, dtype=object), "ts", table["ts"].combine_chunks())
     lines = pa.array(sheet.lines)
     if long:
         metric = table["metric"].combine_chunks().cast(pa.string())

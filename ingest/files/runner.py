@@ -16,6 +16,7 @@ from ingest.files.cap_file import prepare_cap
 from ingest.files.report import FileFailure, FileResult, Plan, write_report
 from ingest.files.source import Context, Source, open_source, shapefile_members
 from ingest.files.tabular import Sheet, read_csv, read_xlsx
+from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 from models.store import Store, WriteTx
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def ingest_file(
     metric_crs: str = "EPSG:32650",
     max_bytes: int | None = None,
     actor: str = "cli",
+    window: TimeWindow = DEFAULT_WINDOW,
 ) -> FileResult:
     """Load one file in one transaction (all rows or none) and report on it; never raises.
 
@@ -175,6 +177,9 @@ def ingest_file(
         Refuse larger files.
     actor
         Who loads, for the audit log.
+    window
+        Believable times at ``now``: rows dated ahead of it are bad in every kind; hotline
+        orders and CAP alerts older than its age limit too (historic observations load).
 
     Returns
     -------
@@ -184,7 +189,7 @@ def ingest_file(
     path = Path(path)
     clock = time.monotonic()
     result = FileResult(path=str(path), name=path.name, status="failed", started_at=now)
-    ctx = Context(store, now, local_tz, metric_crs, progress)
+    ctx = Context(store, now, local_tz, metric_crs, progress, window=window)
     plan: Plan | None = None
     try:
         kind = _KIND_ALIASES.get(kind, kind) if kind else None

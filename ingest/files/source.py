@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 from models.store import Store
 
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
@@ -38,6 +39,7 @@ class Context:
     local_tz: str | None = None
     metric_crs: str = "EPSG:32650"
     progress: bool = False
+    window: TimeWindow = DEFAULT_WINDOW  # believable times (future rows are bad in any kind)
 
 
 @dataclass

@@ -212,3 +212,24 @@ def test_kind_detection_and_unknown_columns(db, tmp_path):
     missing.write_text("sensor_id,kind,lon,lat\nX-1,air,116.6,23.6\n", encoding="utf-8")
     result = ingest_file(db, missing, now=NOW)
     assert result.status == "failed" and "missing column(s) interval_s" in result.reason
+
+
+def test_observations_from_the_future_are_bad_rows_but_old_ones_load(db, tmp_path):
+    future = tmp_path / "future.csv"
+    future.write_text(
+        "sensor_id,ts,metric,value\n"
+        "AIR-001,2026-11-25T09:03:00Z,pm25,11\n"  # 3 minutes ahead: within the skew
+        "AIR-001,2099-01-01T00:00:00+08:00,pm25,12\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(db, future, now=NOW)
+    assert result.status == "failed" and [b.line for b in result.bad_rows] == [3]
+    assert "ingest.max_clock_skew_s" in result.bad_rows[0].reason
+    assert result.bad_rows[0].column == "ts"
+    historic = tmp_path / "historic.csv"
+    historic.write_text(
+        "sensor_id,ts,metric,value\nAIR-001,2019-03-01T08:00:00+08:00,pm25,13\n",
+        encoding="utf-8",
+    )
+    old = ingest_file(db, historic, now=NOW)
+    assert old.status == "loaded", old.bad_rows  # historic files are exactly for old data

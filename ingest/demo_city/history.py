@@ -5,7 +5,9 @@ accept, register (or void), dispatch (sometimes returned and re-dispatched), sta
 extension requests, feedback, verify (sometimes failed → rework), close. Delays are drawn
 as working time and placed on the calendar with ``add_working_time``, so the SLA time used
 at feedback is known exactly without re-measuring it. Transitions after ``end`` are cut
-off, which leaves the last days' cases open in every stage. The case milestones mirror
+off, which leaves the last days' cases open in every stage. Each case is born through the
+one case builder (``models.case_builder``: id, routing, first transition, routing event);
+its later transitions and milestones follow in the same transaction. The milestones mirror
 ``models.cases.transition_case`` column for column.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.simulator.reports import (
     CATEGORY_BY_CODE,
@@ -27,7 +30,7 @@ from ingest.simulator.reports import (
     HOTLINE_HOURLY,
     HOTLINE_MIX,
 )
-from models.bulk_routing import load_routing_tables, route_many
+from models.case_builder import NewReport, prepare_cases, write_cases
 from models.cases import DISPATCH_LIMIT, sla_limit
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
@@ -214,10 +217,6 @@ def generate_case_history(
     lat = c["centroid_lat"].to_numpy() + jitter[:, 1] * (c["max_lat"] - c["min_lat"]).to_numpy()
     versions = c["version_id"].astype(int).tolist()
     cell_codes = c["cell_code"].tolist()
-    triples = list(zip(frame["category_code"].tolist(), versions, cell_codes, strict=True))
-    tables = load_routing_tables(store, [(v, code) for _, v, code in triples])
-    routes = route_many(triples, tables)
-    unit_pool = sorted({r.unit for r in routes})
 
     u = rng.random((n, 25))  # every per-case draw comes from this block: deterministic
     reported = pd.to_datetime(frame["ts"], unit="s").dt.floor("s").dt.to_pydatetime()
@@ -225,6 +224,47 @@ def generate_case_history(
     catl = frame["category_code"].tolist()
     workers_col = c["grid_workers"].tolist()
     community = c["community"].fillna("辖区内").tolist()
+
+    # who reports what: the case is born through the one case builder (routed there)
+    reports: list[NewReport] = []
+    for i in range(n):
+        r = u[i]
+        workers = list(workers_col[i]) if workers_col[i] is not None else []
+        worker = workers[int(r[0] * len(workers))] if workers else f"GW{cell_codes[i][:12]}-01"
+        cat_info = CATEGORY_BY_CODE.get(catl[i])
+        text = ""
+        if cat_info is not None:
+            text = cat_info.texts[int(r[2] * len(cat_info.texts))].format(name=community[i])
+        s = src[i]
+        if s == "grid_worker":
+            reporter, role, text = worker, "grid_worker", "巡查发现：" + text
+        elif s == "hotline":
+            reporter, role = OPERATORS[int(r[2] * len(OPERATORS))], "operator"
+            text = "市民来电反映：" + text
+        elif s == "iot":
+            reporter, role, text = "iot-gateway", "operator", "物联感知告警：" + text
+        else:
+            reporter, role = OPERATORS[int(r[2] * len(OPERATORS))], "operator"
+        reports.append(
+            NewReport(
+                category_code=catl[i],
+                lon=float(lon[i]),
+                lat=float(lat[i]),
+                at=reported[i],
+                source=s,
+                actor=reporter,
+                role=role,
+                text=text,
+                reporter=reporter,
+                external_id=f"hist:{i + 1}",
+                exercise=bool(r[24] < P_EXERCISE),
+                cell_code=cell_codes[i],
+                grid_version=versions[i],
+            )
+        )
+    batch = prepare_cases(store, reports, unknown_category="refuse", tz=str(calendar.tz))
+    routes = batch.routes
+    unit_pool = sorted({r.unit for r in routes})
 
     add = calendar.add_working_time
     case_rows: list[dict[str, Any]] = []
@@ -243,7 +283,6 @@ def generate_case_history(
             "data",
         )
     }
-    events: list[tuple[str, datetime, str]] = []
 
     def wt(seconds: float) -> timedelta:
         return timedelta(seconds=max(1, int(seconds)))
@@ -257,23 +296,9 @@ def generate_case_history(
         workers = list(workers_col[i]) if workers_col[i] is not None else []
         worker = workers[int(r[0] * len(workers))] if workers else f"GW{cell_codes[i][:12]}-01"
         dispatcher = DISPATCHERS[int(r[1] * len(DISPATCHERS))]
-        case_id = f"C{at0:%Y%m%d}-H{i + 1}"
-        cat_info = CATEGORY_BY_CODE.get(code)
-        text = ""
-        if cat_info is not None:
-            text = cat_info.texts[int(r[2] * len(cat_info.texts))].format(name=community[i])
-        s = src[i]
-        if s == "grid_worker":
-            reporter, role, text = worker, "grid_worker", "巡查发现：" + text
-        elif s == "hotline":
-            reporter, role = OPERATORS[int(r[2] * len(OPERATORS))], "operator"
-            text = "市民来电反映：" + text
-        elif s == "iot":
-            reporter, role, text = "iot-gateway", "operator", "物联感知告警：" + text
-        else:
-            reporter, role, text = OPERATORS[int(r[2] * len(OPERATORS))], "operator", text
+        rep = reports[i]
         p = _Path(end)
-        p.add(at0, reporter, role, "report", "reported", text[:200] or None)
+        p.add(at0, rep.actor, rep.role, "report", "reported", (rep.text or "")[:200] or None)
         m: dict[str, Any] = {
             "registered_at": None,
             "dispatch_due_at": None,
@@ -389,8 +414,11 @@ def generate_case_history(
                         t = add(t, wt(_MIN * (5 + 115 * r[21])))
                         if p.add(t, dispatcher, "dispatcher", "close", "closed"):
                             m["closed_at"] = t
+        # the report itself (seq 1) is written by the case builder
         for seq, (at, actor, arole, action, frm, to, note, data) in enumerate(p.rows, 1):
-            trans["case_id"].append(case_id)
+            if seq == 1:
+                continue
+            trans["case_id"].append(i)  # the row's position: the builder numbers the case
             trans["seq"].append(seq)
             trans["occurred_at"].append(at)
             trans["actor"].append(actor)
@@ -400,42 +428,11 @@ def generate_case_history(
             trans["to_stage"].append(to)
             trans["note"].append(note)
             trans["data"].append(_data_json(data))
-        events.append(
-            (
-                case_id,
-                at0,
-                json.dumps(
-                    {
-                        "unit": route.unit,
-                        "assignee": route.assignee,
-                        "basis": route.basis,
-                        "reasons": list(route.reasons),
-                        "duplicates": [],
-                    },
-                    ensure_ascii=False,
-                ),
-            )
-        )
         case_rows.append(
             {
-                "case_id": case_id,
-                "external_id": f"hist:{i + 1}",
-                "source": s,
-                "category_code": code,
-                "lon": float(lon[i]),
-                "lat": float(lat[i]),
-                "description": text,
-                "reporter": reporter,
-                "reported_at": at0,
-                "grid_version": route.grid_version,
-                "cell_code": route.cell_code,
-                "district_code": route.cell_code[:6] if route.cell_code else None,
-                "street_code": route.cell_code[:9] if route.cell_code else None,
-                "community_code": route.cell_code[:12] if route.cell_code else None,
-                "exercise": bool(r[24] < P_EXERCISE),
+                "position": i,
                 "stage": p.stage,
                 "assigned_unit": m["assigned_unit"],
-                "assignee": route.assignee,
                 "due_at": m["due_at"],
                 "closed_at": m["closed_at"],
                 "rework_count": m["rework"],
@@ -449,28 +446,30 @@ def generate_case_history(
             }
         )
 
-    cases_tbl = pa.Table.from_pylist(case_rows, schema=_CASES_SCHEMA)
-    trans_tbl = pa.table(trans, schema=_TRANS_SCHEMA)
-    events_tbl = pa.table(
-        {
-            "case_id": [e[0] for e in events],
-            "seq": [1] * len(events),
-            "occurred_at": [e[1] for e in events],
-            "actor": ["routing"] * len(events),
-            "kind": ["route_suggested"] * len(events),
-            "detail": [e[2] for e in events],
-        },
-        schema=_EVENTS_SCHEMA,
-    )
+    def write(tx: WriteTx) -> dict[str, int]:
+        ids = write_cases(tx, batch).case_ids  # None: made by an earlier run already
+        milestones = pa.Table.from_pylist(
+            [{**row, "case_id": ids[row.pop("position")]} for row in case_rows],
+            schema=_MILESTONES_SCHEMA,
+        ).filter(pc.is_valid(pc.field("case_id")))
+        later = pa.table(
+            {**trans, "case_id": [ids[i] for i in trans["case_id"]]}, schema=_TRANS_SCHEMA
+        ).filter(pc.is_valid(pc.field("case_id")))
+        tx.append("case_transitions", later)
+        with tx.registered(milestones) as name:
+            columns = [f for f in _MILESTONES_SCHEMA.names if f != "case_id"]
+            tx.execute(
+                f"UPDATE cases SET {', '.join(f'{f} = m.{f}' for f in columns)} "
+                f"FROM {name} m WHERE cases.case_id = m.case_id"
+            )
+        return {
+            "cases": milestones.num_rows,
+            "transitions": milestones.num_rows + later.num_rows,
+            "events": milestones.num_rows,
+        }
 
-    def write(tx: WriteTx) -> None:
-        tx.append("cases", cases_tbl)
-        tx.append("case_transitions", trans_tbl)
-        tx.append("case_events", events_tbl)
-
-    store.write(write)
+    counts = store.write(write)
     stages = pd.Series([row["stage"] for row in case_rows]).value_counts()
-    counts = {"cases": len(case_rows), "transitions": trans_tbl.num_rows, "events": len(events)}
     counts.update({f"stage:{k}": int(v) for k, v in sorted(stages.items())})
     return counts
 
@@ -484,26 +483,11 @@ def _data_json(data: Mapping[str, Any] | None) -> str | None:
 
 
 _TS = pa.timestamp("us")
-_CASES_SCHEMA = pa.schema(
+_MILESTONES_SCHEMA = pa.schema(
     [
         ("case_id", pa.string()),
-        ("external_id", pa.string()),
-        ("source", pa.string()),
-        ("category_code", pa.string()),
-        ("lon", pa.float64()),
-        ("lat", pa.float64()),
-        ("description", pa.string()),
-        ("reporter", pa.string()),
-        ("reported_at", _TS),
-        ("grid_version", pa.int32()),
-        ("cell_code", pa.string()),
-        ("district_code", pa.string()),
-        ("street_code", pa.string()),
-        ("community_code", pa.string()),
-        ("exercise", pa.bool_()),
         ("stage", pa.string()),
         ("assigned_unit", pa.string()),
-        ("assignee", pa.string()),
         ("due_at", _TS),
         ("closed_at", _TS),
         ("rework_count", pa.int32()),
@@ -528,15 +512,5 @@ _TRANS_SCHEMA = pa.schema(
         ("to_stage", pa.string()),
         ("note", pa.string()),
         ("data", pa.string()),
-    ]
-)
-_EVENTS_SCHEMA = pa.schema(
-    [
-        ("case_id", pa.string()),
-        ("seq", pa.int32()),
-        ("occurred_at", _TS),
-        ("actor", pa.string()),
-        ("kind", pa.string()),
-        ("detail", pa.string()),
     ]
 )

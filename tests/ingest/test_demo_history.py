@@ -91,7 +91,15 @@ def test_counts_match_the_store(loaded, cases, transitions) -> None:  # type: ig
     assert counts["cases"] == len(cases) > 4000  # ~350 a day
     assert counts["transitions"] == len(transitions)
     assert cases["external_id"].str.fullmatch(r"hist:\d+").all()
-    assert cases["case_id"].str.fullmatch(r"C\d{8}-H\d+").all()
+    # made by the one case builder: C<local date>-<number from the store's sequence>
+    assert cases["case_id"].str.fullmatch(r"C\d{8}-\d{6}").all()
+    local = cases["reported_at"].dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
+    assert (cases["case_id"].str[1:9] == local.dt.strftime("%Y%m%d")).all()
+    events = loaded[0].query_df(
+        "SELECT case_id, detail FROM case_events WHERE kind = 'route_suggested' AND seq = 1"
+    )
+    assert len(events) == len(cases)
+    assert all("duplicates" in json.loads(d) for d in events["detail"].head(50))
     assert cases["reported_at"].min() >= END - timedelta(days=DAYS)
     assert cases["reported_at"].max() < END
     assert set(cases["source"]) == {"grid_worker", "hotline", "iot", "open311"}

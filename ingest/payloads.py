@@ -54,9 +54,13 @@ class _Payload(BaseModel):
 
 
 class ObservationPayload(_Payload):
-    """``{prefix}/obs/{kind}/{sensor_id}``: readings of one sensor at one time."""
+    """``{prefix}/obs/{kind}/{sensor_id}``: readings of one sensor at one time.
+
+    ``exercise``: readings of a drill; the alarms and cases they raise are exercises too.
+    """
 
     values: dict[str, Finite] = Field(min_length=1, max_length=32)
+    exercise: bool = False
 
     @field_validator("values")
     @classmethod

@@ -70,7 +70,7 @@ def dead_letter_table(rejected: Sequence[Rejected], *, received_at: datetime) ->
 
 
 def _observations(items: list[Observation], received_at: datetime) -> pa.Table:
-    msg, sensor, ts, metric, value = [], [], [], [], []
+    msg, sensor, ts, metric, value, exercise = [], [], [], [], [], []
     seen: set[tuple[str, str]] = set()
     for o in items:
         p = o.payload
@@ -84,6 +84,7 @@ def _observations(items: list[Observation], received_at: datetime) -> pa.Table:
             ts.append(p.ts)
             metric.append(name)
             value.append(v)
+            exercise.append(p.exercise)
     n = len(msg)
     return pa.table(
         {
@@ -94,6 +95,7 @@ def _observations(items: list[Observation], received_at: datetime) -> pa.Table:
             "value": pa.array(value, pa.float64()),
             "received_at": pa.array([received_at] * n, TS),
             "source": ["mqtt"] * n,
+            "exercise": pa.array(exercise, pa.bool_()),
         }
     )
 

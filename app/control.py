@@ -138,26 +138,24 @@ class _Routed(io.TextIOBase):
 
 
 _routing_lock = threading.Lock()
-_routing_users = 0
 
 
-def _route_output(install: bool) -> None:
-    global _routing_users
+def _routed(name: str) -> _Routed:
+    """sys.stdout or sys.stderr as a routed stream, wrapping whatever is there now (a test
+    runner may have swapped it since the last call); a pass-through for other threads."""
     with _routing_lock:
-        _routing_users += 1 if install else -1
-        for name in ("stdout", "stderr"):
-            current = getattr(sys, name)
-            if install and not isinstance(current, _Routed):
-                setattr(sys, name, _Routed(current))
-            elif not install and _routing_users == 0 and isinstance(current, _Routed):
-                setattr(sys, name, current.underlying)
+        current = getattr(sys, name)
+        if not isinstance(current, _Routed):
+            current = _Routed(current)
+            setattr(sys, name, current)
+        return current
 
 
 @contextlib.contextmanager
 def captured_output() -> Iterator[tuple[io.StringIO, io.StringIO]]:
     """Capture what this thread prints (stdout, stderr) while the block runs."""
     out, err = io.StringIO(), io.StringIO()
-    routed = [(s, b) for s, b in ((sys.stdout, out), (sys.stderr, err)) if isinstance(s, _Routed)]
+    routed = ((_routed("stdout"), out), (_routed("stderr"), err))
     for stream, buffer in routed:
         stream.local.buffer = buffer
     try:
@@ -224,7 +222,6 @@ class ControlServer:
         sock.listen(16)
         sock.settimeout(0.5)  # to notice stop()
         self._sock = sock
-        _route_output(True)
         self._thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
         self._thread.start()
         log.info("control socket listening", extra={"path": str(self.path)})
@@ -242,7 +239,6 @@ class ControlServer:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         self._pool.shutdown(wait=False)
-        _route_output(False)
 
     @property
     def alive(self) -> bool:
@@ -373,7 +369,8 @@ def send_request(
                 print(f"cityops: not using the control socket: served by uid {uid}", file=warn)
             return None
         try:
-            _send(sock, request)
+            with contextlib.suppress(BrokenPipeError):  # refused unread: its answer waits
+                _send(sock, request)
             sock.settimeout(timeout_s)
             answer = _recv(sock, limit=MAX_ANSWER_BYTES)
         except OSError as exc:

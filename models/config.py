@@ -20,7 +20,8 @@ SECRET_ENV = {
     "open311_api_keys": "CITYOPS_OPEN311_API_KEYS",
 }
 #: Environment variables with a meaning of their own (not a config key).
-NON_KEY_ENV = {"CITYOPS_CONFIG", *SECRET_ENV.values()}
+#: CITYOPS_USER names the user a CLI command acts as (app/cli_parser.py), not a setting.
+NON_KEY_ENV = {"CITYOPS_CONFIG", "CITYOPS_USER", *SECRET_ENV.values()}
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
+
 from app.pages.screen.cursor import EPOCH, HEX_EVERY, Cursor
 from app.pages.screen.feed import feed_items
 from app.pages.screen.picture import (
@@ -29,6 +31,7 @@ from models.map_state import (
     traffic_changed_since,
 )
 from models.map_state.feed import emergency_changed, newest_receipt, positions_moved
+from models.map_state.sla_clock import sla_turned
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -71,6 +74,10 @@ def changes_payload(
 ) -> dict[str, Any]:
     """What changed since ``cursor_text``: upserts, removals, replaced layers and feed items.
 
+    Case upserts hold the rows written since the cursor and the cases whose SLA level the
+    running clock turned since its poll instant (:func:`models.map_state.sla_clock.sla_turned`),
+    so the wall shows the levels as of ``now``.
+
     An unreadable cursor or one of another server process answers ``{"reset": true}``:
     the browser then reloads the whole picture.
     """
@@ -85,21 +92,25 @@ def changes_payload(
     replace: list[dict[str, Any]] = []
     ages: dict[str, dict[str, Any]] = {}
     hex_dirty, hex_at = cursor.hex_dirty, cursor.hex_at
-    if seq > cursor.seq:
+    # the SLA clock runs without writes: cases turning yellow or red since the last poll too
+    turned = sla_turned(store, scope, after=cursor.polled, until=now, calendar=calendar)
+    if seq > cursor.seq or len(turned):
         changed = cases_at(store, scope, at=now, calendar=calendar, since_seq=cursor.seq)
+        changed = pd.concat([changed, turned[~turned["case_id"].isin(changed["case_id"])]])
         if len(changed):
             spec, gone = case_point_changes(changed, **case_labels(lang))
             upserts["case-points"] = place(spec)
             removes["case-points"] = gone
             hex_dirty = True
             ages["cases"] = {"at": now.isoformat() + "Z", "stale_s": STALE_AFTER_S["cases"]}
-        if emergency_changed(store, cursor.seq):
+        if seq > cursor.seq and emergency_changed(store, cursor.seq):
             replace += emergency_layers(store, scope, at=now, lang=lang)
     if hex_dirty and now - hex_at >= HEX_EVERY:
         replace.append(
             place(
                 _HEXES.get(
-                    (scope.label(), lang, seq, round(zoom)),
+                    # levels on the hexagons move with the clock too (see sla_turned)
+                    (scope.label(), lang, seq, round(zoom), _floor(now, HEX_EVERY)),
                     lambda: hex_layer(
                         cases_at(store, scope, at=now, calendar=calendar), lang=lang, zoom=zoom
                     ),
@@ -128,7 +139,12 @@ def changes_payload(
     newest = newest_receipt(store, received_after)
     body: dict[str, Any] = {
         "cursor": Cursor(
-            EPOCH, seq, max(received_after, newest - timedelta(seconds=2)), hex_at, hex_dirty
+            EPOCH,
+            seq,
+            max(received_after, newest - timedelta(seconds=2)),
+            hex_at,
+            hex_dirty,
+            at=max(now, cursor.polled),
         ).encode(),
         "upserts": upserts,
         "removes": removes,
@@ -137,3 +153,7 @@ def changes_payload(
         "feed": feed_items(store, scope, until=now, since=cursor.seq, lang=lang, tz=tz),
     }
     return body
+
+
+def _floor(t: datetime, step: timedelta) -> datetime:
+    return t - (t - datetime.min) % step

@@ -11,8 +11,6 @@ an alarm already open for (rule, sensor) is never raised twice, and clears as us
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.bulk_routing import load_routing_tables, route_many
+from models.case_builder import NewReport, prepare_cases, write_cases
 from models.cases import CaseError, transition_case
 from models.freshness import MAX_CLOCK_SKEW_S
 from models.rule_evaluation import (
@@ -205,74 +203,55 @@ class AlarmEngine:
         )
         return value if isinstance(value, datetime) else datetime.min
 
+    def _case_report(self, event: AlarmRaised) -> NewReport:
+        """The report an alarm makes, placed at its sensor (located already)."""
+        sensor = self._sensors[event.sensor_id]
+        code = sensor["cell_code"] if isinstance(sensor["cell_code"], str) else None
+        return NewReport(
+            category_code=str(event.category_code),
+            lon=_float(sensor["lon"]),
+            lat=_float(sensor["lat"]),
+            at=event.at,
+            source="iot",
+            actor=f"rule:{event.rule_id}",
+            role="operator",
+            text=f"传感器 {event.sensor_id} 告警：规则 {event.rule_id}，读数 {event.value:g}",
+            reporter=event.sensor_id,
+            external_id=f"alarm:{alarm_id(event)}",
+            exercise=event.exercise,
+            note="raised by a sensor rule",
+            cell_code=code,
+            grid_version=_int(sensor["grid_version"]) if code else None,
+        )
+
     def _write(self, tx: WriteTx, out: AlarmPass) -> None:
         open_pairs = {
             (r[0], r[1])
             for r in tx.fetch("SELECT rule_id, sensor_id FROM alarms WHERE cleared_at IS NULL")
         }
         fresh = [e for e in out.raised if (e.rule_id, e.sensor_id) not in open_pairs]
+        # the alarm's case is born through the one case builder, like a report from anywhere
         with_case = [e for e in fresh if e.category_code]
-        sensors = [self._sensors[e.sensor_id] for e in with_case]
-        tables = load_routing_tables(
-            self.store, [(s["grid_version"], s["cell_code"]) for s in sensors]
+        batch = prepare_cases(
+            self.store,
+            [self._case_report(e) for e in with_case],
+            unknown_category="flag",
+            tz=str(self.calendar.tz),
         )
-        routes = route_many(
-            [
-                (e.category_code, s["grid_version"], s["cell_code"])
-                for e, s in zip(with_case, sensors, strict=True)
-            ],
-            tables,
-        )
-        case_of = {}
-        for event, sensor, route in zip(with_case, sensors, routes, strict=True):
-            aid = alarm_id(event)
-            case_id = f"C{event.at:%Y%m%d}-A{hashlib.sha1(aid.encode()).hexdigest()[:8].upper()}"
-            case_of[aid] = case_id
-            code = sensor["cell_code"] if isinstance(sensor["cell_code"], str) else None
-            tx.execute(
-                "INSERT OR IGNORE INTO cases (case_id, external_id, source, category_code, lon, "
-                "lat, description, reporter, reported_at, grid_version, cell_code, "
-                "district_code, street_code, community_code, exercise, stage, assigned_unit, "
-                "assignee) VALUES (?, ?, 'iot', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', "
-                "?, ?)",
-                [
-                    case_id,
-                    f"alarm:{aid}",
-                    event.category_code,
-                    sensor["lon"],
-                    sensor["lat"],
-                    f"传感器 {event.sensor_id} 告警：规则 {event.rule_id}，读数 {event.value:g}",
-                    event.sensor_id,
-                    event.at,
-                    _int(sensor["grid_version"]),
-                    code,
-                    code[:6] if code else None,
-                    code[:9] if code else None,
-                    code[:12] if code else None,
-                    event.exercise,
-                    route.unit,
-                    route.assignee,
-                ],
-            )
-            tx.execute(
-                "INSERT INTO case_transitions (case_id, seq, occurred_at, actor, role, action, "
-                "from_stage, to_stage, note) SELECT ?, 1, ?, ?, 'operator', 'report', NULL, "
-                "'reported', 'raised by a sensor rule' WHERE NOT EXISTS "
-                "(SELECT 1 FROM case_transitions WHERE case_id = ?)",
-                [case_id, event.at, f"rule:{event.rule_id}", case_id],
-            )
-            tx.execute(
-                "INSERT INTO case_events (case_id, seq, occurred_at, actor, kind, detail) "
-                "SELECT ?, 1, ?, 'routing', 'route_suggested', ? WHERE NOT EXISTS "
-                "(SELECT 1 FROM case_events WHERE case_id = ?)",
-                [
-                    case_id,
-                    event.at,
-                    json.dumps(
-                        {"unit": route.unit, "reasons": list(route.reasons)}, ensure_ascii=False
-                    ),
-                    case_id,
-                ],
+        written = write_cases(tx, batch)
+        case_of = {
+            r.external_id: cid
+            for r, cid in zip(batch.reports, written.case_ids, strict=True)
+            if cid is not None
+        }
+        replayed = [f"alarm:{alarm_id(e)}" for e in with_case]
+        replayed = [x for x in replayed if x not in case_of]
+        if replayed:  # made by an earlier pass: the alarm points at that case
+            case_of.update(
+                tx.fetch(
+                    "SELECT external_id, case_id FROM cases WHERE list_contains(?, external_id)",
+                    [replayed],
+                )
             )
         if fresh:
             tx.append(
@@ -285,7 +264,7 @@ class AlarmEngine:
                         "opened_at": [e.at for e in fresh],
                         "level": [e.level for e in fresh],
                         "value": [float(e.value) for e in fresh],
-                        "case_id": [case_of.get(alarm_id(e)) for e in fresh],
+                        "case_id": [case_of.get(f"alarm:{alarm_id(e)}") for e in fresh],
                         "exercise": [e.exercise for e in fresh],
                     }
                 ),
@@ -312,6 +291,13 @@ class AlarmEngine:
                     event.sensor_id,
                 ],
             )
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None or pd.isna(value) else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _int(value: Any) -> int | None:

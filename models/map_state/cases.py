@@ -17,6 +17,9 @@ from models.work_calendar import WorkCalendar
 CLOCK_STAGES = ("dispatched", "handling", "extension_requested", "handled", "verified", "rework")
 #: A category whose handling limit is at most this much working time is urgent.
 URGENT_LIMIT = timedelta(hours=4)
+#: Replay reaches this far back (SPEC §4: any moment of the last 90 days); older instants
+#: are refused rather than drawn empty.
+REPLAY_DAYS = 90
 #: Yellow from this share of the limit used (as ``models.workflow.sla_status``).
 YELLOW_FRACTION = 0.8
 CASE_COLUMNS = [

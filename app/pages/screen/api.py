@@ -24,12 +24,11 @@ from app.pages.screen.picture import (
 from models.clock import utcnow
 from models.geography import current_grid_version
 from models.map_state.cards import case_attachment
+from models.map_state.cases import REPLAY_DAYS
 from models.security import may_open
 
 blueprint = flask.Blueprint("screen_api", __name__, url_prefix="/screen/api")
 
-#: Replay reaches this far back; older instants are refused rather than drawn empty.
-REPLAY_DAYS = 90
 GRID_MODES = ("open_cases", "overdue", "score")  # "district" is the layer's own colour
 
 

@@ -23,10 +23,8 @@ from app.pages.screen.logic import (
     zoom_targets,
 )
 from models.clock import utcnow
+from models.map_state.cases import REPLAY_DAYS
 from models.security import may_open
-
-#: Replay reaches back this far (SPEC §4: any moment of the last 90 days).
-REPLAY_DAYS = 90
 
 
 def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
@@ -174,7 +172,8 @@ def _right_panel(lang: str) -> Any:
 
 def _replay_bar(lang: str) -> Any:
     hours = REPLAY_DAYS * 24
-    marks = {-d * 24: {"label": t("replay.days_ago", lang, n=d)} for d in range(90, 0, -15)}
+    days = range(REPLAY_DAYS, 0, -15)
+    marks = {-d * 24: {"label": t("replay.days_ago", lang, n=d)} for d in days}
     marks[0] = {"label": t("replay.now", lang)}
     return html.Div(
         className="replay-bar",

@@ -1,8 +1,9 @@
 """What a drill says: exercise reports, 【演练】 announcements and an upstream CAP 1.2 alert.
 
-Every report of a drill carries ``"exercise": true`` and a text starting with 【演练】.
-Sensor payloads cannot carry the flag; the announcements (start, peak, end) and the CAP
-alert (``<status>Exercise</status>``) tell the screens that a drill is running.
+Every report of a drill carries ``"exercise": true`` and a text starting with 【演练】, and
+so does every sensor reading the drill shaped (``ingest.simulator.stream``); the
+announcements (start, peak, end) and the CAP alert (``<status>Exercise</status>``) tell
+the screens that a drill is running.
 """
 
 from __future__ import annotations

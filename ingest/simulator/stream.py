@@ -95,11 +95,20 @@ def _sensor_messages(
     topic = f"{prefix}/obs/{s.kind}/{s.sensor_id}"
     for t in schedule(s.key, s.interval_s, start, seed=seed):
         values = model(s, t, seed=seed, scenario=scenario)
-        yield Message(
-            t,
-            topic,
-            _dumps({"id": f"{tag}-{s.sensor_id}-{t}", "ts": iso_local(t), "values": values}),
-        )
+        payload: dict[str, Any] = {
+            "id": f"{tag}-{s.sensor_id}-{t}",
+            "ts": iso_local(t),
+            "values": values,
+        }
+        # a reading the drill shaped (it differs from the same moment without the drill,
+        # also after the drill while rain drains) is an exercise: its alarms and cases too
+        if (
+            scenario is not None
+            and t >= scenario.start
+            and values != model(s, t, seed=seed, scenario=None)
+        ):
+            payload["exercise"] = True
+        yield Message(t, topic, _dumps(payload))
 
 
 def _segment_messages(

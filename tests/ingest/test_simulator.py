@@ -245,6 +245,25 @@ def test_typhoon_floods_the_old_city_and_its_reports_are_exercises():
     assert len(caps) == 1 and "<status>Exercise</status>" in caps[0].xml
 
 
+def test_drill_readings_carry_exercise_and_everyday_readings_do_not():
+    """Issue 9, defect 10: a sensor reading the drill shaped says ``"exercise": true``."""
+    scenario, results = drill("typhoon", 6, ["water_level", "manhole"])
+    sensors = {s.sensor_id: s for s in world().sensors}
+    obs = [p for p in results if isinstance(p, Observation)]
+    assert not any(p.payload.exercise for p in obs if parse_ts(p) < scenario.start)
+    flooded = [
+        p
+        for p in obs
+        if scenario.phase(parse_ts(p)) == "peak"
+        and p.kind == "water_level"
+        and p.payload.values["water_level_m"] > sensors[p.sensor_id].warning
+    ]
+    assert flooded and all(p.payload.exercise for p in flooded)
+    everyday = parsed(window(SUMMER_DAY + 12 * 3600, 1, kinds=["water_level", "manhole"]))
+    assert everyday and not any(p.payload.exercise for p in everyday)
+    assert all(b'"exercise"' not in m.payload for m in window(DAY, 0.5, kinds=["smoke"]))
+
+
 def test_typhoon_slows_old_city_traffic():
     start = SUMMER_DAY + 11 * 3600
     scenario = make_scenario("typhoon", start - 4 * 3600, world())

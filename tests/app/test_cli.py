@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.cli import main
 from models.store import Store
-from models.users import get_user
+from models.users import get_user, list_users
 from tests.conftest import demo_passwords
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -271,3 +271,22 @@ def test_cli_works_from_any_directory(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "categories loaded: 61" in run.stdout
+
+
+def test_first_user_of_an_empty_table_is_an_admin_added_without_a_user(tmp_path):
+    from tests.conftest import write_config
+
+    config = str(write_config(tmp_path, demo={"history_days": 0, "create_users": False}))
+    assert main(["--config", config, "init", "--no-demo"]) == 0
+    add = ("--config", config, "user", "add", "--password-stdin")
+    not_admin = _cli(*add, "boss", "--role", "operator", stdin="Chaozhou-2026-ops\n")
+    assert not_admin.returncode == 1 and "first user must be an admin" in not_admin.stderr
+    first = _cli(*add, "boss", "--role", "admin", stdin="Chaozhou-2026-ops\n")
+    assert first.returncode == 0, first.stderr
+    second = _cli(*add, "clerk", "--role", "operator", stdin="Chaozhou-2026-ops\n")
+    assert second.returncode == 1 and "user add needs a user" in second.stderr
+    with Store(tmp_path / "cityops.duckdb") as store:
+        assert [u.username for u in list_users(store)] == ["boss"]
+        assert store.query_rows(
+            "SELECT actor, target FROM audit_log WHERE action = 'user.add'"
+        ) == [("bootstrap", "boss")]

@@ -25,14 +25,14 @@ XIANGQIAO = ("--lon", "116.6465", "--lat", "23.6707")  # a point in 湘桥区 (4
 PASSWORD = "Chaozhou-2026-ops\n"
 
 
-def _cli(config: Path, *args: str, stdin: str = "", env: dict | None = None):
+def _cli(config: Path, *args: str, stdin: str = "", env: dict | None = None, cwd: Path = ROOT):
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "--config", str(config), *args],
         input=stdin,
         text=True,
         capture_output=True,
         timeout=180,
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
     )
 
@@ -73,6 +73,19 @@ def test_only_a_known_enabled_user_with_the_role_and_scope_acts(held):
     assert old.returncode == 2
     no_ingest = _cli(config, "--user", "dispatcher", "ingest", str(config))
     assert no_ingest.returncode == 1 and "needs the role admin" in no_ingest.stderr
+    reports = config.parent / "reports"
+    loaded = _cli(  # relative paths are the caller's: run from the folder of the file
+        config,
+        "--user",
+        "admin",
+        "ingest",
+        "cap_typhoon_circle.xml",
+        "--report-dir",
+        str(reports),
+        cwd=ROOT / "tests" / "ingest" / "data",
+    )
+    assert loaded.returncode in (0, 1), loaded.stderr
+    assert "cap_typhoon_circle" in loaded.stdout and list(reports.iterdir())
     no_user_admin = _cli(config, "--user", "leader", "user", "list")
     assert no_user_admin.returncode == 1 and "needs the role admin" in no_user_admin.stderr
 
@@ -128,6 +141,8 @@ def test_only_a_known_enabled_user_with_the_role_and_scope_acts(held):
     assert store.query_rows(
         "SELECT actor, target FROM audit_log WHERE action = 'user.disable'"
     ) == [("admin", "dispatcher")]
+    ingested = store.query_rows("SELECT actor, target FROM audit_log WHERE action = 'ingest'")
+    assert ingested == [("admin", str(ROOT / "tests/ingest/data/cap_typhoon_circle.xml"))]
 
 
 def test_without_a_server_the_cli_opens_the_file_also_past_a_stale_socket(demo_copy):

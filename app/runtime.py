@@ -16,7 +16,7 @@ from ingest.mqtt.consumer import MqttIngest
 from ingest.mqtt.embedded import EmbeddedBroker, broker_reachable, start_embedded_broker
 from ingest.time_window import TimeWindow
 from models.clock import utcnow
-from models.config import Config
+from models.config import Config, IngestSettings
 from models.store import Store
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def start_background(
     if settings.ingest.mqtt_enabled:
         bg.rules = threading.Thread(
             target=_run_rules,
-            args=(store, settings.ingest.rules_interval_s, bg.stop_event, settings.calendar),
+            args=(store, settings.ingest, bg.stop_event, settings.calendar),
             name="sensor-rules",
             daemon=True,
         )
@@ -184,18 +184,22 @@ def _die_with_parent() -> None:
 
 
 def _run_rules(
-    store: Store, interval_s: float, stop: threading.Event, calendar_settings: object
+    store: Store, ingest: IngestSettings, stop: threading.Event, calendar_settings: object
 ) -> None:
-    """Sensor rules behind ingest: a pass every ``interval_s``; a failed pass is logged and
-    retried at the next tick (its observations are read again: the cursor did not move)."""
+    """Sensor rules behind ingest: a pass every ``ingest.rules_interval_s``; a failed pass is
+    logged and retried at the next tick (its observations are read again: the cursor did
+    not move). Timestamps beyond ``ingest.max_clock_skew_s`` are not believed."""
     from ingest.alarms import AlarmEngine
     from models.rules import load_rules
     from models.work_calendar import WorkCalendar
 
     engine = AlarmEngine(
-        store, load_rules(), calendar=WorkCalendar.from_settings(calendar_settings)
+        store,
+        load_rules(),
+        calendar=WorkCalendar.from_settings(calendar_settings),
+        max_clock_skew_s=ingest.max_clock_skew_s,
     )
-    while not stop.wait(interval_s):
+    while not stop.wait(ingest.rules_interval_s):
         try:
             result = engine.run_pass(utcnow())
         except Exception:

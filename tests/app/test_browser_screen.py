@@ -356,3 +356,49 @@ def test_english_by_switch(wall):
     page.goto(url + "/lang/zh?next=/screen")
     page.wait_for_selector("#screen-map[data-drawn]", timeout=60_000)
     assert "今日案件" in page.inner_text("#screen-kpis")
+
+
+def test_reports_of_every_source_and_category_keep_the_wall_up(wall):
+    """Issue 9, defect 1: one report with a source the screen had no label for answered 500
+    on every screen request. One report of every source and every category (and one of an
+    unknown category) later, the wall still loads, polls and labels them."""
+    import csv
+
+    from models.vocabulary import REPORT_SOURCES
+
+    page, url = wall["page"], wall["url"]
+    with open(ROOT / "models" / "data" / "categories.csv", encoding="utf-8") as fh:
+        categories = [row["category_code"] for row in csv.DictReader(fh)]
+    bodies = []
+    kinds = [(s, "0201") for s in REPORT_SOURCES if s != "public"]
+    kinds += [(REPORT_SOURCES[i % len(REPORT_SOURCES)], c) for i, c in enumerate(categories)]
+    kinds += [("hotline", "9999"), ("public", "0202")]  # an unknown category; public last
+    for source, category in kinds:
+        bodies.append(
+            {
+                "id": str(uuid.uuid4()),
+                "ts": datetime.now(UTC).isoformat(),
+                "source": source,
+                "category": category,
+                "lon": 116.6465,
+                "lat": 23.6707,
+                "text": f"测试 {source} {category}",
+                "reporter": "GW445102007002-01",
+            }
+        )
+    publish_all(
+        wall["port"],
+        [("cityops/v1/reports", json.dumps(b, ensure_ascii=False).encode()) for b in bodies],
+    )
+    last = f"mqtt:{bodies[-1]['id']}"
+    page.wait_for_selector(f"#screen-feed li[data-ext='{last}']", timeout=30_000)
+    assert "公众举报" in page.inner_text(f"#screen-feed li[data-ext='{last}']")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.reload()
+    page.wait_for_selector("#screen-map[data-drawn]", timeout=90_000)
+    page.wait_for_selector(f"#screen-feed li[data-ext='{last}']", timeout=30_000)
+    for path in ("/screen/api/layers", "/screen/api/changes?cursor=0"):
+        answer = page.request.get(url + path)
+        assert answer.status < 500, (path, answer.status, answer.text()[:300])
+    assert not errors, errors

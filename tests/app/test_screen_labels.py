@@ -73,3 +73,34 @@ def test_an_unknown_source_shows_its_code_and_the_wall_still_loads(store):
     assert changed["feed"][0]["tag"] == "fax"
     assert any(i["tag"] == "fax" for i in _picture(store)["feed"])
     assert "fax" in _card(store, case_id, lang="en")
+
+
+def test_incident_cards_label_type_and_level_and_show_unknown_codes(store):
+    def add(incident_id: str, kind: str) -> None:
+        sql = (
+            "INSERT INTO incidents (incident_id, incident_type, level, title, lon, lat, status, "
+            "opened_at) VALUES (?, ?, 'II', '测试', ?, ?, 'active', ?)"
+        )
+        args = [incident_id, kind, *PAIFANG, NOW - timedelta(hours=1)]
+        store.write(lambda tx: tx.execute(sql, args))
+
+    add("INC-T1", "typhoon")
+    add("INC-T2", "meteor")
+
+    def card(key: str, lang: str) -> str:
+        return str(
+            render_card(
+                store,
+                CITY,
+                layer="incidents",
+                key=key,
+                at=NOW,
+                lang=lang,
+                tz="Asia/Shanghai",
+                calendar=CAL,
+            )
+        )
+
+    assert "台风" in card("INC-T1", "zh") and "II级 重大" in card("INC-T1", "zh")
+    assert "Typhoon" in card("INC-T1", "en")
+    assert "meteor" in card("INC-T2", "zh")

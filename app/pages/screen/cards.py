@@ -215,8 +215,8 @@ def _incident_card(store: Store, incident_id: str, at: datetime, lang: str, tz: 
         _title(t("card.incident", lang), incident["title"]),
         _rows(
             [
-                (t("card.type", lang), incident["incident_type"]),
-                (t("card.level", lang), incident["level"]),
+                (t("card.type", lang), t(f"incident_type.{incident['incident_type']}", lang)),
+                (t("card.level", lang), t(f"incident_level.{incident['level']}", lang)),
                 (t("card.status", lang), incident["status"]),
                 (t("card.opened", lang), _local(incident["opened_at"], tz)),
                 (t("card.closed", lang), _local(closed, tz) if closed else None),

@@ -251,8 +251,9 @@ def transition_case(
             )
         if row["dispatched_at"] is None or str(row["dispatched_at"]) == "NaT":
             updates["dispatched_at"] = at
-    if limit is not None and action in ("dispatch", "approve_extension"):
-        # the clock restarts at every dispatch: what was used before a return does not count
+    if limit is not None and action in ("dispatch", "approve_extension", "deny_extension"):
+        # the clock restarts at every dispatch: what was used before a return does not count;
+        # an answered extension request resumes it with what was left when it paused
         used = sla_elapsed(state, now=at, working_time_between=calendar.working_time_between)
         updates["due_at"] = calendar.add_working_time(at, limit + extra - used)
         updates["sla_limit_s"] = int((limit + extra).total_seconds())

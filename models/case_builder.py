@@ -5,7 +5,6 @@ store's sequence and written through Arrow inside the caller's write transaction
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -229,37 +228,58 @@ def write_cases(tx: WriteTx, batch: CaseBatch) -> WrittenCases:
 
 
 def _duplicates(tx: WriteTx, rows: list[NewReport], ids: list[str | None]) -> dict[str, tuple]:
-    """Open cases of the same category within 50 m and three days before each report."""
+    """Open cases of the same category within 50 m and three days before each report.
+
+    One join for the whole batch: cases and reports meet on (category, grid square) with
+    squares at least as wide as the search ellipse, each report probing its 3 × 3 squares.
+    """
     located = [(cid, r) for cid, r in zip(ids, rows) if r.lon is not None and r.lat is not None]
     if not located:
         return {}
     dlat = DUPLICATE_RADIUS_M / 111_320
+    lon = np.array([r.lon for _, r in located], float)
+    lat = np.array([r.lat for _, r in located], float)
+    dlon = dlat / np.maximum(np.cos(np.radians(lat)), 1e-6)
+    size_lon = float(dlon.max())
+    at = pa.array([r.at for _, r in located], _TS).to_numpy(zero_copy_only=False)
+    kx = np.floor(lon / size_lon).astype(np.int64)
+    ky = np.floor(lat / dlat).astype(np.int64)
+    shifts = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
     probe = pa.table(
         {
-            "new_id": [cid for cid, _ in located],
-            "category_code": [r.category_code for _, r in located],
-            "lon": pa.array([r.lon for _, r in located], pa.float64()),
-            "lat": pa.array([r.lat for _, r in located], pa.float64()),
-            "at": pa.array([r.at for _, r in located], _TS),
-            "dlon": pa.array(
-                [dlat / max(math.cos(math.radians(r.lat or 0.0)), 1e-6) for _, r in located],
-                pa.float64(),
+            "new_id": np.repeat(np.array([cid for cid, _ in located], dtype=object), 9),
+            "category_code": np.repeat(
+                np.array([r.category_code for _, r in located], dtype=object), 9
             ),
+            "lon": np.repeat(lon, 9),
+            "lat": np.repeat(lat, 9),
+            "dlon": np.repeat(dlon, 9),
+            "at": pa.array(np.repeat(at, 9)),
+            "kx": (kx[:, None] + np.array([d[0] for d in shifts])[None, :]).ravel(),
+            "ky": (ky[:, None] + np.array([d[1] for d in shifts])[None, :]).ravel(),
         }
     )
     with tx.registered(probe) as name:
-        rows_found = tx.fetch(
+        found = tx.fetch(
+            "WITH c AS (SELECT case_id, category_code, lon, lat, reported_at, "
+            "CAST(floor(lon / ?) AS BIGINT) AS kx, CAST(floor(lat / ?) AS BIGINT) AS ky "
+            "FROM cases WHERE stage NOT IN ('closed', 'void') AND lon IS NOT NULL "
+            "AND lat IS NOT NULL AND reported_at >= ?) "
             "SELECT p.new_id, list(c.case_id ORDER BY c.reported_at, c.case_id) "
-            f"FROM {name} p JOIN cases c ON c.category_code = p.category_code "
-            "AND c.stage NOT IN ('closed', 'void') "
-            "AND c.reported_at BETWEEN p.at - ? AND p.at "
-            "AND c.lon BETWEEN p.lon - p.dlon AND p.lon + p.dlon "
-            "AND c.lat BETWEEN p.lat - ? AND p.lat + ? "
+            f"FROM {name} p JOIN c ON c.category_code = p.category_code "
+            "AND c.kx = p.kx AND c.ky = p.ky "
+            "WHERE c.reported_at BETWEEN p.at - ? AND p.at "
             "AND power((c.lon - p.lon) / p.dlon, 2) + power((c.lat - p.lat) / ?, 2) <= 1 "
             "GROUP BY p.new_id",
-            [DUPLICATE_WINDOW, dlat, dlat, dlat],
+            [
+                size_lon,
+                dlat,
+                at.min().astype(datetime) - DUPLICATE_WINDOW,
+                DUPLICATE_WINDOW,
+                dlat,
+            ],
         )
-    return {new_id: tuple(found) for new_id, found in rows_found}
+    return {new_id: tuple(cases) for new_id, cases in found}
 
 
 def _case_table(
@@ -321,16 +341,19 @@ def route_detail(
     route: RouteSuggestion, *, duplicates: Sequence[str] = (), category_issue: str | None = None
 ) -> str:
     """The JSON detail of a ``route_suggested`` case event."""
+    return _route_prefix(route, category_issue) + json.dumps(list(duplicates)) + "}"
+
+
+def _route_prefix(route: RouteSuggestion, category_issue: str | None) -> str:
     detail: dict[str, object] = {
         "unit": route.unit,
         "assignee": route.assignee,
         "basis": route.basis,
         "reasons": list(route.reasons),
-        "duplicates": list(duplicates),
     }
     if category_issue:
         detail["category_issue"] = category_issue
-    return json.dumps(detail, ensure_ascii=False)
+    return json.dumps(detail, ensure_ascii=False)[:-1] + ', "duplicates": '
 
 
 def _event_table(
@@ -348,12 +371,21 @@ def _event_table(
             "occurred_at": pa.array([r.at for r in rows], _TS),
             "actor": pa.array(["routing"] * n, pa.string()),
             "kind": pa.array(["route_suggested"] * n, pa.string()),
-            "detail": pa.array(
-                [
-                    route_detail(x, duplicates=d, category_issue=c)
-                    for x, d, c in zip(routes, duplicates, issues, strict=True)
-                ],
-                pa.string(),
-            ),
+            "detail": pa.array(_details(routes, duplicates, issues), pa.string()),
         }
     )
+
+
+def _details(
+    routes: list[RouteSuggestion], duplicates: list[tuple[str, ...]], issues: list[str | None]
+) -> list[str]:
+    # many reports of a batch share a route (same cell and category): encode each once
+    prefixes: dict[tuple, str] = {}
+    out = []
+    for route, found, issue in zip(routes, duplicates, issues, strict=True):
+        key = (route.unit, route.assignee, route.basis, route.reasons, issue)
+        prefix = prefixes.get(key)
+        if prefix is None:
+            prefix = prefixes[key] = _route_prefix(route, issue)
+        out.append(prefix + (json.dumps(list(found)) if found else "[]") + "}")
+    return out

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.control import control_socket_path
 from models.store import Store
 from tests.conftest import write_config
 
@@ -36,13 +37,10 @@ def _cli(config: str, *args: str, stdin: str = "", env: dict | None = None, cwd:
     )
 
 
-@pytest.fixture
-def served(demo_copy):
-    """A real `cityops serve` process over a private demo copy: (folder, config)."""
-    folder = demo_copy()
-    config = _quiet_config(folder)
+def _start(config: str, *command: str, ready: str) -> subprocess.Popen:
+    """Start `cityops COMMAND` and return once its log says ``ready``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--config", config, "serve", "--port", "0"],
+        [sys.executable, "-m", "app.cli", "--config", config, *command],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -50,14 +48,23 @@ def served(demo_copy):
     )
     lines = []
     assert proc.stderr is not None
-    for line in proc.stderr:  # the server logs "listening" once the web and control are up
+    for line in proc.stderr:
         lines.append(line)
-        if '"listening"' in line:
+        if ready in line:
             break
     else:
-        pytest.fail("server did not start:\n" + "".join(lines[-20:]))
-    # keep draining its log, or the server blocks on a full pipe
+        pytest.fail(f"{command} did not start:\n" + "".join(lines[-20:]))
+    # keep draining its log, or the process blocks on a full pipe
     threading.Thread(target=proc.stderr.read, daemon=True).start()
+    return proc
+
+
+@pytest.fixture
+def served(demo_copy):
+    """A real `cityops serve` process over a private demo copy: (folder, config, process)."""
+    folder = demo_copy()
+    config = _quiet_config(folder)
+    proc = _start(config, "serve", "--port", "0", ready='"listening"')
     yield folder, config, proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -94,6 +101,7 @@ def test_writing_commands_work_while_the_server_runs(served):
     assert (csv_dir / "ev.csv").exists()
     server.send_signal(signal.SIGTERM)
     server.wait(60)
+    assert not control_socket_path(folder / "cityops.duckdb").exists()  # removed on stop
     with Store(folder / "cityops.duckdb") as store:
         actors = store.query_rows(
             "SELECT actor, role, action FROM case_transitions WHERE case_id = ? ORDER BY seq",
@@ -114,4 +122,23 @@ def test_writing_commands_work_while_the_server_runs(served):
         assert (
             store.query_value("SELECT limit_value FROM categories WHERE category_code = '0201'")
             == 4
+        )
+
+
+def test_a_running_worker_takes_the_commands_too(demo_copy):
+    folder = demo_copy()
+    config = _quiet_config(folder)
+    worker = _start(config, "worker", ready='"worker running"')
+    try:
+        rep = _cli(config, "--user", "operator", "case", "report", "--category", "0202", *XIANGQIAO)
+        assert rep.returncode == 0, rep.stderr
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+    with Store(folder / "cityops.duckdb") as store:
+        assert (
+            store.query_value(
+                "SELECT reporter FROM cases WHERE case_id = ?", [_case_id(rep.stdout)]
+            )
+            == "operator"
         )

@@ -67,7 +67,8 @@ WITH c AS (
                FILTER (WHERE h.occurred_at <= $at AND h.action = 'approve_extension')
                AS granted_s,
            count(*) FILTER (WHERE h.occurred_at > $at
-               AND h.action IN ('dispatch', 'approve_extension')) AS deadline_moves_after,
+               AND h.action IN ('dispatch', 'approve_extension', 'deny_extension'))
+               AS deadline_moves_after,
            arg_max(json_extract_string(h.data, '$.unit'), h.seq)
                FILTER (WHERE h.occurred_at <= $at AND h.action = 'dispatch') AS unit_at,
            count(*) FILTER (WHERE h.occurred_at > $at AND h.action = 'dispatch')

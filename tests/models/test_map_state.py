@@ -246,3 +246,22 @@ def test_unit_and_rework_of_a_replayed_case_are_those_of_the_instant(store):
     assert closed["due_at"] == CAL.add_working_time(T0 + 0.5 * h, h * _limit_h(store, "0101"))
     assert cases_at(store, city, at=T0 - h, calendar=CAL, case_ids=["R1"]).empty
     assert cases_at(store, city, at=T0 + 5 * h, calendar=CAL)["case_id"].tolist() == ["R1"]
+
+
+def test_replay_before_a_denied_extension_shows_the_deadline_of_then(store):
+    walk = _walk(T0)[:5]  # dispatched at T0+0.5h (09:30 local), handling from T0+1h
+    asked, answered = T0 + timedelta(hours=1.5), T0 + timedelta(days=1)
+    walk += [
+        ("request_extension", "extension_requested", asked, '{"extension": 3600}'),
+        ("deny_extension", "handling", answered, None),
+    ]
+    _case(store, "C9", CELL_A, walk)
+    limit = timedelta(hours=_limit_h(store, "0101"))
+    dispatched = T0 + timedelta(hours=0.5)
+    used = CAL.working_time_between(dispatched, asked)
+    later = CAL.add_working_time(answered, limit - used)  # as models.cases stores it now
+    store.write(lambda tx: tx.execute("UPDATE cases SET due_at = ? WHERE case_id = 'C9'", [later]))
+    before = cases_at(store, Scope("city"), at=T0 + timedelta(hours=1.2), calendar=CAL).iloc[0]
+    assert before["due_at"] == CAL.add_working_time(dispatched, limit)
+    now = cases_at(store, Scope("city"), at=answered + timedelta(minutes=5), calendar=CAL)
+    assert now.iloc[0]["due_at"] == later

@@ -104,6 +104,27 @@ def _category_limit_s(frame: pd.DataFrame, calendar: WorkCalendar) -> np.ndarray
     return np.where(days, value * day_s, value * 3600.0)
 
 
+def sla_total_s(frame: pd.DataFrame, calendar: WorkCalendar) -> np.ndarray:
+    """Each case's whole SLA time in working seconds: ``sla_limit_s`` (the limit it was
+    dispatched with, granted extensions included), else its category's limit."""
+    total_s = frame["sla_limit_s"].to_numpy(dtype=float)
+    return np.where(
+        np.isfinite(total_s) & (total_s > 0), total_s, _category_limit_s(frame, calendar)
+    )
+
+
+def sla_levels(left_s: np.ndarray, total_s: np.ndarray) -> np.ndarray:
+    """SLA level per case from working seconds left and in all: ``none`` (NaN left),
+    ``red`` (overdue), ``yellow`` (at least :data:`YELLOW_FRACTION` used) or ``green``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = (total_s - left_s) / total_s
+    return np.where(
+        np.isnan(left_s),
+        "none",
+        np.where(left_s < 0, "red", np.where(fraction >= YELLOW_FRACTION, "yellow", "green")),
+    )
+
+
 def cases_at(
     store: Store,
     scope: Scope,
@@ -187,15 +208,7 @@ def _finish(frame: pd.DataFrame, *, at: datetime, calendar: WorkCalendar) -> pd.
     pausing = stage == "extension_requested"
     stop = np.where(pausing & ~np.isnat(paused), paused, at64).astype("datetime64[ns]")
     left_s = np.where(clock, table.seconds_between(stop, due), np.nan)
-    total_s = frame["sla_limit_s"].to_numpy(dtype=float)
-    total_s = np.where(np.isfinite(total_s) & (total_s > 0), total_s, limit_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = (total_s - left_s) / total_s
-    sla = np.where(
-        np.isnan(left_s),
-        "none",
-        np.where(left_s < 0, "red", np.where(fraction >= YELLOW_FRACTION, "yellow", "green")),
-    )
+    sla = sla_levels(left_s, sla_total_s(frame, calendar))
     escalation = frame["escalation_level"].to_numpy(dtype=int)
     urgent = np.nan_to_num(limit_s, nan=np.inf) <= URGENT_LIMIT.total_seconds()
     out = frame.assign(

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
-from models.map_state.cases import _CASES_SQL, CLOCK_STAGES, _finish, _named
+from models.map_state.cases import (
+    _CASES_SQL,
+    CASE_COLUMNS,
+    CLOCK_STAGES,
+    _finish,
+    _named,
+    sla_levels,
+    sla_total_s,
+)
+from models.map_state.working_time import WorkingTable
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -16,6 +26,14 @@ from models.work_calendar import WorkCalendar
 _LONGEST_BREAK = timedelta(days=30)
 #: The clock stands still while an extension request is pending: such a case cannot turn.
 _RUNNING = tuple(stage for stage in CLOCK_STAGES if stage != "extension_requested")
+
+# The running clocks of the scope, as cheap as can be: one row per case, no history.
+_CLOCKS_SQL = """
+SELECT c.case_id, c.due_at, c.sla_limit_s, k.limit_value, k.limit_unit
+FROM cases c LEFT JOIN categories k USING (category_code)
+WHERE c.closed_at IS NULL AND c.due_at > $floor AND c.reported_at <= $until
+  AND c.stage IN ({stages}) AND {where}
+"""
 
 
 def sla_turned(
@@ -30,29 +48,39 @@ def sla_turned(
 
     A case turns yellow once 80 % of its time is used and red once overdue as working time
     passes, with no write to it: a live screen that only hears of changed rows sends these
-    too, so that it shows the levels as of now. Levels are those of
-    :func:`models.map_state.cases.cases_at` at each instant.
+    too, so that it shows the levels as of now. The level at each instant is
+    :func:`models.map_state.cases.sla_levels` of the running clock (the due time stored
+    with the case), as :func:`models.map_state.cases.cases_at` computes it live.
 
     Parameters
     ----------
     after, until
-        The previous poll's instant and now, naive UTC (``after < until``).
+        The previous poll's instant and now, naive UTC.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`models.map_state.CASE_COLUMNS`, the cases as of ``until``.
     """
+    if until <= after:
+        return pd.DataFrame(columns=CASE_COLUMNS)
     where, params = scope.sql_filter("cell_code")
     stages = ", ".join(f"'{stage}'" for stage in _RUNNING)
-    which = f"closed_at IS NULL AND due_at > $floor AND stage IN ({stages})"
-    sql = _CASES_SQL.format(where=_named(where, params), which=which)
-    named = {"at": until, "floor": after - _LONGEST_BREAK}
+    sql = _CLOCKS_SQL.format(where=_named(where, params), stages=stages)
+    named = {"floor": after - _LONGEST_BREAK, "until": until}
     named |= {f"p{i}": p for i, p in enumerate(params)}
-    frame = store.query_df(sql, named)
-    now = _finish(frame, at=until, calendar=calendar)
-    if now.empty or until <= after:
-        return now.iloc[0:0]
-    before = _finish(frame, at=after, calendar=calendar)
-    turned = now["sla"].to_numpy() != before["sla"].to_numpy()
-    return now[turned].reset_index(drop=True)
+    clocks = store.query_df(sql, named)
+    if clocks.empty:
+        return pd.DataFrame(columns=CASE_COLUMNS)
+    due = clocks["due_at"].to_numpy(dtype="datetime64[ns]")
+    instants = np.array([np.datetime64(after, "ns"), np.datetime64(until, "ns")])
+    table = WorkingTable.spanning(calendar, due, instants)
+    total_s = sla_total_s(clocks, calendar)
+    n = len(clocks)
+    before = sla_levels(table.seconds_between(np.repeat(instants[:1], n), due), total_s)
+    now = sla_levels(table.seconds_between(np.repeat(instants[1:], n), due), total_s)
+    ids = clocks.loc[before != now, "case_id"].tolist()
+    if not ids:
+        return pd.DataFrame(columns=CASE_COLUMNS)
+    sql = _CASES_SQL.format(where="TRUE", which="list_contains($ids, case_id)")
+    return _finish(store.query_df(sql, {"at": until, "ids": ids}), at=until, calendar=calendar)

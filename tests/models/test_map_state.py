@@ -265,3 +265,28 @@ def test_replay_before_a_denied_extension_shows_the_deadline_of_then(store):
     assert before["due_at"] == CAL.add_working_time(dispatched, limit)
     now = cases_at(store, Scope("city"), at=answered + timedelta(minutes=5), calendar=CAL)
     assert now.iloc[0]["due_at"] == later
+
+
+def test_sla_turned_finds_running_clocks_crossing_and_skips_paused_ones(store):
+    from models.map_state.sla_clock import sla_turned
+
+    _case(store, "RUN", CELL_A, _walk(T0)[:5])
+    paused = [*_walk(T0)[:5], ("request_extension", "extension_requested",
+                               T0 + timedelta(hours=1.5), '{"extension": 3600}')]  # fmt: skip
+    _case(store, "PAUSED", CELL_B, paused)
+    store.write(lambda tx: tx.execute(
+        "UPDATE cases SET due_at = (SELECT due_at FROM cases WHERE case_id = 'RUN')"))  # fmt: skip
+    due = store.query_value("SELECT due_at FROM cases WHERE case_id = 'RUN'")
+    city = Scope("city")
+
+    def turned(a, b):
+        return sla_turned(store, city, after=a, until=b, calendar=CAL)["case_id"].tolist()
+
+    assert turned(due - timedelta(minutes=1), CAL.add_working_time(due, timedelta(minutes=1))) == [
+        "RUN"
+    ]
+    assert turned(due + timedelta(hours=2), due + timedelta(hours=3)) == []  # red already
+    assert turned(T0 + timedelta(hours=0.6), T0 + timedelta(hours=0.7)) == []  # still green
+    only_b = sla_turned(store, Scope("district", ("445103",)), after=due - timedelta(minutes=1),
+                        until=due + timedelta(hours=1), calendar=CAL)  # fmt: skip
+    assert only_b.empty

@@ -96,7 +96,9 @@ def changes_payload(
     turned = sla_turned(store, scope, after=cursor.polled, until=now, calendar=calendar)
     if seq > cursor.seq or len(turned):
         changed = cases_at(store, scope, at=now, calendar=calendar, since_seq=cursor.seq)
-        changed = pd.concat([changed, turned[~turned["case_id"].isin(changed["case_id"])]])
+        if len(turned):
+            fresh = turned[~turned["case_id"].isin(changed["case_id"])]
+            changed = pd.concat([changed, fresh]) if len(changed) else fresh
         if len(changed):
             spec, gone = case_point_changes(changed, **case_labels(lang))
             upserts["case-points"] = place(spec)

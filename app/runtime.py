@@ -221,6 +221,7 @@ def _run_supervision(config: Config, store: Store, stop: threading.Event) -> Non
     settings = config.settings.supervision
     calendar = WorkCalendar.from_settings(config.settings.calendar)
     tiers = [(t.name, timedelta(hours=t.after_hours)) for t in settings.tiers]
+    calendar.unpublished_years(utcnow())  # logs, at start, a year whose 调休 days are unknown
     while not stop.wait(settings.interval_s):
         try:
             raised = supervise(store, now=utcnow(), calendar=calendar, tiers=tiers)

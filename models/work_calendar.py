@@ -172,7 +172,7 @@ class WorkCalendar:
 
         Deadlines set now can reach into the next year; in these years the make-up working
         days (调休) are unknown until the State Council publishes them (see
-        :func:`statutory_holidays`).
+        :func:`statutory_holidays`). Each such year is logged once per process.
 
         Parameters
         ----------
@@ -180,7 +180,10 @@ class WorkCalendar:
             Naive UTC or aware.
         """
         year = self._year_of(_to_us(now))
-        return [y for y in (year, year + 1) if not self.is_covered(y)]
+        years = [y for y in (year, year + 1) if not self.is_covered(y)]
+        for y in years:
+            _warn_uncovered(y)
+        return years
 
     def is_working_day(self, day: date) -> bool:
         """Whether the local calendar ``day`` is a working day (see class docstring)."""

@@ -260,3 +260,13 @@ def test_years_ahead_without_published_data_for_the_admin_warning():
     assert cal.unpublished_years(datetime(2026, 12, 6, 12, 0)) == [2027]
     assert cal.unpublished_years(datetime(2027, 3, 1)) == [2027, 2028]
     assert cal.unpublished_years(datetime(2025, 6, 1)) == []
+
+
+def test_asking_for_unpublished_years_warns_once_at_start(caplog, monkeypatch):
+    import models.work_calendar
+
+    monkeypatch.setattr(models.work_calendar, "_warned_years", set())
+    with caplog.at_level("WARNING", logger="models.work_calendar"):
+        WorkCalendar().unpublished_years(datetime(2026, 12, 6))
+        WorkCalendar().unpublished_years(datetime(2026, 12, 7))
+    assert [r.getMessage()[:22] for r in caplog.records] == ["holidays of 2027 are c"]

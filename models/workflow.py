@@ -37,6 +37,8 @@ def stage_label(stage: str, lang: str) -> str:
 
 
 TERMINAL_STAGES: frozenset[str] = frozenset({"closed", "void"})
+#: SLA level yellow from this share of the (extended) limit used.
+YELLOW_FRACTION = 0.8
 VOID_REASONS: tuple[str, ...] = ("duplicate", "not_our_business", "no_problem_found")
 
 #: The assigned unit's acting user. Not a log-in role (see ``models.security.ROLES``): the
@@ -401,7 +403,7 @@ def sla_status(
     used = sla_elapsed(state, now=now, working_time_between=working_time_between)
     fraction = used / total
     level: Literal["green", "yellow", "red"] = (
-        "red" if used > total else "yellow" if fraction >= 0.8 else "green"
+        "red" if used > total else "yellow" if fraction >= YELLOW_FRACTION else "green"
     )
     return SlaStatus(used=used, left=total - used, fraction=fraction, level=level, limit=total)
 

@@ -12,6 +12,7 @@ from models.map_state.working_time import WorkingTable
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
+from models.workflow import YELLOW_FRACTION
 
 #: Stages in which the SLA clock has been started by a dispatch (the case has a due time).
 CLOCK_STAGES = ("dispatched", "handling", "extension_requested", "handled", "verified", "rework")
@@ -20,8 +21,6 @@ URGENT_LIMIT = timedelta(hours=4)
 #: Replay reaches this far back (SPEC §4: any moment of the last 90 days); older instants
 #: are refused rather than drawn empty.
 REPLAY_DAYS = 90
-#: Yellow from this share of the limit used (as ``models.workflow.sla_status``).
-YELLOW_FRACTION = 0.8
 CASE_COLUMNS = [
     "case_id",
     "lon",

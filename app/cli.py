@@ -15,11 +15,13 @@ from app.commands import STORE_COMMANDS, read_password, run_store_command, start
 from app.control import EXIT_CONTROL, ControlError, control_socket_path, send_request
 from app.logs import setup_logging
 from ingest.simulator.cli import run_simulate
+from models.case_queries import has_cases
 from models.clock import utcnow
 from models.config import Config, ConfigError, load_config, redacted_dump
+from models.geography import current_grid_version, first_street_cells
 from models.security import parse_scope
 from models.store import Store, StoreError
-from models.users import UserError, add_user
+from models.users import UserError, add_user, list_users
 
 log = logging.getLogger("cityops")
 
@@ -29,19 +31,7 @@ EXIT_STORE = 3
 
 def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:
     """(username, role, scope, display name) of the demo: one per role, plus sub-centers."""
-    first_street = store.query_value(
-        "SELECT min(code) FROM admin_areas WHERE level = 'street' AND code LIKE '445102%'"
-    )
-    community = store.query_value(
-        "SELECT min(community_code) FROM grid_cells WHERE street_code = ?", [first_street]
-    )
-    cells = [
-        r[0]
-        for r in store.query_rows(
-            "SELECT cell_code FROM grid_cells WHERE community_code = ? ORDER BY cell_code LIMIT 12",
-            [community],
-        )
-    ]
+    first_street, cells = first_street_cells(store, "445102", limit=12)
     return [
         ("operator", "operator", "city", "市中心值班坐席"),
         ("dispatcher", "dispatcher", "city", "市分拨中心分拨员"),
@@ -69,7 +59,7 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
     if not demo:
         print(f"database ready: {config.database_path} (schema v{store.schema_version})")
         return
-    if store.query_value("SELECT count(*) FROM grid_versions"):
+    if current_grid_version(store) is not None:
         print(f"database ready: {config.database_path} already holds a grid; nothing to load")
     else:
         started = time.perf_counter()
@@ -89,7 +79,7 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
             + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
     days = config.settings.demo.history_days
-    if days and not store.query_value("SELECT count(*) FROM cases"):
+    if days and not has_cases(store):
         from ingest.demo_city.history import generate_case_history
         from models.work_calendar import WorkCalendar
 
@@ -101,7 +91,7 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
             calendar=WorkCalendar.from_settings(config.settings.calendar),
         )
         print(f"demo case history loaded: {history['cases']} cases ({days} days)")
-    if config.settings.demo.create_users and not store.query_value("SELECT count(*) FROM users"):
+    if config.settings.demo.create_users and not list_users(store):
         lines = []
         for username, role, scope, display in _demo_users(store):
             password = _new_password()

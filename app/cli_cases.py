@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ingest.locate import store_locator
+from models.case_queries import case_record, list_cases, list_categories, route_reasons
 from models.cases import CaseError, history, report_case, sla_limit, transition_case
+from models.categories import get_category
 from models.clock import utcnow
 from models.config import Config
 from models.security import parse_scope
@@ -70,10 +71,7 @@ def run_category(store: Store, args: argparse.Namespace, user: User | None = Non
     from models.categories import CategoryTableError, update_category
 
     if args.category_command == "list":
-        for row in store.query_rows(
-            "SELECT category_code, kind, name_zh, owner_dept, limit_value, limit_unit, enabled "
-            "FROM categories ORDER BY category_code"
-        ):
+        for row in list_categories(store):
             code, kind, name, owner, value, unit, enabled = row
             print(
                 f"{code}  {kind:9} {name:12} {owner:8} {value:g} {unit}"
@@ -172,34 +170,27 @@ def run_case(
             if r.duplicates:
                 print(f"  possible duplicates: {', '.join(r.duplicates)}")
         elif args.case_command == "list":
-            where, params = parse_scope(args.scope).sql_filter("cell_code")
-            if args.stage:
-                where += " AND stage = ?"
-                params.append(args.stage)
-            rows = store.query_rows(
-                "SELECT case_id, stage, category_code, reported_at, due_at, assigned_unit, "
-                f"cell_code FROM cases WHERE {where} ORDER BY reported_at DESC LIMIT ?",
-                [*params, args.limit],
+            rows = list_cases(
+                store, scope=parse_scope(args.scope), stage=args.stage, limit=args.limit
             )
             for row in rows:
                 print("  ".join("-" if v is None else str(v) for v in row))
             print(f"{len(rows)} case(s)")
         elif args.case_command == "show":
-            row = store.query_df("SELECT * FROM cases WHERE case_id = ?", [args.case_id])
-            if row.empty:
+            record = case_record(store, args.case_id)
+            if record is None:
                 raise CaseError(f"unknown case {args.case_id!r}")
-            for key, value in row.iloc[0].items():
+            for key, value in record.items():
                 print(f"{key:18} {value}")
             past = history(store, args.case_id)
-            category = store.query_df(
-                "SELECT limit_value, limit_unit FROM categories WHERE category_code = ?",
-                [row.iloc[0]["category_code"]],
-            ).to_dict("records")
+            category = (
+                get_category(store, record["category_code"]) if record["category_code"] else None
+            )
             if category and past:
                 state = fold(past)
                 status = sla_status(
                     state,
-                    limit=sla_limit(category[0], calendar),
+                    limit=sla_limit(category, calendar),
                     now=utcnow(),
                     working_time_between=calendar.working_time_between,
                 )
@@ -212,12 +203,8 @@ def run_case(
                     f"  #{t.seq} {t.at:%Y-%m-%d %H:%M} {t.actor} ({t.role}) {t.action}: "
                     f"{t.from_stage} → {t.to_stage} {t.note or ''}"
                 )
-            for (detail,) in store.query_rows(
-                "SELECT detail FROM case_events WHERE case_id = ? AND kind = 'route_suggested'",
-                [args.case_id],
-            ):
-                for reason in json.loads(detail)["reasons"]:
-                    print(f"  route: {reason}")
+            for reason in route_reasons(store, args.case_id):
+                print(f"  route: {reason}")
         else:
             data: dict[str, object] = {}
             if args.unit:

@@ -98,3 +98,22 @@ def scope_bounds(store: Store, scope: Scope) -> tuple[float, float, float, float
         params,
     )[0]
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def first_street_cells(
+    store: Store, district_code: str, *, limit: int = 12
+) -> tuple[str, list[str]]:
+    """The lowest-coded street of a district and up to ``limit`` cells of its lowest-coded
+    community (the demo's street operator and grid worker take these as their scopes)."""
+    street = store.query_value(
+        "SELECT min(code) FROM admin_areas WHERE level = 'street' AND code LIKE ? || '%'",
+        [district_code],
+    )
+    community = store.query_value(
+        "SELECT min(community_code) FROM grid_cells WHERE street_code = ?", [street]
+    )
+    cells = store.query_rows(
+        "SELECT cell_code FROM grid_cells WHERE community_code = ? ORDER BY cell_code LIMIT ?",
+        [community, limit],
+    )
+    return street, [row[0] for row in cells]

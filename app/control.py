@@ -259,9 +259,13 @@ class ControlServer:
             if not self._slots.acquire(blocking=False):
                 self._answer_quietly(conn, EXIT_CONTROL, "", "the server is busy; try again")
                 continue
-            threading.Thread(
-                target=self._serve_one, args=(conn,), name="control-conn", daemon=True
-            ).start()
+            try:
+                threading.Thread(
+                    target=self._serve_one, args=(conn,), name="control-conn", daemon=True
+                ).start()
+            except RuntimeError:  # no thread to be had: this client is told, the loop goes on
+                self._slots.release()
+                self._answer_quietly(conn, EXIT_CONTROL, "", "the server is busy; try again")
 
     def _serve_one(self, conn: socket.socket) -> None:
         try:

@@ -291,3 +291,31 @@ def test_bad_requests_get_an_answer_and_the_listener_goes_on(tmp_path):
         server.stop()
     assert not path.exists()
     assert send_request(path, {"who": "me"}) is None  # no server: the caller opens the file
+
+
+def test_clients_beyond_the_limit_are_told_the_server_is_busy(tmp_path):
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def handler(request: dict) -> int:
+        entered.set()
+        release.wait(30)
+        return 0
+
+    path = tmp_path / ".db.control" / "socket"
+    server = ControlServer(path, handler, max_clients=1).start()
+    try:
+        first: list = []
+        waiting = threading.Thread(target=lambda: first.append(send_request(path, {})))
+        waiting.start()
+        assert entered.wait(30)
+        busy = send_request(path, {})
+        assert busy is not None and busy["code"] == EXIT_CONTROL and "busy" in busy["stderr"]
+        release.set()
+        waiting.join(30)
+        assert first == [{"code": 0, "stdout": "", "stderr": ""}]
+        assert send_request(path, {})["code"] == 0  # type: ignore[index]
+    finally:
+        release.set()
+        server.stop()

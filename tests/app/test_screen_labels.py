@@ -104,3 +104,17 @@ def test_incident_cards_label_type_and_level_and_show_unknown_codes(store):
     assert "台风" in card("INC-T1", "zh") and "II级 重大" in card("INC-T1", "zh")
     assert "Typhoon" in card("INC-T1", "en")
     assert "meteor" in card("INC-T2", "zh")
+
+
+def test_the_feed_names_the_rule_and_a_silence_in_minutes(store):
+    first = _picture(store)
+    sensor = store.query_value("SELECT min(sensor_id) FROM sensors WHERE kind = 'manhole'")
+    sql = (
+        "INSERT INTO alarms (alarm_id, rule_id, sensor_id, opened_at, level, value, exercise) "
+        "VALUES (?, 'stale', ?, ?, 'warning', 3601, false)"
+    )
+    args = ["AL-stale-test", sensor, NOW - timedelta(minutes=1)]
+    store.write(lambda tx: tx.execute(sql, args))
+    item = next(i for i in _changes(store, first["cursor"])["feed"] if i["kind"] == "alarm")
+    assert "设备离线" in item["text"] and "已 60 分钟无数据" in item["text"], item["text"]
+    assert "stale" not in item["text"]

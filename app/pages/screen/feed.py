@@ -11,6 +11,7 @@ import pandas as pd
 from app.i18n import t
 from layers.sensors import ENV_KINDS
 from models.map_state.feed import feed_alarms, feed_cases
+from models.rules import STALE_RULE
 from models.security import Scope
 from models.store import Store
 
@@ -56,7 +57,13 @@ def feed_items(
         )
     for alarm in alarms.itertuples(index=False):
         at, kind, sensor_id, value = alarm.opened_at, alarm.kind, alarm.sensor_id, alarm.value
-        shown = "" if pd.isna(value) else f" = {value:g}"
+        rule = str(alarm.rule_id)
+        if pd.isna(value):
+            shown = ""
+        elif rule == STALE_RULE.rule_id:  # the value of a silence is its length in seconds
+            shown = " " + t("feed.silent_for", lang, minutes=round(float(value) / 60))
+        else:
+            shown = f" = {value:g}"
         name = t(f"sensor_kind.{kind}", lang)
         items.append(
             (
@@ -67,7 +74,7 @@ def feed_items(
                     "layer": "sensor-points" if kind not in ENV_KINDS else "env-points",
                     "time": _local_time(at, tz),
                     "tag": t("feed.alarm", lang),
-                    "text": f"{name} {sensor_id} · {alarm.rule_id}{shown}",
+                    "text": f"{name} {sensor_id} · {t(f'rule.{rule}', lang)}{shown}",
                     "lon": _number(alarm.lon),
                     "lat": _number(alarm.lat),
                     "exercise": bool(alarm.exercise),

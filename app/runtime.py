@@ -114,6 +114,7 @@ def start_background(
             batch_ms=settings.ingest.batch_max_ms,
             receive_maximum=settings.ingest.receive_maximum,
             window=TimeWindow.from_settings(settings.ingest),
+            case_timezone=settings.calendar.timezone,
         )
         bg.ingest.start()
         log.info(

@@ -34,6 +34,7 @@ from ingest.route_reports import attach_routes
 from ingest.rows import BatchRows, Locator, build_rows
 from ingest.sink import write_batch
 from ingest.time_window import DEFAULT_WINDOW, TimeWindow
+from models.case_builder import DEFAULT_TIMEZONE
 from models.clock import utcnow
 from models.store import Store, StoreError
 
@@ -103,8 +104,10 @@ class MqttIngest:
         window: TimeWindow = DEFAULT_WINDOW,
         clock: Callable[[], datetime] = utcnow,
         stall_after_s: float = STALL_AFTER_S,
+        case_timezone: str = DEFAULT_TIMEZONE,
     ):
         self.store = store
+        self.case_timezone = case_timezone  # calendar.timezone: the local date of case ids
         self.locate = locate
         self.host, self.port = host, port
         self.prefix = topic_prefix
@@ -295,7 +298,7 @@ class MqttIngest:
 
     def _write(self, parsed: list[Parsed | Rejected], now: datetime) -> BatchRows:
         rows = build_rows(parsed, received_at=now, locate=self.locate, window=self.window)
-        attach_routes(self.store, rows)
+        attach_routes(self.store, rows, tz=self.case_timezone)
         self.store.write(lambda tx: write_batch(tx, rows))
         return rows
 

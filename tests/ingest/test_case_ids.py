@@ -79,3 +79,11 @@ def test_an_unknown_category_over_mqtt_is_kept_and_flagged(store):
     _ingest(store, [_report("u")])
     row = store.query_rows("SELECT assigned_unit, category_issue FROM cases")[0]
     assert row == ("市城市运行管理指挥中心", "unknown")
+
+
+def test_the_case_date_follows_the_configured_time_zone(store):
+    rows = build_rows([_report("z", at=datetime(2026, 12, 6, 16, 30))], received_at=DAY,
+                      locate=_nowhere)  # fmt: skip
+    attach_routes(store, rows, tz="UTC")
+    store.write(lambda tx: write_batch(tx, rows))
+    assert store.query_value("SELECT case_id FROM cases").startswith("C20261206-")

@@ -78,6 +78,8 @@ def pages_of_callback(body: bytes) -> set[str]:
         payload = json.loads(body or b"{}")
     except ValueError:
         return set()
+    if not isinstance(payload, dict):
+        return set()  # not a callback request: app.bounds answers it 400
     output = str(payload.get("output", ""))
     return {m.group(1) for m in _ID_RE.finditer(output) if m.group(1) in PAGE_ROLES}
 

@@ -11,6 +11,7 @@ import dash
 import flask
 
 from app.auth import install_auth
+from app.bounds import install_request_bounds
 from app.commands import start_control
 from app.context import EXTENSION_KEY, AppContext
 from app.i18n import t
@@ -89,6 +90,7 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
         importlib.import_module(module)
     app.layout = shell_layout
     register_shell_callbacks(app)
+    install_request_bounds(app)  # after the log-in gate: callback bodies of the declared shape
     return app
 
 

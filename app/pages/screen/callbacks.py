@@ -1,8 +1,13 @@
-"""Callbacks of the one-map screen: KPIs, legend, ranking, card, replay (map controls: JS)."""
+"""Callbacks of the one-map screen: KPIs, legend, ranking, card, replay (map controls: JS).
+
+Every value a browser sends is checked by :mod:`app.validation` first: a crafted one gets no
+update. The callbacks that compute at an instant run in one of the user's expensive slots
+(:func:`app.bounds.expensive`; beyond them a 429, the outputs stay as they are).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dash import (
@@ -15,22 +20,28 @@ from dash import (
     ctx,
     no_update,
 )
+from dash.exceptions import PreventUpdate
 
 from app import ids
 from app.auth import current_language, current_user
+from app.bounds import expensive
 from app.context import get_context
 from app.i18n import t
 from app.pages.screen.cards import render_card
-from app.pages.screen.layout import (
-    current_kpis,
-    render_banners,
-    render_kpis,
-    replay_instant,
-)
+from app.pages.screen.layout import current_kpis, render_banners, render_kpis
 from app.pages.screen.legends import render_legend
-from app.pages.screen.logic import local_minute
+from app.pages.screen.logic import LAYER_GROUPS, local_minute
 from app.pages.screen.ranking import render_ranking
+from app.validation import (
+    Rejected,
+    check_replayable,
+    replay_state,
+    selection,
+    slider_hours,
+)
 from models.clock import utcnow
+
+GRID_MODES = ("district", "open_cases", "overdue", "score")
 
 # -- map controls: pure UI, in the browser (assets/clientside.js) -------------------------
 clientside_callback(
@@ -58,12 +69,6 @@ clientside_callback(
 )
 
 
-def _at(replay: dict[str, Any] | None) -> datetime | None:
-    if not replay or not replay.get("at"):
-        return None
-    return datetime.fromisoformat(replay["at"])
-
-
 @callback(
     Output(ids.SCREEN_KPIS, "children"),
     Output(ids.SCREEN_BANNERS, "children"),
@@ -71,14 +76,18 @@ def _at(replay: dict[str, Any] | None) -> datetime | None:
     Input(ids.SCREEN_REPLAY, "data"),
     prevent_initial_call=True,
 )
-def refresh_kpis(_n: int, replay: dict[str, Any] | None) -> Any:
+def refresh_kpis(_n: int, replay: object) -> Any:
     user = current_user()
     if user is None:
         return no_update, no_update
+    try:
+        at = replay_state(replay, now=utcnow()).at
+    except Rejected as exc:
+        raise PreventUpdate from exc
     app_ctx = get_context()
     lang = current_language(app_ctx.config)
-    at = _at(replay)
-    values = current_kpis(user.scope, at)
+    with expensive(user.get_id()):
+        values = current_kpis(user.scope, at)
     banners = render_banners(values, at, lang, app_ctx.config.settings.calendar.timezone)
     return render_kpis(values, lang), banners
 
@@ -88,9 +97,11 @@ def refresh_kpis(_n: int, replay: dict[str, Any] | None) -> Any:
     Input(ids.SCREEN_GROUPS, "value"),
     Input(ids.SCREEN_GRID_MODE, "value"),
 )
-def refresh_legend(groups: list[str] | None, grid_mode: str | None) -> Any:
+def refresh_legend(groups: object, grid_mode: object) -> Any:
+    shown = [g for g in groups if g in LAYER_GROUPS] if isinstance(groups, list) else []
+    mode = grid_mode if grid_mode in GRID_MODES else "district"
     app_ctx = get_context()
-    return render_legend(groups or [], grid_mode or "district", current_language(app_ctx.config))
+    return render_legend(shown, str(mode), current_language(app_ctx.config))
 
 
 @callback(
@@ -98,18 +109,24 @@ def refresh_legend(groups: list[str] | None, grid_mode: str | None) -> Any:
     Input(ids.SCREEN_KPI_TICK, "n_intervals"),
     Input(ids.SCREEN_REPLAY, "data"),
 )
-def refresh_ranking(_n: int | None, replay: dict[str, Any] | None) -> Any:
+def refresh_ranking(_n: int | None, replay: object) -> Any:
     user = current_user()
     if user is None:
         return no_update
+    now = utcnow()
+    try:
+        at = replay_state(replay, now=now).at
+    except Rejected as exc:
+        raise PreventUpdate from exc
     app_ctx = get_context()
-    return render_ranking(
-        app_ctx.store,
-        user.scope,
-        at=_at(replay) or utcnow(),
-        now=utcnow(),
-        lang=current_language(app_ctx.config),
-    )
+    with expensive(user.get_id()):
+        return render_ranking(
+            app_ctx.store,
+            user.scope,
+            at=at or now,
+            now=now,
+            lang=current_language(app_ctx.config),
+        )
 
 
 @callback(
@@ -119,26 +136,29 @@ def refresh_ranking(_n: int | None, replay: dict[str, Any] | None) -> Any:
     Input(ids.SCREEN_CARD_CLOSE, "n_clicks"),
     prevent_initial_call=True,
 )
-def show_card(selection: dict[str, Any] | None, _close: int | None) -> Any:
-    if ctx.triggered_id == ids.SCREEN_CARD_CLOSE or not selection:
+def show_card(chosen: object, _close: int | None) -> Any:
+    now = utcnow()
+    try:
+        picked = selection(chosen, now=now)
+    except Rejected as exc:
+        raise PreventUpdate from exc
+    if ctx.triggered_id == ids.SCREEN_CARD_CLOSE or picked is None:
         return [], "panel card hidden"
     user = current_user()
     if user is None:
         return no_update, no_update
     app_ctx = get_context()
-    at = selection.get("at")
-    body = render_card(
-        app_ctx.store,
-        user.scope,
-        layer=str(selection.get("layer", "")),
-        key=str(selection.get("id", "")),
-        at=datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
-        if at
-        else utcnow(),
-        lang=current_language(app_ctx.config),
-        tz=app_ctx.config.settings.calendar.timezone,
-        calendar=app_ctx.calendar(),
-    )
+    with expensive(user.get_id()):
+        body = render_card(
+            app_ctx.store,
+            user.scope,
+            layer=picked.layer,
+            key=picked.key,
+            at=picked.at or now,
+            lang=current_language(app_ctx.config),
+            tz=app_ctx.config.settings.calendar.timezone,
+            calendar=app_ctx.calendar(),
+        )
     return body, "panel card"
 
 
@@ -155,16 +175,24 @@ def show_card(selection: dict[str, Any] | None, _close: int | None) -> Any:
     State(ids.SCREEN_REPLAY, "data"),
     prevent_initial_call=True,
 )
-def replay(hours: int | None, _play: int, _live: int, _tick: int, state: dict[str, Any]) -> Any:
-    """Slider, play/pause and back-to-live; playing steps one hour per tick up to now."""
+def replay(slider: object, _play: int, _live: int, _tick: int, state: object) -> Any:
+    """Slider, play/pause and back-to-live; playing steps one hour per tick up to now.
+
+    A crafted slider value, state or anchor gets no update; back-to-live mends any state."""
     app_ctx = get_context()
     lang = current_language(app_ctx.config)
     tz = app_ctx.config.settings.calendar.timezone
-    state = dict(state or {})
-    anchor = state.get("anchor") or utcnow().isoformat()
-    hours = int(hours or 0)
+    now = utcnow()
     trigger = ctx.triggered_id
-    playing = bool(state.get("playing"))
+    try:
+        checked = replay_state(state, now=now)
+        hours = slider_hours(slider)
+    except Rejected as exc:
+        if trigger != ids.SCREEN_REPLAY_LIVE:
+            raise PreventUpdate from exc
+        checked, hours = replay_state(None, now=now), 0
+    anchor = checked.anchor or now
+    playing = checked.playing
     if trigger == ids.SCREEN_REPLAY_LIVE:
         hours, playing = 0, False
     elif trigger == ids.SCREEN_REPLAY_PLAY:
@@ -177,14 +205,23 @@ def replay(hours: int | None, _play: int, _live: int, _tick: int, state: dict[st
         hours += 1
         if hours >= 0:
             hours, playing = 0, False
-    at = replay_instant(anchor, hours)
+    at: datetime | None = anchor + timedelta(hours=hours) if hours else None
     if at is None:
         playing = False
         # back to live: a fresh anchor so the slider's scale starts from now again
-        anchor = utcnow().isoformat()
+        anchor = now
+    else:
+        try:
+            check_replayable(at, now=now)
+        except Rejected as exc:  # a page open for days: its slider's left end left the window
+            raise PreventUpdate from exc
     label = (
         t("replay.live", lang) if at is None else t("replay.showing", lang, at=local_minute(at, tz))
     )
-    new_state = {"at": at.isoformat() if at else None, "anchor": anchor, "playing": playing}
+    new_state = {
+        "at": at.isoformat() if at else None,
+        "anchor": anchor.isoformat(),
+        "playing": playing,
+    }
     button = t("replay.pause", lang) if playing else t("replay.play", lang)
     return new_state, hours, label, not playing, button

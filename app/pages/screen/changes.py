@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.pages.screen.cursor import EPOCH, HEX_EVERY, Cursor
+from app.pages.screen.cursor import CURSOR_MAX_AGE, EPOCH, HEX_EVERY, Cursor
 from app.pages.screen.feed import feed_items
 from app.pages.screen.picture import (
     STALE_AFTER_S,
@@ -71,6 +71,7 @@ def changes_payload(
     tz: str,
     calendar: WorkCalendar,
     zoom: float,
+    max_age: timedelta | None = None,
 ) -> dict[str, Any]:
     """What changed since ``cursor_text``: upserts, removals, replaced layers and feed items.
 
@@ -78,11 +79,15 @@ def changes_payload(
     running clock turned since its poll instant (:func:`models.map_state.sla_clock.sla_turned`),
     so the wall shows the levels as of ``now``.
 
-    An unreadable cursor or one of another server process answers ``{"reset": true}``:
-    the browser then reloads the whole picture.
+    An unreadable cursor, one of another server process, or (with ``max_age``, as the HTTP
+    endpoint asks) one whose receipt time or poll instant is older than ``max_age`` or after
+    ``now`` answers ``{"reset": true}``: the browser then reloads the whole picture, and no
+    request reads more than ``max_age`` of changes.
     """
     cursor = Cursor.decode(cursor_text or "")
     if cursor is None or cursor.epoch != EPOCH:
+        return {"reset": True}
+    if max_age is not None and not cursor.fresh(now, max_age):
         return {"reset": True}
     seq = current_change_seq(store)
     # receipts are stamped before their batch commits: look back a little, upserts are idempotent
@@ -143,7 +148,9 @@ def changes_payload(
         "cursor": Cursor(
             EPOCH,
             seq,
-            max(received_after, newest - timedelta(seconds=2)),
+            # a quiet spell moves it on too (well past any commit lag), so a polling wall's
+            # cursor stays within CURSOR_MAX_AGE
+            max(received_after, newest - timedelta(seconds=2), now - CURSOR_MAX_AGE / 2),
             hex_at,
             hex_dirty,
             at=max(now, cursor.polled),

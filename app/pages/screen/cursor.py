@@ -12,6 +12,16 @@ EPOCH = uuid.uuid4().hex[:8]
 #: Hexagons summarise thousands of cases: one new case need not resend them every second.
 HEX_EVERY = timedelta(seconds=10)
 
+#: A cursor whose receipt time or poll instant is older than this asks for a reload: reading
+#: every change since an old receipt time costs more than a fresh picture. A polling wall
+#: renews both every second (a quiet minute moves the receipt time on too, see changes.py).
+CURSOR_MAX_AGE = timedelta(minutes=10)
+
+#: Longest cursor text read (a real one is under 120 characters).
+MAX_CURSOR_CHARS = 200
+
+_MAX_SEQ = 2**62  # change sequences are BIGINT
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -32,6 +42,11 @@ class Cursor:
         """The instant the browser's view is as of (its last poll, or its picture)."""
         return self.at if self.at is not None else self.hex_at
 
+    def fresh(self, now: datetime, max_age: timedelta) -> bool:
+        """Whether the receipt time and the poll instant lie within ``max_age`` before
+        ``now`` (neither after it): a crafted or long-forgotten cursor is not read from."""
+        return all(now - max_age <= t <= now for t in (self.received, self.polled))
+
     def encode(self) -> str:
         return "~".join(
             (
@@ -46,12 +61,16 @@ class Cursor:
 
     @staticmethod
     def decode(text: str) -> Cursor | None:
+        """The cursor ``text`` encodes, or None for anything else (too long, a sequence out
+        of range, a time with a zone: cursors hold naive UTC)."""
+        if not isinstance(text, str) or len(text) > MAX_CURSOR_CHARS:
+            return None
         try:
             epoch, seq, received, hex_at, dirty, *rest = text.split("~")
-            if len(rest) > 1:
+            if len(rest) > 1 or not 0 <= int(seq) < _MAX_SEQ:
                 return None
             at = datetime.fromisoformat(rest[0]) if rest and rest[0] else None
-            return Cursor(
+            cursor = Cursor(
                 epoch,
                 int(seq),
                 datetime.fromisoformat(received),
@@ -61,3 +80,5 @@ class Cursor:
             )
         except ValueError:
             return None
+        times = (cursor.received, cursor.hex_at, cursor.at)
+        return None if any(t is not None and t.tzinfo is not None for t in times) else cursor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -22,8 +22,8 @@ from app.pages.screen.logic import (
     screen_kpis,
     zoom_targets,
 )
+from app.validation import REPLAY_SLIDER_HOURS
 from models.clock import utcnow
-from models.map_state.cases import REPLAY_DAYS
 from models.security import may_open
 
 
@@ -171,8 +171,8 @@ def _right_panel(lang: str) -> Any:
 
 
 def _replay_bar(lang: str) -> Any:
-    hours = REPLAY_DAYS * 24
-    days = range(REPLAY_DAYS, 0, -15)
+    hours = REPLAY_SLIDER_HOURS  # inside the replay window, see app.validation
+    days = range(15, hours // 24 + 1, 15)
     marks = {-d * 24: {"label": t("replay.days_ago", lang, n=d)} for d in days}
     marks[0] = {"label": t("replay.now", lang)}
     return html.Div(
@@ -265,13 +265,6 @@ def layout(**_query: str) -> html.Div:
         dcc.Interval(id=ids.SCREEN_KPI_TICK, interval=settings.refresh.kpi_s * 1000),
     ]
     return html.Div(className="screen wall", children=children)
-
-
-def replay_instant(anchor_iso: str, hours_back: int) -> Any:
-    """The UTC instant ``hours_back`` (≤ 0) hours from the page's anchor, or None for live."""
-    if not hours_back:
-        return None
-    return datetime.fromisoformat(anchor_iso) + timedelta(hours=hours_back)
 
 
 dash.register_page(__name__, path="/screen", name="screen", title="CityOps · 一张图", layout=layout)

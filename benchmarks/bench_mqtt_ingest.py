@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +29,12 @@ P = "cityops/v1"
 
 
 def _payloads(n: int, tag: str):
+    # a recent time: readings outside ingest.max_age_days would be dead letters
+    ts = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     for i in range(n):
         body = {
             "id": f"{tag}-{i}",
-            "ts": "2026-11-24T09:30:00+08:00",
+            "ts": ts,
             "values": {"pm25": float(i % 300), "pm10": 55.5},
         }
         yield f"{P}/obs/air/AIR-{1 + i % 12:03d}", json.dumps(body).encode()

@@ -6,6 +6,7 @@ import pytest
 
 from ingest.locate import store_locator
 from ingest.mqtt.consumer import MqttIngest
+from ingest.time_window import TimeWindow
 from models.store import Store
 from tests.broker import mosquitto
 from tests.ingest.mqtt_helpers import P, obs, position, publish_all, report, traffic, wait_until
@@ -25,6 +26,9 @@ def ingest_env(demo_copy, tmp_path):
             topic_prefix=P,
             batch_rows=500,
             batch_ms=50,
+            # the helpers' messages carry fixed 2026-11-24 times: no age limit here (the
+            # window itself is tested in test_ingest_robustness.py)
+            window=TimeWindow(max_age_days=36_500),
         )
         ingest.start()
         assert wait_until(lambda: ingest.stats.connected, timeout_s=10)

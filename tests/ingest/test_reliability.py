@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -21,16 +22,17 @@ import yaml
 from models.store import Store
 from tests.broker import Mosquitto
 from tests.browser import stop_process
-from tests.ingest.mqtt_helpers import P, publish_all
+from tests.ingest.mqtt_helpers import P, publish_all, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _obs_stream(n: int, prefix: str = "k"):
+    ts = datetime.now(UTC).isoformat()  # within ingest.max_age_days whenever the test runs
     for i in range(n):
         body = {
             "id": f"{prefix}-{i}",
-            "ts": "2026-11-24T09:30:00+08:00",
+            "ts": ts,
             "values": {"pm25": i % 300},
         }
         yield f"{P}/obs/air/AIR-{1 + i % 12:03d}", json.dumps(body).encode()
@@ -76,6 +78,15 @@ class Worker:
         )
         log.close()
 
+    def runs(self) -> int:
+        """How many times a worker got as far as running (from its log)."""
+        return self.log.read_text(errors="replace").count("worker running")
+
+    def received(self) -> int:
+        """Messages committed so far by the running worker (its last status line)."""
+        lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if "alive" in ln]
+        return json.loads(lines[-1])["mqtt"]["committed"] if lines else 0
+
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
@@ -90,23 +101,28 @@ class Worker:
     def stop(self) -> None:
         if self.proc is not None:
             stop_process(self.proc, timeout_s=30)
-            assert self.proc.returncode == 0, self.log.read_text()[-3000:]
+            lines = self.log.read_text(errors="replace").splitlines()
+            events = [ln for ln in lines if "worker alive" not in ln]  # status lines drown them
+            assert self.proc.returncode == 0, (self.proc.returncode, "\n".join(events[-30:]))
             self.proc = None
 
 
 def _drain(worker: Worker, *, idle_s: float = 3.0, timeout_s: float = 120) -> None:
     """Let the worker take what the broker holds for it, until its counters stop moving."""
+    before = len(worker.log.read_text(errors="replace")) if worker.log.exists() else 0
     worker.start()
     deadline = time.monotonic() + timeout_s
     last, since = "", time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        lines = [
-            ln for ln in worker.log.read_text(errors="replace").splitlines() if "worker alive" in ln
-        ]
+        text = worker.log.read_text(errors="replace")[before:]  # this run's lines only
+        lines = [ln for ln in text.splitlines() if "worker alive" in ln]
         tail = lines[-1] if lines else ""
         state = json.loads(tail).get("mqtt") if tail else None
-        key = f"{state}" if state else ""
+        # counters only: ages in the health line move on every status line
+        key = (
+            f"{[state.get(k) for k in ('received', 'committed', 'dead_letters')]}" if state else ""
+        )
         if key != last:
             last, since = key, time.monotonic()
         elif state and state.get("connected") and time.monotonic() - since > idle_s:
@@ -138,9 +154,12 @@ def test_sigkill_twice_loses_nothing_and_doubles_nothing(demo_copy, tmp_path):
         )
         thread.start()
         rnd = random.Random(20261124)
-        for _ in range(2):
+        for run in range(2, 4):
+            # once it runs (start-up is slow on a busy machine), at a random moment:
+            # mid-batch, mid-commit or between acks
+            assert wait_until(lambda r=run: worker.runs() >= r, timeout_s=90), worker.runs()
             time.sleep(rnd.uniform(1.0, 3.0))
-            worker.kill()  # at a random moment: mid-batch, mid-commit or between acks
+            worker.kill()
             worker.start()
         thread.join(180)
         assert published.is_set(), "publisher did not finish"
@@ -151,8 +170,7 @@ def test_sigkill_twice_loses_nothing_and_doubles_nothing(demo_copy, tmp_path):
             _drain(worker)
         distinct, total, dead = _counts(folder)
         assert (distinct, total, dead) == (n, n, 0)
-        kills = worker.log.read_text().count("worker running")
-        assert kills >= 4  # first drain, start, two restarts
+        assert worker.runs() >= 4  # first drain, start, two restarts
     finally:
         worker.ensure_stopped()
         broker.stop()
@@ -166,7 +184,11 @@ def test_broker_outage_of_30_s_loses_nothing(demo_copy, tmp_path):
     worker = Worker(_configure(folder, broker.port))
     try:
         worker.start()
-        time.sleep(2)
+        # messages published before the worker's session subscribes go nowhere: wait for it
+        # (start-up takes more than a fixed 2 s on a busy machine)
+        connected = lambda: "mqtt connected" in worker.log.read_text(errors="replace")  # noqa: E731
+        assert wait_until(connected, timeout_s=90)
+        time.sleep(1)  # and its subscription acknowledged
         first = publish_all(broker.port, _obs_stream(n // 2, "before"))
         broker.stop()
         time.sleep(30)  # the worker keeps retrying by itself meanwhile
@@ -182,6 +204,8 @@ def test_broker_outage_of_30_s_loses_nothing(demo_copy, tmp_path):
                 break
             time.sleep(0.5)
         assert log_text.count("mqtt connected") >= 2, "ingest did not reconnect by itself"
+        # everything comes in while the worker runs (stopping it mid-stream is another test)
+        assert wait_until(lambda: worker.received() >= n, timeout_s=120), worker.received()
         worker.stop()
         for _ in range(3):
             if _counts(folder)[0] == n:

@@ -55,7 +55,7 @@ def layout(**_query: str) -> html.Div:
 
 def _calendar_notice(lang: str) -> list[html.P]:
     """A warning when deadlines may run through a year whose 调休 days are not published."""
-    years = get_context().calendar.unpublished_years(utcnow())
+    years = get_context().calendar().unpublished_years(utcnow())
     if not years:
         return []
     text = t("admin.calendar_unpublished", lang, years=", ".join(map(str, years)))

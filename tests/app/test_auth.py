@@ -186,6 +186,13 @@ def test_admin_page_lists_users_and_dead_letters(demo_app):
     text = r.get_data(as_text=True)
     assert r.status_code == 200, text[:500]
     assert "payload is not JSON" in text and "{bad" in text and "gridworker" in text
+    # the years whose 调休 are not published yet are named on /admin (issue 9, defect 14)
+    from models.clock import utcnow
+    from models.work_calendar import WorkCalendar
+
+    years = WorkCalendar().unpublished_years(utcnow())
+    assert ("调休" in text) == bool(years)
+    assert all(str(year) in text for year in years)
 
 
 def test_pages_callback_does_not_render_a_forbidden_page(demo_app):

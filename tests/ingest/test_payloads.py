@@ -241,3 +241,17 @@ def test_duplicate_ids_in_one_batch_keep_the_first_copy():
     assert rows.observations["value"].to_pylist() == [1.0]
     assert rows.traffic["speed_kmh"].to_pylist() == [10]
     assert rows.positions["status"].to_pylist() == ["available"]
+
+
+def test_cap_over_mqtt_outside_the_window_becomes_a_dead_letter():
+    from ingest.time_window import TimeWindow
+    from tests.ingest.test_cap import POLYGON  # sent 2026-11-24T00:00 UTC
+
+    parsed = [parse_message(f"{P}/alerts/in", POLYGON.encode())]
+    window = TimeWindow(max_clock_skew_s=300, max_age_days=30)
+    late = build_rows(parsed, received_at=datetime(2027, 3, 1), locate=_none_locator, window=window)
+    assert late.alerts is None and "ingest.max_age_days" in late.dead_letters["reason"][0].as_py()
+    ok = build_rows(
+        parsed, received_at=datetime(2026, 11, 24, 1), locate=_none_locator, window=window
+    )
+    assert ok.alerts.num_rows == 1 and ok.dead_letters is None

@@ -50,7 +50,7 @@ class Background:
         stopping = self.stop_event.is_set()
         for name, thread in (("drop folder watcher", self.watcher), ("sensor rules", self.rules)):
             if thread is not None and not thread.is_alive() and not stopping:
-                problems.append(f"{name} is not running")
+                problems.append(f"the {name} thread is not running")
         out["problems"] = problems
         out["status"] = "degraded" if problems else "ok"
         return out

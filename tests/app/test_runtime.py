@@ -126,3 +126,21 @@ def test_demo_with_simulator_stops_cleanly_on_sigterm(demo_copy, tmp_path):
             if proc.poll() is None:
                 proc.kill()
             log.close()
+
+
+def test_health_is_degraded_when_a_background_thread_has_stopped():
+    import threading
+
+    from app.runtime import Background
+
+    done = threading.Thread(target=lambda: None, name="sensor-rules")
+    done.start()
+    done.join()
+    bg = Background(rules=done)
+    health = bg.health()
+    assert health["status"] == "degraded" and health["problems"] == [
+        "the sensor rules thread is not running"
+    ]
+    bg.stop_event.set()  # stopping on purpose is not a problem
+    assert bg.health()["status"] == "ok"
+    assert Background().health()["status"] == "ok"

@@ -20,7 +20,7 @@ from app.i18n import LANGUAGES, t
 from models.config import Config
 from models.security import HOME_PAGE, PAGE_ROLES, LoginThrottle, Scope, may_open, verify_password
 from models.store import Store
-from models.users import User, get_user
+from models.users import User, end_sessions, get_user
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/favicon.ico"})
 SELF_GUARDED_PREFIXES = ("/open311/",)
 #: Prefixes of machine endpoints: answered 401/403, never redirected.
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/api/", "/open311/", "/screen/api/")
+#: Session keys: the user's session epoch at log-in, and the log-out form's CSRF token.
+_EPOCH_KEY = "epoch"
+_LOGOUT_CSRF_KEY = "logout_csrf"
 _ID_RE = re.compile(r"([a-z][a-z0-9]*)-[a-z0-9-]+")
 
 
@@ -122,8 +125,13 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
 
     @manager.user_loader
     def _load(username: str) -> SessionUser | None:
+        # Read on every request, uncached: a session ended a moment ago is refused at once.
         user = get_user(store, username)
-        return SessionUser(user) if user is not None and not user.disabled else None
+        if user is None or user.disabled:
+            return None
+        if flask.session.get(_EPOCH_KEY) != user.session_epoch:
+            return None  # opened before a log-out, new password, disable, role or scope change
+        return SessionUser(user)
 
     @server.before_request
     def _gate() -> flask.Response | None:
@@ -196,6 +204,8 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         user_throttle.succeeded(username.lower())
         flask.session.clear()
         flask.session.permanent = True
+        flask.session[_EPOCH_KEY] = user.session_epoch
+        logout_token()  # in the first cookie, so no later response has to write the session
         flask_login.login_user(SessionUser(user))
         store.audit("login", actor=username, outcome="ok", remote=_remote())
         log.info("login", extra={"user": username, "role": user.role, "remote": _remote()})
@@ -203,11 +213,20 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
             next_url = "/" + HOME_PAGE[user.role]
         return flask.redirect(next_url)  # type: ignore[return-value]
 
-    @server.route("/logout")
-    def logout() -> flask.Response:
+    @server.route("/logout", methods=["GET", "POST"])
+    def logout() -> flask.Response | str:
         user = current_user()
-        if user is not None:
-            store.audit("logout", actor=user.user.username, remote=_remote())
+        if user is None:
+            return flask.redirect("/login")  # type: ignore[return-value]
+        lang = current_language(config)
+        if flask.request.method == "GET":
+            # A link or an <img src=/logout> must not log anyone out: GET only asks.
+            return _page(t("nav.logout", lang), _logout_form(lang))
+        token = flask.session.get(_LOGOUT_CSRF_KEY)
+        if not token or not hmac.compare_digest(token, flask.request.form.get("csrf", "")):
+            return flask.Response(_page(t("nav.logout", lang), _logout_form(lang)), 400)
+        end_sessions(store, user.user.username)
+        store.audit("logout", actor=user.user.username, remote=_remote())
         flask_login.logout_user()
         flask.session.clear()
         return flask.redirect("/login")  # type: ignore[return-value]
@@ -217,6 +236,23 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
         if code in LANGUAGES:
             flask.session["lang"] = code
         return flask.redirect(_safe_next(flask.request.args.get("next")))  # type: ignore[return-value]
+
+
+def logout_token() -> str:
+    """The CSRF token of the log-out form, one per session (made on first use)."""
+    token = flask.session.get(_LOGOUT_CSRF_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(24)
+        flask.session[_LOGOUT_CSRF_KEY] = token
+    return token
+
+
+def _logout_form(lang: str) -> str:
+    return (
+        "<form method='post' action='/logout'>"
+        f"<input type='hidden' name='csrf' value='{escape(logout_token())}'>"
+        f"<button type='submit' id='logout-submit'>{escape(t('nav.logout', lang))}</button></form>"
+    )
 
 
 def _page(title: str, body_html: str) -> str:

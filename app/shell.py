@@ -8,7 +8,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from app import ids
-from app.auth import current_language, current_user
+from app.auth import current_language, current_user, logout_token
 from app.context import get_context
 from app.i18n import t
 from models.security import PAGE_ROLES, may_open
@@ -40,7 +40,21 @@ def shell_layout() -> html.Div:
                 className="nav-link",
                 id="shell-lang",
             ),
-            html.A(t("nav.logout", lang), href="/logout", className="nav-link", id="shell-logout"),
+            # a POST with the session's CSRF token (the submit button carries it, a plain
+            # HTML name/value pair): a GET to /logout only asks
+            html.Form(
+                html.Button(
+                    t("nav.logout", lang),
+                    type="submit",
+                    name="csrf",
+                    value=logout_token(),
+                    className="nav-link",
+                ),
+                action="/logout",
+                method="post",
+                className="logout-form",
+                id="shell-logout",
+            ),
         ]
     return html.Div(
         className=f"shell lang-{lang}",

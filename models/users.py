@@ -1,5 +1,6 @@
-"""User accounts in the store: create, read, enable/disable, check scope codes against the
-geography, and resolve who acts (a named, enabled user with the role asked for)."""
+"""User accounts in the store: create, read, change (each change that must end the user's
+sessions moves their session epoch on), check scope codes against the geography, and resolve
+who acts (a named, enabled user with the role asked for)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class User:
     language: str | None
     disabled: bool
     password_hash: str
+    #: Moved on by log-out and by every change that must end the user's sessions; a session
+    #: opened in an older epoch is refused.
+    session_epoch: int = 0
 
 
 class UserError(ValueError):
@@ -50,6 +54,18 @@ def _unknown_scope_codes(store: Store, scope: Scope) -> list[str]:
     return [code for code in scope.codes if code not in known]
 
 
+def _role_scope_problems(store: Store, role: str, scope: Scope) -> list[str]:
+    problems = []
+    if role not in ROLES:
+        problems.append(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    unknown = _unknown_scope_codes(store, scope)
+    if unknown:
+        problems.append(f"unknown {scope.kind} codes in scope: {', '.join(unknown)}")
+    if role == "grid_worker" and scope.kind == "city":
+        problems.append("a grid worker's scope is their cells or street, not the whole city")
+    return problems
+
+
 def add_user(
     store: Store,
     username: str,
@@ -66,14 +82,8 @@ def add_user(
     problems = []
     if not USERNAME_RE.match(username):
         problems.append("the username takes 3-64 letters, digits, '_', '.' or '-'")
-    if role not in ROLES:
-        problems.append(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    problems += _role_scope_problems(store, role, scope)
     problems += password_problems(password, min_length=min_password_length)
-    unknown = _unknown_scope_codes(store, scope)
-    if unknown:
-        problems.append(f"unknown {scope.kind} codes in scope: {', '.join(unknown)}")
-    if role == "grid_worker" and scope.kind == "city":
-        problems.append("a grid worker's scope is their cells or street, not the whole city")
     if language not in (None, "zh", "en"):
         problems.append("language must be zh or en")
     if get_user(store, username) is not None:
@@ -114,12 +124,13 @@ def add_user(
 
 
 _COLUMNS = (
-    "username, display_name, role, scope_kind, scope_codes, language, disabled, password_hash"
+    "username, display_name, role, scope_kind, scope_codes, language, disabled, password_hash, "
+    "session_epoch"
 )
 
 
 def _user_from_row(row: tuple) -> User:
-    username, display, role, kind, codes, language, disabled, pw_hash = row
+    username, display, role, kind, codes, language, disabled, pw_hash, epoch = row
     return User(
         username=username,
         display_name=display or username,
@@ -128,6 +139,7 @@ def _user_from_row(row: tuple) -> User:
         language=language,
         disabled=bool(disabled),
         password_hash=pw_hash,
+        session_epoch=int(epoch or 0),
     )
 
 
@@ -174,13 +186,90 @@ def acting_user(
     return user
 
 
-def set_user_disabled(store: Store, username: str, disabled: bool, *, actor: str) -> None:
-    """Disable (or enable again) a user: a disabled user can neither log in nor act."""
-    if get_user(store, username) is None:
+def _existing(store: Store, username: str) -> User:
+    user = get_user(store, username)
+    if user is None:
         raise UserError(f"unknown user {username!r}")
+    return user
+
+
+def _update_ending_sessions(store: Store, username: str, assignments: str, params: list) -> None:
+    """One UPDATE of the user's row that also moves the session epoch on (same transaction)."""
     store.write(
         lambda tx: tx.execute(
-            "UPDATE users SET disabled = ? WHERE username = ?", [disabled, username]
+            f"UPDATE users SET {assignments}session_epoch = session_epoch + 1 WHERE username = ?",
+            [*params, username],
         )
     )
+
+
+def end_sessions(store: Store, username: str) -> None:
+    """End every session of ``username`` (log-out): sessions opened before are refused.
+
+    Returns once the change is committed, so the next request with an old cookie is refused.
+    An unknown name changes nothing.
+    """
+    _update_ending_sessions(store, username, "", [])
+
+
+def set_user_disabled(store: Store, username: str, disabled: bool, *, actor: str) -> None:
+    """Disable (or enable again) a user and end their sessions.
+
+    A disabled user can neither log in nor act; enabled again, they log in anew.
+    """
+    _existing(store, username)
+    _update_ending_sessions(store, username, "disabled = ?, ", [disabled])
     store.audit("user.disable" if disabled else "user.enable", actor=actor, target=username)
+
+
+def set_password(
+    store: Store, username: str, password: str, *, actor: str, min_password_length: int = 10
+) -> None:
+    """Give ``username`` a new password (argon2id) and end every session they have.
+
+    Raises
+    ------
+    UserError
+        Unknown user, or a password that breaks the rules (every problem at once).
+    """
+    _existing(store, username)
+    problems = password_problems(password, min_length=min_password_length)
+    if problems:
+        raise UserError("; ".join(problems))
+    _update_ending_sessions(store, username, "password_hash = ?, ", [hash_password(password)])
+    store.audit("user.password", actor=actor, target=username)
+
+
+def set_role_scope(
+    store: Store,
+    username: str,
+    *,
+    role: str | None = None,
+    scope: Scope | None = None,
+    actor: str,
+) -> User:
+    """Change a user's role and/or scope (None keeps it) and end every session they have.
+
+    Raises
+    ------
+    UserError
+        Unknown user, unknown role or scope codes, or a grid worker with the whole city.
+    """
+    user = _existing(store, username)
+    new_role, new_scope = role or user.role, scope or user.scope
+    problems = _role_scope_problems(store, new_role, new_scope)
+    if problems:
+        raise UserError("; ".join(problems))
+    _update_ending_sessions(
+        store,
+        username,
+        "role = ?, scope_kind = ?, scope_codes = ?, ",
+        [new_role, new_scope.kind, list(new_scope.codes)],
+    )
+    store.audit(
+        "user.role",
+        actor=actor,
+        target=username,
+        detail=f"role={new_role} scope={new_scope.label()}",
+    )
+    return get_user(store, username) or user

@@ -415,6 +415,12 @@ ALTER TABLE observations ADD COLUMN seq BIGINT DEFAULT nextval('obs_seq');
 ALTER TABLE observations ADD COLUMN exercise BOOLEAN NOT NULL DEFAULT FALSE;
 """
 
+_SESSION_EPOCH = """
+-- a signed session carries the epoch it was opened in; log-out, a new password, disabling
+-- and a role or scope change move the epoch on, so every older session is refused at once
+ALTER TABLE users ADD COLUMN session_epoch BIGINT NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -426,6 +432,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "change cursor on cases, alarms, incidents, resources and alerts", _CHANGE_CURSOR),
     Migration(9, "case numbers from a sequence; category issues flagged", _CASE_NUMBERS),
     Migration(10, "observations in commit order (seq) and flagged exercise", _OBSERVATION_ORDER),
+    Migration(11, "users: session epoch, moved on to end every session", _SESSION_EPOCH),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

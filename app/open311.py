@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import flask
 import pandas as pd
 
+from app.open311_params import Open311Error, csv_values, request_query
+from app.public_gate import BUSY_RETRY_AFTER_S, install_public_gate
 from ingest.locate import store_locator
 from models.cases import CaseError, report_case
 from models.clock import utcnow
 from models.config import Config
+from models.open311_queries import (
+    RequestQuery,
+    category_enabled,
+    enabled_services,
+    published_requests,
+)
+from models.redaction import coarsen, redact_personal
 from models.store import Store
 from models.workflow import STAGE_LABELS, TERMINAL_STAGES
 
 PREFIX = "/open311/v2"
-MAX_REQUESTS = 1000
-WINDOW = timedelta(days=90)
 REPORTER = "open311"
 _FORMATS = "<any(json, xml):fmt>"
 _KIND_ZH = {"component": "部件", "event": "事件"}
@@ -46,15 +54,6 @@ _REQUEST_FIELDS = (
     "long",
     "media_url",
 )
-
-
-class Open311Error(Exception):
-    """A request refused, answered in the spec's error format with ``code`` as HTTP status."""
-
-    def __init__(self, code: int, description: str):
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 def _english() -> bool:
@@ -103,22 +102,6 @@ def w3c(value: Any, tz: ZoneInfo) -> str | None:
     return moment.replace(tzinfo=UTC).astimezone(tz).isoformat(timespec="seconds")
 
 
-def parse_w3c(text: str, tz: ZoneInfo, name: str) -> datetime:
-    """A W3C datetime (a date alone, or without offset: city time) as naive UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        example = "2026-11-24T09:30:00+08:00"
-        raise Open311Error(400, f"{name} must be a W3C datetime, e.g. {example}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _csv(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-
 def key_matches(given: str, valid: Sequence[str]) -> bool:
     """Whether ``given`` is one of ``valid``, comparing every key in constant time."""
     found = False
@@ -128,12 +111,8 @@ def key_matches(given: str, valid: Sequence[str]) -> bool:
 
 
 def _services(store: Store, *, english: bool) -> list[dict[str, Any]]:
-    df = store.query_df(
-        "SELECT category_code, kind, name_zh, name_en, register_condition FROM categories "
-        "WHERE enabled ORDER BY category_code"
-    )
     out = []
-    for row in df.to_dict("records"):
+    for row in enabled_services(store):
         name = (row["name_en"] or row["name_zh"]) if english else row["name_zh"]
         kind = row["kind"]
         out.append(
@@ -152,46 +131,31 @@ def _services(store: Store, *, english: bool) -> list[dict[str, Any]]:
     return out
 
 
-_REQUESTS_SQL = (
-    "SELECT c.case_id, c.stage, c.category_code, k.name_zh, k.name_en, c.description, "
-    "c.assigned_unit, c.reported_at, c.due_at, c.lon, c.lat, "
-    "COALESCE(c.address, concat_ws(' ', d.name_zh, s.name_zh, m.name_zh)) AS address, "
-    "(SELECT max(t.occurred_at) FROM case_transitions t WHERE t.case_id = c.case_id) AS updated "
-    "FROM cases c LEFT JOIN categories k ON k.category_code = c.category_code "
-    "LEFT JOIN admin_areas d ON d.code = c.district_code "
-    "LEFT JOIN admin_areas s ON s.code = c.street_code "
-    "LEFT JOIN admin_areas m ON m.code = c.community_code "
-    "WHERE NOT c.exercise"
-)
-
-
 def _request_rows(
-    store: Store, where: str, params: list[Any], *, english: bool, tz: ZoneInfo
+    store: Store, query: RequestQuery, *, english: bool, tz: ZoneInfo, decimals: int
 ) -> list[dict[str, Any]]:
-    df = store.query_df(
-        f"{_REQUESTS_SQL}{where} ORDER BY c.reported_at DESC LIMIT {MAX_REQUESTS}", params
-    )
+    """The published requests, every free-text field redacted and the place coarsened."""
     out = []
-    for r in df.to_dict("records"):
+    for r in published_requests(store, query):
         zh, en = STAGE_LABELS.get(r["stage"], (r["stage"], r["stage"]))
         name = (r["name_en"] or r["name_zh"]) if english else r["name_zh"]
         values: dict[str, Any] = {
             "service_request_id": r["case_id"],
             "status": "closed" if r["stage"] in TERMINAL_STAGES else "open",
-            "status_notes": f"{r['stage']} {en if english else zh}",
+            "status_notes": redact_personal(f"{r['stage']} {en if english else zh}"),
             "service_name": name,
             "service_code": r["category_code"],
-            "description": r["description"] or None,
+            "description": redact_personal(r["description"]) or None,
             "agency_responsible": r["assigned_unit"],
             "service_notice": None,
             "requested_datetime": w3c(r["reported_at"], tz),
             "updated_datetime": w3c(r["updated"], tz) or w3c(r["reported_at"], tz),
             "expected_datetime": w3c(r["due_at"], tz),
-            "address": r["address"] or None,
+            "address": redact_personal(r["address"]) or None,
             "address_id": None,
             "zipcode": None,
-            "lat": _number(r["lat"]),
-            "long": _number(r["lon"]),
+            "lat": coarsen(_number(r["lat"]), decimals=decimals),
+            "long": coarsen(_number(r["lon"]), decimals=decimals),
             "media_url": None,
         }
         out.append({k: values[k] for k in _REQUEST_FIELDS})
@@ -200,38 +164,6 @@ def _request_rows(
 
 def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
-
-
-def _filters(args: Mapping[str, str], *, now: datetime, tz: ZoneInfo) -> tuple[str, list[Any]]:
-    ids = _csv(args.get("service_request_id"))
-    if ids:  # the spec: ids override every other filter
-        return f" AND c.case_id IN ({', '.join('?' * len(ids))})", list(ids)
-    where, params = "", []
-    codes = _csv(args.get("service_code"))
-    if codes:
-        where += f" AND c.category_code IN ({', '.join('?' * len(codes))})"
-        params += codes
-    statuses = {s.lower() for s in _csv(args.get("status"))}
-    if statuses - {"open", "closed"}:
-        raise Open311Error(400, "status must be open, closed or both (comma-separated)")
-    if statuses == {"open"}:
-        where += " AND c.stage NOT IN ('closed', 'void')"
-    elif statuses == {"closed"}:
-        where += " AND c.stage IN ('closed', 'void')"
-    start_text, end_text = args.get("start_date"), args.get("end_date")
-    end = parse_w3c(end_text, tz, "end_date") if end_text else None
-    start = parse_w3c(start_text, tz, "start_date") if start_text else None
-    if end is None:
-        end = start + WINDOW if start is not None else now
-    if start is None:
-        start = end - WINDOW
-    if start > end:
-        raise Open311Error(400, "start_date is after end_date")
-    if end - start > WINDOW:
-        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
-    where += " AND c.reported_at BETWEEN ? AND ?"
-    params += [start, end]
-    return where, params
 
 
 def _submitted() -> dict[str, str]:
@@ -266,32 +198,65 @@ def install_open311(
     every POST is refused.
     """
     tz = ZoneInfo(config.settings.calendar.timezone)
+    public = config.settings.open311
+    sources = tuple(public.public_sources)
     secret = config.secrets.open311_api_keys
-    keys = tuple(_csv(secret.get_secret_value() if secret is not None else ""))
+    keys = tuple(csv_values(secret.get_secret_value() if secret is not None else ""))
     locate = store_locator(store, metric_crs=config.settings.map.metric_crs)
+    gate = install_public_gate(server, public)
     bp = flask.Blueprint("open311", __name__, url_prefix=PREFIX)
 
+    def guarded(view: Callable[..., flask.Response]) -> Callable[..., flask.Response]:
+        """A rate per client address, then a free slot among the few public ones, or a fast
+        refusal: anonymous clients never queue for the threads the screens need."""
+
+        @functools.wraps(view)
+        def run(*args: Any, **kwargs: Any) -> flask.Response:
+            fmt = kwargs.get("fmt", "json")
+            wait = gate.admit(flask.request.remote_addr or "-")
+            if wait:
+                refused = _error(fmt, Open311Error(429, "too many requests; retry later"))
+            elif not gate.enter():
+                wait = BUSY_RETRY_AFTER_S
+                refused = _error(fmt, Open311Error(503, "busy; retry shortly"))
+            else:
+                try:
+                    return view(*args, **kwargs)
+                finally:
+                    gate.leave()
+            refused.headers["Retry-After"] = str(wait)
+            return refused
+
+        return run
+
+    def rows(query: RequestQuery) -> list[dict[str, Any]]:
+        english, decimals = _english(), public.coordinate_decimals
+        return _request_rows(store, query, english=english, tz=tz, decimals=decimals)
+
     @bp.get(f"/services.{_FORMATS}")
+    @guarded
     def services(fmt: str) -> flask.Response:
         return _answer(fmt, "services", "service", _services(store, english=_english()))
 
     @bp.get(f"/requests.{_FORMATS}")
+    @guarded
     def requests_list(fmt: str) -> flask.Response:
         try:
-            where, params = _filters(flask.request.args, now=clock(), tz=tz)
+            query = request_query(flask.request.args, sources, now=clock(), tz=tz, bounds=public)
         except Open311Error as err:
             return _error(fmt, err)
-        rows = _request_rows(store, where, params, english=_english(), tz=tz)
-        return _answer(fmt, "service_requests", "request", rows)
+        return _answer(fmt, "service_requests", "request", rows(query))
 
     @bp.get(f"/requests/<request_id>.{_FORMATS}")
+    @guarded
     def request_one(request_id: str, fmt: str) -> flask.Response:
-        rows = _request_rows(store, " AND c.case_id = ?", [request_id], english=_english(), tz=tz)
-        if not rows:
+        found = rows(RequestQuery(sources=sources, ids=(request_id,), limit=1))
+        if not found:
             return _error(fmt, Open311Error(404, f"no service request {request_id}"))
-        return _answer(fmt, "service_requests", "request", rows)
+        return _answer(fmt, "service_requests", "request", found)
 
     @bp.post(f"/requests.{_FORMATS}")
+    @guarded
     def requests_create(fmt: str) -> flask.Response:
         fields = _submitted()
         given = fields.get("api_key", "")
@@ -322,10 +287,7 @@ def install_open311(
         code = fields.get("service_code", "").strip()
         if not code:
             raise Open311Error(400, "service_code is required")
-        enabled = store.query_value(
-            "SELECT count(*) FROM categories WHERE category_code = ? AND enabled", [code]
-        )
-        if not enabled:
+        if not category_enabled(store, code):
             raise Open311Error(400, f"unknown service_code {code!r}")
         if not fields.get("lat", "").strip() or not fields.get("long", "").strip():
             raise Open311Error(
@@ -361,6 +323,7 @@ def install_open311(
     server.register_blueprint(bp)
 
     @server.route("/open311/<path:rest>", methods=["GET", "POST"])
+    @guarded
     def open311_unknown(rest: str) -> flask.Response:
         # keeps the Dash catch-all page from answering under /open311/ without a log-in
         fmt = "xml" if rest.endswith(".xml") else "json"

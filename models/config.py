@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from models.vocabulary import REPORT_SOURCES
+
 ENV_PREFIX = "CITYOPS_"
 #: Environment variables that carry secrets; they never come from the YAML file.
 SECRET_ENV = {
@@ -198,6 +200,25 @@ class SecuritySettings(_Section):
     min_password_length: int = Field(10, ge=8, le=128)
 
 
+class Open311Settings(_Section):
+    """What the public Open311 API publishes and how hard anonymous clients may use it."""
+
+    public_sources: list[str] = ["open311", "public"]  # sources whose cases are published
+    coordinate_decimals: int = Field(3, ge=0, le=5)  # 3: about 100 m
+    max_page_size: int = Field(200, ge=1, le=1000)
+    max_days: int = Field(90, ge=1, le=366)
+    rate_per_minute: float = Field(60, gt=0, le=60_000)  # per client address
+    burst: int = Field(20, ge=1, le=10_000)
+    max_concurrent: int = Field(2, ge=1, le=64)  # public requests at once, all clients
+
+    @field_validator("public_sources")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        if unknown := sorted(set(value) - set(REPORT_SOURCES)):
+            raise ValueError(f"unknown sources {unknown}; known: {', '.join(REPORT_SOURCES)}")
+        return value
+
+
 class DemoSettings(_Section):
     """The generated demo city."""
 
@@ -226,6 +247,7 @@ class Settings(_Section):
     ui: UiSettings = UiSettings()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
+    open311: Open311Settings = Open311Settings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()
 

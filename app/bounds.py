@@ -17,8 +17,9 @@ import flask
 
 from app.validation import callback_body_problem
 
-#: Expensive requests one user may have running at once.
-EXPENSIVE_PER_USER = 2
+#: Expensive requests one user may have running at once: a step of the replay slider asks
+#: three together (the map's picture, the KPIs and the ranking at the new instant).
+EXPENSIVE_PER_USER = 3
 
 #: Seconds a refused client is asked to wait (an expensive request takes about that).
 RETRY_AFTER_S = 2

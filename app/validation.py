@@ -8,7 +8,7 @@ clock: ``now`` comes in as a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,25 @@ REPLAY_SLIDER_HOURS = (REPLAY_DAYS - 1) * 24
 MAX_KEY_CHARS = 200
 
 _LIVE = (None, "", "now")
+
+#: Longest URL part a browser may send as a Dash Pages location.
+MAX_URL_CHARS = 2048
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("/") and len(value) <= MAX_URL_CHARS
+
+
+def _is_search(value: object) -> bool:
+    return value is None or (isinstance(value, str) and len(value) <= MAX_URL_CHARS)
+
+
+#: Values Dash's own callbacks read without checking (its Pages router raises on a path
+#: that is not absolute text): "id.property" -> accepted.
+DASH_INPUTS: dict[str, Callable[[object], bool]] = {
+    "_pages_location.pathname": _is_path,
+    "_pages_location.search": _is_search,
+}
 
 
 class Rejected(ValueError):
@@ -222,4 +241,8 @@ def _dependencies_problem(key: str, sent: object, declared: list[dict[str, Any]]
             and item.get("property") == want.get("property")
         ):
             return f"{key}: not the declared dependencies"
+        else:
+            accepts = DASH_INPUTS.get(f"{want['id']}.{want['property']}")
+            if accepts is not None and not accepts(item.get("value")):
+                return f"{want['id']}.{want['property']}: not a value it takes"
     return None

@@ -396,8 +396,14 @@
       this.order.sort((a, b) => (this.layers.get(a).json.z || 0) - (this.layers.get(b).json.z || 0));
     }
 
-    async fetchJson(url) {
+    async fetchJson(url, tries = 3) {
       const resp = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (resp.status === 429 && tries > 1) {
+        // the server runs a few expensive requests per user at once: wait as asked, retry
+        const wait = Math.min(10, Number(resp.headers.get("Retry-After")) || 1);
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+        return this.fetchJson(url, tries - 1);
+      }
       if (!resp.ok) throw new Error(`${url}: ${resp.status}`);
       const text = await resp.text();
       this.stats.lastPayloadBytes = text.length;

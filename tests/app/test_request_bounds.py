@@ -350,3 +350,22 @@ def test_eight_concurrent_expensive_requests_of_one_user(demo_app):
     codes = [r.status_code for r in ran]
     assert set(codes) <= {200, 429} and 200 in codes
     assert slots.peak(STREET) <= EXPENSIVE_PER_USER and slots.running(STREET) == 0
+
+
+@pytest.mark.parametrize(
+    ("pathname", "search"), [(None, None), ("screen", ""), (5, ""), ("/screen", 7), ("/", ["?a"])]
+)
+def test_the_pages_router_takes_only_an_absolute_path(client, pathname, search):
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    assert post_callback(client, body).status_code == 400

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -18,7 +20,7 @@ import flask_login
 
 from app.i18n import LANGUAGES, t
 from models.config import Config
-from models.security import HOME_PAGE, PAGE_ROLES, LoginThrottle, Scope, may_open, verify_password
+from models.security import HOME_PAGE, PAGE_ROLES, LoginThrottle, Scope, check_login, may_open
 from models.store import Store
 from models.users import User, end_sessions, get_user
 
@@ -100,8 +102,20 @@ def _remote() -> str:
     return flask.request.remote_addr or "-"
 
 
-def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
-    """Wire Flask-Login, the log-in routes and the request gate into ``server``."""
+def install_auth(
+    server: flask.Flask,
+    *,
+    config: Config,
+    store: Store,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Wire Flask-Login, the log-in routes and the request gate into ``server``.
+
+    Parameters
+    ----------
+    clock
+        Monotonic seconds for the log-in throttle (a test moves it instead of sleeping).
+    """
     settings = config.settings.security
     secret = config.secrets.secret_key
     if secret is None:
@@ -119,9 +133,11 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
     )
     manager = flask_login.LoginManager()
     manager.init_app(server)
-    # Per account, and per address with more room: a command center sits behind one NAT.
-    user_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
-    ip_throttle = LoginThrottle(settings.login_max_failures * 10, settings.login_window_s)
+    # Per (account, address): wrong guesses from elsewhere never stop the user at their own
+    # desk. Per address across accounts with more room (a command center sits behind one NAT),
+    # against one address spraying many names. Both slow down (1 s, 2 s, 4 s ...), never lock.
+    pair_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    address_throttle = LoginThrottle(settings.login_max_failures * 10, settings.login_window_s)
 
     @manager.user_loader
     def _load(username: str) -> SessionUser | None:
@@ -181,27 +197,29 @@ def install_auth(server: flask.Flask, *, config: Config, store: Store) -> None:
                 _login_form(config, lang, next_url, t("login.expired", lang)), 400
             )
         username = form.get("username", "").strip()
-        now = time.monotonic()
-        checks = ((user_throttle, username.lower()), (ip_throttle, _remote()))
-        if any(th.blocked(key, now) for th, key in checks):
+        now = clock()
+        checks = ((pair_throttle, (username.lower(), _remote())), (address_throttle, _remote()))
+        wait = max(th.retry_after(key, now) for th, key in checks)
+        if wait > 0:
             store.audit("login", actor=username, outcome="throttled", remote=_remote())
             log.warning("login throttled", extra={"user": username, "remote": _remote()})
-            return flask.Response(
+            refused = flask.Response(
                 _login_form(config, lang, next_url, t("login.throttled", lang)), 429
             )
+            refused.headers["Retry-After"] = str(math.ceil(wait))
+            return refused
         user = get_user(store, username)
-        ok = (
-            user is not None
-            and not user.disabled
-            and verify_password(user.password_hash, form.get("password", ""))
+        # One hash check whoever is named (unknown and disabled too): timing tells nothing.
+        matches = check_login(
+            user.password_hash if user is not None else None, form.get("password", "")
         )
-        if not ok or user is None:
+        if not matches or user is None or user.disabled:
             for th, key in checks:
                 th.failed(key, now)
             store.audit("login", actor=username, outcome="failed", remote=_remote())
             log.warning("login failed", extra={"user": username, "remote": _remote()})
             return flask.Response(_login_form(config, lang, next_url, t("login.failed", lang)), 401)
-        user_throttle.succeeded(username.lower())
+        pair_throttle.succeeded(checks[0][1])
         flask.session.clear()
         flask.session.permanent = True
         flask.session[_EPOCH_KEY] = user.session_epoch

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 import threading
-from collections import deque
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -114,6 +117,25 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def _dummy_hash() -> str:
+    # made once, with the same parameters as real hashes, so checking it costs the same
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def check_login(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` opens an account whose hash is ``password_hash``.
+
+    Exactly one hash verification whatever is given: for an unknown name (``None``) the
+    password is checked against a dummy hash, so the answer's timing does not tell whether
+    the name exists.
+    """
+    if password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(password_hash, password)
+
+
 def password_problems(password: str, *, min_length: int) -> list[str]:
     problems = []
     if len(password) < min_length:
@@ -125,30 +147,62 @@ def password_problems(password: str, *, min_length: int) -> list[str]:
 
 @dataclass
 class LoginThrottle:
-    """Refuses further attempts for a key after too many failures within a window.
+    """Slows further tries for a key after a few failures, with delays that double.
 
-    Time is passed in (seconds, monotonic), so the rule is testable without sleeping.
+    The first ``free_failures`` failures cost nothing; then each try must wait
+    ``base_delay_s * 2**(failures - free_failures)`` seconds (capped at ``max_delay_s``) after
+    the last failure. A key is forgotten ``window_s`` after its last failure, or on success.
+    At most ``max_entries`` keys are kept (least recently failed dropped first), so a flood
+    of names or addresses cannot grow memory. Time is passed in (seconds, monotonic), so the
+    rule is testable without sleeping.
     """
 
-    max_failures: int
+    free_failures: int
     window_s: float
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
+    base_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+    max_entries: int = 10_000
+    #: key -> (failures, time of the last failure), oldest failure first
+    _failures: OrderedDict[Hashable, tuple[int, float]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        entries = self._failures.setdefault(key, deque())
-        while entries and now - entries[0] > self.window_s:
-            entries.popleft()
-        return entries
+    def __len__(self) -> int:
+        return len(self._failures)
 
-    def blocked(self, key: str, now: float) -> bool:
+    def _delay(self, failures: int) -> float:
+        if failures < self.free_failures:
+            return 0.0
+        steps = min(failures - self.free_failures, 62)  # 2**62 s is past any cap
+        return float(min(self.base_delay_s * 2**steps, self.max_delay_s))
+
+    def _drop_expired(self, now: float) -> None:
+        while self._failures:
+            key, (_n, last) = next(iter(self._failures.items()))
+            if now - last <= self.window_s:
+                return
+            del self._failures[key]
+
+    def retry_after(self, key: Hashable, now: float) -> float:
+        """Seconds ``key`` must still wait before its next try; 0 when it may try now."""
         with self._lock:
-            return len(self._recent(key, now)) >= self.max_failures
+            entry = self._failures.get(key)
+            if entry is None or now - entry[1] > self.window_s:
+                return 0.0
+            failures, last = entry
+            return max(0.0, last + self._delay(failures) - now)
 
-    def failed(self, key: str, now: float) -> None:
+    def failed(self, key: Hashable, now: float) -> None:
+        """Count a failed try of ``key`` at ``now``."""
         with self._lock:
-            self._recent(key, now).append(now)
+            self._drop_expired(now)
+            failures, last = self._failures.pop(key, (0, now))
+            if now - last > self.window_s:
+                failures = 0
+            self._failures[key] = (failures + 1, now)
+            while len(self._failures) > self.max_entries:
+                self._failures.popitem(last=False)
 
-    def succeeded(self, key: str) -> None:
+    def succeeded(self, key: Hashable) -> None:
+        """Forget the failures of ``key``."""
         with self._lock:
             self._failures.pop(key, None)

@@ -1,10 +1,12 @@
 import pytest
+from argon2 import PasswordHasher
 
 from models.security import (
     HOME_PAGE,
     PAGE_ROLES,
     ROLES,
     LoginThrottle,
+    check_login,
     hash_password,
     may_open,
     parse_scope,
@@ -66,14 +68,78 @@ def test_malformed_scopes_are_refused(text):
         parse_scope(text)
 
 
-def test_throttle_blocks_then_forgets():
-    th = LoginThrottle(max_failures=3, window_s=60)
+def test_throttle_lets_a_few_failures_through_then_delays_more_and_more():
+    th = LoginThrottle(free_failures=3, window_s=60, base_delay_s=1, max_delay_s=8)
     for i in range(3):
-        assert not th.blocked("u", now=i)
+        assert th.retry_after("u", now=i) == 0
         th.failed("u", now=i)
-    assert th.blocked("u", now=10)
-    assert not th.blocked("other", now=10)
-    assert not th.blocked("u", now=100)  # the window has passed
-    th.failed("u", now=100)
+    assert th.retry_after("u", now=2) == 1  # the fourth try waits a second
+    assert th.retry_after("other", now=2) == 0
+    assert th.retry_after("u", now=3) == 0
+    waits = []
+    now = 3.0
+    for _ in range(5):
+        th.failed("u", now=now)
+        waits.append(th.retry_after("u", now=now))
+        now += waits[-1]
+    assert waits == [2, 4, 8, 8, 8]  # doubling, capped
+    # remembered for the window after the last failure, then forgotten
+    assert th.retry_after("u", now=now + 59) == 0
+    th.failed("u", now=now + 200)
+    assert th.retry_after("u", now=now + 200) == 0  # counting starts again
     th.succeeded("u")
-    assert not th.blocked("u", now=101)
+    assert len(th) == 0
+
+
+def test_a_success_forgets_the_failures():
+    th = LoginThrottle(free_failures=1, window_s=60)
+    th.failed("u", now=0)
+    assert th.retry_after("u", now=0) > 0
+    th.succeeded("u")
+    assert th.retry_after("u", now=0) == 0
+
+
+def test_throttle_memory_is_bounded():
+    th = LoginThrottle(free_failures=5, window_s=300, max_entries=1000)
+    for i in range(100_000):
+        th.failed((f"user{i}", f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"), now=i / 1000)
+    assert len(th) <= 1000
+    # the newest entries are the ones kept
+    for _ in range(5):
+        th.failed(("user99999", "10.1.134.159"), now=100)
+    assert th.retry_after(("user99999", "10.1.134.159"), now=100) > 0
+
+
+def test_expired_entries_are_dropped():
+    th = LoginThrottle(free_failures=5, window_s=10, max_entries=1000)
+    for i in range(500):
+        th.failed(f"k{i}", now=0)
+    th.failed("late", now=100)
+    assert len(th) == 1
+
+
+def test_unknown_names_cost_one_verification_like_known_ones(monkeypatch):
+    import models.security as security
+
+    counting = CountingHasher()
+    monkeypatch.setattr(security, "_HASHER", counting)
+    good = hash_password("correct horse 42")
+    for stored, password, expected in (
+        (good, "correct horse 42", True),
+        (good, "wrong", False),
+        (None, "correct horse 42", False),  # unknown user: checked against a dummy hash
+        (None, "", False),
+    ):
+        counting.calls = 0
+        assert check_login(stored, password) is expected
+        assert counting.calls == 1
+
+
+class CountingHasher(PasswordHasher):
+    """Argon2 as the app uses it, counting verifications (how much work a log-in did)."""
+
+    calls = 0
+
+    def verify(self, hash, password):
+        self.calls += 1
+        return super().verify(hash, password)

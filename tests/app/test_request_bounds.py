@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import ids
-from tests.app.test_auth import login
+from tests.app.test_auth import login, render_page
 
 STREET = "street_operator"
 
@@ -334,6 +334,7 @@ def test_eight_concurrent_expensive_requests_of_one_user(demo_app):
         assert [r.status_code for r in refused] == [429] * 8
         assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
         assert post_callback(street_client(), kpi_body({"at": at})).status_code == 429
+        assert render_page(street_client(), "/screen").status_code == 429  # KPIs now
         # meanwhile the server answers others: health, another user, cheap requests
         assert app.server.test_client().get("/health").status_code == 200
         other = app.server.test_client()

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from app import ids
 from app.auth import current_language, current_user
+from app.bounds import expensive
 from app.context import get_context
 from app.i18n import t
 from app.pages.screen.logic import (
@@ -210,7 +211,8 @@ def layout(**_query: str) -> html.Div:
     lang = current_language(ctx.config)
     version = grid_version_info(ctx.store)
     settings = ctx.config.settings
-    kpis = current_kpis(user.scope)
+    with expensive(user.get_id()):  # the page is the KPIs now: in the user's slots too
+        kpis = current_kpis(user.scope)
     tz = ctx.config.settings.calendar.timezone
     children: list[Any] = [
         html.Div(

@@ -130,8 +130,9 @@ def check_login(password_hash: str | None, password: str) -> bool:
     password is checked against a dummy hash, so the answer's timing does not tell whether
     the name exists.
     """
+    dummy = _dummy_hash()  # made on the first call whoever logs in, so even that one matches
     if password_hash is None:
-        verify_password(_dummy_hash(), password)
+        verify_password(dummy, password)
         return False
     return verify_password(password_hash, password)
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import dash
 import flask
 
-from app.auth import install_auth
+from app.auth import current_user, install_auth
 from app.bounds import install_request_bounds
 from app.commands import start_control
 from app.context import EXTENSION_KEY, AppContext
@@ -33,6 +33,16 @@ _PAGE_MODULES = (
 )
 
 
+#: No page of ours may be framed by another site (clickjacking), old browsers and new.
+FRAME_ANCESTORS = "frame-ancestors 'none'"
+#: Headers every answer carries, public or not.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def content_security_connect(tile_url: str | None) -> str:
     """The Content-Security-Policy that keeps the browser's fetches and workers on this
     server (plus the configured tile server's origin, when it is elsewhere)."""
@@ -41,7 +51,10 @@ def content_security_connect(tile_url: str | None) -> str:
         parts = urlsplit(tile_url)
         sources.append(f"{parts.scheme}://{parts.netloc}")
     allowed = " ".join(sources)
-    return f"connect-src {allowed}; worker-src 'self' blob:; img-src {allowed} data: blob:"
+    return (
+        f"connect-src {allowed}; worker-src 'self' blob:; img-src {allowed} data: blob:; "
+        f"{FRAME_ANCESTORS}"
+    )
 
 
 def create_app(config: Config, store: Store, *, background: Background | None = None) -> dash.Dash:
@@ -59,20 +72,47 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     def _no_outside_fetches(response: flask.Response) -> flask.Response:
         # The vendored deck.gl bundle names CDN addresses (h3-js, loader workers, draco) for
         # features the map does not use: the browser is told to refuse any such fetch.
-        response.headers.setdefault("Content-Security-Policy", connect)
+        policy = response.headers.setdefault("Content-Security-Policy", connect)
+        if "frame-ancestors" not in policy:
+            response.headers["Content-Security-Policy"] = f"{policy}; {FRAME_ANCESTORS}"
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
-    @server.route("/health")
-    def health() -> flask.Response:
-        # public: liveness, ingest state and data freshness, nothing about people or places;
-        # 503 when ingest is degraded (worker down, stalled, broker away), so probes see it
+    def _health() -> tuple[dict[str, object], int]:
         body: dict[str, object] = {"status": "ok", "schema_version": store.schema_version}
         if ctx.background is not None:
             ingest = ctx.background.health()
             body["ingest"], body["status"] = ingest, ingest["status"]
-        response = flask.jsonify(body)
-        response.status_code = 200 if body["status"] == "ok" else 503
-        return response
+        return body, 200 if body["status"] == "ok" else 503
+
+    @server.route("/health")
+    def health() -> tuple[flask.Response, int]:
+        # public: up or down and the schema version, nothing else; 503 when ingest is
+        # degraded (worker down, stalled, broker away), so probes see it
+        body, code = _health()
+        return flask.jsonify(status=body["status"], schema_version=body["schema_version"]), code
+
+    @server.route("/health/details")
+    def health_details() -> tuple[flask.Response, int]:
+        # the ingest counters and problems: an admin's (the gate sends others to log in)
+        user = current_user()
+        if user is None or user.role != "admin":
+            return flask.jsonify(error="for admins only"), 403
+        body, code = _health()
+        return flask.jsonify(body), code
+
+    @server.route("/favicon.ico")
+    def favicon() -> flask.Response:
+        # public and static: never the Dash page (which names Dash, Plotly and Python versions)
+        return flask.send_from_directory(
+            ASSETS, "favicon.ico", mimetype="image/x-icon", max_age=86400
+        )
+
+    @server.route("/lang/<code>/<path:rest>")
+    def lang_unknown(code: str, rest: str) -> tuple[str, int]:
+        # /lang/ is open without log-in: a deeper path must not fall through to Dash's page
+        return "not found", 404
 
     app = dash.Dash(
         "cityops",

@@ -1,6 +1,10 @@
 """The demo's background: with no broker answering, an embedded one starts and ingest uses it."""
 
+import http.cookiejar
 import json
+import re
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from ingest.mqtt.embedded import broker_reachable
 from models.config import load_config
 from models.store import Store
 from tests.browser import free_port
+from tests.conftest import demo_passwords
 from tests.ingest.mqtt_helpers import wait_until
 
 
@@ -56,6 +61,18 @@ def test_without_fallback_serve_does_not_start_a_broker(demo_copy):
         store.close()
 
 
+def _admin_opener(base: str, password: str) -> urllib.request.OpenerDirector:
+    """A urllib opener holding an admin's session on the server at ``base``."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base}/login", timeout=5) as r:
+        token = re.search(r"name='csrf' value='([^']+)'", r.read().decode()).group(1)
+    form = {"username": "admin", "password": password, "csrf": token, "next": "/admin"}
+    with opener.open(f"{base}/login", data=urllib.parse.urlencode(form).encode(), timeout=10):
+        pass
+    return opener
+
+
 def _children(pid: int) -> list[int]:
     from pathlib import Path
 
@@ -76,7 +93,6 @@ def test_demo_with_simulator_stops_cleanly_on_sigterm(demo_copy, tmp_path):
     import subprocess
     import sys
     import time
-    import urllib.request
 
     from tests.broker import mosquitto
     from tests.conftest import ROOT
@@ -104,10 +120,14 @@ def test_demo_with_simulator_stops_cleanly_on_sigterm(demo_copy, tmp_path):
             stderr=subprocess.STDOUT,
         )
         try:
+            base = f"http://127.0.0.1:{port}"
+            admin: list[urllib.request.OpenerDirector] = []
 
             def healthy() -> bool:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if not admin:  # the ingest counters are shown to a logged-in admin only
+                        admin.append(_admin_opener(base, demo_passwords(folder)["admin"]))
+                    with admin[0].open(f"{base}/health/details", timeout=2) as r:
                         body = json.load(r)
                     return body["ingest"]["mqtt"]["received"] > 0  # simulated data arrives
                 except OSError:

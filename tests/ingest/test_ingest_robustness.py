@@ -175,7 +175,8 @@ def test_a_dead_worker_is_restarted_and_health_tells_the_truth(env):
     store, make, port, folder = env
     from app.server import create_app
     from models.config import load_config
-    from tests.conftest import SECRET
+    from tests.app.test_auth import login
+    from tests.conftest import SECRET, demo_passwords
 
     crashing = threading.Event()
     crashing.set()
@@ -192,6 +193,9 @@ def test_a_dead_worker_is_restarted_and_health_tells_the_truth(env):
         app = create_app(config, store, background=Background(ingest=ingest))
         client = app.server.test_client()
         assert client.get("/health").status_code == 200
+        # the ingest details are an admin's (/health itself says only up or down)
+        password = demo_passwords(folder)["admin"]
+        assert login(client, "admin", password).status_code == 302
         publish_all(port, [_obs(i) for i in range(20)])
         # the same batch keeps killing the worker: it is restarted each time, the batch is
         # still held (not acknowledged), and health says degraded with a reason
@@ -202,13 +206,13 @@ def test_a_dead_worker_is_restarted_and_health_tells_the_truth(env):
             return response.status_code == 503 and response.json["status"] == "degraded"
 
         assert wait_until(degraded, timeout_s=30)
-        body = client.get("/health").json
+        body = client.get("/health/details").json
         mqtt = body["ingest"]["mqtt"]
         assert mqtt["restarts"] >= 2 and mqtt["queue_depth"] >= 1
         assert any("stalled" in p or "worker" in p for p in body["ingest"]["problems"])
         crashing.clear()  # the cause goes away: the held batch commits, health recovers
         assert wait_until(lambda: client.get("/health").status_code == 200, timeout_s=30)
-        body = client.get("/health").json
+        body = client.get("/health/details").json
         assert body["status"] == "ok" and body["ingest"]["mqtt"]["queue_depth"] == 0
         assert body["ingest"]["mqtt"]["worker_alive"] is True
         assert body["ingest"]["mqtt"]["last_commit_at"] is not None

@@ -43,7 +43,8 @@ def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
 
 
 def render_banners(values: dict[str, Any], at: datetime | None, lang: str, tz: str) -> list[Any]:
-    """The replay banner (showing the past) and the drill banner (an exercise is running)."""
+    """The replay banner (showing the past), the ingest banner (live data is not coming in
+    as it should) and the drill banner (an exercise is running)."""
     banners: list[Any] = []
     if at is not None:
         banners.append(
@@ -53,6 +54,9 @@ def render_banners(values: dict[str, Any], at: datetime | None, lang: str, tz: s
                 id="screen-banner-replay",
             )
         )
+    health = values.get("ingest")
+    if at is None and isinstance(health, dict) and health.get("status") == "degraded":
+        banners.append(_ingest_banner(health, lang))
     if values.get("exercise_active"):
         banners.append(
             html.Div(
@@ -62,9 +66,24 @@ def render_banners(values: dict[str, Any], at: datetime | None, lang: str, tz: s
     return banners
 
 
+def _ingest_banner(health: dict[str, Any], lang: str) -> html.Div:
+    """Ingest is not healthy: what is wrong, the last commit's age and the lag (SPEC §3.1)."""
+    mqtt = health.get("mqtt") or {}
+    parts = [t("banner.ingest_degraded", lang), "; ".join(map(str, health.get("problems", [])))]
+    age, lag = mqtt.get("last_commit_age_s"), mqtt.get("last_lag_s")
+    if isinstance(age, (int, float)):
+        parts.append(t("banner.ingest_last_commit", lang, seconds=round(age)))
+    if isinstance(lag, (int, float)):
+        parts.append(t("banner.ingest_lag", lang, seconds=round(lag)))
+    return html.Div(
+        " · ".join(p for p in parts if p), className="banner ingest", id="screen-banner-ingest"
+    )
+
+
 def current_kpis(user_scope: Any, at: Any = None) -> dict[str, Any]:
+    """The KPI strip's values; live (``at`` None) they carry the real state of ingest."""
     ctx = get_context()
-    return screen_kpis(
+    values = screen_kpis(
         ctx.store,
         user_scope,
         now=utcnow(),
@@ -72,6 +91,9 @@ def current_kpis(user_scope: Any, at: Any = None) -> dict[str, Any]:
         tz=ctx.config.settings.calendar.timezone,
         calendar=ctx.calendar(),
     )
+    if at is None and ctx.background is not None:
+        values["ingest"] = ctx.background.health()
+    return values
 
 
 def _layer_options(lang: str) -> list[dict[str, Any]]:

@@ -127,10 +127,27 @@ def slider_hours(value: object) -> int:
     return int(value)
 
 
+def replay_at(value: object, *, now: datetime) -> datetime | None:
+    """The instant the page's replay store shows (None: live), inside the replay window.
+
+    Raises
+    ------
+    Rejected
+        The store is not an object (or None), or its ``at`` is not a replayable instant.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise Rejected("replay: not an object")
+    return replay_instant(value.get("at"), now=now)
+
+
 @dataclass(frozen=True)
 class ReplayState:
-    """The page's replay store: the instant shown (None: live), the slider's anchor (the
-    page's load time; None when the browser sent none) and whether it is playing."""
+    """The page's replay store as the replay controls read it: the instant shown (None:
+    live), the slider's anchor (None when the browser sent none) and whether it is playing.
+    The instants are read, not held to the window: the step taken from them is
+    (:func:`replay_step`), so a page left open for months still steps."""
 
     at: datetime | None
     anchor: datetime | None
@@ -138,25 +155,45 @@ class ReplayState:
 
 
 def replay_state(value: object, *, now: datetime) -> ReplayState:
-    """The replay store a browser sent, checked (None: live, nothing chosen).
+    """The replay store a browser sent, read (None: live, nothing chosen).
 
     Raises
     ------
     Rejected
-        Not an object, or its ``at`` or ``anchor`` is not a replayable instant.
+        Not an object, an ``at`` or ``anchor`` that is not an ISO-8601 instant, or an anchor
+        after ``now``.
     """
     if value is None:
         return ReplayState(None, None, False)
     if not isinstance(value, Mapping):
         raise Rejected("replay: not an object")
-    anchor = value.get("anchor")
-    return ReplayState(
-        at=replay_instant(value.get("at"), now=now),
-        anchor=None
-        if anchor in _LIVE
-        else check_replayable(parse_instant(anchor, name="anchor"), now=now, name="anchor"),
+    at, anchor = value.get("at"), value.get("anchor")
+    state = ReplayState(
+        at=None if at in _LIVE else parse_instant(at),
+        anchor=None if anchor in _LIVE else parse_instant(anchor, name="anchor"),
         playing=value.get("playing") is True,
     )
+    if state.anchor is not None and state.anchor > now:
+        raise Rejected("anchor: after now")
+    return state
+
+
+def replay_step(anchor: datetime, hours: int, *, now: datetime) -> datetime | None:
+    """The instant ``hours`` (see :func:`slider_hours`) from ``anchor``, inside the replay
+    window; None for 0 (live).
+
+    Raises
+    ------
+    Rejected
+        The instant falls outside the calendar or the replay window.
+    """
+    if not hours:
+        return None
+    try:
+        moment = anchor + timedelta(hours=hours)
+    except OverflowError as exc:
+        raise Rejected("hours: before the calendar") from exc
+    return check_replayable(moment, now=now)
 
 
 @dataclass(frozen=True)

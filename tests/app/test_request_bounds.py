@@ -224,6 +224,12 @@ def test_kpis_and_ranking_of_a_crafted_replay_state_are_no_update(client, replay
     assert post_callback(client, ranking_body(replay)).status_code == 204
 
 
+def test_a_wall_open_for_months_still_gets_its_kpis(client):
+    old = (datetime.now(UTC) - timedelta(days=200)).replace(tzinfo=None).isoformat()
+    response = post_callback(client, kpi_body({"at": None, "anchor": old, "playing": False}))
+    assert response.status_code == 200 and "kpi-value" in response.get_data(as_text=True)
+
+
 def test_kpis_at_a_replay_instant_in_the_window(client):
     at = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None).isoformat()
     response = post_callback(client, kpi_body({"at": at}))
@@ -267,11 +273,16 @@ def test_crafted_slider_values_and_anchors_are_no_update(client, hours, state):
 
 
 def test_the_slider_moves_replay_within_the_window(client):
-    anchor = datetime.now(UTC).replace(tzinfo=None).isoformat()
-    response = post_callback(client, replay_body(-24, {"anchor": anchor, "playing": False}))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    old = (now - timedelta(days=200)).isoformat()  # a wall's page open for months, live
+    response = post_callback(client, replay_body(-24, {"anchor": old, "playing": False}))
     assert response.status_code == 200
     state = response.get_json()["response"][ids.SCREEN_REPLAY]["data"]
-    assert state["at"] and state["anchor"] == anchor
+    assert datetime.fromisoformat(state["anchor"]) >= now  # counted from now
+    step = {**state, "playing": True}
+    ticked = post_callback(client, replay_body(-23, step, trigger=ids.SCREEN_REPLAY_TICK))
+    assert ticked.get_json()["response"][ids.SCREEN_REPLAY]["data"]["anchor"] == state["anchor"]
+    assert post_callback(client, kpi_body(state)).status_code == 200
 
 
 def test_back_to_live_mends_a_garbage_anchor(client):

@@ -7,7 +7,6 @@ update. The callbacks that compute at an instant run in one of the user's expens
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from dash import (
@@ -34,8 +33,9 @@ from app.pages.screen.logic import LAYER_GROUPS, local_minute
 from app.pages.screen.ranking import render_ranking
 from app.validation import (
     Rejected,
-    check_replayable,
+    replay_at,
     replay_state,
+    replay_step,
     selection,
     slider_hours,
 )
@@ -81,7 +81,7 @@ def refresh_kpis(_n: int, replay: object) -> Any:
     if user is None:
         return no_update, no_update
     try:
-        at = replay_state(replay, now=utcnow()).at
+        at = replay_at(replay, now=utcnow())
     except Rejected as exc:
         raise PreventUpdate from exc
     app_ctx = get_context()
@@ -115,7 +115,7 @@ def refresh_ranking(_n: int | None, replay: object) -> Any:
         return no_update
     now = utcnow()
     try:
-        at = replay_state(replay, now=now).at
+        at = replay_at(replay, now=now)
     except Rejected as exc:
         raise PreventUpdate from exc
     app_ctx = get_context()
@@ -191,7 +191,8 @@ def replay(slider: object, _play: int, _live: int, _tick: int, state: object) ->
         if trigger != ids.SCREEN_REPLAY_LIVE:
             raise PreventUpdate from exc
         checked, hours = replay_state(None, now=now), 0
-    anchor = checked.anchor or now
+    # live, the slider counts from now (a wall's page may have been open for months)
+    anchor = now if checked.at is None or checked.anchor is None else checked.anchor
     playing = checked.playing
     if trigger == ids.SCREEN_REPLAY_LIVE:
         hours, playing = 0, False
@@ -205,16 +206,13 @@ def replay(slider: object, _play: int, _live: int, _tick: int, state: object) ->
         hours += 1
         if hours >= 0:
             hours, playing = 0, False
-    at: datetime | None = anchor + timedelta(hours=hours) if hours else None
+    try:
+        at = replay_step(anchor, hours, now=now)
+    except Rejected as exc:
+        raise PreventUpdate from exc
     if at is None:
         playing = False
-        # back to live: a fresh anchor so the slider's scale starts from now again
-        anchor = now
-    else:
-        try:
-            check_replayable(at, now=now)
-        except Rejected as exc:  # a page open for days: its slider's left end left the window
-            raise PreventUpdate from exc
+        anchor = now  # back to live: the slider's scale starts from now again
     label = (
         t("replay.live", lang) if at is None else t("replay.showing", lang, at=local_minute(at, tz))
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -14,6 +15,7 @@ from models.open311_queries import RequestQuery
 #: Instants a query may name: from 1970 to a year ahead of now (further is a 400).
 EARLIEST = datetime(1970, 1, 1)
 HORIZON = timedelta(days=366)
+_WHOLE = re.compile(r"[0-9]{1,9}")  # ASCII digits only, few enough for int()
 #: Most ids or service codes one query may list.
 MAX_LISTED = 200
 #: Deepest row a page may reach (page × page_size).
@@ -50,10 +52,10 @@ def csv_values(text: str | None) -> list[str]:
 
 
 def _whole(args: Mapping[str, str], name: str, *, default: int, most: int) -> int:
-    text = args.get(name)
-    if text is None or not text.strip():
+    text = (args.get(name) or "").strip()
+    if not text:
         return default
-    if not text.strip().isdigit() or not 1 <= int(text) <= most:
+    if not _WHOLE.fullmatch(text) or not 1 <= int(text) <= most:
         raise Open311Error(400, f"{name} must be a whole number from 1 to {most}")
     return int(text)
 

@@ -12,7 +12,8 @@ REDACTED = "***"
 _MOBILE = r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)"
 _LANDLINE = r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[\s-]?\d{7,8}(?:\s*(?:转|ext\.?|x)\s*\d{1,6})?(?!\d)"
 _ID_CARD = r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+# starts only where a run of such characters starts, and takes the run whole: linear time
+_EMAIL = r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+"
 # a number named as a phone, even without an area code: 电话2281234, tel: 2281234
 _NAMED_NUMBER = r"(?i:(?<=电话)|(?<=手机)|(?<=联系方式)|(?<=tel)|(?<=phone))[\s:：]*\d[\d\s-]{5,}\d"
 _PATTERNS = re.compile("|".join((_EMAIL, _ID_CARD, _MOBILE, _LANDLINE, _NAMED_NUMBER)))

@@ -132,6 +132,9 @@ def test_coordinates_are_coarsened(client, public):
         "page_size=many",
         "page=-1",
         "page=999999999",
+        "page_size=%C2%B2",  # '²' is a digit to str.isdigit, not to int()
+        "page=" + "9" * 5000,  # beyond int()'s digit limit
+        "start_date=" + "9" * 5000,
     ],
 )
 def test_bad_ranges_and_page_sizes_are_400(client, query):

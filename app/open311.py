@@ -194,6 +194,9 @@ def install_open311(
 ) -> None:
     """Serve GeoReport v2 under ``/open311/v2``: GETs are public, POST needs an API key.
 
+    GETs publish only cases of ``open311.public_sources``, with personal data redacted and
+    coordinates coarsened. Every request (POST too) passes the public gate: a rate per client
+    address and a cap on requests at once, refused fast with 429/503 and ``Retry-After``.
     Valid keys come from ``CITYOPS_OPEN311_API_KEYS`` (comma-separated); none set means
     every POST is refused.
     """

@@ -17,10 +17,11 @@ from models.categories import get_category
 from models.clock import utcnow
 from models.config import Config
 from models.security import parse_scope
+from models.sla import sla_status
 from models.store import Store
 from models.users import User
 from models.work_calendar import WorkCalendar
-from models.workflow import ACTIONS, fold, sla_status
+from models.workflow import ACTIONS, fold
 
 
 def add_case_parser(sub: argparse._SubParsersAction) -> None:

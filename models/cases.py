@@ -22,9 +22,10 @@ from models.case_builder import (
 )
 from models.routing import RouteSuggestion
 from models.security import Scope
+from models.sla import sla_elapsed
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
-from models.workflow import CaseState, Transition, TransitionError, apply, fold, sla_elapsed
+from models.workflow import CaseState, Transition, TransitionError, apply, fold
 
 DISPATCH_LIMIT = timedelta(hours=1)  # working time from registration to dispatch
 

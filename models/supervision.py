@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from models.sla import escalations_due, sla_status
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
-from models.workflow import Transition, escalations_due, fold, sla_status
+from models.workflow import Transition, fold
 
 #: Stages in which the handling clock is (or was) running and a case can be overdue.
 OPEN_STAGES = ("dispatched", "handling", "extension_requested", "rework", "handled")
@@ -61,7 +62,7 @@ def supervise(
 ) -> int:
     """Raise every escalation now due; returns how many were raised.
 
-    Whether and how long a case is overdue is :func:`models.workflow.escalations_due` on
+    Whether and how long a case is overdue is :func:`models.sla.escalations_due` on
     its folded history: working time on the SLA clock, which stands still while an
     extension request is pending (SPEC §2.3), against the limit the case was dispatched
     with (``sla_limit_s``, granted extensions included; the category's limit for rows

@@ -10,9 +10,9 @@ import pandas as pd
 
 from models.map_state.working_time import WorkingTable
 from models.security import Scope
+from models.sla import YELLOW_FRACTION
 from models.store import Store
 from models.work_calendar import WorkCalendar
-from models.workflow import YELLOW_FRACTION
 
 #: Stages in which the SLA clock has been started by a dispatch (the case has a due time).
 CLOCK_STAGES = ("dispatched", "handling", "extension_requested", "handled", "verified", "rework")

@@ -15,9 +15,10 @@ from ingest.demo_city.load import load_demo_city
 from models.cases import sla_limit
 from models.categories import seed_categories
 from models.evaluation import evaluate
+from models.sla import sla_elapsed
 from models.store import Store
 from models.work_calendar import WorkCalendar
-from models.workflow import ACTIONS, Transition, fold, sla_elapsed
+from models.workflow import ACTIONS, Transition, fold
 
 END = datetime(2026, 11, 24, 4, 0)
 DAYS = 20

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from models.sla import escalations_due, sla_elapsed, sla_status
 from models.workflow import (
     ACTIONS,
     STAGE_LABELS,
@@ -14,10 +15,7 @@ from models.workflow import (
     TransitionError,
     allowed_actions,
     apply,
-    escalations_due,
     fold,
-    sla_elapsed,
-    sla_status,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday

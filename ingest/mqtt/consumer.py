@@ -9,18 +9,18 @@ A batch the store refuses is split in halves until the messages it refuses are f
 become dead letters with the error, the rest commit. The writer loop survives any exception
 (the batch is kept and retried), and a watchdog restarts the writer thread if it dies.
 :meth:`MqttIngest.health` tells the real state: worker alive, queue depth, lag, problems.
+The record of a received message, batching off the queue and the PUBACKs are in
+:mod:`ingest.mqtt.inbox`; bisecting a refused batch is in :mod:`ingest.mqtt.split`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -28,6 +28,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ingest.mqtt.health import STALL_AFTER_S, IngestStats, ingest_problems
+from ingest.mqtt.inbox import Received, ack_in_order, next_batch
 from ingest.mqtt.split import write_in_parts
 from ingest.payloads import Parsed, Rejected, parse_message, subscriptions
 from ingest.route_reports import attach_routes
@@ -44,15 +45,6 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 WATCH_S = 0.2
 #: Extra work on a batch after it is written (the CAP import hooks in here).
 BatchHook = Callable[[BatchRows], None]
-
-
-class _Item(NamedTuple):
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    generation: int
-    arrived: float  # time.monotonic() on arrival
 
 
 class MqttIngest:
@@ -121,11 +113,11 @@ class MqttIngest:
         self.clock = clock
         self.stall_after_s = stall_after_s
         self.stats = IngestStats()
-        self._held: list[_Item] = []  # received, not yet committed and acknowledged
+        self._held: list[Received] = []  # received, not yet committed and acknowledged
         self._halted: str | None = None
         self._deaths = 0  # worker deaths since the last commit (restart back-off)
         self._watchdog: threading.Thread | None = None
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._generation = 0
         self._ack_lock = threading.Lock()
         self._stop = threading.Event()
@@ -172,7 +164,9 @@ class MqttIngest:
             log.warning("mqtt disconnected, reconnecting", extra={"reason": str(reason_code)})
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        item = _Item(msg.topic, msg.payload, msg.mid, msg.qos, self._generation, time.monotonic())
+        item = Received(
+            msg.topic, msg.payload, msg.mid, msg.qos, self._generation, time.monotonic()
+        )
         self._queue.put(item)
 
     # -- life cycle -------------------------------------------------------------------
@@ -208,28 +202,11 @@ class MqttIngest:
         self._client.loop_stop()
 
     # -- the writer loop ----------------------------------------------------------------
-    def _next_batch(self) -> list[_Item]:
-        try:
-            first = self._queue.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.batch_s
-        while len(batch) < self.batch_rows:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                batch.append(self._queue.get(timeout=left))
-            except queue.Empty:
-                break
-        return batch
-
     def _run(self) -> None:
         """Total: any exception of a batch is logged and the batch (still held) is retried."""
         while True:
             if not self._held:
-                batch = self._next_batch()
+                batch = next_batch(self._queue, max_rows=self.batch_rows, max_wait_s=self.batch_s)
                 current = self._generation
                 batch = [i for i in batch if i.generation == current or i.qos == 0]
                 if not batch:
@@ -273,7 +250,7 @@ class MqttIngest:
         return True
 
     def _commit_from(
-        self, batch: list[_Item], parsed: list[Parsed | Rejected], start: int, now: datetime
+        self, batch: list[Received], parsed: list[Parsed | Rejected], start: int, now: datetime
     ) -> None:
         """Write ``batch[start:]``, bisecting around the messages the store refuses.
 
@@ -303,7 +280,7 @@ class MqttIngest:
         return rows
 
     def _committed(
-        self, items: list[_Item], parsed: list[Parsed | Rejected], rows: BatchRows, now: datetime
+        self, items: list[Received], parsed: list[Parsed | Rejected], rows: BatchRows, now: datetime
     ) -> None:
         """After-batch hook, then release and acknowledge ``items`` (the held batch's head)."""
         if self.after_batch is not None:
@@ -313,7 +290,9 @@ class MqttIngest:
                 log.exception("after-batch hook failed (the batch itself is committed)")
         self._held = self._held[len(items) :]
         with self._ack_lock:
-            self._ack_all([i for i in items if i.qos > 0 and i.generation == self._generation])
+            ack_in_order(
+                self._client, [i for i in items if i.qos > 0 and i.generation == self._generation]
+            )
         dead = rows.counts()["dead_letters"]
         latest = max((getattr(p, "payload", None) for p in parsed), default=None, key=_ts_key)
         with self.stats.lock:
@@ -381,29 +360,6 @@ class MqttIngest:
         )
         snap["problems"] = problems
         return snap
-
-    def _ack_all(self, items: list[_Item]) -> None:
-        """PUBACK each message, in arrival order, waking the network thread once.
-
-        paho writes a wake-up byte to its socket pair for every queued packet; for
-        thousands of PUBACKs that is thousands of syscalls and wake-ups (a quarter of the
-        ingest thread's time when measured). The pair is set aside for the loop and one
-        byte is sent after it. If paho reconnects meanwhile it makes a new pair, which is
-        kept. (paho-mqtt is pinned below 3 for this.)
-        """
-        client = self._client
-        wake = getattr(client, "_sockpairW", None)
-        client._sockpairW = None  # type: ignore[attr-defined]
-        try:
-            for item in items:
-                client.ack(item.mid, item.qos)
-        finally:
-            if getattr(client, "_sockpairW", None) is None:
-                client._sockpairW = wake  # type: ignore[attr-defined]
-            current = getattr(client, "_sockpairW", None)
-            if current is not None:
-                with contextlib.suppress(OSError):
-                    current.send(b"0")
 
 
 def _ts_key(payload: object) -> datetime:

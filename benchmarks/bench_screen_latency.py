@@ -155,7 +155,11 @@ def main() -> None:
             dbg = page.evaluate("window.cityopsMap.current.debug()")
             out["polls"] = dbg["stats"]["polls"]
             print("poll stats", dbg["stats"])
-            health = page.evaluate("fetch('/health').then(r => r.json()).catch(e => String(e))")
+            # the ingest details are for an admin (the public /health is up/down only)
+            login(page, url, "admin", demo_passwords(folder)["admin"], "/admin")
+            health = page.evaluate(
+                "fetch('/health/details').then(r => r.json()).catch(e => String(e))"
+            )
             out["health_ingest"] = health.get("ingest") if isinstance(health, dict) else health
     finally:
         broker.stop()

@@ -4,7 +4,7 @@ the history and the case's milestones written in one transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -134,23 +134,45 @@ def report_case(
     return Reported(case_id, batch.routes[0], written.duplicates[0])
 
 
-def history(store: Store, case_id: str) -> list[Transition]:
+def histories(store: Store, case_ids: Sequence[str]) -> dict[str, list[Transition]]:
+    """The transitions of each case, oldest first, read in one query.
+
+    Parameters
+    ----------
+    store
+        Where the cases are.
+    case_ids
+        The cases to read; an unknown id gets an empty history.
+
+    Returns
+    -------
+    dict
+        ``case_id -> transitions`` for every id asked for (``extension`` data as a
+        ``timedelta``; a missing role reads as ``operator``, a missing action as ``report``).
+    """
+    out: dict[str, list[Transition]] = {case_id: [] for case_id in case_ids}
+    if not out:
+        return out
     rows = store.query_rows(
-        "SELECT seq, occurred_at, actor, role, action, from_stage, to_stage, note, data "
-        "FROM case_transitions WHERE case_id = ? ORDER BY seq",
-        [case_id],
+        "SELECT case_id, seq, occurred_at, actor, role, action, from_stage, to_stage, note, data "
+        "FROM case_transitions WHERE case_id IN (SELECT unnest(?)) ORDER BY case_id, seq",
+        [list(out)],
     )
-    out = []
-    for seq, at, actor, role, action, src, dst, note, data in rows:
+    for case_id, seq, at, actor, role, action, src, dst, note, data in rows:
         payload = json.loads(data) if data else {}
         if "extension" in payload:
             payload["extension"] = timedelta(seconds=payload["extension"])
-        out.append(
+        out[case_id].append(
             Transition(
                 seq, at, actor, role or "operator", action or "report", src, dst, note, payload
             )
         )
     return out
+
+
+def history(store: Store, case_id: str) -> list[Transition]:
+    """The transitions of one case, oldest first (see :func:`histories`)."""
+    return histories(store, [case_id])[case_id]
 
 
 def _reroute(store: Store, row: Mapping[str, Any], code: str) -> RouteSuggestion:

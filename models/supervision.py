@@ -6,10 +6,11 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from models.cases import histories
 from models.sla import escalations_due, sla_status
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
-from models.workflow import Transition, fold
+from models.workflow import fold
 
 #: Stages in which the handling clock is (or was) running and a case can be overdue.
 OPEN_STAGES = ("dispatched", "handling", "extension_requested", "rework", "handled")
@@ -31,26 +32,6 @@ WHERE c.stage IN ({stages}) AND c.due_at < $now
 GROUP BY ALL
 HAVING limit_s > 0
 """
-_HISTORIES = """
-SELECT case_id, seq, occurred_at, actor, role, action, from_stage, to_stage, note, data
-FROM case_transitions WHERE case_id IN (SELECT unnest(?)) ORDER BY case_id, seq
-"""
-
-
-def _histories(store: Store, case_ids: list[str]) -> dict[str, list[Transition]]:
-    """The transitions of each case, oldest first (``extension`` data as a timedelta)."""
-    out: dict[str, list[Transition]] = {case_id: [] for case_id in case_ids}
-    for case_id, seq, at, actor, role, action, src, dst, note, data in store.query_rows(
-        _HISTORIES, [case_ids]
-    ):
-        payload = json.loads(data) if data else {}
-        if "extension" in payload:
-            payload["extension"] = timedelta(seconds=payload["extension"])
-        transition = Transition(
-            seq, at, actor, role or "operator", action or "report", src, dst, note, payload
-        )
-        out[case_id].append(transition)
-    return out
 
 
 def supervise(
@@ -81,11 +62,11 @@ def supervise(
     rows = store.query_rows(_CANDIDATES.format(stages=stages), {"now": now, "day_s": day_s})
     if not rows:
         return 0
-    histories = _histories(store, [r[0] for r in rows])
+    by_case = histories(store, [r[0] for r in rows])
     between = calendar.working_time_between
     raised: list[tuple[str, str, timedelta]] = []
     for case_id, limit_s, details in rows:
-        state = fold(histories[case_id])
+        state = fold(by_case[case_id])
         limit = timedelta(seconds=limit_s) - state.extra_time
         if limit <= timedelta():
             continue

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from ingest.locate import store_locator
-from models.cases import CaseError, history, report_case, transition_case
+from models.cases import CaseError, histories, history, report_case, transition_case
 from models.security import parse_scope
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -13,6 +13,7 @@ from models.work_calendar import WorkCalendar
 CAL = WorkCalendar()
 MON = datetime(2026, 11, 23, 1, 0)  # Monday 09:00 in Chaozhou (UTC+8)
 PAIFANG = (116.6465, 23.6707)
+H1 = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -302,3 +303,31 @@ def test_recategorise_reroutes_records_and_sets_the_new_limit_at_dispatch(store)
     assert due == datetime(2026, 11, 23, 8, 4)
     with pytest.raises(CaseError, match="cannot recategorise a case in stage dispatched"):
         _move(store, case_id, "recategorise", 5, category="0202", reason="x")
+
+
+def test_histories_reads_many_cases_in_one_batch_like_history_reads_one(store):
+    a, b = _report(store), _report(store, category="0202")
+    step = lambda case_id, action, minutes, role="dispatcher", **kw: transition_case(  # noqa: E731
+        store,
+        case_id,
+        action,
+        actor="d1",
+        role=role,
+        at=MON + timedelta(minutes=minutes),
+        calendar=CAL,
+        **kw,
+    )
+    for action, minutes in (("accept", 5), ("register", 10)):
+        step(a.case_id, action, minutes)
+    step(a.case_id, "dispatch", 15, unit="CG-445102")
+    step(a.case_id, "start", 20, role="handler")
+    step(a.case_id, "request_extension", 25, role="handler", reason="材料", extension=2 * H1)
+    got = histories(store, [a.case_id, b.case_id, "no-such-case"])
+    assert got == {
+        a.case_id: history(store, a.case_id),
+        b.case_id: history(store, b.case_id),
+        "no-such-case": [],
+    }
+    assert [t.seq for t in got[a.case_id]] == [1, 2, 3, 4, 5, 6]
+    assert got[a.case_id][-1].data["extension"] == 2 * H1  # stored as seconds, read back
+    assert histories(store, []) == {}

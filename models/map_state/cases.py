@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -160,7 +160,7 @@ def cases_at(
         of the last dispatch by ``at`` (before one: the routing's suggestion);
         ``rework_count`` counts the failed verifications by ``at``.
     """
-    where, params = scope.sql_filter("cell_code")
+    where, named = named_scope_filter(scope)
     extra: dict[str, object]
     if case_ids is not None:
         if since_seq is not None:
@@ -172,17 +172,54 @@ def cases_at(
         which, extra = "(closed_at IS NULL OR closed_at > $at)", {}
     else:
         which, extra = "change_seq > $since", {"since": int(since_seq)}
-    sql = _CASES_SQL.format(where=_named(where, params), which=which)
-    named = {"at": at, **{f"p{i}": p for i, p in enumerate(params)}, **extra}
-    frame = store.query_df(sql, named)
-    return _finish(frame, at=at, calendar=calendar)
+    named |= extra
+    return read_cases(store, at=at, calendar=calendar, where=where, which=which, params=named)
 
 
-def _named(where: str, params: list[str]) -> str:
-    """Turn the scope filter's ``?`` marks into ``$p0, $p1 …`` (the query uses names)."""
+def named_scope_filter(scope: Scope) -> tuple[str, dict[str, object]]:
+    """The scope's filter on ``cell_code`` with named marks, for queries that use names.
+
+    Returns
+    -------
+    tuple
+        The SQL condition with ``$p0, $p1 …`` in place of the scope filter's ``?`` marks,
+        and ``{"p0": …, "p1": …}`` to pass with the query.
+    """
+    where, params = scope.sql_filter("cell_code")
     for i in range(len(params)):
         where = where.replace("?", f"$p{i}", 1)
-    return where
+    return where, {f"p{i}": p for i, p in enumerate(params)}
+
+
+def read_cases(
+    store: Store,
+    *,
+    at: datetime,
+    calendar: WorkCalendar,
+    which: str,
+    where: str = "TRUE",
+    params: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
+    """The cases reported by ``at`` that match ``where`` and ``which``, as they stood at ``at``.
+
+    Parameters
+    ----------
+    at
+        The instant, naive UTC (``$at`` in the conditions).
+    which, where
+        SQL conditions on the ``cases`` row, with named marks only (e.g.
+        ``"list_contains($ids, case_id)"``; ``where`` from :func:`named_scope_filter`).
+    params
+        The values of the conditions' named marks (all but ``$at``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CASE_COLUMNS`, computed as :func:`cases_at` describes.
+    """
+    sql = _CASES_SQL.format(where=where, which=which)
+    frame = store.query_df(sql, {"at": at, **(params or {})})
+    return _finish(frame, at=at, calendar=calendar)
 
 
 def _finish(frame: pd.DataFrame, *, at: datetime, calendar: WorkCalendar) -> pd.DataFrame:

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 
 from models.map_state.cases import (
-    _CASES_SQL,
     CASE_COLUMNS,
     CLOCK_STAGES,
-    _finish,
-    _named,
+    named_scope_filter,
+    read_cases,
     sla_levels,
     sla_total_s,
 )
@@ -64,12 +63,10 @@ def sla_turned(
     """
     if until <= after:
         return pd.DataFrame(columns=CASE_COLUMNS)
-    where, params = scope.sql_filter("cell_code")
+    where, named = named_scope_filter(scope)
     stages = ", ".join(f"'{stage}'" for stage in _RUNNING)
-    sql = _CLOCKS_SQL.format(where=_named(where, params), stages=stages)
-    named = {"floor": after - _LONGEST_BREAK, "until": until}
-    named |= {f"p{i}": p for i, p in enumerate(params)}
-    clocks = store.query_df(sql, named)
+    sql = _CLOCKS_SQL.format(where=where, stages=stages)
+    clocks = store.query_df(sql, {"floor": after - _LONGEST_BREAK, "until": until, **named})
     if clocks.empty:
         return pd.DataFrame(columns=CASE_COLUMNS)
     due = clocks["due_at"].to_numpy(dtype="datetime64[ns]")
@@ -82,5 +79,5 @@ def sla_turned(
     ids = clocks.loc[before != now, "case_id"].tolist()
     if not ids:
         return pd.DataFrame(columns=CASE_COLUMNS)
-    sql = _CASES_SQL.format(where="TRUE", which="list_contains($ids, case_id)")
-    return _finish(store.query_df(sql, {"at": until, "ids": ids}), at=until, calendar=calendar)
+    which = "list_contains($ids, case_id)"
+    return read_cases(store, at=until, calendar=calendar, which=which, params={"ids": ids})

@@ -381,3 +381,39 @@ def test_the_pages_router_takes_only_an_absolute_path(client, pathname, search):
         "changedPropIds": ["_pages_location.pathname"],
     }
     assert post_callback(client, body).status_code == 400
+
+
+def test_a_cursor_ahead_of_the_store_asks_for_a_reload(client):
+    parts = _fresh_cursor(client)
+    parts[1] = str(int(parts[1]) + 1000)
+    response = client.get("/screen/api/changes", query_string={"cursor": "~".join(parts)})
+    assert response.get_json() == {"reset": True}
+
+
+def test_a_cursor_far_behind_asks_for_a_reload_not_a_diff_of_everything(client, demo_app):
+    from app.pages.screen.changes import changes_payload
+    from app.pages.screen.cursor import CURSOR_MAX_BEHIND, Cursor
+    from models.map_state import current_change_seq
+    from models.security import parse_scope
+    from models.work_calendar import WorkCalendar
+
+    _app, _passwords, store = demo_app
+    cursor = Cursor.decode("~".join(_fresh_cursor(client)))
+    seq = current_change_seq(store)
+    assert seq > 0 and CURSOR_MAX_BEHIND >= 10_000
+    options = {
+        "now": cursor.polled,
+        "lang": "zh",
+        "tz": "Asia/Shanghai",
+        "calendar": WorkCalendar(),
+        "zoom": 12.0,
+        "max_age": timedelta(minutes=10),
+    }
+    behind = Cursor(cursor.epoch, 0, cursor.received, cursor.hex_at).encode()
+    scope = parse_scope("street:445102007")
+    assert changes_payload(store, scope, cursor_text=behind, max_behind=seq - 1, **options) == {
+        "reset": True
+    }
+    assert "reset" not in changes_payload(
+        store, scope, cursor_text=behind, max_behind=seq, **options
+    )

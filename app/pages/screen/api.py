@@ -14,7 +14,7 @@ from app.auth import current_language, current_user
 from app.bounds import expensive
 from app.context import get_context
 from app.pages.screen.changes import changes_payload
-from app.pages.screen.cursor import CURSOR_MAX_AGE
+from app.pages.screen.cursor import CURSOR_MAX_AGE, CURSOR_MAX_BEHIND
 from app.pages.screen.logic import initial_view
 from app.pages.screen.picture import (
     base_payload,
@@ -116,6 +116,7 @@ def changes() -> flask.Response:
         cursor_text=flask.request.args.get("cursor", ""),
         now=utcnow(),
         max_age=CURSOR_MAX_AGE,
+        max_behind=CURSOR_MAX_BEHIND,
         lang=current_language(ctx.config),
         tz=ctx.config.settings.calendar.timezone,
         calendar=ctx.calendar(),

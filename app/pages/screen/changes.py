@@ -72,6 +72,7 @@ def changes_payload(
     calendar: WorkCalendar,
     zoom: float,
     max_age: timedelta | None = None,
+    max_behind: int | None = None,
 ) -> dict[str, Any]:
     """What changed since ``cursor_text``: upserts, removals, replaced layers and feed items.
 
@@ -79,10 +80,11 @@ def changes_payload(
     running clock turned since its poll instant (:func:`models.map_state.sla_clock.sla_turned`),
     so the wall shows the levels as of ``now``.
 
-    An unreadable cursor, one of another server process, or (with ``max_age``, as the HTTP
-    endpoint asks) one whose receipt time or poll instant is older than ``max_age`` or after
-    ``now`` answers ``{"reset": true}``: the browser then reloads the whole picture, and no
-    request reads more than ``max_age`` of changes.
+    An unreadable cursor, one of another server process, one ahead of the store, or (as the
+    HTTP endpoint asks) one whose receipt time or poll instant is older than ``max_age`` or
+    after ``now``, or more than ``max_behind`` change sequences behind the store, answers
+    ``{"reset": true}``: the browser then reloads the whole picture, and no request diffs
+    more than that.
     """
     cursor = Cursor.decode(cursor_text or "")
     if cursor is None or cursor.epoch != EPOCH:
@@ -90,6 +92,8 @@ def changes_payload(
     if max_age is not None and not cursor.fresh(now, max_age):
         return {"reset": True}
     seq = current_change_seq(store)
+    if cursor.seq > seq or (max_behind is not None and seq - cursor.seq > max_behind):
+        return {"reset": True}
     # receipts are stamped before their batch commits: look back a little, upserts are idempotent
     received_after = cursor.received
     upserts: dict[str, Any] = {}

@@ -17,6 +17,10 @@ HEX_EVERY = timedelta(seconds=10)
 #: renews both every second (a quiet minute moves the receipt time on too, see changes.py).
 CURSOR_MAX_AGE = timedelta(minutes=10)
 
+#: A cursor this many change sequences behind the store asks for a reload too: a diff of
+#: everything since costs a picture and more (a polling wall is a few changes behind).
+CURSOR_MAX_BEHIND = 20_000
+
 #: Longest cursor text read (a real one is under 120 characters).
 MAX_CURSOR_CHARS = 200
 

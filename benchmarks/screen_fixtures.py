@@ -100,12 +100,13 @@ ROLE = {"report": "grid_worker", "start": "handler"}
 
 
 def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
-    """Append ``n`` open cases and their transitions through Arrow in one transaction.
+    """Append ``n`` open cases through the one case builder, then their later transitions
+    and milestones through Arrow, in one transaction (as the demo history does).
 
     Stages: 25 % each reported / registered / dispatched / handling; dispatched and
     handling ones get a due time from 30 working hours past to 60 hours ahead; 1 % exercise.
     """
-    from ingest.demo_city.history import _CASES_SCHEMA, _TRANS_SCHEMA
+    from models.case_builder import NewReport, prepare_cases, write_cases
     from models.store import Store
 
     rng = np.random.default_rng(seed)
@@ -135,79 +136,104 @@ def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
         due_h = rng.uniform(-30, 60, size=n)
         exercise = rng.random(n) < 0.01
         codes = c["cell_code"].tolist()
-        case_rows: dict[str, list[Any]] = {f.name: [] for f in _CASES_SCHEMA}
-        trans: dict[str, list[Any]] = {f.name: [] for f in _TRANS_SCHEMA}
+        reports: list[NewReport] = []
+        later: dict[str, list[Any]] = {k: [] for k in _TRANSITION_COLUMNS}
+        milestones: dict[str, list[Any]] = {k: [] for k in _MILESTONE_COLUMNS}
         for i in range(n):
-            case_id = f"B{i + 1:07d}"
             reported = now - timedelta(seconds=float(age_s[i]))
+            reports.append(
+                NewReport(
+                    category_code=str(category[i]),
+                    lon=float(lon[i]),
+                    lat=float(lat[i]),
+                    at=reported,
+                    source="grid_worker",
+                    actor="bench",
+                    role="grid_worker",
+                    text="bench",
+                    reporter="bench",
+                    external_id=f"bench:{seed}:{i + 1}",
+                    exercise=bool(exercise[i]),
+                    cell_code=codes[i],
+                    grid_version=version,
+                )
+            )
             path = PATHS[stages[i]]
             step = (now - reported) / (len(path) + 1)
-            frm = None
+            frm = "reported"
             dispatched_at = registered_at = None
-            for k, (action, to) in enumerate(path):
+            for k, (action, to) in enumerate(path[1:], start=1):  # the report: the builder
                 at = reported + step * k
-                trans["case_id"].append(case_id)
-                trans["seq"].append(k + 1)
-                trans["occurred_at"].append(at)
-                trans["actor"].append("bench")
-                trans["role"].append(ROLE.get(action, "dispatcher"))
-                trans["action"].append(action)
-                trans["from_stage"].append(frm)
-                trans["to_stage"].append(to)
-                trans["note"].append(None)
-                trans["data"].append('{"unit": "U-BENCH"}' if action == "dispatch" else None)
+                for key, value in zip(
+                    _TRANSITION_COLUMNS,
+                    (
+                        i, k + 1, at, "bench", ROLE.get(action, "dispatcher"), action, frm, to,
+                        None, '{"unit": "U-BENCH"}' if action == "dispatch" else None,
+                    ),
+                    strict=True,
+                ):  # fmt: skip
+                    later[key].append(value)
                 frm = to
                 if action == "dispatch":
                     dispatched_at = at
                 if action == "register":
                     registered_at = at
             clock = dispatched_at is not None
-            code = codes[i]
-            row = {
-                "case_id": case_id,
-                "external_id": f"bench:{i + 1}",
-                "source": "grid_worker",
-                "category_code": category[i],
-                "lon": float(lon[i]),
-                "lat": float(lat[i]),
-                "description": "bench",
-                "reporter": "bench",
-                "reported_at": reported,
-                "grid_version": version,
-                "cell_code": code,
-                "district_code": code[:6],
-                "street_code": code[:9],
-                "community_code": code[:12],
-                "exercise": bool(exercise[i]),
-                "stage": str(stages[i]),
-                "assigned_unit": "U-BENCH" if clock else None,
-                "assignee": None,
-                "due_at": now + timedelta(hours=float(due_h[i])) if clock else None,
-                "closed_at": None,
-                "rework_count": 0,
-                "registered_at": registered_at,
-                "dispatched_at": dispatched_at,
-                "dispatch_due_at": None,
-                "handled_at": None,
-                "sla_limit_s": 8 * 3600 if clock else None,
-                "handling_used_s": None,
-                "returns_count": 0,
-            }
-            for key, value in row.items():
-                case_rows[key].append(value)
-        cases_tbl = pa.table(case_rows, schema=_CASES_SCHEMA)
-        trans_tbl = pa.table(trans, schema=_TRANS_SCHEMA)
+            for key, value in zip(
+                _MILESTONE_COLUMNS,
+                (
+                    i, str(stages[i]), "U-BENCH" if clock else None,
+                    now + timedelta(hours=float(due_h[i])) if clock else None,
+                    registered_at, dispatched_at, 8 * 3600 if clock else None,
+                ),
+                strict=True,
+            ):  # fmt: skip
+                milestones[key].append(value)
+        batch = prepare_cases(store, reports)
 
-        def write(tx: Any) -> None:
-            tx.append("cases", cases_tbl)
-            tx.append("case_transitions", trans_tbl)
+        def write(tx: Any) -> int:
+            ids = write_cases(tx, batch).case_ids
+            trans = pa.table({**later, "case_id": [ids[i] for i in later["case_id"]]})
+            marks = pa.table({**milestones, "case_id": [ids[i] for i in milestones["case_id"]]})
+            tx.append("case_transitions", trans.cast(_TRANSITION_SCHEMA))
+            with tx.registered(marks) as name:
+                columns = [f for f in _MILESTONE_COLUMNS if f != "case_id"]
+                tx.execute(
+                    f"UPDATE cases SET {', '.join(f'{f} = m.{f}' for f in columns)} "
+                    f"FROM {name} m WHERE cases.case_id = m.case_id"
+                )
+            return trans.num_rows + n
 
-        store.write(write)
+        transitions = store.write(write)
     finally:
         store.close()
-    counts = {"cases": n, "transitions": trans_tbl.num_rows, "exercise": int(exercise.sum())}
+    counts = {"cases": n, "transitions": transitions, "exercise": int(exercise.sum())}
     counts.update({f"stage:{s}": int((stages == s).sum()) for s in PATHS})
     return counts
+
+
+_TRANSITION_COLUMNS = (
+    "case_id", "seq", "occurred_at", "actor", "role", "action", "from_stage", "to_stage",
+    "note", "data",
+)  # fmt: skip
+_TRANSITION_SCHEMA = pa.schema(
+    [
+        ("case_id", pa.string()),
+        ("seq", pa.int32()),
+        ("occurred_at", pa.timestamp("us")),
+        ("actor", pa.string()),
+        ("role", pa.string()),
+        ("action", pa.string()),
+        ("from_stage", pa.string()),
+        ("to_stage", pa.string()),
+        ("note", pa.string()),
+        ("data", pa.string()),
+    ]
+)
+_MILESTONE_COLUMNS = (
+    "case_id", "stage", "assigned_unit", "due_at", "registered_at", "dispatched_at",
+    "sla_limit_s",
+)  # fmt: skip
 
 
 def report_body(lon: float, lat: float, *, category: str = "0201") -> tuple[str, bytes]:

@@ -19,6 +19,7 @@ import shapely
 from defusedxml import DefusedXmlException
 from pyproj import Transformer
 
+from ingest.cap_references import foreign_reference
 from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -362,6 +363,8 @@ def _parse(xml: str | bytes, metric_crs: str) -> CapAlertRecord:
         raise _Invalid("<scope> Restricted needs a <restriction>")
     if record.scope == "Private" and not record.addresses:
         raise _Invalid("<scope> Private needs <addresses>")
+    if foreign := foreign_reference(record.sender, record.msg_type, record.references):
+        raise _Invalid(foreign)
     geometry = area_geometry(infos, metric_crs=metric_crs)
     wkb = None if geometry is None else shapely.to_wkb(geometry, output_dimension=2)
     return replace(record, area_wkb=wkb)

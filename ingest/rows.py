@@ -43,6 +43,10 @@ class BatchRows:
     acks: list[tuple[str, str, datetime]] = field(default_factory=list)
     alerts: pa.Table | None = None
     cases: CaseBatch | None = None  # the reports checked and routed by ingest.route_reports
+    #: CAP Updates/Cancels of the batch: identifier → (sender, msg_type, references, topic);
+    #: the sink refuses those that reference a stored alert of another sender
+    follow_ups: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
+    received_at: datetime | None = None
 
     def counts(self) -> dict[str, int]:
         tables = {
@@ -202,7 +206,7 @@ def build_rows(
     groups: dict[type, list] = {}
     for item in parsed:
         groups.setdefault(type(item), []).append(item)
-    rows = BatchRows()
+    rows = BatchRows(received_at=received_at)
     if obs := groups.get(Observation):
         rows.observations = _observations(obs, received_at)
         for o in obs:
@@ -224,6 +228,13 @@ def build_rows(
             )
             if isinstance(record, CapAlertRecord):
                 alerts.append(alert_row(record, item.xml))
+                if record.references and record.identifier not in rows.follow_ups:
+                    rows.follow_ups[record.identifier] = (
+                        record.sender,
+                        record.msg_type,
+                        record.references,
+                        item.topic,
+                    )
             else:
                 rejected.append(Rejected(item.topic, item.xml.encode(), f"CAP: {record.reason}"))
         if alerts:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ingest.rows import TS, BatchRows
+from ingest.cap_references import referenced_identifiers, stolen_reference
+from ingest.payloads import Rejected
+from ingest.rows import TS, BatchRows, dead_letter_table
 from models.case_builder import write_cases
 from models.store import WriteTx
 
@@ -16,8 +19,10 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
     """Write ``rows`` inside the caller's transaction; returns rows inserted per table.
 
     Replayed messages (same id) insert nothing: every insert ignores existing keys, and the
-    case builder skips reports whose message id made a case already.
+    case builder skips reports whose message id made a case already. A CAP Update or Cancel
+    that references an alert of another sender becomes a dead letter instead.
     """
+    _refuse_stolen_follow_ups(tx, rows)
     written = {
         "observations": _insert(tx, "observations", rows.observations),
         "traffic_samples": _insert(tx, "traffic_samples", rows.traffic),
@@ -45,6 +50,51 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
             [ts, order_id, unit_id],
         )
     return written
+
+
+def referenced_senders(tx: WriteTx, identifiers: list[str]) -> dict[str, str | None]:
+    """Sender of each stored alert among ``identifiers`` (absent when not stored)."""
+    if not identifiers:
+        return {}
+    marks = ", ".join("?" for _ in identifiers)
+    rows = tx.fetch(
+        f"SELECT identifier, sender FROM alerts WHERE identifier IN ({marks})", identifiers
+    )
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def _refuse_stolen_follow_ups(tx: WriteTx, rows: BatchRows) -> None:
+    if not rows.follow_ups or rows.alerts is None:
+        return
+    wanted = sorted(
+        {
+            i
+            for _, kind, refs, _ in rows.follow_ups.values()
+            for i in referenced_identifiers(kind, refs)
+        }
+    )
+    known = referenced_senders(tx, wanted)
+    batch = rows.alerts.select(["identifier", "sender"]).to_pylist()
+    for row in batch:  # an alert of the same batch counts as stored
+        if row["identifier"] in wanted:
+            known.setdefault(row["identifier"], row["sender"])
+    refused: dict[str, Rejected] = {}
+    xml = dict(
+        zip(rows.alerts["identifier"].to_pylist(), rows.alerts["xml"].to_pylist(), strict=True)
+    )
+    for identifier, (sender, kind, refs, topic) in rows.follow_ups.items():
+        if reason := stolen_reference(sender, kind, refs, known):
+            refused[identifier] = Rejected(
+                topic, xml[identifier].encode(), f"CAP: {identifier}: {reason}"
+            )
+    if not refused:
+        return
+    keep = pc.invert(pc.is_in(rows.alerts["identifier"], pa.array(list(refused), pa.string())))
+    rows.alerts = rows.alerts.filter(keep)
+    letters = dead_letter_table(list(refused.values()), received_at=rows.received_at)
+    if rows.dead_letters is not None:
+        letters = pa.concat_tables([rows.dead_letters, letters])
+    rows.dead_letters = letters
 
 
 def _insert(tx: WriteTx, table: str, data: pa.Table | None) -> int:

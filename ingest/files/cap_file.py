@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ingest.cap import CapAlertRecord, alert_row, parse_cap, to_cap_xml
+from ingest.cap_references import referenced_identifiers, stolen_reference
 from ingest.files.report import FileFailure, Plan, Written
 from ingest.files.source import Context, Source
+from ingest.sink import referenced_senders
 from models.store import WriteTx
 
 
@@ -23,6 +25,10 @@ def prepare_cap(source: Source, ctx: Context) -> Plan | FileFailure:
     def write(tx: WriteTx) -> Written:
         if tx.fetch("SELECT 1 FROM alerts WHERE identifier = ?", [record.identifier]):
             return Written(0, duplicates=1)
+        refs = referenced_identifiers(record.msg_type, record.references)
+        known = referenced_senders(tx, list(refs))
+        if reason := stolen_reference(record.sender, record.msg_type, record.references, known):
+            raise ValueError(f"CAP refused: {reason}")
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         tx.execute(f"INSERT INTO alerts ({columns}) VALUES ({marks})", list(row.values()))

@@ -91,9 +91,9 @@ def warning_areas_at(store: Store, scope: Scope, *, at: datetime) -> gpd.GeoData
 
     ``expires`` is read from the stored CAP XML (the first ``<expires>``, converted to
     UTC); without one an alert lasts 24 h after ``sent``. An ``Update`` or ``Cancel`` sent
-    by ``at`` that references an alert ends it; a ``Cancel`` itself draws nothing. Only
-    published (outbound) or imported (inbound) alerts count. Warnings are city-wide: every
-    scope sees them.
+    by ``at`` that references an alert ends it when it comes from the alert's own sender; a
+    ``Cancel`` itself draws nothing. Only published (outbound) or imported (inbound) alerts
+    count. Warnings are city-wide: every scope sees them.
 
     Returns
     -------
@@ -111,7 +111,8 @@ def warning_areas_at(store: Store, scope: Scope, *, at: datetime) -> gpd.GeoData
         "exercise, change_seq, area_wkb FROM a WHERE area_wkb IS NOT NULL "
         "AND coalesce(msg_type, 'Alert') <> 'Cancel' AND expires > ? "
         "AND NOT EXISTS (SELECT 1 FROM a b WHERE b.msg_type IN ('Update', 'Cancel') "
-        "AND b.identifier <> a.identifier AND contains(coalesce(regexp_extract(b.xml, "
+        "AND b.identifier <> a.identifier AND b.sender IS NOT DISTINCT FROM a.sender "
+        "AND contains(coalesce(regexp_extract(b.xml, "
         "'<(?:\\w+:)?references>([^<]*)</', 1), ''), ',' || a.identifier || ',')) "
         "ORDER BY sent, identifier",
         [int(ALERT_DEFAULT_LIFE.total_seconds()), at, at],

@@ -187,3 +187,76 @@ def test_a_bad_cap_file_fails_with_its_reason_and_stores_nothing(db, tmp_path):
     assert (tmp_path / "failed" / "broken.xml").exists()
     assert (tmp_path / "failed" / "broken.xml.report.txt").exists()
     assert db.query_value("SELECT count(*) FROM alerts") == 0
+
+
+# --- an Update or Cancel counts only from the sender of the alert it references (issue 10)
+
+ORIGINAL_ID = "CN-GD-CZ-20261124-0001"
+REAL_SENDER = "cz-weather@gd.cma.gov.cn"
+
+
+def _follow_up(msg_type: str, *, sender: str, ref_sender: str, identifier: str) -> str:
+    """The rainstorm alert re-sent as an Update/Cancel of itself by ``sender``."""
+    xml = POLYGON.replace(
+        f"<identifier>{ORIGINAL_ID}</identifier>", f"<identifier>{identifier}</identifier>"
+    )
+    xml = xml.replace(f"<sender>{REAL_SENDER}</sender>", f"<sender>{sender}</sender>")
+    xml = xml.replace("<msgType>Alert</msgType>", f"<msgType>{msg_type}</msgType>")
+    ref = f"{ref_sender},{ORIGINAL_ID},2026-11-24T08:00:00+08:00"
+    return xml.replace(
+        "<scope>Public</scope>", f"<scope>Public</scope>\n  <references>{ref}</references>"
+    )
+
+
+def test_a_reference_naming_another_sender_is_refused():
+    xml = _follow_up(
+        "Cancel", sender="intruder@example.com", ref_sender=REAL_SENDER, identifier="X-1"
+    )
+    record = parse_cap(xml)
+    assert isinstance(record, RejectedCap)
+    assert "sender" in record.reason and REAL_SENDER in record.reason
+    own = _follow_up("Update", sender=REAL_SENDER, ref_sender=REAL_SENDER, identifier="U-1")
+    assert _ok(own).references is not None
+
+
+def _store_original(db, tmp_path):
+    shutil.copy(DATA / "cap_rainstorm_polygon.xml", tmp_path / "original.xml")
+    assert (
+        ingest_file(db, tmp_path / "original.xml", now=datetime(2026, 11, 24, 2)).status == "loaded"
+    )
+
+
+def test_a_cancel_file_from_another_sender_fails_and_cancels_nothing(db, tmp_path):
+    _store_original(db, tmp_path)
+    # the intruder names itself as the referenced sender: the stored alert's sender differs
+    xml = _follow_up("Cancel", sender="intruder@example.com", ref_sender="intruder@example.com",
+                     identifier="X-2")  # fmt: skip
+    (tmp_path / "cancel.xml").write_text(xml, encoding="utf-8")
+    result = ingest_file(db, tmp_path / "cancel.xml", now=datetime(2026, 11, 24, 2))
+    assert result.status != "loaded"
+    assert "sender" in result.reason
+    assert db.query_value("SELECT count(*) FROM alerts WHERE identifier = 'X-2'") == 0
+
+
+def test_a_cancel_over_mqtt_from_another_sender_is_a_dead_letter(db, tmp_path):
+    from ingest.payloads import parse_message
+    from ingest.rows import build_rows
+    from ingest.sink import write_batch
+
+    _store_original(db, tmp_path)
+    topic = "cityops/v1/alerts/in"
+    intruder = _follow_up("Cancel", sender="intruder@example.com",
+                          ref_sender="intruder@example.com", identifier="X-3")  # fmt: skip
+    own = _follow_up("Update", sender=REAL_SENDER, ref_sender=REAL_SENDER, identifier="U-3")
+    parsed = [parse_message(topic, x.encode()) for x in (intruder, own)]
+    rows = build_rows(parsed, received_at=datetime(2026, 11, 24, 2), locate=lambda lon, lat: None)
+    written = db.write(lambda tx: write_batch(tx, rows))
+    assert written["alerts"] == 1 and written["dead_letters"] == 1
+    assert (
+        db.query_value(
+            "SELECT string_agg(identifier, ',') FROM alerts WHERE identifier IN ('X-3', 'U-3')"
+        )
+        == "U-3"
+    )
+    reason = db.query_value("SELECT reason FROM dead_letters")
+    assert "sender" in reason and "X-3" in reason

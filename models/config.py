@@ -19,6 +19,7 @@ ENV_PREFIX = "CITYOPS_"
 SECRET_ENV = {
     "secret_key": "CITYOPS_SECRET_KEY",
     "mqtt_password": "CITYOPS_MQTT_PASSWORD",
+    "simulator_mqtt_password": "CITYOPS_SIMULATOR_MQTT_PASSWORD",
     "open311_api_keys": "CITYOPS_OPEN311_API_KEYS",
 }
 #: Environment variables with a meaning of their own (not a config key).
@@ -48,13 +49,15 @@ class StorageSettings(_Section):
 
 
 class MqttSettings(_Section):
-    """The broker connection; the password comes from CITYOPS_MQTT_PASSWORD."""
+    """The broker connection; the password comes from CITYOPS_MQTT_PASSWORD (the simulator's
+    from CITYOPS_SIMULATOR_MQTT_PASSWORD)."""
 
     host: str = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
     topic_prefix: str = Field("cityops/v1", pattern=r"^[^#+]+[^/#+]$")
     client_id: str = "cityops-ingest"
     username: str | None = None
+    simulator_username: str | None = None
     shared_group: str | None = None
     embedded_fallback: bool = True
     keepalive_s: int = Field(30, ge=5, le=3600)
@@ -259,6 +262,7 @@ class Secrets(BaseModel):
 
     secret_key: SecretStr | None = None
     mqtt_password: SecretStr | None = None
+    simulator_mqtt_password: SecretStr | None = None
     open311_api_keys: SecretStr | None = None  # comma-separated keys of Open311 clients
 
 

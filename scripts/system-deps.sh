@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages CityOps needs when they are missing: python venv support,
-# mosquitto (MQTT broker), chromium + chromium-driver (browser tests) and CJK fonts.
+# mosquitto (MQTT broker; ships mosquitto_passwd), chromium + chromium-driver (browser tests) and CJK fonts.
 # Usage: scripts/system-deps.sh [demo|test]
 set -euo pipefail
 want=(python3-venv mosquitto)

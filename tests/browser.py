@@ -50,11 +50,13 @@ def stop_process(proc: subprocess.Popen, *, timeout_s: float = 15) -> None:
 
 
 @contextmanager
-def served(folder: Path, *, secret: str, timeout_s: float = 60):
+def served(
+    folder: Path, *, secret: str, timeout_s: float = 60, extra_env: dict[str, str] | None = None
+):
     """Run `cityops serve` on a free loopback port over ``folder``'s config; yield its URL."""
     port = free_port()
     log = open(folder / "server.log", "wb")
-    env = {**os.environ, "CITYOPS_SECRET_KEY": secret}
+    env = {**os.environ, "CITYOPS_SECRET_KEY": secret, **(extra_env or {})}
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -174,13 +174,18 @@ def run_simulate(args: argparse.Namespace, config: Config, *, out: TextIO | None
     if args.dry_run:
         sink = DryRunSink(out or sys.stdout)
     else:
-        password = config.secrets.mqtt_password
+        # the simulator logs in as its own broker user when one is configured (the broker's
+        # ACL lets it publish the inbound topics only); else as mqtt.username
+        username, password = mqtt.username, config.secrets.mqtt_password
+        if mqtt.simulator_username:
+            username = mqtt.simulator_username
+            password = config.secrets.simulator_mqtt_password
         try:
             publisher = Publisher(
                 args.host or mqtt.host,
                 args.port or mqtt.port,
                 client_id=args.client_id or f"cityops-sim-{os.getpid()}",
-                username=mqtt.username,
+                username=username,
                 password=password.get_secret_value() if password else None,
                 qos=args.qos,
                 max_inflight_window=args.window,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.broker import mosquitto
+from tests.broker import INGEST, mosquitto
 from tests.browser import chromium, login, served
 from tests.conftest import ROOT, SECRET, demo_passwords, write_config
 from tests.ingest.mqtt_helpers import publish_all
@@ -110,10 +110,15 @@ def wall(demo_copy, tmp_path_factory):
     with mosquitto(tmp_path_factory.mktemp("broker")) as port:
         write_config(
             folder,
-            mqtt={"host": "127.0.0.1", "port": port, "embedded_fallback": False},
+            mqtt={
+                "host": "127.0.0.1",
+                "port": port,
+                "embedded_fallback": False,
+                "username": INGEST[0],
+            },
             refresh={"kpi_s": 2, "live_ms": 500},
         )
-        with served(folder, secret=SECRET) as url:
+        with served(folder, secret=SECRET, extra_env={"CITYOPS_MQTT_PASSWORD": INGEST[1]}) as url:
             with chromium(tmp_path_factory.mktemp("browser")) as page:
                 page.set_viewport_size({"width": 1920, "height": 1080})
                 requests: list[str] = []

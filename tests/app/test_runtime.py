@@ -94,13 +94,22 @@ def test_demo_with_simulator_stops_cleanly_on_sigterm(demo_copy, tmp_path):
     import sys
     import time
 
-    from tests.broker import mosquitto
+    from tests.broker import INGEST, SIMULATOR, mosquitto
     from tests.conftest import ROOT
 
     folder = demo_copy()
     with mosquitto(tmp_path / "broker") as mqtt_port:
         port = free_port()
-        env = {**os.environ, "CITYOPS_MQTT__PORT": str(mqtt_port), "CITYOPS_SECRET_KEY": "k" * 32}
+        env = {
+            **os.environ,
+            "CITYOPS_MQTT__PORT": str(mqtt_port),
+            "CITYOPS_SECRET_KEY": "k" * 32,
+            # the test broker is closed as the demo's: ingest and simulator log in
+            "CITYOPS_MQTT__USERNAME": INGEST[0],
+            "CITYOPS_MQTT_PASSWORD": INGEST[1],
+            "CITYOPS_MQTT__SIMULATOR_USERNAME": SIMULATOR[0],
+            "CITYOPS_SIMULATOR_MQTT_PASSWORD": SIMULATOR[1],
+        }
         log = open(folder / "demo.log", "wb")
         proc = subprocess.Popen(
             [

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.broker import DEVICE
+
 P = "cityops/v1"
 
 
@@ -54,10 +56,16 @@ def position(
 
 
 def publish_all(
-    port: int, messages: Iterable[tuple[str, bytes]], *, qos: int = 1, window: int = 5000
+    port: int,
+    messages: Iterable[tuple[str, bytes]],
+    *,
+    qos: int = 1,
+    window: int = 5000,
+    user: tuple[str, str] = DEVICE,
 ) -> int:
-    """Publish and wait for every PUBACK; returns the count."""
+    """Publish as ``user`` (a device gateway) and wait for every PUBACK; returns the count."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.username_pw_set(*user)
     client.max_inflight_messages_set(200)
     client.connect("127.0.0.1", port)
     client.loop_start()

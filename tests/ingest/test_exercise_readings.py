@@ -15,7 +15,7 @@ from ingest.payloads import Observation, Rejected, parse_message
 from ingest.rows import build_rows
 from models.rules import load_rules
 from models.store import Store
-from tests.broker import mosquitto
+from tests.broker import INGEST, mosquitto
 from tests.ingest.mqtt_helpers import P, publish_all, wait_until
 
 
@@ -49,6 +49,8 @@ def ingest_env(demo_copy, tmp_path):
             host="127.0.0.1",
             port=port,
             client_id="test-exercise",
+            username=INGEST[0],
+            password=INGEST[1],
             topic_prefix=P,
             batch_rows=500,
             batch_ms=50,

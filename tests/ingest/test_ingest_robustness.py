@@ -16,7 +16,7 @@ from app.runtime import Background
 from ingest.locate import store_locator
 from ingest.mqtt.consumer import MqttIngest
 from models.store import Store
-from tests.broker import mosquitto
+from tests.broker import INGEST, mosquitto
 from tests.ingest.mqtt_helpers import P, publish_all, wait_until
 
 
@@ -69,6 +69,8 @@ def env(demo_copy, tmp_path):
                 host="127.0.0.1",
                 port=port,
                 client_id=f"robust-{len(started)}",
+                username=INGEST[0],
+                password=INGEST[1],
                 topic_prefix=P,
                 batch_rows=500,
                 batch_ms=200,

@@ -8,7 +8,7 @@ from ingest.locate import store_locator
 from ingest.mqtt.consumer import MqttIngest
 from ingest.time_window import TimeWindow
 from models.store import Store
-from tests.broker import mosquitto
+from tests.broker import CAP_FEED, INGEST, mosquitto
 from tests.ingest.mqtt_helpers import P, obs, position, publish_all, report, traffic, wait_until
 
 
@@ -23,6 +23,8 @@ def ingest_env(demo_copy, tmp_path):
             host="127.0.0.1",
             port=port,
             client_id="test-ingest",
+            username=INGEST[0],
+            password=INGEST[1],
             topic_prefix=P,
             batch_rows=500,
             batch_ms=50,
@@ -119,6 +121,7 @@ def test_cap_over_mqtt_is_stored_and_bad_cap_dead_lettered(ingest_env):
             (f"{P}/alerts/in", xml),
             (f"{P}/alerts/in", b"<alert><identifier>x</identifier></alert>"),
         ],
+        user=CAP_FEED,
     )
     assert wait_until(lambda: ingest.stats.received >= 3, timeout_s=30)
     assert store.query_rows("SELECT direction, state FROM alerts") == [("in", "imported")]

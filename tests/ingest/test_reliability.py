@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from models.store import Store
-from tests.broker import Mosquitto
+from tests.broker import INGEST, Mosquitto
 from tests.browser import stop_process
 from tests.ingest.mqtt_helpers import P, publish_all, wait_until
 
@@ -45,6 +45,7 @@ def _configure(folder: Path, port: int) -> Path:
         "host": "127.0.0.1",
         "port": port,
         "client_id": "reliability-worker",
+        "username": INGEST[0],
         "embedded_fallback": False,
     }
     data["ingest"] = {"batch_max_rows": 2000, "batch_max_ms": 50}
@@ -74,7 +75,7 @@ class Worker:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ},
+            env={**os.environ, "CITYOPS_MQTT_PASSWORD": INGEST[1]},
         )
         log.close()
 

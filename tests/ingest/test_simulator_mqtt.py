@@ -14,8 +14,12 @@ from ingest.mqtt.publisher import Publisher, PublisherError
 from ingest.payloads import Rejected, parse_message
 from ingest.simulator.cli import add_simulate_parser, run_simulate
 from models.config import load_config
-from tests.broker import mosquitto
+from tests.broker import MONITOR, SIMULATOR, mosquitto
 from tests.conftest import write_config
+
+#: a topic the simulator user may publish (the broker's ACL), and its credentials
+T = "cityops/v1/obs/test"
+SIM = {"username": SIMULATOR[0], "password": SIMULATOR[1]}
 
 
 class Subscriber:
@@ -26,6 +30,7 @@ class Subscriber:
         self.kept: list[tuple[str, bytes]] = []
         self.keep = keep
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.username_pw_set(*MONITOR)
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
@@ -59,7 +64,10 @@ def simulate_args(*argv: str) -> argparse.Namespace:
 
 def test_simulate_rate_max_delivers_20000_qos1_messages(tmp_path):
     with mosquitto(tmp_path / "broker") as port:
-        config = load_config(write_config(tmp_path, mqtt={"port": port}), environ={})
+        config = load_config(
+            write_config(tmp_path, mqtt={"port": port, "simulator_username": SIMULATOR[0]}),
+            environ={"CITYOPS_SIMULATOR_MQTT_PASSWORD": SIMULATOR[1]},
+        )
         sub = Subscriber(port, "cityops/v1/#", keep=True)
         try:
             args = simulate_args(
@@ -86,12 +94,14 @@ def test_simulate_rate_max_delivers_20000_qos1_messages(tmp_path):
 
 def test_publisher_keeps_unacknowledged_messages_within_its_window(tmp_path):
     with mosquitto(tmp_path / "broker") as port:
-        sub = Subscriber(port, "t/#")
-        pub = Publisher("127.0.0.1", port, client_id="t-window", qos=1, max_inflight_window=500)
+        sub = Subscriber(port, f"{T}/#")
+        pub = Publisher(
+            "127.0.0.1", port, client_id="t-window", qos=1, max_inflight_window=500, **SIM
+        )
         try:
             highest = 0
             for _ in range(30_000):
-                pub.publish("t/window", b"x" * 100)
+                pub.publish(f"{T}/window", b"x" * 100)
                 highest = max(highest, pub.pending)
             assert highest <= 500
             assert pub.flush(30)
@@ -105,10 +115,12 @@ def test_publisher_keeps_unacknowledged_messages_within_its_window(tmp_path):
 
 def test_publisher_qos0_delivers_and_needs_no_acks(tmp_path):
     with mosquitto(tmp_path / "broker") as port:
-        sub = Subscriber(port, "t/#")
-        with Publisher("127.0.0.1", port, client_id="t-q0", qos=0, max_inflight_window=2000) as pub:
+        sub = Subscriber(port, f"{T}/#")
+        with Publisher(
+            "127.0.0.1", port, client_id="t-q0", qos=0, max_inflight_window=2000, **SIM
+        ) as pub:
             for _ in range(20_000):
-                pub.publish("t/q0", b"y" * 100)
+                pub.publish(f"{T}/q0", b"y" * 100)
             assert pub.flush(30) and pub.published == 20_000 and pub.acked == 0
         try:
             assert sub.wait_for(20_000) == 20_000

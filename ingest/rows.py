@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,8 @@ from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 from models.case_builder import CaseBatch, NewReport
 
 TS = pa.timestamp("us")
+#: a dead letter keeps this much of its payload, with the original size and sha256
+DEAD_LETTER_KEEP_BYTES = 64 * 1024
 _T = TypeVar("_T")
 #: Locates points: (lon, lat) arrays → cell codes (None outside), plus the grid version.
 Locator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, int | None]]
@@ -61,14 +64,33 @@ class BatchRows:
 
 
 def dead_letter_table(rejected: Sequence[Rejected], *, received_at: datetime) -> pa.Table:
+    """Dead-letter rows of rejected messages: the first :data:`DEAD_LETTER_KEEP_BYTES` of each
+    payload, with the whole payload's size and sha256 (an oversized message stays small).
+
+    Parameters
+    ----------
+    rejected
+        The rejected messages of a batch.
+    received_at
+        When the batch was received (UTC-naive).
+
+    Returns
+    -------
+    pyarrow.Table
+        Columns of the ``dead_letters`` table.
+    """
     n = len(rejected)
     return pa.table(
         {
             "received_at": pa.array([received_at] * n, TS),
             "channel": ["mqtt"] * n,
-            "topic": [r.topic for r in rejected],
-            "payload": pa.array([r.payload for r in rejected], pa.binary()),
+            "topic": [r.topic[:1000] for r in rejected],
+            "payload": pa.array(
+                [r.payload[:DEAD_LETTER_KEEP_BYTES] for r in rejected], pa.binary()
+            ),
             "reason": [r.reason[:2000] for r in rejected],
+            "payload_size": pa.array([len(r.payload) for r in rejected], pa.int64()),
+            "payload_sha256": [hashlib.sha256(r.payload).hexdigest() for r in rejected],
         }
     )
 

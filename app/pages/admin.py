@@ -62,6 +62,13 @@ def _calendar_notice(lang: str) -> list[html.P]:
     return [html.P(text, className="notice", role="alert")]
 
 
+def _payload_note(r: object) -> str:
+    """The whole payload's size and sha256 (the preview is its first bytes only)."""
+    size, digest = getattr(r, "payload_size", None), getattr(r, "payload_sha256", None)
+    note = "" if size is None or size != size else f" {int(size):,} B"
+    return note + (f" · sha256 {digest[:16]}…" if isinstance(digest, str) else "")
+
+
 def _dead_letters(lang: str) -> html.Table:
     df = list_dead_letters(get_context().store, limit=50)
     head = [
@@ -78,7 +85,7 @@ def _dead_letters(lang: str) -> html.Table:
                 html.Td(r.channel),
                 html.Td(r.topic or ""),
                 html.Td(r.reason),
-                html.Td(html.Code(r.preview)),
+                html.Td([html.Code(r.preview), html.Small(_payload_note(r), className="muted")]),
             ]
         )
         for r in df.itertuples()

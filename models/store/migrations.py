@@ -421,6 +421,13 @@ _SESSION_EPOCH = """
 ALTER TABLE users ADD COLUMN session_epoch BIGINT NOT NULL DEFAULT 0;
 """
 
+_DEAD_LETTER_DIGEST = """
+-- a dead letter keeps the first 64 KiB of its payload; the size and sha256 of the whole
+-- payload say what came (two 10 MB messages no longer cost 20 MB of database)
+ALTER TABLE dead_letters ADD COLUMN payload_size BIGINT;
+ALTER TABLE dead_letters ADD COLUMN payload_sha256 VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -433,6 +440,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "case numbers from a sequence; category issues flagged", _CASE_NUMBERS),
     Migration(10, "observations in commit order (seq) and flagged exercise", _OBSERVATION_ORDER),
     Migration(11, "users: session epoch, moved on to end every session", _SESSION_EPOCH),
+    Migration(12, "dead letters: original payload size and sha256", _DEAD_LETTER_DIGEST),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -94,7 +94,7 @@ def start_background(
             and not broker_reachable(mqtt.host, mqtt.port)
             and mqtt.host in ("127.0.0.1", "localhost")
         ):
-            bg.broker = start_embedded_broker(mqtt.host, mqtt.port)
+            bg.broker = start_embedded_broker(mqtt.host, mqtt.port, users=_broker_users(config))
             protocol = 4  # amqtt speaks MQTT 3.1.1
         password = config.secrets.mqtt_password
         bg.ingest = MqttIngest(
@@ -171,6 +171,20 @@ def start_background(
         bg.watcher.start()
         log.info("drop folder watched", extra={"folder": str(path)})
     return bg
+
+
+def _broker_users(config: Config) -> dict[str, str] | None:
+    """The ingest and simulator logins the embedded broker admits (None: no credentials set,
+    the broker stays open on loopback)."""
+    mqtt, secrets = config.settings.mqtt, config.secrets
+    users = {}
+    for user, password in (
+        (mqtt.username, secrets.mqtt_password),
+        (mqtt.simulator_username, secrets.simulator_mqtt_password),
+    ):
+        if user and password:
+            users[user] = password.get_secret_value()
+    return users or None
 
 
 def _die_with_parent() -> None:

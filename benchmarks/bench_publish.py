@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     rows: list[tuple[str, int, float, int]] = []
     _world()
-    with tempfile.TemporaryDirectory() as tmp, mosquitto(Path(tmp) / "broker") as port:
+    with tempfile.TemporaryDirectory() as tmp, mosquitto(Path(tmp) / "broker", open_=True) as port:
         raw_paho(port, 0, 20_000, "warmup/x")  # first connections and allocations, not timed
         for i, (name, fn, qos, count, options) in enumerate(runs):
             topic = f"bench{i}"

@@ -117,3 +117,19 @@ def test_nobody_but_ingest_takes_the_ingest_session(tmp_path):
                 intruder.close()
         finally:
             ingest.close()
+
+
+def test_ingest_reads_inbound_topics_through_a_shared_subscription(tmp_path):
+    with mosquitto(tmp_path / "broker") as port:
+        ingest = Client(port, INGEST, client_id=INGEST[0])
+        device = Client(port, DEVICE)
+        try:
+            assert ingest.connected.wait(5) and device.connected.wait(5)
+            ingest.client.subscribe("$share/ingest/cityops/v1/reports", qos=1)  # mqtt.shared_group
+            assert ingest.subscribed.wait(5)
+            device.client.publish("cityops/v1/reports", b"{}", qos=1).wait_for_publish(5)
+            assert wait_until(lambda: ingest.got, timeout_s=5)
+            assert ingest.got == [("cityops/v1/reports", b"{}")]
+        finally:
+            ingest.close()
+            device.close()

@@ -3,6 +3,7 @@ side effects (sensor last-seen, unit positions on resources, dispatch acknowledg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import pyarrow as pa
@@ -52,12 +53,17 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
     return written
 
 
-def referenced_senders(tx: WriteTx, identifiers: list[str]) -> dict[str, str | None]:
-    """Sender of each stored alert among ``identifiers`` (absent when not stored)."""
+def referenced_senders(
+    fetch: Callable[[str, list], list[tuple]], identifiers: list[str]
+) -> dict[str, str | None]:
+    """Sender of each stored alert among ``identifiers`` (absent when not stored).
+
+    ``fetch`` runs a query: a write transaction's ``fetch`` or a store's ``query_rows``.
+    """
     if not identifiers:
         return {}
     marks = ", ".join("?" for _ in identifiers)
-    rows = tx.fetch(
+    rows = fetch(
         f"SELECT identifier, sender FROM alerts WHERE identifier IN ({marks})", identifiers
     )
     return dict(rows)  # type: ignore[arg-type]
@@ -73,7 +79,7 @@ def _refuse_stolen_follow_ups(tx: WriteTx, rows: BatchRows) -> None:
             for i in referenced_identifiers(kind, refs)
         }
     )
-    known = referenced_senders(tx, wanted)
+    known = referenced_senders(tx.fetch, wanted)
     batch = rows.alerts.select(["identifier", "sender"]).to_pylist()
     for row in batch:  # an alert of the same batch counts as stored
         if row["identifier"] in wanted:

@@ -21,14 +21,22 @@ def prepare_cap(source: Source, ctx: Context) -> Plan | FileFailure:
     except UnicodeDecodeError:
         xml = to_cap_xml(record)  # another declared encoding: keep an equivalent UTF-8 text
     row = alert_row(record, xml)
+    refs = referenced_identifiers(record.msg_type, record.references)
+    known = referenced_senders(ctx.store.query_rows, list(refs))
+    if reason := stolen_reference(record.sender, record.msg_type, record.references, known):
+        return FileFailure(f"CAP refused: {reason}")
 
     def write(tx: WriteTx) -> Written:
         if tx.fetch("SELECT 1 FROM alerts WHERE identifier = ?", [record.identifier]):
             return Written(0, duplicates=1)
-        refs = referenced_identifiers(record.msg_type, record.references)
-        known = referenced_senders(tx, list(refs))
-        if reason := stolen_reference(record.sender, record.msg_type, record.references, known):
-            raise ValueError(f"CAP refused: {reason}")
+        # checked again in the transaction: the referenced alert may have arrived meanwhile
+        if stolen_reference(
+            record.sender,
+            record.msg_type,
+            record.references,
+            referenced_senders(tx.fetch, list(refs)),
+        ):
+            raise ValueError("CAP refused: the referenced alert is another sender's")
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         tx.execute(f"INSERT INTO alerts ({columns}) VALUES ({marks})", list(row.values()))

@@ -234,7 +234,8 @@ def test_a_cancel_file_from_another_sender_fails_and_cancels_nothing(db, tmp_pat
     (tmp_path / "cancel.xml").write_text(xml, encoding="utf-8")
     result = ingest_file(db, tmp_path / "cancel.xml", now=datetime(2026, 11, 24, 2))
     assert result.status != "loaded"
-    assert "sender" in result.reason
+    assert result.reason.startswith("CAP refused: Cancel from intruder@example.com references")
+    assert REAL_SENDER in result.reason
     assert db.query_value("SELECT count(*) FROM alerts WHERE identifier = 'X-2'") == 0
 
 

@@ -50,7 +50,11 @@ def detect_kind(columns: list[str]) -> str | None:
 
 
 def _is_geoparquet(source: Source) -> bool:
-    return b"geo" in (pq.read_schema(source.path).metadata or {})
+    try:
+        schema = pq.read_schema(source.path)
+    except Exception:  # not Parquet at all: reading it as a sheet says why
+        return False
+    return b"geo" in (schema.metadata or {})
 
 
 def _sheet(source: Source) -> Sheet | FileFailure:

@@ -19,6 +19,11 @@ LOCAL_TZ = "Asia/Shanghai"
 _ZONED = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
 _ISO = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?" + r"(Z|z|[+-]\d{2}(:?\d{2})?)?$"
 _CN_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(.*))?$")
+#: The instants a Python datetime holds: Arrow holds more, and they overflow when read.
+_FIRST, _LAST = (
+    np.datetime64("0001-01-01T00:00:00", "us"),
+    np.datetime64("9999-12-31T23:59:59", "us"),
+)
 _CN_TIME = re.compile(r"^(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d{1,6}))?秒?)?$")
 
 
@@ -42,7 +47,10 @@ def parse_time(text: str, *, local_tz: str | None) -> datetime | str:
         if local_tz is None:
             return f"time {value[:40]!r} has no zone (add +08:00 or Z, or declare local time)"
         parsed = parsed.replace(tzinfo=ZoneInfo(local_tz))
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 9999-12-31T23:00-14:00 or 0001-01-01T00:00+14:00
+        return f"time {value[:40]!r} is outside the years 1-9999 in UTC"
 
 
 def _parse_cn(value: str) -> datetime | str:
@@ -95,6 +103,8 @@ def parse_time_array(
             out[np.asarray(n_mask)] = local.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _slow(original, local_tz)
+    if n and ((out < _FIRST).any() or (out > _LAST).any()):
+        return _slow(original, local_tz)  # moved past year 9999 or before year 1 in UTC
     return pa.array(out, pa.timestamp("us")), [None] * n
 
 

@@ -40,11 +40,26 @@ max_queued_messages 0
 max_inflight_messages 0
 CONF
 pid=$(cat "$dir/mosquitto.pid" 2>/dev/null || true)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ -s "$dir/port" ]; then
+  port=$(cat "$dir/port")  # the demo's broker runs already: keep its port
+  sed -i "s/^listener .*/listener $port 127.0.0.1/" "$dir/mosquitto.conf"
+fi
 if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is taken by another broker: stop it, or set CITYOPS_MQTT__PORT" >&2
-    exit 1
+    # another broker (often the machine's own open mosquitto) has the port: take the next
+    # free one rather than share an open broker
+    asked=$port
+    for candidate in $(seq 18830 18930); do
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
+    done
+    if [ "$port" = "$asked" ]; then
+      echo "port $asked is taken and no free port in 18830-18930: set CITYOPS_MQTT__PORT" >&2
+      exit 1
+    fi
+    echo "port $asked is taken by another broker: the demo's broker listens on $port" >&2
+    sed -i "s/^listener .*/listener $port 127.0.0.1/" "$dir/mosquitto.conf"
   fi
+  echo "$port" >"$dir/port"
   mosquitto -d -c "$dir/mosquitto.conf"
   for _ in $(seq 50); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

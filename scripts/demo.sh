@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/system-deps.sh demo
 scripts/venv.sh
 if [ -z "${CITYOPS_MQTT_PASSWORD:-}" ] && command -v mosquitto >/dev/null; then
-  eval "$(scripts/demo-broker.sh)"
+  broker_env=$(scripts/demo-broker.sh)  # fails the demo if the broker cannot start
+  eval "$broker_env"
 fi
 exec .venv/bin/cityops demo --simulate "$@"

@@ -276,6 +276,9 @@ def test_cards_stay_inside_the_scope(store):
     assert "未找到" not in text("district:445122", "resources", other)
     assert "未找到" in text("district:445122", "case-points", case)
     assert case in text("district:445102", "case-points", case)
+    cell = store.query_value("SELECT cell_code FROM cases WHERE case_id = ?", [case])
+    assert "未找到" in text("district:445122", "grid-cells", cell)  # another district's cell
+    assert case in text("district:445102", "grid-cells", cell)
 
 
 def _card_table(card):

@@ -266,6 +266,8 @@ def _resource_card(
 def _cell_card(
     store: Store, scope: Scope, cell_code: str, at: datetime, lang: str, tz: str, cal: WorkCalendar
 ) -> list[Any]:
+    if not scope.contains_cell(cell_code):  # another area's cell is not there for this user
+        return _not_found(lang)
     open_cases = open_cases_in_cell(store, scope, cell_code, at=at, calendar=cal)
     return [
         _title(t("tooltip.cell", lang), cell_code),

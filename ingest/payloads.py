@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ingest.time_window import DEFAULT_WINDOW, TimeWindow
+from models.metric_ranges import range_problem
 from models.vocabulary import REPORT_SOURCES, SENSOR_KINDS, UNIT_STATUSES
 
 DEFAULT_PREFIX = "cityops/v1"
@@ -68,6 +69,9 @@ class ObservationPayload(_Payload):
         for name in value:
             if not re.match(r"^[a-z][a-z0-9_]{0,31}$", name):
                 raise ValueError(f"metric name {name!r} is not lower_snake_case")
+        problems = [p for name, v in value.items() if (p := range_problem(name, v))]
+        if problems:
+            raise ValueError("; ".join(problems[:5]))
         return value
 
 
@@ -270,7 +274,7 @@ def _route(topic: str, prefix: str) -> _Route:
         else ()
     )
     for key in keys:
-        if not _ID_RE.match(key):
+        if not _ID_RE.match(key) or key in (".", ".."):
             return _Route(head, (), error=f"topic level {key[:40]!r} is not a valid id")
     if head == "obs" and keys[0] not in SENSOR_KINDS:
         return _Route(head, (), error=f"unknown sensor kind {keys[0]!r}")

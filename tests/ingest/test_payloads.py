@@ -255,3 +255,69 @@ def test_cap_over_mqtt_outside_the_window_becomes_a_dead_letter():
         parsed, received_at=datetime(2026, 11, 24, 1), locate=_none_locator, window=window
     )
     assert ok.alerts.num_rows == 1 and ok.dead_letters is None
+
+
+def test_a_reading_outside_its_metric_plausible_range_is_rejected_naming_metric_and_range():
+    """Issue 10 part R (a): ``pm25: 1e308`` was accepted and drew AQI 500 on the wall."""
+    ts = "2026-11-24T09:30:00+08:00"
+
+    def obs(kind: str, values: dict) -> Observation | Rejected:
+        body = json.dumps({"id": "r-1", "ts": ts, "values": values}).encode()
+        return parse_message(f"{P}/obs/{kind}/S-1", body)
+
+    huge = obs("air", {"pm25": 1e308})
+    assert isinstance(huge, Rejected)
+    assert "pm25" in huge.reason and "0" in huge.reason and "2000" in huge.reason
+    for kind, values in [
+        ("air", {"pm10": -1.0}),
+        ("water_quality", {"ph": 14.5}),
+        ("noise", {"leq": 151.0}),
+        ("water_level", {"water_level_m": -51.0}),
+        ("manhole", {"open": 2}),
+        ("gas", {"gas_ppm": 100001}),
+    ]:
+        result = obs(kind, values)
+        assert isinstance(result, Rejected), (kind, values)
+        assert next(iter(values)) in result.reason
+    # the edges of a range and metrics without a range are fine
+    edges = obs("air", {"pm25": 2000.0, "pm10": 0.0, "co": 200.0})
+    assert isinstance(edges, Observation)
+    assert isinstance(obs("water_level", {"water_level_m": -50.0, "rain_mm_h": 0.0}), Observation)
+    assert isinstance(obs("air", {"humidity": 1e9}), Observation)
+
+
+def test_topic_ids_dot_and_dot_dot_are_rejected():
+    """Issue 10 part R (b): ``units/../position`` was taken as the unit id ``..``."""
+    pos = json.dumps(
+        {
+            "id": "p-1",
+            "ts": "2026-11-24T09:30:00+08:00",
+            "lon": 116.6,
+            "lat": 23.6,
+            "status": "available",
+        }
+    ).encode()
+    obs = json.dumps({"id": "o-1", "ts": "2026-11-24T09:30:00+08:00", "values": {"pm25": 1}})
+    tr = json.dumps(
+        {
+            "id": "t-1",
+            "ts": "2026-11-24T09:30:00+08:00",
+            "speed_kmh": 1,
+            "flow_vph": 1,
+            "occupancy": 0.1,
+        }
+    )
+    for topic, body in [
+        (f"{P}/units/../position", pos),
+        (f"{P}/units/./position", pos),
+        (f"{P}/obs/air/..", obs.encode()),
+        (f"{P}/traffic/.", tr.encode()),
+        (
+            f"{P}/dispatch/../ack",
+            json.dumps({"id": "a", "ts": "2026-11-24T09:30:00+08:00", "order_id": "o"}).encode(),
+        ),
+    ]:
+        result = parse_message(topic, body)
+        assert isinstance(result, Rejected), topic
+        assert "not a valid id" in result.reason
+    assert isinstance(parse_message(f"{P}/units/a.b/position", pos), UnitPosition)

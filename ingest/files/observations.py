@@ -23,6 +23,7 @@ from ingest.files.report import BadRow, FileFailure, Plan, Written, never_writte
 from ingest.files.source import Context, Source
 from ingest.files.tabular import Sheet, normalize_header, rename_columns
 from ingest.files.times import LOCAL_TZ, parse_time_array
+from models.metric_ranges import METRIC_RANGES, describe_range
 from models.store import WriteTx
 
 ALIASES = {
@@ -103,6 +104,19 @@ def _numbers(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return values, np.asarray(pc.and_(pc.is_valid(text), pc.invert(ok)))
 
 
+def _outside(values: pa.Array, metric: str) -> np.ndarray:
+    """Mask of readings outside ``metric``'s plausible range (all False when unranged)."""
+    r = METRIC_RANGES.get(metric)
+    if r is None:
+        return np.zeros(len(values), dtype=bool)
+    out = pc.or_(pc.less(values, r.low), pc.greater(values, r.high))
+    return np.asarray(pc.fill_null(out, False))
+
+
+def _implausible(metric: str) -> str:
+    return f"implausible reading: {describe_range(metric)}"
+
+
 def prepare_observations(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFailure:
     """Check every reading in bulk; the plan appends them in chunks in one transaction."""
     sheet_or_fail = rename_columns(sheet, ALIASES)
@@ -167,6 +181,10 @@ def prepare_observations(sheet: Sheet, source: Source, ctx: Context) -> Plan | F
         values, not_number = _numbers(raw)
         bad.add(not_number, "value is not a finite number", "value", raw)
         bad.add(~np.asarray(pc.is_valid(raw)), "missing value", "value", raw)
+        for name in names:
+            if name in METRIC_RANGES:
+                is_name = np.asarray(pc.fill_null(pc.equal(metric, name), False))
+                bad.add(is_name & _outside(values, name), _implausible(name), "value", raw)
         parts = [(pa.array(np.arange(n)), metric, values)]
     else:
         parts = []
@@ -174,6 +192,7 @@ def prepare_observations(sheet: Sheet, source: Source, ctx: Context) -> Plan | F
             raw = table[name].combine_chunks()
             values, not_number = _numbers(raw)
             bad.add(not_number, f"{name} is not a finite number", name, raw)
+            bad.add(_outside(values, name), _implausible(name), name, raw)
             present = np.flatnonzero(np.asarray(pc.is_valid(values)))
             parts.append((pa.array(present), pa.array([name] * len(present)), values.take(present)))
     rows = pa.concat_arrays([p[0] for p in parts]) if parts else pa.array([], pa.int64())

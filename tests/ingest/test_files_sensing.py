@@ -233,3 +233,33 @@ def test_observations_from_the_future_are_bad_rows_but_old_ones_load(db, tmp_pat
     )
     old = ingest_file(db, historic, now=NOW)
     assert old.status == "loaded", old.bad_rows  # historic files are exactly for old data
+
+
+def test_readings_outside_their_metric_plausible_range_are_bad_rows(db, tmp_path):
+    """Issue 10 part R (a): the same range table as MQTT, long and wide files alike."""
+    long = tmp_path / "implausible_long.csv"
+    long.write_text(
+        "sensor_id,ts,metric,value\n"
+        "AIR-006,2026-11-24T08:00:00+08:00,pm25,10\n"
+        "AIR-006,2026-11-24T09:00:00+08:00,pm25,1e308\n"
+        "AIR-006,2026-11-24T10:00:00+08:00,co,-0.5\n"
+        "AIR-006,2026-11-24T11:00:00+08:00,pm10,2000\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(db, long, now=NOW)
+    reasons = {b.line: (b.column, b.reason) for b in result.bad_rows}
+    assert result.status == "failed" and set(reasons) == {3, 4}, reasons
+    assert reasons[3][0] == "value" and "pm25" in reasons[3][1] and "0–2000" in reasons[3][1]
+    assert "co" in reasons[4][1] and "0–200 mg/m³" in reasons[4][1]
+    assert _obs_count(db, "implausible_long.csv") == 0
+    wide = tmp_path / "implausible_wide.csv"
+    wide.write_text(
+        "sensor_id,ts,pm25,pm10\n"
+        "AIR-006,2026-11-24T08:00:00+08:00,10,20\n"
+        "AIR-006,2026-11-24T09:00:00+08:00,10,2500\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(db, wide, now=NOW)
+    assert result.status == "failed"
+    assert [(b.line, b.column) for b in result.bad_rows] == [(3, "pm10")]
+    assert "pm10" in result.bad_rows[0].reason and "0–2000" in result.bad_rows[0].reason

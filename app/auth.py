@@ -32,11 +32,21 @@ PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/favicon.ico"})
 #: API, and its POST checks an API key instead of a session.
 SELF_GUARDED_PREFIXES = ("/open311/",)
 #: Prefixes of machine endpoints: answered 401/403, never redirected.
-API_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/api/", "/open311/", "/screen/api/")
+API_PREFIXES = (
+    "/_dash-",
+    "/_reload-hash",
+    "/_favicon",
+    "/api/",
+    "/open311/",
+    "/screen/api/",
+    "/health/",
+)
 #: Session keys: the user's session epoch at log-in, and the log-out form's CSRF token.
 _EPOCH_KEY = "epoch"
 _LOGOUT_CSRF_KEY = "logout_csrf"
 _ID_RE = re.compile(r"([a-z][a-z0-9]*)-[a-z0-9-]+")
+#: The location component Dash's Pages router reads: its pathname picks the page rendered.
+_ROUTER_LOCATION = "_pages_location"
 
 
 @dataclass
@@ -78,7 +88,8 @@ def page_of_path(path: str) -> str | None:
 
 
 def pages_of_callback(body: bytes) -> set[str]:
-    """The pages whose components a Dash callback request writes to (ids are page-prefixed)."""
+    """The pages a Dash callback request writes to: those its output ids name (ids are
+    page-prefixed), and the page the Pages router would render for the pathname it sends."""
     try:
         payload = json.loads(body or b"{}")
     except ValueError:
@@ -86,7 +97,19 @@ def pages_of_callback(body: bytes) -> set[str]:
     if not isinstance(payload, dict):
         return set()  # not a callback request: app.bounds answers it 400
     output = str(payload.get("output", ""))
-    return {m.group(1) for m in _ID_RE.finditer(output) if m.group(1) in PAGE_ROLES}
+    pages = {m.group(1) for m in _ID_RE.finditer(output) if m.group(1) in PAGE_ROLES}
+    inputs = payload.get("inputs")
+    for item in inputs if isinstance(inputs, list) else []:
+        if (
+            isinstance(item, dict)
+            and item.get("id") == _ROUTER_LOCATION
+            and item.get("property") == "pathname"
+            and isinstance(item.get("value"), str)
+        ):
+            page = page_of_path(item["value"])
+            if page is not None:
+                pages.add(page)
+    return pages
 
 
 def _safe_next(target: str | None) -> str:

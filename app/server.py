@@ -109,6 +109,12 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
             ASSETS, "favicon.ico", mimetype="image/x-icon", max_age=86400
         )
 
+    @server.route("/api/", defaults={"rest": ""}, methods=["GET", "POST"])
+    @server.route("/api/<path:rest>", methods=["GET", "POST"])
+    def api_unknown(rest: str) -> tuple[flask.Response, int]:
+        # no endpoint lives under /api/ (yet): JSON 404, never Dash's page
+        return flask.jsonify(error="not found"), 404
+
     @server.route("/lang/<code>/<path:rest>")
     def lang_unknown(code: str, rest: str) -> tuple[str, int]:
         # /lang/ is open without log-in: a deeper path must not fall through to Dash's page

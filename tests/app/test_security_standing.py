@@ -46,6 +46,8 @@ CHANGING = {
     ("logout", "POST"): "the session's own user, with the session's CSRF token",
     ("open311.requests_create", "POST"): "an Open311 API key, never a session",
     ("open311_unknown", "POST"): "nobody: 404",
+    ("api_unknown", "POST"): "nobody: JSON 404 (no endpoint lives under /api/)",
+    ("screen_api.unknown", "POST"): "nobody: JSON 404 (an unknown path of the map's API)",
     ("/_dash-update-component", "POST"): "callbacks: per page roles and the user's scope",
 }
 #: Dash callbacks whose outputs name no page (the shell and the Pages router): any user.
@@ -249,7 +251,7 @@ def test_every_page_without_a_session_redirects_to_login(standing):
     client = standing["app"].server.test_client()
     pages = [p["path"] for p in dash.page_registry.values()]
     assert "/screen" in pages and "/admin" in pages
-    for path in [*pages, "/", "/screen?x=1", "/health/details"]:
+    for path in [*pages, "/", "/screen?x=1"]:
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"].startswith("/login?next="), path
@@ -475,3 +477,52 @@ def test_injection_strings_in_an_open311_report_are_kept_as_text(standing):
         assert one.get_json()[0]["description"] == text.strip()  # as sent, nothing run
     store.flush()
     assert {"cases", "users", "case_transitions"} <= _tables(store)
+
+
+# -- 4. found by the independent tester ------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["operator", "gridworker", "street_operator"])
+def test_the_pages_router_is_403_for_a_page_the_role_may_not_open(standing, username):
+    """The router writes the page at ``pathname`` into the shell: it answers like a GET of it."""
+    router = next(d for d in standing["callbacks"] if "_pages_content" in d["output"])
+    role = standing["roles"][username]
+    client = _user(standing, username)
+    for page in PAGE_ROLES:
+        for pathname in (f"/{page}", f"/{page}/", f"//{page}"):
+            response = _call(
+                client,
+                router,
+                {"_pages_location.pathname": pathname, "_pages_location.search": ""},
+            )
+            if may_open(role, page):
+                assert response.status_code == 200, (username, pathname)
+            else:
+                assert response.status_code == 403, (username, pathname)
+                assert response.get_json() == {"error": "forbidden for this role"}
+
+
+def test_health_details_without_a_session_is_401_json(standing):
+    response = standing["app"].server.test_client().get("/health/details")
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "authentication required"}
+    assert _user(standing, "operator").get("/health/details").status_code == 403
+    assert _user(standing, "admin").get("/health/details").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/screen/api/attachment/..%2F..%2Fconfig.yaml",
+        "/screen/api/attachment/../../config.yaml",
+        "/screen/api/attachment/nope",
+        "/screen/api/nothing-here",
+        "/screen/api/base/deeper",
+        "/api/nothing-here",
+        "/api/",
+    ],
+)
+def test_unknown_api_paths_answer_json_404_never_the_page(standing, path):
+    response = _user(standing, "operator").get(path)
+    assert response.status_code == 404, path
+    assert response.is_json and "error" in response.get_json(), response.get_data(as_text=True)

@@ -59,6 +59,17 @@ def _bad_request(exc: Rejected) -> tuple[flask.Response, int]:
     return flask.jsonify(error=str(exc)), 400
 
 
+@blueprint.errorhandler(404)
+def _not_found(_exc: Exception) -> tuple[flask.Response, int]:
+    return flask.jsonify(error="not found"), 404
+
+
+@blueprint.route("/<path:rest>", methods=["GET", "POST"])
+def unknown(rest: str) -> tuple[flask.Response, int]:
+    """Any other path under ``/screen/api/``: JSON 404, never Dash's page."""
+    return _not_found(LookupError(rest))
+
+
 @blueprint.get("/base")
 def base() -> flask.Response:
     user = _user()

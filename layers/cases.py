@@ -60,6 +60,15 @@ def _dictionary(
     return codes.astype(dtype), names
 
 
+def drawable_open(cases: pd.DataFrame) -> pd.DataFrame:
+    """The open cases with a finite position (a case the map state could not place, lon/lat
+    NaN, is left off the map rather than drawn at a made-up spot)."""
+    lon = cases["lon"].to_numpy(dtype=float)
+    lat = cases["lat"].to_numpy(dtype=float)
+    keep = cases["open"].astype(bool).to_numpy() & np.isfinite(lon) & np.isfinite(lat)
+    return cases[keep]
+
+
 def _left_text(hours: pd.Series, *, left_template: str, overdue_template: str) -> pd.Series:
     # Rounded to 0.1 h there are few distinct values: format each once.
     rounded = pd.Series(np.round(hours.to_numpy(dtype=float), 1), index=hours.index)
@@ -88,7 +97,7 @@ def build_case_points(
     cases
         The map-state cases frame: ``case_id, lon, lat, category_zh, category_en, stage,
         exercise, severity, sla, time_left_h, open`` are read. Rows with ``open`` false
-        are left out.
+        or without a finite position are left out.
     lang
         ``"zh"`` or ``"en"``: which category name goes in the tooltip.
     stage_labels, sla_labels
@@ -108,7 +117,7 @@ def build_case_points(
         (plain) and dictionary-encoded ``category``, ``stage``, ``sla``, ``left``, ``drill``
         for the tooltip. Rows are in input order, stably sorted so overdue cases draw last.
     """
-    open_cases = cases[cases["open"].astype(bool).to_numpy()]
+    open_cases = drawable_open(cases)
     exercise = open_cases["exercise"].fillna(False).astype(bool).to_numpy()
     sla = open_cases["sla"].fillna("none")
     rank = np.where(exercise, 0, _lookup(sla, _SLA_RANK, 1).astype(np.int8))
@@ -194,7 +203,8 @@ def case_point_changes(
     -------
     tuple of (LayerSpec, list of str)
         The open changed cases as a ``"case-points"`` layer (upsert by ``id``), and the ids
-        of changed cases no longer open (closed or void), to remove from the map.
+        of changed cases no longer open (closed or void) or without a drawable position, to
+        remove from the map.
     """
     spec = build_case_points(
         changed,
@@ -205,5 +215,5 @@ def case_point_changes(
         overdue_template=overdue_template,
         exercise_label=exercise_label,
     )
-    gone = changed.loc[~changed["open"].astype(bool).to_numpy(), "case_id"]
+    gone = changed.loc[~changed.index.isin(drawable_open(changed).index), "case_id"]
     return spec, gone.astype(str).tolist()

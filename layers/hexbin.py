@@ -8,7 +8,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from layers.cases import GROUPS, stage_group
+from layers.cases import GROUPS, drawable_open, stage_group
 from layers.geometry import PRECISION
 from layers.palette import HEX_EXERCISE, HEX_LINE, HEX_RAMP
 from layers.spec import LayerSpec
@@ -40,7 +40,7 @@ def aggregate_cases(cases: pd.DataFrame, *, resolution: int) -> pd.DataFrame:
     ----------
     cases
         The map-state cases frame; ``lon, lat, stage, sla, exercise, open`` are read and
-        rows with ``open`` false are left out.
+        rows with ``open`` false or without a finite position are left out.
     resolution
         The H3 resolution (see :func:`resolution_for_zoom`).
 
@@ -58,7 +58,7 @@ def aggregate_cases(cases: pd.DataFrame, *, resolution: int) -> pd.DataFrame:
     h3 4.x has no vectorised call: one ``latlng_to_cell`` per point takes about 0.1 s for
     100,000 points, so no coordinate rounding or caching is done.
     """
-    open_cases = cases[cases["open"].astype(bool).to_numpy()]
+    open_cases = drawable_open(cases)
     lats = open_cases["lat"].to_numpy(dtype=float).tolist()
     lons = open_cases["lon"].to_numpy(dtype=float).tolist()
     hexes = [h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(lats, lons)]

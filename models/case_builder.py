@@ -263,8 +263,8 @@ def _duplicates(tx: WriteTx, rows: list[NewReport], ids: list[str | None]) -> di
         found = tx.fetch(
             "WITH c AS (SELECT case_id, category_code, lon, lat, reported_at, "
             "CAST(floor(lon / ?) AS BIGINT) AS kx, CAST(floor(lat / ?) AS BIGINT) AS ky "
-            "FROM cases WHERE stage NOT IN ('closed', 'void') AND lon IS NOT NULL "
-            "AND lat IS NOT NULL AND reported_at >= ?) "
+            "FROM cases WHERE stage NOT IN ('closed', 'void') AND isfinite(lon) "
+            "AND isfinite(lat) AND reported_at >= ?) "
             "SELECT p.new_id, list(c.case_id ORDER BY c.reported_at, c.case_id) "
             f"FROM {name} p JOIN c ON c.category_code = p.category_code "
             "AND c.kx = p.kx AND c.ky = p.ky "

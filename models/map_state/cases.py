@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from models.map_state.positions import blank_undrawable
 from models.map_state.working_time import WorkingTable
 from models.security import Scope
 from models.sla import YELLOW_FRACTION
@@ -256,6 +257,7 @@ def _finish(frame: pd.DataFrame, *, at: datetime, calendar: WorkCalendar) -> pd.
         escalation_level=escalation,
     )
     out.loc[~is_open, "sla"] = "none"
+    out = blank_undrawable(out, key="case_id", what="case")
     return out[CASE_COLUMNS].sort_values("case_id", ignore_index=True)
 
 

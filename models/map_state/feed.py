@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from models.map_state.positions import drawable_sql
 from models.security import Scope
 from models.store import Store
 
@@ -48,7 +49,8 @@ def feed_cases(
         cond_params = [since, until - window, until]
     return store.query_df(
         "SELECT c.case_id, c.reported_at, c.source, k.name_zh AS category_zh, "
-        "k.name_en AS category_en, c.address, c.lon, c.lat, c.exercise, c.external_id "
+        "k.name_en AS category_en, c.address, "
+        f"{_drawn('c.lon', 'c.lat')}, c.exercise, c.external_id "
         "FROM cases c LEFT JOIN categories k ON k.category_code = c.category_code "
         f"WHERE {cond} AND {where} ORDER BY c.reported_at DESC LIMIT {int(limit)}",
         [*cond_params, *params],
@@ -81,7 +83,8 @@ def feed_alarms(
         cond = "a.change_seq > ? AND a.opened_at > ? AND a.cleared_at IS NULL"
         cond_params = [since, until - window]
     return store.query_df(
-        "SELECT a.alarm_id, a.opened_at, s.kind, s.sensor_id, a.rule_id, a.value, s.lon, s.lat, "
+        "SELECT a.alarm_id, a.opened_at, s.kind, s.sensor_id, a.rule_id, a.value, "
+        f"{_drawn('s.lon', 's.lat')}, "
         "a.exercise FROM alarms a JOIN sensors s ON s.sensor_id = a.sensor_id "
         f"WHERE {cond} AND {where} ORDER BY a.opened_at DESC LIMIT {int(limit)}",
         [*cond_params, *params],
@@ -117,3 +120,10 @@ def emergency_changed(store: Store, since: int) -> bool:
             [since, since, since],
         )
     )
+
+
+def _drawn(lon: str, lat: str) -> str:
+    """Select ``lon, lat`` as NULL where the wall cannot draw them (NaN, infinite, off the
+    globe: JSON has no NaN, and a feed item without a position simply has no fly-to)."""
+    ok = drawable_sql(lon, lat)
+    return f"CASE WHEN {ok} THEN {lon} END AS lon, CASE WHEN {ok} THEN {lat} END AS lat"

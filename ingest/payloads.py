@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -115,6 +115,8 @@ class Observation:
     kind: str
     sensor_id: str
     payload: ObservationPayload
+    #: the bytes as received, for a dead letter if the sensor turns out unknown
+    raw: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class UnitPosition:
     topic: str
     unit_id: str
     payload: PositionPayload
+    #: the bytes as received, for a dead letter if the unit turns out unknown
+    raw: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -304,11 +308,11 @@ def _parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
         return Rejected(topic, payload, _reason(exc))
     head, keys = route.head, route.keys
     if head == "obs":
-        return Observation(topic, keys[0], keys[1], model)  # type: ignore[arg-type]
+        return Observation(topic, keys[0], keys[1], model, payload)  # type: ignore[arg-type]
     if head == "traffic":
         return TrafficSample(topic, keys[0], model)  # type: ignore[arg-type]
     if head == "reports":
         return Report(topic, model)  # type: ignore[arg-type]
     if head == "dispatch":
         return DispatchAck(topic, keys[0], model)  # type: ignore[arg-type]
-    return UnitPosition(topic, keys[0], model)  # type: ignore[arg-type]
+    return UnitPosition(topic, keys[0], model, payload)  # type: ignore[arg-type]

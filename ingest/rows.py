@@ -50,6 +50,10 @@ class BatchRows:
     #: the sink refuses those that reference a stored alert of another sender
     follow_ups: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     received_at: datetime | None = None
+    #: the parsed readings and positions, so the sink can dead-letter those of a sensor or
+    #: unit it does not know (as received)
+    observation_items: list[Observation] = field(default_factory=list)
+    position_items: list[UnitPosition] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         tables = {
@@ -231,6 +235,7 @@ def build_rows(
     rows = BatchRows(received_at=received_at)
     if obs := groups.get(Observation):
         rows.observations = _observations(obs, received_at)
+        rows.observation_items = obs
         for o in obs:
             prev = rows.sensor_seen.get(o.sensor_id)
             if prev is None or o.payload.ts > prev:
@@ -241,6 +246,7 @@ def build_rows(
         rows.reports = _reports(reports, locate)
     if positions := groups.get(UnitPosition):
         rows.positions = _positions(positions, received_at, locate)
+        rows.position_items = positions
     rejected = list(groups.get(Rejected, []))
     if cap := groups.get(CapAlert):
         alerts = []

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.cap_references import referenced_identifiers, stolen_reference
-from ingest.payloads import Rejected
+from ingest.payloads import Observation, Rejected, UnitPosition
 from ingest.rows import TS, BatchRows, dead_letter_table
 from models.case_builder import write_cases
 from models.store import WriteTx
@@ -21,9 +21,12 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
 
     Replayed messages (same id) insert nothing: every insert ignores existing keys, and the
     case builder skips reports whose message id made a case already. A CAP Update or Cancel
-    that references an alert of another sender becomes a dead letter instead.
+    that references an alert of another sender becomes a dead letter instead, and so do a
+    reading of a sensor not in the registry and a position of a unit not among the resources
+    (one query per batch and table, only over the batch's distinct ids).
     """
     _refuse_stolen_follow_ups(tx, rows)
+    _refuse_unknown_devices(tx, rows)
     written = {
         "observations": _insert(tx, "observations", rows.observations),
         "traffic_samples": _insert(tx, "traffic_samples", rows.traffic),
@@ -101,6 +104,57 @@ def _refuse_stolen_follow_ups(tx: WriteTx, rows: BatchRows) -> None:
     if rows.dead_letters is not None:
         letters = pa.concat_tables([rows.dead_letters, letters])
     rows.dead_letters = letters
+
+
+def _unknown_ids(tx: WriteTx, ids: pa.ChunkedArray, table: str, key: str) -> set[str]:
+    """Those of ``ids`` that ``table`` has no row for (``table``/``key`` are our constants)."""
+    batch = pa.table({"id": pc.unique(ids)})
+    with tx.registered(batch) as name:
+        rows = tx.fetch(f"SELECT b.id FROM {name} b ANTI JOIN {table} t ON t.{key} = b.id")
+    return {r[0] for r in rows}
+
+
+def _as_received(item: Observation | UnitPosition) -> bytes:
+    return item.raw or item.payload.model_dump_json().encode()
+
+
+def _refuse_unknown_devices(tx: WriteTx, rows: BatchRows) -> None:
+    refused: list[Rejected] = []
+    if rows.observations is not None and rows.observations.num_rows:
+        unknown = _unknown_ids(tx, rows.observations["sensor_id"], "sensors", "sensor_id")
+        if unknown:
+            drop = pc.is_in(rows.observations["sensor_id"], pa.array(sorted(unknown), pa.string()))
+            rows.observations = rows.observations.filter(pc.invert(drop))
+            for sensor_id in unknown:
+                rows.sensor_seen.pop(sensor_id, None)
+            refused += [
+                Rejected(
+                    o.topic,
+                    _as_received(o),
+                    f"unknown sensor {o.sensor_id!r} (not in the sensor registry)",
+                )
+                for o in rows.observation_items
+                if o.sensor_id in unknown
+            ]
+    if rows.positions is not None and rows.positions.num_rows:
+        unknown = _unknown_ids(tx, rows.positions["unit_id"], "resources", "resource_id")
+        if unknown:
+            drop = pc.is_in(rows.positions["unit_id"], pa.array(sorted(unknown), pa.string()))
+            rows.positions = rows.positions.filter(pc.invert(drop))
+            refused += [
+                Rejected(
+                    u.topic,
+                    _as_received(u),
+                    f"unknown unit {u.unit_id!r} (not among the resources)",
+                )
+                for u in rows.position_items
+                if u.unit_id in unknown
+            ]
+    if refused:
+        letters = dead_letter_table(refused, received_at=rows.received_at)
+        if rows.dead_letters is not None:
+            letters = pa.concat_tables([rows.dead_letters, letters])
+        rows.dead_letters = letters
 
 
 def _insert(tx: WriteTx, table: str, data: pa.Table | None) -> int:

@@ -265,3 +265,36 @@ def test_write_in_parts_finds_every_bad_message_and_keeps_order():
     with pytest.raises(Closed):
         write_in_parts(0, 5, write=closed, refuse=lambda *a: "x", committed=lambda *a: None,
                        fatal=(Closed,))  # fmt: skip
+
+
+def test_a_reading_of_an_unknown_sensor_and_a_position_of_an_unknown_unit_are_dead_letters(env):
+    """Issue 10 part R (b): both were counted as committed and silently lost."""
+    store, make, port, _ = env
+    ingest = make()
+    unit = store.query_value("SELECT min(resource_id) FROM resources")
+    pos = {"id": "pos-x", "ts": _now_iso(), "lon": 116.6, "lat": 23.6, "status": "available"}
+    ghost = {**pos, "id": "pos-ghost"}
+    publish_all(
+        port,
+        [
+            _obs(1, sensor="NOPE-XYZ"),
+            _obs(2),  # AIR-001 is registered: its batch mate commits
+            (f"{P}/units/{unit}/position", json.dumps(pos).encode()),
+            (f"{P}/units/GHOST-1/position", json.dumps(ghost).encode()),
+            (f"{P}/units/../position", json.dumps({**pos, "id": "pos-dots"}).encode()),
+        ],
+    )
+    assert wait_until(lambda: ingest.stats.received >= 5, timeout_s=20)
+    assert ingest.stats.dead_letters == 3 and ingest.stats.committed == 2
+    reasons = dict(_dead(store))
+    assert "unknown sensor" in reasons[f"{P}/obs/air/NOPE-XYZ"]
+    assert "unknown unit" in reasons[f"{P}/units/GHOST-1/position"]
+    assert "not a valid id" in reasons[f"{P}/units/../position"]
+    payload = store.query_value(
+        "SELECT payload FROM dead_letters WHERE topic = ?", [f"{P}/obs/air/NOPE-XYZ"]
+    )
+    assert json.loads(bytes(payload))["id"] == "ok-1"  # the message as received
+    assert store.query_value("SELECT count(*) FROM observations WHERE sensor_id = 'NOPE-XYZ'") == 0
+    assert store.query_value("SELECT count(*) FROM observations WHERE msg_id = 'ok-2'") == 1
+    assert store.query_value("SELECT count(*) FROM unit_positions WHERE unit_id = 'GHOST-1'") == 0
+    assert store.query_value("SELECT count(*) FROM unit_positions WHERE msg_id = 'pos-x'") == 1

@@ -16,6 +16,7 @@ from models.cases import CaseError, history, report_case, sla_limit, transition_
 from models.categories import get_category
 from models.clock import utcnow
 from models.config import Config
+from models.coordinates import coordinates_problem
 from models.security import parse_scope
 from models.sla import sla_status
 from models.store import Store
@@ -142,6 +143,9 @@ def run_case(
     try:
         if args.case_command == "report":
             assert user is not None, "case report acts as a user"
+            problem = coordinates_problem(args.lon, args.lat)
+            if problem:  # before locating: the locator is not asked about NaN
+                raise CaseError(problem)
             locate = store_locator(store, metric_crs=config.settings.map.metric_crs)
             cells, _ = locate(np.array([args.lon], float), np.array([args.lat], float))
             cell = cells[0] if len(cells) else None

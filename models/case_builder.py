@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from models.bulk_routing import load_routing_tables, route_many
 from models.config import CalendarSettings
+from models.coordinates import coordinates_problem
 from models.routing import RouteSuggestion
 from models.store import Store, WriteTx
 
@@ -112,7 +113,9 @@ def prepare_cases(
     store
         Read for categories, departments and cells.
     reports
-        The reports; of several with the same external id the first is kept.
+        The reports; of several with the same external id the first is kept. A report
+        whose coordinates are not a place on Earth (NaN, infinite, off the globe) is
+        refused with the reason, whatever the source.
     locate
         Locates the reports given without a cell; without it they stay unlocated.
     unknown_category
@@ -138,6 +141,10 @@ def prepare_cases(
                 refused.append(Refusal(i, f"external id {r.external_id!r} repeated in the batch"))
                 continue
             seen.add(r.external_id)
+        problem = coordinates_problem(r.lon, r.lat)
+        if problem:  # refused before locating: a locator is not asked about NaN
+            refused.append(Refusal(i, problem))
+            continue
         state = enabled.get(r.category_code)
         issue = None if state else ("unknown" if state is None else "disabled")
         if issue and unknown_category == "refuse":

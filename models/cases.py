@@ -110,7 +110,9 @@ def report_case(
     Raises
     ------
     CaseError
-        Unknown or disabled category, or a case with ``external_id`` exists already.
+        Unknown or disabled category, coordinates that are not a place on Earth (NaN,
+        infinite, lon outside [-180, 180] or lat outside [-90, 90]), or a case with
+        ``external_id`` exists already.
     """
     report = NewReport(
         category_code=category_code,

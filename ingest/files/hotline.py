@@ -194,7 +194,10 @@ def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFa
         unknown_category="flag",
         tz=ctx.local_tz or LOCAL_TZ,
     )
-    for row, report in zip(rows, batch.reports, strict=True):
+    for refusal in batch.refused:  # parsing checks coordinates; the builder is the backstop
+        row = rows[refusal.index]
+        bad.append(BadRow(row["line"], refusal.reason, column="lon", value=str(row["lon"])))
+    for row, report in zip([rows[i] for i in batch.index], batch.reports, strict=True):
         if report.cell_code is None and row["community"] is None:
             bad.append(
                 BadRow(

@@ -51,16 +51,19 @@ class Rejected(ValueError):
     """Input from outside that is not used; the message says why (the body of a 400)."""
 
 
-def parse_instant(value: object, *, name: str = "at") -> datetime:
+def parse_instant(value: object, *, name: str = "at", zoned: bool = False) -> datetime:
     """An ISO-8601 instant as naive UTC.
 
     Parameters
     ----------
     value
         Text such as ``2026-11-24T04:00:00Z`` or ``2026-11-24T12:00+08:00``; without a zone
-        the instant is taken as UTC (the store's convention).
+        the instant is taken as UTC (the store's convention, which the page's own replay
+        store keeps).
     name
         The field's name in the reason.
+    zoned
+        Refuse an instant without a zone (the REST API, like MQTT, guesses none).
 
     Returns
     -------
@@ -70,16 +73,20 @@ def parse_instant(value: object, *, name: str = "at") -> datetime:
     Raises
     ------
     Rejected
-        Not text, too long, not ISO-8601, or outside the calendar once moved to UTC.
+        Not text, too long, not ISO-8601, outside the calendar once moved to UTC, or
+        without a zone when ``zoned``.
     """
     if not isinstance(value, str) or len(value) > MAX_INSTANT_CHARS:
         raise Rejected(f"{name}: not an ISO-8601 instant")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is not None:
+        zone_given = moment.tzinfo is not None
+        if zone_given:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError) as exc:
         raise Rejected(f"{name}: not an ISO-8601 instant: {value!r}") from exc
+    if zoned and not zone_given:
+        raise Rejected(f"{name}: an instant needs a zone (Z or +08:00): {value!r}")
     return moment
 
 
@@ -93,7 +100,9 @@ def check_replayable(moment: datetime, *, now: datetime, name: str = "at") -> da
     return moment
 
 
-def replay_instant(value: object, *, now: datetime, name: str = "at") -> datetime | None:
+def replay_instant(
+    value: object, *, now: datetime, name: str = "at", zoned: bool = False
+) -> datetime | None:
     """A replay instant (naive UTC) inside the replay window, or None for live.
 
     Parameters
@@ -105,15 +114,18 @@ def replay_instant(value: object, *, now: datetime, name: str = "at") -> datetim
         The present, naive UTC.
     name
         The field's name in the reason.
+    zoned
+        Refuse an instant without a zone (see :func:`parse_instant`).
 
     Raises
     ------
     Rejected
-        Unreadable, in the future, or :data:`REPLAY_DAYS` days or more before ``now``.
+        Unreadable, without a zone when ``zoned``, in the future, or :data:`REPLAY_DAYS`
+        days or more before ``now``.
     """
     if value in _LIVE:
         return None
-    return check_replayable(parse_instant(value, name=name), now=now, name=name)
+    return check_replayable(parse_instant(value, name=name, zoned=zoned), now=now, name=name)
 
 
 def slider_hours(value: object) -> int:

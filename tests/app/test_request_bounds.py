@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -127,13 +127,33 @@ def test_rest_refuses_crafted_instants_with_400_and_a_reason(client, path, query
     assert response.get_json()["error"].startswith("at:")
 
 
-def test_rest_takes_an_instant_in_the_window_with_or_without_a_zone(client):
+def test_rest_takes_an_instant_in_the_window_with_a_zone(client):
+    past = datetime.now(UTC) - timedelta(days=2)
     for at in (
-        (datetime.now(UTC) - timedelta(days=2)).isoformat(),
-        (datetime.now(UTC) - timedelta(days=2)).replace(tzinfo=None).isoformat(),
-        (datetime.now(UTC) - timedelta(days=2)).isoformat().replace("+00:00", "Z"),
+        past.isoformat(),
+        past.isoformat().replace("+00:00", "Z"),
+        past.astimezone(timezone(timedelta(hours=8))).isoformat(),
+        # what the browser sends: the replay store's naive UTC instant with "Z" appended
+        # (assets/clientside.js, setReplay)
+        past.replace(tzinfo=None).isoformat() + "Z",
     ):
         assert client.get("/screen/api/case-points", query_string={"at": at}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/screen/api/layers", {}),
+        ("/screen/api/case-points", {}),
+        ("/screen/api/grid-colors", {"mode": "overdue"}),
+    ],
+)
+def test_rest_refuses_an_instant_without_a_zone(client, path, query):
+    """Like MQTT, the REST API does not guess a zone (is 12:00 UTC or Beijing time?)."""
+    at = (datetime.now(UTC) - timedelta(days=2)).replace(tzinfo=None).isoformat()
+    response = client.get(path, query_string={**query, "at": at})
+    assert response.status_code == 400
+    assert "zone" in response.get_json()["error"]
 
 
 # -- REST: cursors -------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_layers_changes_and_replay_answer_with_undrawable_cases(wall):
     feed = {item["id"]: item for item in body["feed"]}
     assert all(feed[c]["lon"] is None and feed[c]["lat"] is None for c in bad)
 
-    for args in ({}, {"points": "1"}, {"at": (reported + timedelta(minutes=5)).isoformat()}):
+    for args in ({}, {"points": "1"}, {"at": (reported + timedelta(minutes=5)).isoformat() + "Z"}):
         response = client.get("/screen/api/layers", query_string=args)
         assert response.status_code == 200, (args, response.get_data(as_text=True)[:300])
         body = _strict(response.get_data(as_text=True))

@@ -82,7 +82,7 @@ def layers() -> flask.Response:
     user = _user()
     ctx = get_context()
     now = utcnow()
-    at = replay_instant(flask.request.args.get("at"), now=now)
+    at = replay_instant(flask.request.args.get("at"), now=now, zoned=True)
     with expensive(user.get_id()):
         body = picture_payload(
             ctx.store,
@@ -105,7 +105,7 @@ def case_points() -> flask.Response:
     user = _user()
     ctx = get_context()
     now = utcnow()
-    at = replay_instant(flask.request.args.get("at"), now=now) or now
+    at = replay_instant(flask.request.args.get("at"), now=now, zoned=True) or now
     with expensive(user.get_id()):
         body = case_points_payload(
             ctx.store,
@@ -144,7 +144,7 @@ def grid_colors() -> flask.Response:
     if mode not in GRID_MODES:
         raise Rejected(f"mode: one of {', '.join(GRID_MODES)}")
     now = utcnow()
-    at = replay_instant(flask.request.args.get("at"), now=now) or now
+    at = replay_instant(flask.request.args.get("at"), now=now, zoned=True) or now
     lang = current_language(ctx.config)
     with expensive(user.get_id()):
         body = grid_colors_payload(

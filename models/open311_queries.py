@@ -32,7 +32,8 @@ class RequestQuery:
     """Which published cases a client asks for (already validated and bounded).
 
     ``ids`` given: only those (the spec: ids override the other filters, except that
-    only ``sources`` are ever published and drills never are).
+    only ``sources`` are ever published, and drills, cases flagged with a category issue
+    and cases outside every grid cell never are).
     """
 
     sources: tuple[str, ...]
@@ -63,7 +64,12 @@ def category_enabled(store: Store, code: str) -> bool:
 
 
 def _where(query: RequestQuery) -> tuple[str, list[Any]]:
-    where = f"NOT c.exercise AND c.source IN ({', '.join('?' * len(query.sources))})"
+    # never published: drills, a category flagged unknown/disabled until re-categorised
+    # (no service to name), and a case outside every grid cell (no place in the city)
+    where = (
+        "NOT c.exercise AND c.category_issue IS NULL AND c.cell_code IS NOT NULL "
+        f"AND c.source IN ({', '.join('?' * len(query.sources))})"
+    )
     params: list[Any] = list(query.sources)
     if query.ids:
         return where + f" AND c.case_id IN ({', '.join('?' * len(query.ids))})", [

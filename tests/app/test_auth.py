@@ -192,5 +192,6 @@ def test_pages_callback_does_not_render_a_forbidden_page(demo_app):
     c = app.server.test_client()
     login(c, "gridworker", passwords["gridworker"])
     r = render_page(c, "/screen")
-    assert r.status_code == 200
+    assert r.status_code == 403  # as a GET of /screen: the router renders no forbidden page
     assert "screen-map" not in r.get_data(as_text=True)
+    assert render_page(c, "/field").status_code == 200

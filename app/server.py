@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import signal
+from typing import Any
 from urllib.parse import urlsplit
 
 import dash
@@ -134,10 +135,32 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     )
     for module in _PAGE_MODULES:
         importlib.import_module(module)
+    _share_page_callbacks()
     app.layout = shell_layout
     register_shell_callbacks(app)
     install_request_bounds(app)  # after the log-in gate: callback bodies of the declared shape
     return app
+
+
+#: The pages' ``dash.callback`` registrations as first made in this process. Dash moves them
+#: from its global registry into the first app it sets up, so a second app built by this
+#: factory (the tests build several) would answer none of them: each app gets them back.
+_PAGE_CALLBACKS: dict[str, Any] = {}
+
+
+def _share_page_callbacks() -> None:
+    from dash import _callback
+
+    if not _PAGE_CALLBACKS:
+        _PAGE_CALLBACKS["map"] = dict(_callback.GLOBAL_CALLBACK_MAP)
+        _PAGE_CALLBACKS["list"] = list(_callback.GLOBAL_CALLBACK_LIST)
+        return
+    missing = set(_PAGE_CALLBACKS["map"]) - set(_callback.GLOBAL_CALLBACK_MAP)
+    for key in missing:
+        _callback.GLOBAL_CALLBACK_MAP[key] = _PAGE_CALLBACKS["map"][key]
+    _callback.GLOBAL_CALLBACK_LIST.extend(
+        spec for spec in _PAGE_CALLBACKS["list"] if spec["output"] in missing
+    )
 
 
 def serve(

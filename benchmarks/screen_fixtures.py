@@ -106,6 +106,7 @@ def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
     Stages: 25 % each reported / registered / dispatched / handling; dispatched and
     handling ones get a due time from 30 working hours past to 60 hours ahead; 1 % exercise.
     """
+    from ingest.demo_city.history import TRANSITION_SCHEMA
     from models.case_builder import NewReport, prepare_cases, write_cases
     from models.store import Store
 
@@ -137,7 +138,7 @@ def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
         exercise = rng.random(n) < 0.01
         codes = c["cell_code"].tolist()
         reports: list[NewReport] = []
-        later: dict[str, list[Any]] = {k: [] for k in _TRANSITION_COLUMNS}
+        later: dict[str, list[Any]] = {k: [] for k in TRANSITION_SCHEMA.names}
         milestones: dict[str, list[Any]] = {k: [] for k in _MILESTONE_COLUMNS}
         for i in range(n):
             reported = now - timedelta(seconds=float(age_s[i]))
@@ -165,7 +166,7 @@ def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
             for k, (action, to) in enumerate(path[1:], start=1):  # the report: the builder
                 at = reported + step * k
                 for key, value in zip(
-                    _TRANSITION_COLUMNS,
+                    TRANSITION_SCHEMA.names,
                     (
                         i, k + 1, at, "bench", ROLE.get(action, "dispatcher"), action, frm, to,
                         None, '{"unit": "U-BENCH"}' if action == "dispatch" else None,
@@ -195,7 +196,7 @@ def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
             ids = write_cases(tx, batch).case_ids
             trans = pa.table({**later, "case_id": [ids[i] for i in later["case_id"]]})
             marks = pa.table({**milestones, "case_id": [ids[i] for i in milestones["case_id"]]})
-            tx.append("case_transitions", trans.cast(_TRANSITION_SCHEMA))
+            tx.append("case_transitions", trans.cast(TRANSITION_SCHEMA))
             with tx.registered(marks) as name:
                 columns = [f for f in _MILESTONE_COLUMNS if f != "case_id"]
                 tx.execute(
@@ -212,24 +213,6 @@ def add_open_cases(db: Path, n: int, *, seed: int = 11) -> dict[str, int]:
     return counts
 
 
-_TRANSITION_COLUMNS = (
-    "case_id", "seq", "occurred_at", "actor", "role", "action", "from_stage", "to_stage",
-    "note", "data",
-)  # fmt: skip
-_TRANSITION_SCHEMA = pa.schema(
-    [
-        ("case_id", pa.string()),
-        ("seq", pa.int32()),
-        ("occurred_at", pa.timestamp("us")),
-        ("actor", pa.string()),
-        ("role", pa.string()),
-        ("action", pa.string()),
-        ("from_stage", pa.string()),
-        ("to_stage", pa.string()),
-        ("note", pa.string()),
-        ("data", pa.string()),
-    ]
-)
 _MILESTONE_COLUMNS = (
     "case_id", "stage", "assigned_unit", "due_at", "registered_at", "dispatched_at",
     "sla_limit_s",

@@ -162,7 +162,7 @@ def generate_case_history(
             schema=_MILESTONES_SCHEMA,
         ).filter(pc.is_valid(pc.field("case_id")))
         later = pa.table(
-            {**trans, "case_id": [ids[i] for i in trans["case_id"]]}, schema=_TRANS_SCHEMA
+            {**trans, "case_id": [ids[i] for i in trans["case_id"]]}, schema=TRANSITION_SCHEMA
         ).filter(pc.is_valid(pc.field("case_id")))
         tx.append("case_transitions", later)
         with tx.registered(milestones) as name:
@@ -209,7 +209,8 @@ _MILESTONES_SCHEMA = pa.schema(
         ("returns_count", pa.int32()),
     ]
 )
-_TRANS_SCHEMA = pa.schema(
+#: Columns of case_transitions rows appended after a case's first (also the benchmarks').
+TRANSITION_SCHEMA = pa.schema(
     [
         ("case_id", pa.string()),
         ("seq", pa.int32()),

@@ -118,38 +118,54 @@ def _as_received(item: Observation | UnitPosition) -> bytes:
     return item.raw or item.payload.model_dump_json().encode()
 
 
+def _refuse_unknown(
+    tx: WriteTx,
+    table: pa.Table | None,
+    items: list[Observation] | list[UnitPosition],
+    *,
+    column: str,
+    registry: str,
+    key: str,
+    reason: str,
+) -> tuple[pa.Table | None, set[str], list[Rejected]]:
+    """Rows of ``table`` whose ``column`` names nothing in ``registry`` leave it; each of
+    their messages becomes a rejection (``reason`` formatted with the id)."""
+    if table is None or not table.num_rows:
+        return table, set(), []
+    unknown = _unknown_ids(tx, table[column], registry, key)
+    if not unknown:
+        return table, unknown, []
+    drop = pc.is_in(table[column], pa.array(sorted(unknown), pa.string()))
+    refused = [
+        Rejected(item.topic, _as_received(item), reason.format(getattr(item, column)))
+        for item in items
+        if getattr(item, column) in unknown
+    ]
+    return table.filter(pc.invert(drop)), unknown, refused
+
+
 def _refuse_unknown_devices(tx: WriteTx, rows: BatchRows) -> None:
-    refused: list[Rejected] = []
-    if rows.observations is not None and rows.observations.num_rows:
-        unknown = _unknown_ids(tx, rows.observations["sensor_id"], "sensors", "sensor_id")
-        if unknown:
-            drop = pc.is_in(rows.observations["sensor_id"], pa.array(sorted(unknown), pa.string()))
-            rows.observations = rows.observations.filter(pc.invert(drop))
-            for sensor_id in unknown:
-                rows.sensor_seen.pop(sensor_id, None)
-            refused += [
-                Rejected(
-                    o.topic,
-                    _as_received(o),
-                    f"unknown sensor {o.sensor_id!r} (not in the sensor registry)",
-                )
-                for o in rows.observation_items
-                if o.sensor_id in unknown
-            ]
-    if rows.positions is not None and rows.positions.num_rows:
-        unknown = _unknown_ids(tx, rows.positions["unit_id"], "resources", "resource_id")
-        if unknown:
-            drop = pc.is_in(rows.positions["unit_id"], pa.array(sorted(unknown), pa.string()))
-            rows.positions = rows.positions.filter(pc.invert(drop))
-            refused += [
-                Rejected(
-                    u.topic,
-                    _as_received(u),
-                    f"unknown unit {u.unit_id!r} (not among the resources)",
-                )
-                for u in rows.position_items
-                if u.unit_id in unknown
-            ]
+    rows.observations, sensors, refused = _refuse_unknown(
+        tx,
+        rows.observations,
+        rows.observation_items,
+        column="sensor_id",
+        registry="sensors",
+        key="sensor_id",
+        reason="unknown sensor {!r} (not in the sensor registry)",
+    )
+    for sensor_id in sensors:
+        rows.sensor_seen.pop(sensor_id, None)
+    rows.positions, _, more = _refuse_unknown(
+        tx,
+        rows.positions,
+        rows.position_items,
+        column="unit_id",
+        registry="resources",
+        key="resource_id",
+        reason="unknown unit {!r} (not among the resources)",
+    )
+    refused += more
     if refused:
         letters = dead_letter_table(refused, received_at=rows.received_at)
         if rows.dead_letters is not None:

@@ -286,8 +286,10 @@ def transition_case(
         updates["handled_at"] = at
         used = sla_elapsed(state, now=at, working_time_between=calendar.working_time_between)
         updates["handling_used_s"] = int(used.total_seconds())
-    if action in ("close", "void"):
+    if action in ("close", "void", "merge"):
         updates["closed_at"] = at
+    if action == "merge":
+        updates["duplicate_of"] = t.data["into"]
     if reroute is not None:
         updates["category_code"] = t.data["category"]
         updates["category_issue"] = None

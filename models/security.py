@@ -14,16 +14,28 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-Role = Literal["operator", "dispatcher", "grid_worker", "leader", "emergency", "admin"]
-ROLES: tuple[Role, ...] = ("operator", "dispatcher", "grid_worker", "leader", "emergency", "admin")
-ScopeKind = Literal["city", "district", "street", "cells"]
-SCOPE_KINDS: tuple[ScopeKind, ...] = ("city", "district", "street", "cells")
+Role = Literal[
+    "operator", "dispatcher", "grid_worker", "handler", "leader", "emergency", "admin"
+]
+#: ``handler`` (处置人员) acts for one handling unit: its scope is ``unit:<unit>``, the unit
+#: code routing assigns (a department such as ``CG-445102``, a street or community body).
+ROLES: tuple[Role, ...] = (
+    "operator",
+    "dispatcher",
+    "grid_worker",
+    "handler",
+    "leader",
+    "emergency",
+    "admin",
+)
+ScopeKind = Literal["city", "district", "street", "cells", "unit"]
+SCOPE_KINDS: tuple[ScopeKind, ...] = ("city", "district", "street", "cells", "unit")
 
 #: Which roles may open which page. Admin may open all of them.
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "screen": frozenset({"operator", "dispatcher", "leader", "emergency", "admin"}),
     "dispatch": frozenset({"dispatcher", "admin"}),
-    "field": frozenset({"grid_worker", "admin"}),
+    "field": frozenset({"grid_worker", "handler", "admin"}),
     "cockpit": frozenset({"leader", "admin"}),
     "emergency": frozenset({"emergency", "admin"}),
     "admin": frozenset({"admin"}),
@@ -32,6 +44,7 @@ HOME_PAGE: dict[str, str] = {
     "operator": "screen",
     "dispatcher": "dispatch",
     "grid_worker": "field",
+    "handler": "field",
     "leader": "cockpit",
     "emergency": "emergency",
     "admin": "screen",
@@ -50,7 +63,8 @@ class Scope:
     """The part of the city a user sees and acts in.
 
     ``city`` has no codes; ``district`` holds 6-digit district codes, ``street`` 9-digit
-    street codes, ``cells`` 15-digit cell codes (a grid worker's cells).
+    street codes, ``cells`` 15-digit cell codes (a grid worker's cells); ``unit`` holds the
+    handling units a handler acts for, and sees cases by their assigned unit, not by place.
     """
 
     kind: ScopeKind
@@ -64,15 +78,37 @@ class Scope:
     def contains_cell(self, cell_code: str) -> bool:
         if self.kind == "city":
             return True
+        if self.kind == "unit":
+            return False  # a unit's reach is its assigned cases, not a place
         return cell_code[: _CODE_LENGTH[self.kind]] in self.codes
 
+    def contains_case(self, cell_code: str | None, assigned_unit: str | None) -> bool:
+        """Whether a case (its cell and assigned unit) lies in this scope."""
+        if self.kind == "city":
+            return True
+        if self.kind == "unit":
+            return assigned_unit is not None and assigned_unit in self.codes
+        return bool(cell_code) and self.contains_cell(cell_code)  # type: ignore[arg-type]
+
     def sql_filter(self, column: str = "cell_code") -> tuple[str, list[str]]:
-        """A SQL condition on a cell-code column and its parameters."""
+        """A SQL condition on a cell-code column and its parameters (a unit scope holds no
+        place: nothing matches; cases use :meth:`case_filter`)."""
         if self.kind == "city":
             return "TRUE", []
+        if self.kind == "unit":
+            return "FALSE", []
         marks = ", ".join("?" for _ in self.codes)
         length = _CODE_LENGTH[self.kind]
         return f"substr({column}, 1, {length}) IN ({marks})", list(self.codes)
+
+    def case_filter(
+        self, cell_column: str = "cell_code", unit_column: str = "assigned_unit"
+    ) -> tuple[str, list[str]]:
+        """A SQL condition selecting the cases of this scope, and its parameters."""
+        if self.kind == "unit":
+            marks = ", ".join("?" for _ in self.codes)
+            return f"{unit_column} IN ({marks})", list(self.codes)
+        return self.sql_filter(cell_column)
 
     def label(self) -> str:
         return self.kind if self.kind == "city" else f"{self.kind}:{','.join(self.codes)}"
@@ -86,6 +122,12 @@ def scope_problems(kind: str, codes: tuple[str, ...] | list[str]) -> list[str]:
         return [] if not codes else ["a city scope takes no codes"]
     if not codes:
         return [f"a {kind} scope needs at least one code"]
+    if kind == "unit":
+        return [
+            f"{code!r} is not a unit code (1-100 characters, no comma or control character)"
+            for code in codes
+            if not (0 < len(code) <= 100 and code.isprintable() and "," not in code)
+        ]
     length = _CODE_LENGTH[kind]
     return [
         f"{code!r} is not a {length}-digit {kind} code"

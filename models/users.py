@@ -16,6 +16,7 @@ from models.security import (
     password_problems,
 )
 from models.store import Store, WriteTx
+from models.units import known_units
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class AccessDenied(UserError):
 def _unknown_scope_codes(store: Store, scope: Scope) -> list[str]:
     if scope.kind == "city":
         return []
+    if scope.kind == "unit":
+        known_unit = known_units(store)
+        return [code for code in scope.codes if code not in known_unit]
     if scope.kind == "cells":
         sql = (
             "SELECT DISTINCT cell_code AS code FROM grid_cells c JOIN grid_versions v "
@@ -63,6 +67,8 @@ def _role_scope_problems(store: Store, role: str, scope: Scope) -> list[str]:
         problems.append(f"unknown {scope.kind} codes in scope: {', '.join(unknown)}")
     if role == "grid_worker" and scope.kind == "city":
         problems.append("a grid worker's scope is their cells or street, not the whole city")
+    if (role == "handler") != (scope.kind == "unit"):
+        problems.append("a handler, and only a handler, is scoped to units (unit:CODE)")
     return problems
 
 

@@ -37,16 +37,19 @@ def stage_label(stage: str, lang: str) -> str:
 TERMINAL_STAGES: frozenset[str] = frozenset({"closed", "void"})
 VOID_REASONS: tuple[str, ...] = ("duplicate", "not_our_business", "no_problem_found")
 
-#: The assigned unit's acting user. Not a log-in role (see ``models.security.ROLES``): the
+#: The assigned unit's acting user, a log-in role scoped to units (``models.security``): the
 #: caller passes ``role="handler"`` once it has checked the user belongs to ``CaseState.unit``.
 HANDLER = "handler"
-WORKFLOW_ROLES: tuple[str, ...] = (*ROLES, HANDLER)
+WORKFLOW_ROLES: tuple[str, ...] = ROLES
 
 _DISPATCH = frozenset({"dispatcher", "admin"})
 _VERIFY = frozenset({"grid_worker", "admin"})
 # Dispatcher may act for a unit that has no user in the system (phone/paper hand-over).
 _UNIT = frozenset({HANDLER, "dispatcher", "admin"})
 _REPORT = frozenset({"grid_worker", "operator", "dispatcher", "leader", "admin"})
+_SUPERVISE = frozenset({"dispatcher", "leader", "admin"})
+#: Stages of a case that is with a unit: 督办 may be raised on it by hand.
+_WITH_UNIT = ("dispatched", "handling", "handled", "rework", "extension_requested", "returned")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ ACTIONS: dict[str, Action] = {
         _a("accept", ["reported"], "accepted", _DISPATCH, "受理"),
         _a("register", ["accepted"], "registered", _DISPATCH, "立案"),
         _a("void", ["reported", "accepted"], "void", _DISPATCH, "作废", ("reason",)),
+        # a duplicate is merged into the case it repeats: it ends here, keeps a link
+        # (cases.duplicate_of) and its reporter's channel shows the original's status
+        _a("merge", ["reported", "accepted", "registered"], "void", _DISPATCH, "合并", ("into",)),
         # a wrong, unknown or disabled category is corrected before dispatch or once the
         # unit returned the case; the store re-routes it and the next dispatch takes the
         # new category's limit
@@ -134,6 +140,8 @@ ACTIONS: dict[str, Action] = {
             (),
             ("reason",),
         ),
+        # 督办 by hand, with a note: the case stays where it is
+        _a("supervise", _WITH_UNIT, None, _SUPERVISE, "督办"),
     )
 }
 _EXTENSION_ACTIONS = frozenset({"request_extension", "approve_extension", "deny_extension"})
@@ -218,7 +226,7 @@ def step(state: CaseState, t: Transition) -> CaseState:
             pending_extension=None,
             extensions=(*s.extensions, granted) if granted else s.extensions,
         )
-    if t.action in ("close", "void"):
+    if t.action in ("close", "void", "merge"):
         return replace(s, clock=_stop(s.clock, t.at), closed_at=t.at)
     return s
 

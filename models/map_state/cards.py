@@ -113,7 +113,7 @@ def case_card(
 
 def case_attachment(store: Store, scope: Scope, attachment_id: str) -> tuple[str, str] | None:
     """``(path, media_type)`` of an attachment of a case within ``scope``, else None."""
-    where, params = scope.sql_filter("c.cell_code")
+    where, params = scope.case_filter("c.cell_code", "c.assigned_unit")
     rows = store.query_rows(
         "SELECT a.path, a.media_type FROM case_attachments a JOIN cases c USING (case_id) "
         f"WHERE a.attachment_id = ? AND {where}",

@@ -428,6 +428,65 @@ ALTER TABLE dead_letters ADD COLUMN payload_size BIGINT;
 ALTER TABLE dead_letters ADD COLUMN payload_sha256 VARCHAR;
 """
 
+_PEOPLE_DRIVE_CASES = """
+-- handlers (处置人员) log in: a new role scoped to handling units (scope 'unit'); DuckDB
+-- cannot alter a CHECK, so the users table is rebuilt with every row and column kept
+CREATE TABLE users_v13 (
+    username       VARCHAR PRIMARY KEY,
+    display_name   VARCHAR,
+    password_hash  VARCHAR NOT NULL,
+    role           VARCHAR NOT NULL CHECK (role IN ('operator', 'dispatcher', 'grid_worker',
+                   'handler', 'leader', 'emergency', 'admin')),
+    scope_kind     VARCHAR NOT NULL
+                   CHECK (scope_kind IN ('city', 'district', 'street', 'cells', 'unit')),
+    scope_codes    VARCHAR[] NOT NULL,
+    language       VARCHAR,
+    disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at     TIMESTAMP NOT NULL,
+    session_epoch  BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO users_v13 SELECT username, display_name, password_hash, role, scope_kind,
+    scope_codes, language, disabled, created_at, session_epoch FROM users;
+DROP TABLE users;
+ALTER TABLE users_v13 RENAME TO users;
+-- "assign to me": the dispatcher who took the case into their to-do list
+ALTER TABLE cases ADD COLUMN claimed_by VARCHAR;
+-- photos: the stored image has no EXIF; where the camera put it is kept here as data
+ALTER TABLE case_attachments ADD COLUMN thumb_path VARCHAR;
+ALTER TABLE case_attachments ADD COLUMN width INTEGER;
+ALTER TABLE case_attachments ADD COLUMN height INTEGER;
+ALTER TABLE case_attachments ADD COLUMN sha256 VARCHAR;
+ALTER TABLE case_attachments ADD COLUMN taken_lon DOUBLE;
+ALTER TABLE case_attachments ADD COLUMN taken_lat DOUBLE;
+ALTER TABLE case_attachments ADD COLUMN taken_at TIMESTAMP;
+ALTER TABLE case_attachments ADD COLUMN transition_seq INTEGER;  -- the step it documents
+-- patrol check-ins (巡查签到) of grid workers: where and when, in or outside their cells
+CREATE SEQUENCE patrol_seq;
+CREATE TABLE patrol_checkins (
+    seq          BIGINT PRIMARY KEY DEFAULT nextval('patrol_seq'),
+    username     VARCHAR NOT NULL,
+    checked_at   TIMESTAMP NOT NULL,
+    lon          DOUBLE NOT NULL,
+    lat          DOUBLE NOT NULL,
+    accuracy_m   DOUBLE,
+    grid_version INTEGER,
+    cell_code    VARCHAR,
+    in_scope     BOOLEAN NOT NULL,
+    note         VARCHAR
+);
+-- API tokens: only a hash is kept; a token is shown once, when made
+CREATE TABLE api_tokens (
+    token_id      VARCHAR PRIMARY KEY,
+    username      VARCHAR NOT NULL,
+    token_hash    VARCHAR NOT NULL UNIQUE,
+    label         VARCHAR,
+    created_at    TIMESTAMP NOT NULL,
+    created_by    VARCHAR NOT NULL,
+    last_used_at  TIMESTAMP,
+    revoked_at    TIMESTAMP
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -441,6 +500,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "observations in commit order (seq) and flagged exercise", _OBSERVATION_ORDER),
     Migration(11, "users: session epoch, moved on to end every session", _SESSION_EPOCH),
     Migration(12, "dead letters: original payload size and sha256", _DEAD_LETTER_DIGEST),
+    Migration(
+        13, "handlers, case claims, photos, patrol check-ins, API tokens", _PEOPLE_DRIVE_CASES
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

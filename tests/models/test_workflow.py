@@ -63,6 +63,17 @@ EXPECTED_EDGES = {
     ("recategorise", "accepted"): "accepted",
     ("recategorise", "registered"): "registered",
     ("recategorise", "returned"): "returned",
+    # a duplicate is merged into the case it repeats, before dispatch (issue 11)
+    ("merge", "reported"): "void",
+    ("merge", "accepted"): "void",
+    ("merge", "registered"): "void",
+    # 督办 by hand keeps the stage of a case that is with a unit (issue 11)
+    ("supervise", "dispatched"): "dispatched",
+    ("supervise", "handling"): "handling",
+    ("supervise", "handled"): "handled",
+    ("supervise", "rework"): "rework",
+    ("supervise", "extension_requested"): "extension_requested",
+    ("supervise", "returned"): "returned",
 }
 DATA = {
     "void": {"reason": "duplicate"},
@@ -70,6 +81,7 @@ DATA = {
     "return": {"reason": "wrong unit"},
     "request_extension": {"reason": "parts", "extension": 4 * H},
     "recategorise": {"category": "0202", "reason": "a broken lamp, not litter"},
+    "merge": {"into": "C20261207-000001"},
 }
 ROLE_FOR = {
     "report": "grid_worker",
@@ -87,6 +99,8 @@ ROLE_FOR = {
     "approve_extension": "dispatcher",
     "deny_extension": "dispatcher",
     "recategorise": "dispatcher",
+    "merge": "dispatcher",
+    "supervise": "leader",
 }
 PATH_TO = {
     None: [],

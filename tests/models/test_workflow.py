@@ -200,7 +200,7 @@ def test_illegal_message_lists_allowed_actions():
         apply(history, "close", actor="d", role="dispatcher", at=T0 + 9 * H)
     msg = str(err.value)
     assert "cannot close a case in stage handling" in msg
-    assert msg.endswith("allowed actions: feedback, request_extension")
+    assert msg.endswith("allowed actions: feedback, request_extension, supervise")
 
 
 @pytest.mark.parametrize(

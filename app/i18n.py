@@ -21,11 +21,20 @@ _REPORTED_MAX = 1000
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """The messages of one language, read once from ``assets/i18n/<language>.json``."""
+    """The messages of one language, read once: ``assets/i18n/<language>.json`` and each
+    screen's own file ``assets/i18n/<language>/<screen>.json``. A key defined twice is an
+    error (two screens would fight over its text)."""
     if language not in LANGUAGES:
         raise KeyError(f"no message catalog for {language!r}")
-    with open(CATALOGS / f"{language}.json", encoding="utf-8") as fh:
-        data: dict[str, str] = json.load(fh)
+    files = [CATALOGS / f"{language}.json", *sorted((CATALOGS / language).glob("*.json"))]
+    data: dict[str, str] = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            part: dict[str, str] = json.load(fh)
+        twice = sorted(set(part) & set(data))
+        if twice:
+            raise ValueError(f"{path.name} defines keys defined already: {', '.join(twice)}")
+        data.update(part)
     return data
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import dash
 import flask
 
+from app.api import install_api
 from app.auth import current_user, install_auth
 from app.bounds import install_request_bounds
 from app.commands import start_control
@@ -19,6 +20,7 @@ from app.i18n import t
 from app.open311 import install_open311
 from app.pages.screen.api import blueprint as screen_api
 from app.paths import ASSETS
+from app.photos import install_photos
 from app.runtime import Background, start_background
 from app.shell import register_shell_callbacks, shell_layout
 from models.config import Config
@@ -30,6 +32,8 @@ _PAGE_MODULES = (
     "app.pages.screen.layout",
     "app.pages.screen.callbacks",
     "app.pages.admin",
+    "app.pages.dispatch.page",
+    "app.pages.field.page",
     "app.pages.coming",
 )
 
@@ -66,6 +70,8 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     install_auth(server, config=config, store=store)
     install_open311(server, config=config, store=store)
     server.register_blueprint(screen_api)
+    install_api(server, config=config, store=store)
+    install_photos(server, config=config, store=store)
 
     connect = content_security_connect(config.settings.map.tile_url)
 

@@ -11,9 +11,8 @@ from app.auth import current_language
 from app.context import get_context
 from app.i18n import t
 
-#: Pages whose screens come in a later issue. The case engine behind dispatch, field and
-#: cockpit is there (CLI, Open311); the screens are not yet.
-COMING = ("dispatch", "field", "cockpit", "emergency")
+#: Pages whose screens come in a later issue (cockpit: issue 12, emergency: issue 13).
+COMING = ("cockpit", "emergency")
 
 
 def _layout(page: str, **_query: str) -> html.Div:

@@ -1,0 +1,24 @@
+"""The /dispatch page (issue 11): registered here; its layout and callbacks come with the screen."""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from app.auth import current_language
+from app.context import get_context
+from app.i18n import t
+
+
+def layout(**_query: str) -> html.Div:
+    lang = current_language(get_context().config)
+    return html.Div(className="page desk", children=[html.H2(t("nav.dispatch", lang))])
+
+
+dash.register_page(
+    "dispatch",
+    path="/dispatch",
+    name="dispatch",
+    title=f"CityOps · {t('nav.dispatch')}",
+    layout=layout,
+)

@@ -21,6 +21,7 @@ from models.config import Config, ConfigError, load_config, redacted_dump
 from models.geography import current_grid_version, first_street_cells
 from models.security import parse_scope
 from models.store import Store, StoreError
+from models.units import street_units
 from models.users import UserError, add_user, list_users
 
 log = logging.getLogger("cityops")
@@ -41,6 +42,15 @@ def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:
         ("admin", "admin", "city", "系统管理员"),
         ("xq_operator", "operator", "district:445102", "湘桥区分中心坐席"),
         ("street_operator", "operator", f"street:{first_street}", "镇街子中心坐席"),
+        # handlers (处置人员): the district's urban-management bureau, and the street office
+        # answering for its communities' committees (where the grid worker's cases go)
+        ("xq_cg", "handler", "unit:CG-445102", "湘桥区城管执法局处置员"),
+        (
+            "street_handler",
+            "handler",
+            "unit:" + ",".join(street_units(store, first_street)),
+            "桥东街道处置员",
+        ),
     ]
 
 

@@ -33,3 +33,18 @@ def unit_name(store: Store, unit: str | None) -> str | None:
         return None
     name = store.query_value("SELECT name_zh FROM departments WHERE dept_code = ?", [unit])
     return str(name) if name else unit
+
+
+def street_units(store: Store, street_code: str) -> list[str]:
+    """The units a street's office answers for: the street itself (属地兜底) and the
+    responsible bodies named on its cells (its communities' committees), by name."""
+    street = store.query_value(
+        "SELECT name_zh FROM admin_areas WHERE level = 'street' AND code = ?", [street_code]
+    )
+    bodies = store.query_rows(
+        "SELECT DISTINCT responsible_body FROM grid_cells c JOIN grid_versions v "
+        "USING (version_id) WHERE v.valid_to IS NULL AND c.street_code = ? "
+        "AND responsible_body IS NOT NULL ORDER BY 1",
+        [street_code],
+    )
+    return ([street] if street else []) + [body for (body,) in bodies]

@@ -82,3 +82,34 @@ def test_the_payload_enumerations_are_the_vocabulary():
     assert payloads.REPORT_SOURCES == vocabulary.REPORT_SOURCES
     assert payloads.SENSOR_KINDS == vocabulary.SENSOR_KINDS
     assert payloads.UNIT_STATUSES == vocabulary.UNIT_STATUSES
+
+
+def test_every_role_and_scope_kind_has_its_label():
+    """The shell names the user's role (issue 11 added the handler and the unit scope)."""
+    from models.security import ROLES, SCOPE_KINDS
+
+    for language in ("zh", "en"):
+        messages = catalog(language)
+        missing = [f"role.{r}" for r in ROLES if f"role.{r}" not in messages]
+        missing += [f"scope.{k}" for k in SCOPE_KINDS if f"scope.{k}" not in messages]
+        assert not missing, (language, missing)
+
+
+def test_a_key_defined_in_two_catalog_files_is_an_error(tmp_path, monkeypatch):
+    import json
+
+    import app.i18n as i18n
+
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "zh.json").write_text(json.dumps({"a.b": "甲"}), encoding="utf-8")
+    (tmp_path / "zh" / "screen.json").write_text(json.dumps({"a.b": "乙"}), encoding="utf-8")
+    monkeypatch.setattr(i18n, "CATALOGS", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        import pytest
+
+        with pytest.raises(ValueError, match="a.b"):
+            i18n.catalog("zh")
+    finally:
+        monkeypatch.undo()
+        i18n.catalog.cache_clear()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
@@ -17,6 +17,7 @@ import pyarrow as pa
 from models.bulk_routing import load_routing_tables, route_many
 from models.config import CalendarSettings
 from models.coordinates import coordinates_problem
+from models.duplicates import find_duplicates
 from models.routing import RouteSuggestion
 from models.store import Store, WriteTx
 
@@ -26,8 +27,6 @@ Locate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, int | None]]
 #: is told ("refuse"); a machine report is kept and flagged for re-categorising ("flag").
 CategoryPolicy = Literal["refuse", "flag"]
 DEFAULT_TIMEZONE: str = CalendarSettings.model_fields["timezone"].default
-DUPLICATE_RADIUS_M = 50.0
-DUPLICATE_WINDOW = timedelta(days=3)
 _TS = pa.timestamp("us")
 
 
@@ -235,58 +234,16 @@ def write_cases(tx: WriteTx, batch: CaseBatch) -> WrittenCases:
 
 
 def _duplicates(tx: WriteTx, rows: list[NewReport], ids: list[str | None]) -> dict[str, tuple]:
-    """Open cases of the same category within 50 m and three days before each report.
-
-    One join for the whole batch: cases and reports meet on (category, grid square) with
-    squares at least as wide as the search ellipse, each report probing its 3 × 3 squares.
-    """
+    """Each located report's possible duplicates (:mod:`models.duplicates` defines them)."""
     located = [(cid, r) for cid, r in zip(ids, rows) if r.lon is not None and r.lat is not None]
-    if not located:
-        return {}
-    dlat = DUPLICATE_RADIUS_M / 111_320
-    lon = np.array([r.lon for _, r in located], float)
-    lat = np.array([r.lat for _, r in located], float)
-    dlon = dlat / np.maximum(np.cos(np.radians(lat)), 1e-6)
-    size_lon = float(dlon.max())
-    at = pa.array([r.at for _, r in located], _TS).to_numpy(zero_copy_only=False)
-    kx = np.floor(lon / size_lon).astype(np.int64)
-    ky = np.floor(lat / dlat).astype(np.int64)
-    shifts = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-    probe = pa.table(
-        {
-            "new_id": np.repeat(np.array([cid for cid, _ in located], dtype=object), 9),
-            "category_code": np.repeat(
-                np.array([r.category_code for _, r in located], dtype=object), 9
-            ),
-            "lon": np.repeat(lon, 9),
-            "lat": np.repeat(lat, 9),
-            "dlon": np.repeat(dlon, 9),
-            "at": pa.array(np.repeat(at, 9)),
-            "kx": (kx[:, None] + np.array([d[0] for d in shifts])[None, :]).ravel(),
-            "ky": (ky[:, None] + np.array([d[1] for d in shifts])[None, :]).ravel(),
-        }
+    return find_duplicates(
+        tx,
+        [cid for cid, _ in located],
+        [r.category_code for _, r in located],
+        [r.lon for _, r in located],  # type: ignore[misc]
+        [r.lat for _, r in located],  # type: ignore[misc]
+        [r.at for _, r in located],
     )
-    with tx.registered(probe) as name:
-        found = tx.fetch(
-            "WITH c AS (SELECT case_id, category_code, lon, lat, reported_at, "
-            "CAST(floor(lon / ?) AS BIGINT) AS kx, CAST(floor(lat / ?) AS BIGINT) AS ky "
-            "FROM cases WHERE stage NOT IN ('closed', 'void') AND isfinite(lon) "
-            "AND isfinite(lat) AND reported_at >= ?) "
-            "SELECT p.new_id, list(c.case_id ORDER BY c.reported_at, c.case_id) "
-            f"FROM {name} p JOIN c ON c.category_code = p.category_code "
-            "AND c.kx = p.kx AND c.ky = p.ky "
-            "WHERE c.reported_at BETWEEN p.at - ? AND p.at "
-            "AND power((c.lon - p.lon) / p.dlon, 2) + power((c.lat - p.lat) / ?, 2) <= 1 "
-            "GROUP BY p.new_id",
-            [
-                size_lon,
-                dlat,
-                at.min().astype(datetime) - DUPLICATE_WINDOW,
-                DUPLICATE_WINDOW,
-                dlat,
-            ],
-        )
-    return {new_id: tuple(cases) for new_id, cases in found}
 
 
 def _case_table(

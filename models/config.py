@@ -7,11 +7,12 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from models.config_sections import CalendarSettings, PhotoSettings
+from models.config_sections import Section as _Section
 from models.vocabulary import REPORT_SOURCES
 
 ENV_PREFIX = "CITYOPS_"
@@ -25,12 +26,6 @@ SECRET_ENV = {
 #: Environment variables with a meaning of their own (not a config key).
 #: CITYOPS_USER names the user a CLI command acts as (app/cli_parser.py), not a setting.
 NON_KEY_ENV = {"CITYOPS_CONFIG", "CITYOPS_USER", *SECRET_ENV.values()}
-
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
 class CitySettings(_Section):
@@ -108,47 +103,6 @@ class RefreshSettings(_Section):
 
     live_ms: int = Field(1000, ge=200, le=60_000)
     kpi_s: int = Field(30, ge=1, le=3600)
-
-
-class CalendarSettings(_Section):
-    """Working time used by deadlines; holidays come from chinese-calendar plus these."""
-
-    timezone: str = "Asia/Shanghai"
-    work_periods: list[str] = ["08:30-12:00", "14:00-17:30"]
-    extra_holidays: list[str] = []
-    extra_workdays: list[str] = []
-
-    @field_validator("work_periods")
-    @classmethod
-    def _periods(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one working period is needed")
-        for item in value:
-            if not _HHMM.match(item):
-                raise ValueError(f"{item!r} is not HH:MM-HH:MM")
-            start, end = item.split("-")
-            if start >= end:
-                raise ValueError(f"{item!r} ends before it starts")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not a known IANA time zone (e.g. Asia/Shanghai)"
-            ) from None
-        return value
-
-    @field_validator("extra_holidays", "extra_workdays")
-    @classmethod
-    def _dates(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.match(r"^\d{4}-\d{2}-\d{2}$", item):
-                raise ValueError(f"{item!r} is not YYYY-MM-DD")
-        return value
 
 
 class EscalationTier(_Section):
@@ -251,6 +205,7 @@ class Settings(_Section):
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
     open311: Open311Settings = Open311Settings()
+    photos: PhotoSettings = PhotoSettings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()
 
@@ -283,6 +238,10 @@ class Config(BaseModel):
     @property
     def database_path(self) -> Path:
         return self.resolve(self.settings.storage.path)
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.resolve(self.settings.photos.dir)
 
 
 class ConfigError(Exception):
@@ -411,6 +370,7 @@ def redacted_dump(config: Config) -> dict[str, Any]:
     """The effective settings plus secrets shown only as set / not set."""
     out: dict[str, Any] = config.settings.model_dump(mode="json")
     out["storage"]["resolved_path"] = str(config.database_path)
+    out["photos"]["resolved_dir"] = str(config.photo_dir)
     out["secrets"] = {
         SECRET_ENV[name]: ("***" if getattr(config.secrets, name) else None) for name in SECRET_ENV
     }

@@ -169,9 +169,7 @@ def act(
         raise Refused(str(exc), status, allowed) from None
 
 
-def _check_merge(
-    store: Store, actor: Actor, case_id: str, into: Any, allowed: list[str]
-) -> None:
+def _check_merge(store: Store, actor: Actor, case_id: str, into: Any, allowed: list[str]) -> None:
     if not isinstance(into, str) or not into.strip():
         raise Refused("merge needs the case to merge into (into)", 422, allowed)
     if into == case_id:
@@ -233,8 +231,7 @@ def claim(store: Store, actor: Actor, case_id: str, *, take: bool = True) -> Non
     value = actor.username if take else None
     store.write(
         lambda tx: tx.execute(
-            "UPDATE cases SET claimed_by = ?, change_seq = nextval('change_seq') "
-            "WHERE case_id = ?",
+            "UPDATE cases SET claimed_by = ?, change_seq = nextval('change_seq') WHERE case_id = ?",
             [value, case_id],
         )
     )

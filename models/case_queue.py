@@ -1,0 +1,403 @@
+"""The dispatch queue on the server: filter, sort and page the cases of a scope in SQL.
+
+The page's SLA standing comes from :func:`models.sla.sla_status` over each row's folded
+history (one query for the page's histories), the one definition. The ``due`` filters
+("overdue", "near") must select in SQL over every case, so they compute the same quantity
+there: working time left = working time from the clock's end (now; the pause while an
+extension is pending; the closure) to ``due_at``, counted on the calendar's own working
+periods (:meth:`WorkCalendar.working_periods`, microseconds, an ASOF join), against
+``sla_limit_s`` (the category limit plus granted extensions, stored at every dispatch and
+extension answer). That is ``sla_status`` exactly, unless an admin edited the category's
+limit after the case was dispatched (then the row's deadline and today's limit disagree;
+the filter follows the deadline). The tests check both agree on every row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from models.cases import histories, sla_limit
+from models.security import Scope
+from models.sla import YELLOW_FRACTION, sla_status
+from models.store import Store
+from models.work_calendar import WorkCalendar
+from models.workflow import STAGES, fold
+
+#: Values of :attr:`QueueFilter.due`.
+DUE_FILTERS: tuple[str, ...] = ("overdue", "near", "dispatch_overdue")
+#: Columns the queue sorts by (``case_id`` always breaks ties, so paging is stable).
+SORTABLE: tuple[str, ...] = (
+    "reported_at",
+    "due_at",
+    "dispatch_due_at",
+    "stage",
+    "category_code",
+    "district_code",
+    "street_code",
+    "source",
+    "case_id",
+    "assigned_unit",
+    "claimed_by",
+    "escalation_level",
+    "change_seq",
+)
+#: At most this many rows per page.
+MAX_LIMIT = 1000
+DESCRIPTION_CHARS = 120
+_DISTRICT_RE = re.compile(r"^\d{6}$")
+_STREET_RE = re.compile(r"^\d{9}$")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows; every field narrows it (empty/None: no condition).
+
+    ``stages`` empty means every open stage (not closed nor void) unless ``include_closed``.
+    ``due``: ``overdue`` (working time left below zero, i.e. red), ``near`` (SLA level
+    yellow: at least 80 % of the limit used, not overdue), ``dispatch_overdue`` (registered
+    and not dispatched by ``dispatch_due_at``). ``text`` matches the case id, description,
+    address and category name (zh/en), case-insensitively, as plain text.
+    """
+
+    stages: tuple[str, ...] = ()
+    include_closed: bool = False
+    categories: tuple[str, ...] = ()
+    district: str | None = None
+    street: str | None = None
+    sources: tuple[str, ...] = ()
+    due: str | None = None
+    exercise: bool | None = None
+    text: str | None = None
+    claimed_by: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: JSON-friendly rows, the filter's total and the live cursor."""
+
+    rows: list[dict]
+    total: int
+    max_seq: int
+
+
+_ROW_SQL = """
+SELECT c.case_id, c.stage, c.category_code, k.name_zh AS category_name_zh,
+       k.name_en AS category_name_en, c.source, c.district_code, d.name_zh AS district_name,
+       c.street_code, s.name_zh AS street_name, c.reported_at, c.due_at, c.assigned_unit,
+       c.claimed_by, c.exercise, left(c.description, {chars}) AS description, c.lon, c.lat,
+       c.escalation_level, c.change_seq, k.limit_value, k.limit_unit
+FROM cases c
+LEFT JOIN categories k ON k.category_code = c.category_code
+LEFT JOIN admin_areas d ON d.level = 'district' AND d.code = c.district_code
+LEFT JOIN admin_areas s ON s.level = 'street' AND s.code = c.street_code
+"""
+
+# Working microseconds left on each case's clock: E(due_at) - E(clock end), where E counts
+# the calendar's working periods from the table's start (ASOF: the last period starting at
+# or before the instant). The clock ends now, at the pending extension request, or at closure.
+_LEFT_SQL = """
+WITH per AS (SELECT unnest(?::BIGINT[]) AS s, unnest(?::BIGINT[]) AS e,
+                    unnest(?::BIGINT[]) AS cb),
+paused AS (SELECT case_id, max(occurred_at) AS paused_at FROM case_transitions
+           WHERE action = 'request_extension' GROUP BY case_id),
+clk AS (
+    SELECT c.case_id, epoch_us(c.due_at) AS due_us,
+           epoch_us(CASE WHEN c.stage = 'extension_requested' THEN coalesce(p.paused_at, ?)
+                         WHEN c.closed_at IS NOT NULL AND c.closed_at < ? THEN c.closed_at
+                         ELSE ? END) AS end_us,
+           coalesce(c.sla_limit_s::DOUBLE, CASE k.limit_unit WHEN 'working_days'
+                    THEN k.limit_value * ? ELSE k.limit_value * 3600 END) * 1e6 AS total_us
+    FROM cases c LEFT JOIN paused p USING (case_id)
+    LEFT JOIN categories k ON k.category_code = c.category_code
+    WHERE c.due_at IS NOT NULL AND c.stage <> 'returned' AND {where}
+),
+a AS (SELECT clk.*, coalesce(per.cb + least(clk.due_us, per.e) - per.s, 0) AS e_due
+      FROM clk ASOF LEFT JOIN per ON clk.due_us >= per.s),
+b AS (SELECT a.*, coalesce(per.cb + least(a.end_us, per.e) - per.s, 0) AS e_end
+      FROM a ASOF LEFT JOIN per ON a.end_us >= per.s)
+SELECT case_id, (e_due - e_end)::DOUBLE AS left_us, total_us FROM b
+"""
+
+
+def _strings(name: str, values: Any) -> tuple[str, ...]:
+    if isinstance(values, str) or not isinstance(values, (tuple, list)):
+        raise ValueError(f"{name} must be a list of strings, not {values!r}")
+    if not all(isinstance(v, str) and v for v in values):
+        raise ValueError(f"{name} must hold non-empty strings only, not {list(values)!r}")
+    return tuple(values)
+
+
+def _optional_text(name: str, value: Any, pattern: re.Pattern[str] | None = None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
+        what = f" matching {pattern.pattern}" if pattern is not None else ""
+        raise ValueError(f"{name} must be a string{what}, not {value!r}")
+    return value
+
+
+def _like(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(flt: QueueFilter, *, now: datetime) -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``cases c`` / ``categories k`` and their parameters (no ``due``)."""
+    if not isinstance(flt, QueueFilter):
+        raise ValueError(f"the filter must be a QueueFilter, not {type(flt).__name__}")
+    where: list[str] = []
+    params: list[Any] = []
+    stages = _strings("stages", flt.stages)
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        raise ValueError(f"unknown stage(s) {', '.join(unknown)}; known: {', '.join(STAGES)}")
+    if stages:
+        where.append("c.stage IN (SELECT unnest(?))")
+        params.append(list(stages))
+    elif not flt.include_closed:
+        where.append("c.stage NOT IN ('closed', 'void')")
+    for column, name, values in (
+        ("c.category_code", "categories", flt.categories),
+        ("c.source", "sources", flt.sources),
+    ):
+        chosen = _strings(name, values)
+        if chosen:
+            where.append(f"{column} IN (SELECT unnest(?))")
+            params.append(list(chosen))
+    for column, name, value, pattern in (
+        ("c.district_code", "district", flt.district, _DISTRICT_RE),
+        ("c.street_code", "street", flt.street, _STREET_RE),
+        ("c.claimed_by", "claimed_by", flt.claimed_by, None),
+        ("c.assigned_unit", "unit", flt.unit, None),
+    ):
+        if _optional_text(name, value, pattern) is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if flt.exercise is not None:
+        if not isinstance(flt.exercise, bool):
+            raise ValueError(f"exercise must be true, false or null, not {flt.exercise!r}")
+        where.append("c.exercise = ?")
+        params.append(flt.exercise)
+    text = _optional_text("text", flt.text)
+    if text and text.strip():
+        like = _like(text.strip())
+        where.append(
+            "(c.case_id ILIKE ? ESCAPE '\\' OR c.description ILIKE ? ESCAPE '\\' "
+            "OR c.address ILIKE ? ESCAPE '\\' OR k.name_zh ILIKE ? ESCAPE '\\' "
+            "OR k.name_en ILIKE ? ESCAPE '\\')"
+        )
+        params += [like] * 5
+    if flt.due is not None and flt.due not in DUE_FILTERS:
+        raise ValueError(f"due must be one of {', '.join(DUE_FILTERS)}, not {flt.due!r}")
+    if flt.due == "dispatch_overdue":
+        where.append("c.stage = 'registered' AND c.dispatch_due_at < ?")
+        params.append(now)
+    return where, params
+
+
+def _order(sort: Sequence[tuple[str, bool]]) -> str:
+    """ORDER BY terms from ``(column, descending)`` pairs; ``case_id`` last breaks ties."""
+    if isinstance(sort, (str, bytes)) or not isinstance(sort, Sequence):
+        raise ValueError("sort must be a list of (column, descending) pairs")
+    terms = []
+    for item in sort:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise ValueError(f"sort item {item!r} is not a (column, descending) pair")
+        column, descending = item
+        if column not in SORTABLE:
+            raise ValueError(f"cannot sort by {column!r}; sortable: {', '.join(SORTABLE)}")
+        if not isinstance(descending, bool):
+            raise ValueError(f"sort direction of {column} must be true or false")
+        terms.append(f"c.{column} {'DESC' if descending else 'ASC'} NULLS LAST")
+    if not any(t.startswith("c.case_id ") for t in terms):
+        terms.append("c.case_id ASC")
+    return ", ".join(terms)
+
+
+def working_periods_us(
+    calendar: WorkCalendar, first_year: int, last_year: int
+) -> tuple[list[int], list[int], list[int]]:
+    """The calendar's working periods of local years ``first_year``–``last_year`` as UTC
+    epoch microseconds (starts, ends) and the working microseconds before each period."""
+    starts, ends = calendar.working_periods(first_year, last_year)
+    lengths = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return starts, ends, before.tolist()
+
+
+def _due_condition(
+    store: Store, scope_where: str, scope_params: list[Any], due: str, *, now: datetime,
+    calendar: WorkCalendar,
+) -> tuple[str, list[Any]]:  # fmt: skip
+    """``c.case_id IN (…)`` selecting the overdue or near cases of the scope, exactly."""
+    bounds = store.query_rows(
+        f"SELECT min(due_at), max(due_at) FROM cases c WHERE due_at IS NOT NULL AND {scope_where}",
+        scope_params,
+    )[0]
+    # local years of every instant the clock reads (a day either side covers time zones)
+    moments = [now, *(b for b in bounds if b is not None)]
+    first, last = min(moments) - timedelta(days=1), max(moments) + timedelta(days=1)
+    starts, ends, before = working_periods_us(calendar, first.year, last.year)
+    day_s = calendar.day_length.total_seconds()
+    cond = (
+        "left_us < 0"
+        if due == "overdue"
+        else "left_us >= 0 AND (total_us - left_us) / total_us >= ?"
+    )
+    sql = (
+        f"c.case_id IN (SELECT case_id FROM ({_LEFT_SQL.format(where=scope_where)}) "
+        f"WHERE total_us > 0 AND {cond})"
+    )
+    params: list[Any] = [starts, ends, before, now, now, now, day_s, *scope_params]
+    if due == "near":
+        params.append(YELLOW_FRACTION)
+    return sql, params
+
+
+def _json_time(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        if value != value:  # NaT
+            return None
+    except TypeError:
+        pass
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(value, "strftime") else str(value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _sla(
+    rows: list[dict], limits: list[tuple[Any, Any]], store: Store, *, now: datetime,
+    calendar: WorkCalendar,
+) -> None:  # fmt: skip
+    """Fill ``sla_level`` and ``seconds_left`` of each row from its folded history."""
+    past = histories(store, [r["case_id"] for r in rows])
+    for row, (value, unit) in zip(rows, limits, strict=True):
+        state = fold(past[row["case_id"]])
+        row["sla_level"] = row["seconds_left"] = None
+        if not state.clock or value is None or unit is None:
+            continue  # not dispatched (or returned), or a category the table does not know
+        status = sla_status(
+            state,
+            limit=sla_limit({"limit_value": value, "limit_unit": unit}, calendar),
+            now=now,
+            working_time_between=calendar.working_time_between,
+        )
+        row["sla_level"] = status.level
+        row["seconds_left"] = int(status.left.total_seconds())
+
+
+def _json_row(record: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in ("reported_at", "due_at"):
+            row[key] = _json_time(value)
+        elif key in ("lon", "lat"):
+            row[key] = _number(value)
+        elif key == "exercise":
+            row[key] = bool(value)
+        elif key == "change_seq":
+            row[key] = int(value)
+        elif isinstance(value, float) and math.isnan(value):
+            row[key] = None
+        else:
+            row[key] = value
+    return row
+
+
+def queue_page(
+    store: Store,
+    scope: Scope,
+    flt: QueueFilter,
+    *,
+    now: datetime,
+    calendar: WorkCalendar,
+    sort: Sequence[tuple[str, bool]] = (("due_at", False),),
+    offset: int = 0,
+    limit: int = 100,
+) -> QueuePage:
+    """One page of the cases of ``scope`` that match ``flt``.
+
+    Parameters
+    ----------
+    scope
+        The user's scope (:meth:`Scope.case_filter`: a unit scope selects by assigned unit).
+    now
+        Naive UTC: the SLA clock and the ``due`` filters are read at this instant.
+    sort
+        ``(column, descending)`` pairs, columns from :data:`SORTABLE`; NULLs last.
+    offset, limit
+        The page: ``0 <= offset``, ``1 <= limit <= MAX_LIMIT``.
+
+    Returns
+    -------
+    QueuePage
+        Rows (JSON-friendly: ISO 8601 UTC times with ``Z``, NaN as None), the number of
+        cases matching the filter, and the highest ``change_seq`` in the scope.
+
+    Raises
+    ------
+    ValueError
+        A bad filter value, an unknown sort column or a bad page (callers answer 4xx).
+    """
+    order = _order(sort)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a whole number >= 0, not {offset!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
+    scope_where, scope_params = scope.case_filter("c.cell_code", "c.assigned_unit")
+    where, params = _conditions(flt, now=now)
+    where = [scope_where, *where]
+    params = [*scope_params, *params]
+    if flt.due in ("overdue", "near"):
+        cond, extra = _due_condition(
+            store, scope_where, scope_params, flt.due, now=now, calendar=calendar
+        )
+        where.append(cond)
+        params += extra
+    clause = " AND ".join(f"({w})" for w in where)
+    total, max_seq = store.query_rows(
+        "SELECT count(*), (SELECT coalesce(max(c.change_seq), 0) FROM cases c WHERE "
+        f"{scope_where}) FROM cases c LEFT JOIN categories k USING (category_code) "
+        f"WHERE {clause}",
+        [*scope_params, *params],
+    )[0]
+    frame = store.query_df(
+        _ROW_SQL.format(chars=DESCRIPTION_CHARS)
+        + f" WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    limits = list(zip(frame.pop("limit_value"), frame.pop("limit_unit"), strict=True))
+    limits = [
+        (None if _number(v) is None else v, u if isinstance(u, str) else None) for v, u in limits
+    ]
+    rows = [_json_row(record) for record in frame.to_dict("records")]
+    _sla(rows, limits, store, now=now, calendar=calendar)
+    return QueuePage(rows=rows, total=int(total), max_seq=int(max_seq or 0))
+
+
+def changed_since(store: Store, scope: Scope, seq: int) -> int:
+    """How many cases of ``scope`` changed after the cursor ``seq`` (an "N new" badge)."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ValueError(f"seq must be a whole number >= 0, not {seq!r}")
+    where, params = scope.case_filter("cell_code", "assigned_unit")
+    return int(
+        store.query_value(
+            f"SELECT count(*) FROM cases WHERE change_seq > ? AND {where}", [seq, *params]
+        )
+    )

@@ -19,6 +19,8 @@ import flask
 import flask_login
 
 from app.i18n import LANGUAGES, t
+from models.api_tokens import token_user
+from models.clock import utcnow
 from models.config import Config
 from models.security import HOME_PAGE, PAGE_ROLES, LoginThrottle, Scope, check_login, may_open
 from models.store import Store
@@ -41,6 +43,14 @@ API_PREFIXES = (
     "/screen/api/",
     "/health/",
 )
+#: The JSON API: the one place a bearer token stands for a session (``Authorization:
+#: Bearer <token>``); everywhere else a bearer header is ignored.
+API_V1 = "/api/v1"
+#: A session-cookie write to the API must carry this header (any value). A browser sends a
+#: custom header cross-site only after a CORS preflight, which this server never grants, so
+#: a forged form or image on another site cannot write with the user's cookie.
+API_CSRF_HEADER = "X-Requested-With"
+_BEARER_USER = "cityops_bearer_user"
 #: Session keys: the user's session epoch at log-in, and the log-out form's CSRF token.
 _EPOCH_KEY = "epoch"
 _LOGOUT_CSRF_KEY = "logout_csrf"
@@ -68,6 +78,8 @@ class SessionUser(flask_login.UserMixin):
 
 
 def current_user() -> SessionUser | None:
+    if flask.has_request_context() and _BEARER_USER in flask.g:
+        return flask.g.get(_BEARER_USER)
     user = flask_login.current_user
     return user if isinstance(user, SessionUser) else None
 
@@ -125,6 +137,47 @@ def _remote() -> str:
     return flask.request.remote_addr or "-"
 
 
+def is_api_v1(path: str) -> bool:
+    """Whether ``path`` lies under the JSON API (where bearer tokens count)."""
+    return path == API_V1 or path.startswith(API_V1 + "/")
+
+
+def _unauthorised(message: str) -> flask.Response:
+    answer = flask.jsonify(error=message)
+    answer.status_code = 401
+    answer.headers["WWW-Authenticate"] = 'Bearer realm="cityops"'
+    return answer
+
+
+def _api_credentials(store: Store) -> flask.Response | None:
+    """For an /api/v1 request: take a bearer token as the user (refusing a bad one), or
+    hold a session-cookie write to the cross-site checks. None lets the request go on."""
+    header = flask.request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthorised("use Authorization: Bearer <token>")
+        username = token_user(store, token.strip(), at=utcnow())
+        user = get_user(store, username) if username is not None else None
+        if user is None or user.disabled:
+            log.warning("api token refused", extra={"remote": _remote()})
+            return _unauthorised("invalid or revoked token")
+        setattr(flask.g, _BEARER_USER, SessionUser(user))
+        return None
+    if flask.request.method in ("GET", "HEAD", "OPTIONS") or current_user() is None:
+        return None
+    origin = flask.request.headers.get("Origin")
+    same_site = origin is None or origin.rstrip("/") == flask.request.host_url.rstrip("/")
+    if not flask.request.headers.get(API_CSRF_HEADER) or not same_site:
+        answer = flask.jsonify(
+            error=f"a session-cookie write needs the {API_CSRF_HEADER} header "
+            "and this site's origin (or use a bearer token)"
+        )
+        answer.status_code = 403
+        return answer
+    return None
+
+
 def install_auth(
     server: flask.Flask,
     *,
@@ -177,6 +230,10 @@ def install_auth(
         path = flask.request.path
         if path in PUBLIC_PATHS or path.startswith(("/lang/", *SELF_GUARDED_PREFIXES)):
             return None
+        if is_api_v1(path):
+            refused = _api_credentials(store)
+            if refused is not None:
+                return refused
         user = current_user()
         machine = path.startswith(API_PREFIXES) or flask.request.method != "GET"
         if user is None:

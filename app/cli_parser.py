@@ -85,4 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_parser("list", help="list users")
     for verb in ("disable", "enable"):
         user.add_parser(verb, help=f"{verb} a user (log-in and CLI)").add_argument("username")
+    token = sub.add_parser("token", help="API bearer tokens of users (admin)").add_subparsers(
+        dest="token_command", required=True
+    )
+    made = token.add_parser("create", help="make a token for USER; it is printed once")
+    made.add_argument("username")
+    made.add_argument("--label", help="what the token is for (e.g. 12345 hotline)")
+    token.add_parser("list", help="list tokens (never their secrets)").add_argument(
+        "username", nargs="?"
+    )
+    token.add_parser("revoke", help="revoke a token by its id").add_argument("token_id")
     return p

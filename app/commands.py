@@ -30,13 +30,15 @@ from models.users import (
 log = logging.getLogger(__name__)
 
 #: Commands that need the store and that a running server runs for the CLI.
-STORE_COMMANDS = frozenset({"case", "user", "category", "ingest", "evaluate", "deadletters"})
+STORE_COMMANDS = frozenset(
+    {"case", "user", "token", "category", "ingest", "evaluate", "deadletters"}
+)
 _ADMIN = frozenset({"admin"})
 
 
 def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
     """(needs a user, roles allowed) for a parsed command; (False, None) for a read."""
-    if args.command in ("user", "ingest"):
+    if args.command in ("user", "token", "ingest"):
         return True, _ADMIN
     if args.command == "category" and args.category_command == "set":
         return True, _ADMIN
@@ -119,6 +121,9 @@ def _dispatch(
         return _ingest(config, store, args, user)
     if args.command == "deadletters":
         return _dead_letters(store, args)
+    if args.command == "token":
+        assert user is not None
+        return _token_command(store, args, user)
     return _user_command(config, store, args, user, password)
 
 
@@ -153,6 +158,29 @@ def _user_command(
             print(
                 f"{u.username:16} {u.role:12} {u.scope.label()[:60]}"
                 f"{'  (disabled)' if u.disabled else ''}"
+            )
+    return 0
+
+
+def _token_command(store: Store, args: argparse.Namespace, user: User) -> int:
+    from models.api_tokens import create_token, list_tokens, revoke_token
+
+    if args.token_command == "create":
+        made, secret = create_token(
+            store, args.username, label=args.label, created_by=user.username, at=utcnow()
+        )
+        print(f"token {made.token_id} for {made.username} (shown once, keep it secret):")
+        print(secret)
+    elif args.token_command == "revoke":
+        gone = revoke_token(store, args.token_id, actor=user.username, at=utcnow())
+        print(f"token {gone.token_id} of {gone.username} revoked")
+    else:
+        for t in list_tokens(store, args.username):
+            used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            print(
+                f"{t.token_id:16} {t.username:16} {state:22} used {used:16} "
+                f"{(t.label or '')[:40]}"
             )
     return 0
 

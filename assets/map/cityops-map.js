@@ -413,6 +413,14 @@
     async load() {
       this.stats.loadStart = performance.now();
       this.stats.loads += 1;
+      if (this.config.layers) {
+        // a static map (the dispatch console's case map): its layers come with the config
+        this.setLayers(this.config.layers, { replace: true });
+        this.pendingFirstDraw = true;
+        this.redrawNow();
+        this.el.dataset.state = "static";
+        return;
+      }
       const load = this.stats.loads;
       this.el.dataset.state = "loading";
       const params = new URLSearchParams();
@@ -654,6 +662,7 @@
     start() {
       this.watchLongFrames();
       this.load().catch((err) => { this.el.dataset.error = String(err); });
+      if (this.config.layers) return; // static: nothing to poll
       this.timer = setInterval(() => this.poll(), this.config.pollMs || 1000);
       this.ageTimer = setInterval(() => this.renderAges(), 1000);
     }

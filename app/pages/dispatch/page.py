@@ -1,19 +1,13 @@
-"""The /dispatch page (issue 11): registered here; its layout and callbacks come with the screen."""
+"""The /dispatch page (the dispatcher's console): registered here; layout in layout.py,
+callbacks in callbacks.py, pure logic in logic.py."""
 
 from __future__ import annotations
 
 import dash
-from dash import html
 
-from app.auth import current_language
-from app.context import get_context
 from app.i18n import t
-
-
-def layout(**_query: str) -> html.Div:
-    lang = current_language(get_context().config)
-    return html.Div(className="page desk", children=[html.H2(t("nav.dispatch", lang))])
-
+from app.pages.dispatch import callbacks  # noqa: F401  (registers the page's callbacks)
+from app.pages.dispatch.layout import layout
 
 dash.register_page(
     "dispatch",

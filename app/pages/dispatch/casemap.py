@@ -1,0 +1,137 @@
+"""The case pane's small map: the case's point, its grid cell outlined among its street's cells,
+and open cases of its category nearby, as a static config for the one map component
+(assets/map/cityops-map.js, ``config.layers``) built with the wall's layer builders."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from app.i18n import t
+from app.pages.dispatch import ids
+from layers.deck import layer_json
+from layers.grid import build_grid_layer
+from layers.spec import LayerSpec
+from models.geography import load_cells
+from models.security import Scope
+from models.store import Store
+from models.workflow import stage_label
+
+BACKGROUND = "#0b1626"
+#: Half-width of the view around the case, in metres (the nearby search radius).
+VIEW_RADIUS_M = 500
+
+
+def _finite(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def _bounds(lon: float, lat: float, radius_m: float) -> list[float]:
+    dlat = radius_m / 111_320.0
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
+
+
+def _cells(store: Store, view: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The street's cells (faint) and the case's own cell (outlined)."""
+    street, cell = view.get("street_code"), view.get("cell_code")
+    out: list[dict[str, Any]] = []
+    fallback = t("tooltip.fallback", lang)
+    if isinstance(street, str) and len(street) == 9 and street.isdigit():
+        cells = load_cells(store, scope=Scope("street", (street,)))
+        if len(cells):
+            spec = build_grid_layer(cells, fallback_label=fallback)
+            faint = replace(
+                spec,
+                layer_id="dispatch-street-cells",
+                data=[{**r, "color": [90, 140, 200, 28]} for r in spec.data],
+                props={
+                    **spec.props,
+                    "getLineColor": [120, 170, 230, 90],
+                    "pickable": False,
+                    "autoHighlight": False,
+                    "lineWidthMinPixels": 1,
+                },  # fmt: skip
+            )
+            out.append({**layer_json(faint), "z": 1})
+    if isinstance(cell, str) and len(cell) == 15 and cell.isdigit():
+        own = load_cells(store, scope=Scope("cells", (cell,)))
+        if len(own):
+            spec = build_grid_layer(own, fallback_label=fallback)
+            outlined = replace(
+                spec,
+                layer_id="dispatch-case-cell",
+                data=[{**r, "color": [255, 196, 0, 40]} for r in spec.data],
+                props={
+                    **spec.props,
+                    "getLineColor": [255, 196, 0, 255],
+                    "pickable": False,
+                    "autoHighlight": False,
+                    "lineWidthMinPixels": 2.5,
+                },  # fmt: skip
+            )
+            out.append({**layer_json(outlined), "z": 2})
+    return out
+
+
+def _points(layer_id: str, rows: list[dict[str, Any]], *, fill: list[int], radius: float,
+            pickable: bool) -> LayerSpec:  # fmt: skip
+    return LayerSpec(
+        "ScatterplotLayer",
+        layer_id,
+        rows,
+        {
+            "getPosition": "position",
+            "getFillColor": fill,
+            "getLineColor": [255, 255, 255, 230],
+            "stroked": True,
+            "lineWidthMinPixels": 1.5,
+            "radiusUnits": "pixels",
+            "getRadius": radius,
+            "pickable": pickable,
+        },
+        key="id" if pickable else "",
+    )
+
+
+def case_map_config(
+    store: Store, view: Mapping[str, Any], nearby: Sequence[Mapping[str, Any]], *, lang: str
+) -> dict[str, Any] | None:
+    """The map component's config for one case; None when the case has no usable position."""
+    lon, lat = view.get("lon"), view.get("lat")
+    if not _finite(lon, lat):
+        return None
+    assert isinstance(lon, (int, float)) and isinstance(lat, (int, float))
+    near_rows = [
+        {
+            "id": str(n["id"]),
+            "position": [float(n["lon"]), float(n["lat"])],
+            "title": t("dispatch.map_nearby", lang, id=n["id"]),
+            "lines": [stage_label(str(n.get("stage") or ""), lang), f"{n.get('distance_m')} m"],
+        }
+        for n in nearby
+        if _finite(n.get("lon"), n.get("lat"))
+    ]
+    case_row = {
+        "id": str(view.get("id")),
+        "position": [float(lon), float(lat)],
+        "title": str(view.get("id")),
+        "lines": [stage_label(str(view.get("stage") or ""), lang)],
+    }
+    layers = _cells(store, view, lang)
+    near = _points("dispatch-nearby", near_rows, fill=[64, 169, 255, 220], radius=6, pickable=True)
+    here = _points("dispatch-here", [case_row], fill=[255, 77, 79, 255], radius=9, pickable=False)
+    layers += [{**layer_json(near), "z": 3}, {**layer_json(here), "z": 4}]
+    bounds = _bounds(float(lon), float(lat), VIEW_RADIUS_M)
+    return {
+        "elementId": ids.MAP,
+        "case": str(view.get("id")),
+        "layers": layers,
+        "view": {"longitude": float(lon), "latitude": float(lat), "zoom": 15},
+        "bounds": bounds,
+        "background": BACKGROUND,
+        "selectionId": ids.MAP_SELECTION,
+        "visible": [],
+    }

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import dash
 import flask
 
-from app.api import install_api
+from app.api import install_api, unknown_api_path
 from app.auth import current_user, install_auth
 from app.bounds import install_request_bounds
 from app.commands import start_control
@@ -37,6 +37,9 @@ _PAGE_MODULES = (
     "app.pages.coming",
 )
 
+
+#: Methods the /api/ catch-all answers (JSON 404/405) instead of Flask's HTML page.
+_API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 #: No page of ours may be framed by another site (clickjacking), old browsers and new.
 FRAME_ANCESTORS = "frame-ancestors 'none'"
@@ -116,11 +119,12 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
             ASSETS, "favicon.ico", mimetype="image/x-icon", max_age=86400
         )
 
-    @server.route("/api/", defaults={"rest": ""}, methods=["GET", "POST"])
-    @server.route("/api/<path:rest>", methods=["GET", "POST"])
-    def api_unknown(rest: str) -> tuple[flask.Response, int]:
-        # no endpoint lives under /api/ (yet): JSON 404, never Dash's page
-        return flask.jsonify(error="not found"), 404
+    @server.route("/api/", defaults={"rest": ""}, methods=_API_METHODS)
+    @server.route("/api/<path:rest>", methods=_API_METHODS)
+    def api_unknown(rest: str) -> flask.Response:
+        # an /api/ path no endpoint took: JSON 404 (405 where one lives under other
+        # methods), never Dash's page
+        return unknown_api_path(flask.request.path, flask.request.method)
 
     @server.route("/lang/<code>/<path:rest>")
     def lang_unknown(code: str, rest: str) -> tuple[str, int]:

@@ -1,0 +1,115 @@
+"""Shared setup of the case API tests: an app over a private demo copy, users, tokens, cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from models.config import load_config
+from models.store import Store
+from tests.app.test_auth import _csrf
+from tests.conftest import SECRET, demo_passwords
+
+#: A district-scoped dispatcher made for the tests: 饶平县, where the seeded cases are not.
+OTHER_DISPATCHER = "rp_dispatcher"
+OTHER_DISTRICT = "445122"
+ROLES = {
+    "operator": "operator",
+    "dispatcher": "dispatcher",
+    "gridworker": "grid_worker",
+    "leader": "leader",
+    "emergency": "emergency",
+    "admin": "admin",
+    "xq_cg": "handler",
+    "street_handler": "handler",
+    OTHER_DISPATCHER: "dispatcher",
+}
+
+
+@dataclass
+class ApiWorld:
+    app: Any
+    store: Store
+    folder: Path
+    passwords: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+    spots: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def bearer(self, username: str):
+        """A test client that sends ``username``'s bearer token."""
+        client = self.app.server.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.tokens[username]}"
+        return client
+
+    def session(self, username: str):
+        """A test client logged in as ``username`` (writes carry the CSRF header)."""
+        client = self.app.server.test_client()
+        response = client.post(
+            "/login",
+            data={
+                "username": username,
+                "password": self.passwords[username],
+                "csrf": _csrf(client),
+            },
+        )
+        assert response.status_code == 302, username
+        client.environ_base["HTTP_X_REQUESTED_WITH"] = "test"
+        return client
+
+
+def build_world(demo_copy) -> ApiWorld:
+    """The app over its own demo copy, with a token per demo user, the district dispatcher
+    of :data:`OTHER_DISTRICT`, and points inside the grid worker's cells and outside."""
+    from app.server import create_app
+    from models.api_tokens import create_token
+    from models.geography import load_cells
+    from models.security import parse_scope
+    from models.users import add_user, get_user
+
+    folder = demo_copy()
+    config = load_config(folder / "config.yaml", environ={"CITYOPS_SECRET_KEY": SECRET})
+    store = Store(config.database_path)
+    passwords = demo_passwords(folder)
+    add_user(
+        store,
+        OTHER_DISPATCHER,
+        "other-dispatcher-pw-123",
+        role="dispatcher",
+        scope=parse_scope(f"district:{OTHER_DISTRICT}"),
+        actor="admin",
+    )
+    passwords[OTHER_DISPATCHER] = "other-dispatcher-pw-123"
+    app = create_app(config, store)
+    app.server.config["TESTING"] = True
+    world = ApiWorld(app, store, folder, passwords)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for username in ROLES:
+        world.tokens[username] = create_token(
+            store, username, label="tests", created_by="admin", at=now
+        )[1]
+    worker = get_user(store, "gridworker")
+    assert worker is not None
+    cells = load_cells(store, scope=worker.scope)
+    inside = cells.geometry.iloc[0].representative_point()
+    world.spots["worker"] = (inside.x, inside.y)
+    other = load_cells(store, scope=parse_scope(f"district:{OTHER_DISTRICT}"))
+    far = other.geometry.iloc[0].representative_point()
+    world.spots["other_district"] = (far.x, far.y)
+    # a point in 湘桥区 outside the grid worker's cells (its district, another street)
+    xq = load_cells(store, scope=parse_scope("district:445102"))
+    rest = xq[~xq["cell_code"].isin(set(cells["cell_code"]))]
+    spot = rest.geometry.iloc[len(rest) // 2].representative_point()
+    world.spots["xiangqiao"] = (spot.x, spot.y)
+    return world
+
+
+def report(world: ApiWorld, where: str, *, category: str = "0201", text: str = "api-test") -> str:
+    """A new case at one of the world's spots, reported by the admin's token."""
+    lon, lat = world.spots[where]
+    response = world.bearer("admin").post(
+        "/api/v1/cases", json={"category": category, "lon": lon, "lat": lat, "text": text}
+    )
+    assert response.status_code == 201, response.get_json()
+    return str(response.get_json()["id"])

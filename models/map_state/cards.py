@@ -111,17 +111,6 @@ def case_card(
     return CaseCard(state, address, description, assignee, history, photos)
 
 
-def case_attachment(store: Store, scope: Scope, attachment_id: str) -> tuple[str, str] | None:
-    """``(path, media_type)`` of an attachment of a case within ``scope``, else None."""
-    where, params = scope.case_filter("c.cell_code", "c.assigned_unit")
-    rows = store.query_rows(
-        "SELECT a.path, a.media_type FROM case_attachments a JOIN cases c USING (case_id) "
-        f"WHERE a.attachment_id = ? AND {where}",
-        [attachment_id, *params],
-    )
-    return (str(rows[0][0]), str(rows[0][1])) if rows else None
-
-
 def sensor_card(store: Store, scope: Scope, sensor_id: str, *, at: datetime) -> SensorCard | None:
     """A sensor of ``scope``: readings ``ts, metric, value`` in the window before ``at`` (a day,
     or 48 intervals when longer), oldest first, and its alarms open at ``at``, newest first."""
@@ -225,7 +214,6 @@ __all__ = [
     "ResourceCard",
     "SegmentCard",
     "SensorCard",
-    "case_attachment",
     "case_card",
     "incident_card",
     "open_cases_in_cell",

@@ -22,10 +22,10 @@ from app.pages.screen.picture import (
     grid_colors_payload,
     picture_payload,
 )
+from app.photos import photo_response
 from app.validation import Rejected, replay_instant
 from models.clock import utcnow
 from models.geography import current_grid_version
-from models.map_state.cards import case_attachment
 from models.security import may_open
 
 blueprint = flask.Blueprint("screen_api", __name__, url_prefix="/screen/api")
@@ -155,11 +155,7 @@ def grid_colors() -> flask.Response:
 
 @blueprint.get("/attachment/<attachment_id>")
 def attachment(attachment_id: str) -> flask.Response:
-    """A case photo for the card: only images, only of cases within the user's scope."""
-    user = _user()
+    """A case photo (older links): served as ``/photos/<id>`` serves it, one way for all."""
+    _user()
     ctx = get_context()
-    found = case_attachment(ctx.store, user.scope, attachment_id)
-    if found is None or not found[1].startswith("image/"):
-        flask.abort(404)
-    path, media_type = found
-    return flask.send_file(path, mimetype=media_type, max_age=3600)
+    return photo_response(ctx.store, ctx.config, attachment_id, thumb=False)

@@ -107,7 +107,12 @@ def _case_card(
     body.append(
         html.Div(
             [
-                html.Img(src=f"/screen/api/attachment/{a}", className="card-photo", alt=a)
+                html.A(
+                    html.Img(src=f"/photos/{a}/thumb", className="card-photo", alt=a),
+                    href=f"/photos/{a}",
+                    target="_blank",
+                    rel="noopener",
+                )
                 for a, media, _ in card.photos
                 if str(media).startswith("image/")
             ],

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 pillow_heif.register_heif_opener()
 
@@ -200,26 +200,59 @@ def _exif_data(image: Image.Image) -> tuple[float | None, float | None, datetime
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """RGB pixels in sRGB: transparency flattened on white, a camera's profile (Display P3,
-    Adobe RGB) converted rather than dropped, so colours stay right without the profile."""
-    icc = image.info.get("icc_profile")
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB pixels (CMYK kept for its profile): transparency flattened on white."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
-    elif (image.mode == "CMYK" and not icc) or image.mode not in ("RGB", "CMYK"):
-        image = image.convert("RGB")
+        return flat
+    if image.mode == "CMYK" or image.mode == "RGB":
+        return image
+    return image.convert("RGB")
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """sRGB pixels: a camera's profile (Display P3, Adobe RGB) converted rather than dropped,
+    so colours stay right in a file that carries no profile."""
     if icc:
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             image = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB") or image
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass  # a broken profile: keep the pixels as they are
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    return image
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+#: EXIF orientation → the turn that makes the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except (ValueError, TypeError, struct.error, OSError, SyntaxError):
+        return 1
+    return value if isinstance(value, int) and value in _UPRIGHT else 1
+
+
+def _jpeg_scale(width: int, height: int, edge: int) -> tuple[int, int]:
+    """The size to ask libjpeg's scaled decode for: a 1/2, 1/4 or 1/8 scale whose longest
+    edge lands within 10 % under ``edge`` (4000×3000 → 2000×1500, 4032×3024 → 2016×1512) is
+    used as it is, with no resampling; else the smallest scale still covering the target."""
+    longest = max(width, height)
+    for scale in (8, 4, 2):
+        if 0.9 * edge <= -(-longest // scale) <= edge:
+            return width // scale, height // scale
+    return _fit(width, height, edge)
 
 
 def _encode(image: Image.Image, quality: int) -> bytes:
@@ -301,21 +334,25 @@ def process_photo(
     image = _open(raw, fmt, max_pixels)
     try:
         lon, lat, taken_at = _exif_data(image)
-        if fmt == "JPEG":  # decode at a reduced DCT scale when that still covers the target
-            image.draft("RGB", _fit(*image.size, max_edge_px))
+        turn = _UPRIGHT.get(_orientation(image))
+        icc = image.info.get("icc_profile")
+        if fmt == "JPEG":
+            image.draft("RGB", _jpeg_scale(*image.size, max_edge_px))
         image.load()
-        upright = ImageOps.exif_transpose(image) or image
-        rgb = _to_srgb(upright)
+        flat = _flatten(image)
+        # resize first, then profile and turn: both cost by the pixel
+        size = _fit(*flat.size, max_edge_px)
+        if size != flat.size:
+            flat = flat.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        stored = _to_srgb(flat, icc)
+        if turn is not None:
+            stored = stored.transpose(turn)
     except Image.DecompressionBombError:
         raise PhotoError(
             "the picture declares too many pixels (a decompression bomb)", "bomb"
         ) from None
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError, MemoryError):
         raise PhotoError(f"a damaged {fmt} file: it cannot be read", "corrupt") from None
-    size = _fit(*rgb.size, max_edge_px)
-    stored = (
-        rgb if size == rgb.size else rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    )
     small = stored.copy()
     small.thumbnail((thumb_px, thumb_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
     image_bytes = _encode(stored, JPEG_QUALITY)

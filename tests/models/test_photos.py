@@ -213,3 +213,19 @@ def test_a_polyglot_keeps_nothing_but_pixels():
     raw = _encode(_marked(), "JPEG", comment=payload) + payload
     photo = process_photo(raw, **LIMITS)
     assert b"<script" not in photo.image and b"<script" not in photo.thumb
+
+
+@pytest.mark.parametrize(
+    "size,stored",
+    [
+        ((4000, 3000), (2000, 1500)),  # libjpeg's 1/2 scale: within 10 % under 2048, kept
+        ((3024, 4032), (1512, 2016)),
+        ((3000, 2000), (2048, 1365)),  # 1/2 would be 1500: decoded whole, resampled
+        ((8160, 6120), (2040, 1530)),  # 1/4
+    ],
+)
+def test_big_jpegs_are_decoded_at_a_reduced_scale_when_it_fits(size, stored):
+    photo = process_photo(_encode(_marked(*size), "JPEG"), **LIMITS)
+    assert (photo.width, photo.height) == stored
+    assert max(stored) <= LIMITS["max_edge_px"]
+    assert Image.open(io.BytesIO(photo.image)).size == stored

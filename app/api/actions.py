@@ -37,7 +37,7 @@ def _action_request(data: dict[str, Any], *, extra: frozenset[str] = frozenset()
     spec = ACTIONS.get(name or "")
     if spec is None or name == "report":
         known = [a for a in ACTIONS if a != "report"]
-        raise ApiError(422, f"unknown action {name!r}; known: {', '.join(known)}", known)
+        raise ApiError(422, f"unknown action {name!r}; known: {', '.join(known)}")
     takes = set(spec.required) | set(spec.optional)
     given = {key for key in DATA_KEYS if data.get(key) not in (None, "")}
     if stray := sorted(given - takes):
@@ -59,8 +59,16 @@ def case_action(case_id: str) -> tuple[flask.Response, int]:
     """POST /api/v1/cases/{id}/actions: one workflow action on one case."""
     who = actor()
     data = json_body()
-    name, note, override, values = _action_request(data)
     ctx = get_context()
+    try:
+        stage = visible_case(ctx.store, who, case_id)["stage"]
+    except Refused as exc:
+        raise refused(exc) from None
+    try:
+        name, note, override, values = _action_request(data)
+    except ApiError as exc:
+        exc.allowed = actions_for(who, stage)  # what the caller could send instead
+        raise
     try:
         state = act(
             ctx.store,

@@ -166,6 +166,17 @@ def _existing(store: Store, case_id: str, sha256: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def _same_picture(kept: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The attachment kept for a picture sent again; a "before" photo is no "after" one."""
+    if kept["kind"] != kind:
+        raise Refused(
+            f"this picture is kept already as the case's {kept['kind']} photo "
+            f"({kept['attachment_id']}); a {kind} photo must be another picture",
+            409,
+        )
+    return photo_view(kept)
+
+
 def add_photo(
     store: Store,
     actor: Actor,
@@ -202,12 +213,14 @@ def add_photo(
     -------
     dict
         The photo as the case view shows it (:func:`photo_view`). The same picture sent
-        twice to one case gives the attachment kept the first time, not a copy.
+        twice to one case gives the attachment kept the first time, not a copy; sent again
+        as another kind (the "before" picture as the "after" one) it is refused (409).
 
     Raises
     ------
     Refused
-        See :func:`check_may_add`; a ``transition_seq`` not of this case (422).
+        See :func:`check_may_add`; a ``transition_seq`` not of this case (422); the
+        picture kept already as another kind (409); a case full of photos (422).
     PhotoRefused
         The upload is too big (413), not an accepted image (415), damaged or a bomb (422).
     """
@@ -230,7 +243,7 @@ def add_photo(
         ) from None
     found = _existing(store, case_id, photo.sha256)
     if found is not None:
-        return photo_view(found)
+        return _same_picture(found, kind)
     uploaded_at = at if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
     attachment_id = secrets.token_hex(12)
     folder = Path(f"{uploaded_at:%Y}") / f"{uploaded_at:%m}"
@@ -265,7 +278,7 @@ def add_photo(
         for path in written:
             with contextlib.suppress(OSError):
                 path.unlink()
-        return photo_view(kept)
+        return _same_picture(kept, kind)
     store.audit(
         "case.photo",
         actor=actor.username,

@@ -371,3 +371,17 @@ def test_photo_settings_resolve_and_validate(tmp_path):
     env = {"CITYOPS_PHOTOS__MAX_BYTES": "12"}
     with pytest.raises(ConfigError, match="max_bytes"):
         load_config(tmp_path / "config.yaml", environ=env)
+
+
+def test_the_before_picture_cannot_be_sent_again_as_the_after(world, photo_dir):
+    store, config = world
+    case_id = _dispatched(store, config)
+    raw = _jpeg((90, 90, 200))
+    common = dict(at=utcnow(), settings=_settings(config), photo_dir=photo_dir)
+    dispatcher = Actor("dispatcher", "dispatcher", Scope("city"))
+    before = add_photo(store, dispatcher, case_id, raw, kind="report", **common)
+    handler = Actor("xq_cg", "handler", Scope("unit", (UNIT,)))
+    with pytest.raises(Refused) as info:
+        add_photo(store, handler, case_id, raw, kind="handled", **common)
+    assert info.value.status == 409 and "report" in info.value.message
+    assert [p["id"] for p in case_photos(store, case_id)] == [before["id"]]

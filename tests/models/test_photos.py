@@ -229,3 +229,12 @@ def test_big_jpegs_are_decoded_at_a_reduced_scale_when_it_fits(size, stored):
     assert (photo.width, photo.height) == stored
     assert max(stored) <= LIMITS["max_edge_px"]
     assert Image.open(io.BytesIO(photo.image)).size == stored
+
+
+def test_heic_turned_by_its_container_is_stored_upright():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # pillow-heif writes this as the container's rotation
+    photo = process_photo(_encode(_marked(), "HEIF", exif=exif.tobytes()), **LIMITS)
+    assert (photo.width, photo.height) == (200, 400)
+    stored = Image.open(io.BytesIO(photo.image))
+    assert _blue(stored.getpixel((190, 10))) and not _blue(stored.getpixel((10, 10)))

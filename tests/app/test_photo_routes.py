@@ -132,3 +132,30 @@ def test_traversal_and_unknown_ids_are_json_404(world, path):
     assert response.status_code == 404, (path, response.status_code)
     assert response.is_json
     assert b"storage" not in response.data
+
+
+def test_the_walls_card_shows_the_photo_through_the_one_route(world, demo_app):
+    from app.pages.screen.cards import render_card
+    from models.work_calendar import WorkCalendar
+
+    app, _, store = demo_app
+    config = app.server.extensions[EXTENSION_KEY].config
+    pid = world[2]["mine"]
+    case_id = store.query_value(
+        "SELECT case_id FROM case_attachments WHERE attachment_id = ?", [pid]
+    )
+    card = str(
+        render_card(
+            store,
+            Scope("city"),
+            layer="case-points",
+            key=case_id,
+            at=utcnow(),
+            lang="zh",
+            tz="Asia/Shanghai",
+            calendar=WorkCalendar.from_settings(config.settings.calendar),
+        )
+    )
+    assert f"/photos/{pid}/thumb" in card and "/screen/api/attachment" not in card
+    thumb = _client(world, "operator").get(f"/photos/{pid}/thumb")
+    assert thumb.status_code == 200 and thumb.headers["Content-Type"] == "image/jpeg"

@@ -34,45 +34,50 @@ def _bounds(lon: float, lat: float, radius_m: float) -> list[float]:
     return [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
 
 
-def _cells(store: Store, view: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
-    """The street's cells (faint) and the case's own cell (outlined)."""
-    street, cell = view.get("street_code"), view.get("cell_code")
+def _cells(
+    store: Store, view: Mapping[str, Any], bounds: list[float], lang: str
+) -> list[dict[str, Any]]:
+    """The grid cells in view (faint) and the case's own cell (outlined)."""
+    district, cell = view.get("district_code"), view.get("cell_code")
+    if not (isinstance(district, str) and len(district) == 6 and district.isdigit()):
+        return []
+    cells = load_cells(store, scope=Scope("district", (district,)))
+    west, south, east, north = bounds
+    near = cells.cx[west:east, south:north]
+    if not len(near):
+        return []
     out: list[dict[str, Any]] = []
     fallback = t("tooltip.fallback", lang)
-    if isinstance(street, str) and len(street) == 9 and street.isdigit():
-        cells = load_cells(store, scope=Scope("street", (street,)))
-        if len(cells):
-            spec = build_grid_layer(cells, fallback_label=fallback)
-            faint = replace(
-                spec,
-                layer_id="dispatch-street-cells",
-                data=[{**r, "color": [90, 140, 200, 28]} for r in spec.data],
-                props={
-                    **spec.props,
-                    "getLineColor": [120, 170, 230, 90],
-                    "pickable": False,
-                    "autoHighlight": False,
-                    "lineWidthMinPixels": 1,
-                },  # fmt: skip
-            )
-            out.append({**layer_json(faint), "z": 1})
-    if isinstance(cell, str) and len(cell) == 15 and cell.isdigit():
-        own = load_cells(store, scope=Scope("cells", (cell,)))
-        if len(own):
-            spec = build_grid_layer(own, fallback_label=fallback)
-            outlined = replace(
-                spec,
-                layer_id="dispatch-case-cell",
-                data=[{**r, "color": [255, 196, 0, 40]} for r in spec.data],
-                props={
-                    **spec.props,
-                    "getLineColor": [255, 196, 0, 255],
-                    "pickable": False,
-                    "autoHighlight": False,
-                    "lineWidthMinPixels": 2.5,
-                },  # fmt: skip
-            )
-            out.append({**layer_json(outlined), "z": 2})
+    spec = build_grid_layer(near, fallback_label=fallback)
+    faint = replace(
+        spec,
+        layer_id="dispatch-cells",
+        data=[{**r, "color": [90, 140, 200, 28]} for r in spec.data],
+        props={
+            **spec.props,
+            "getLineColor": [120, 170, 230, 90],
+            "pickable": False,
+            "autoHighlight": False,
+            "lineWidthMinPixels": 1,
+        },  # fmt: skip
+    )
+    out.append({**layer_json(faint), "z": 1})
+    own = near[near["cell_code"] == cell]
+    if len(own):
+        spec = build_grid_layer(own, fallback_label=fallback)
+        outlined = replace(
+            spec,
+            layer_id="dispatch-case-cell",
+            data=[{**r, "color": [255, 196, 0, 40]} for r in spec.data],
+            props={
+                **spec.props,
+                "getLineColor": [255, 196, 0, 255],
+                "pickable": False,
+                "autoHighlight": False,
+                "lineWidthMinPixels": 2.5,
+            },  # fmt: skip
+        )
+        out.append({**layer_json(outlined), "z": 2})
     return out
 
 
@@ -120,11 +125,11 @@ def case_map_config(
         "title": str(view.get("id")),
         "lines": [stage_label(str(view.get("stage") or ""), lang)],
     }
-    layers = _cells(store, view, lang)
+    bounds = _bounds(float(lon), float(lat), VIEW_RADIUS_M)
+    layers = _cells(store, view, _bounds(float(lon), float(lat), 2 * VIEW_RADIUS_M), lang)
     near = _points("dispatch-nearby", near_rows, fill=[64, 169, 255, 220], radius=6, pickable=True)
     here = _points("dispatch-here", [case_row], fill=[255, 77, 79, 255], radius=9, pickable=False)
     layers += [{**layer_json(near), "z": 3}, {**layer_json(here), "z": 4}]
-    bounds = _bounds(float(lon), float(lat), VIEW_RADIUS_M)
     return {
         "elementId": ids.MAP,
         "case": str(view.get("id")),

@@ -45,23 +45,23 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
         return {"field": field, "headerName": t(key, lang), "sortable": False, **extra}
 
     return [
-        col("case_id", "dispatch.col_id", width=200, sortable=True, pinned="left"),
+        col("case_id", "dispatch.col_id", width=168, sortable=True, pinned="left"),
         col(
-            "stage_label", "dispatch.col_stage", width=92, sortable=True, cellClass="stage-cell"
+            "stage_label", "dispatch.col_stage", width=72, sortable=True, cellClass="stage-cell"
         ),  # fmt: skip
-        col("category", "dispatch.col_category", width=150, sortable=True),
+        col("category", "dispatch.col_category", width=130, sortable=True),
         col(
             "time_left",
             "dispatch.col_time_left",
-            width=150,
+            width=128,
             sortable=True,
             cellClassRules=_time_left_rules(),
         ),  # fmt: skip
-        col("place", "dispatch.col_place", width=170, sortable=True),
-        col("source_label", "dispatch.col_source", width=90, sortable=True),
-        col("reported", "dispatch.col_reported", width=110, sortable=True),
-        col("unit", "dispatch.col_unit", width=130, sortable=True),
-        col("claimed_by", "dispatch.col_claimed", width=90, sortable=True),
+        col("place", "dispatch.col_place", width=160, sortable=True),
+        col("source_label", "dispatch.col_source", width=74, sortable=True),
+        col("reported", "dispatch.col_reported", width=100, sortable=True),
+        col("unit", "dispatch.col_unit", width=150, sortable=True),
+        col("claimed_by", "dispatch.col_claimed", width=80, sortable=True),
         col("description", "dispatch.col_description", flex=1, minWidth=160),
     ]
 
@@ -80,6 +80,7 @@ def queue_grid(lang: str) -> dag.AgGrid:
                 "headerCheckbox": False,
                 "enableClickSelection": False,
             },
+            "selectionColumnDef": {"pinned": "left", "width": 44, "suppressHeaderMenuButton": True},
             "cacheBlockSize": 100,
             "maxBlocksInCache": 20,
             "infiniteInitialRowCount": 1,
@@ -133,7 +134,7 @@ def filters(lang: str, options: dict[str, list[dict[str, Any]]]) -> html.Div:
         children=[
             dcc.Input(
                 id=ids.F_TEXT,
-                type="search",
+                type="text",
                 debounce=0.4,
                 className="flt-text",
                 placeholder=t("dispatch.search", lang),

@@ -276,7 +276,9 @@ def _open(raw: bytes, fmt: str, max_pixels: int) -> Image.Image:
         ) from None
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError):
         raise PhotoError(f"a damaged {fmt} file: it cannot be read", "corrupt") from None
-    if image.format != fmt:  # pragma: no cover - formats=[fmt] allows no other plugin
+    # a phone's multi-picture JPEG (MPO: the photo, then a depth map or another lens's) is
+    # a JPEG whose first picture is the photo
+    if image.format != fmt and not (fmt == "JPEG" and image.format == "MPO"):
         raise PhotoError("not an image: JPEG, PNG, WebP or HEIC expected", "not_image")
     width, height = image.size
     if width < 1 or height < 1 or width * height > max_pixels:

@@ -238,3 +238,13 @@ def test_heic_turned_by_its_container_is_stored_upright():
     assert (photo.width, photo.height) == (200, 400)
     stored = Image.open(io.BytesIO(photo.image))
     assert _blue(stored.getpixel((190, 10))) and not _blue(stored.getpixel((10, 10)))
+
+
+def test_a_multi_picture_jpeg_from_a_phone_is_a_jpeg():
+    # MPO: a JPEG followed by more pictures (depth map, second lens); the first is the photo
+    out = io.BytesIO()
+    second = Image.new("RGB", (400, 200), (0, 200, 0))
+    _marked().save(out, "MPO", save_all=True, append_images=[second])
+    photo = process_photo(out.getvalue(), **LIMITS)
+    assert photo.original_type == "image/jpeg" and (photo.width, photo.height) == (400, 200)
+    assert _blue(Image.open(io.BytesIO(photo.image)).getpixel((10, 10)))

@@ -63,6 +63,13 @@ def category_enabled(store: Store, code: str) -> bool:
     return bool(found)
 
 
+#: The stage a published case shows: a duplicate merged into another case (``duplicate_of``)
+#: shows the original's, so its reporter follows the matter that is actually handled.
+_SHOWN_STAGE = (
+    "coalesce((SELECT o.stage FROM cases o WHERE o.case_id = c.duplicate_of), c.stage)"
+)
+
+
 def _where(query: RequestQuery) -> tuple[str, list[Any]]:
     # never published: drills, a category flagged unknown/disabled until re-categorised
     # (no service to name), and a case outside every grid cell (no place in the city)
@@ -82,7 +89,7 @@ def _where(query: RequestQuery) -> tuple[str, list[Any]]:
     if query.status is not None:
         terminal = sorted(TERMINAL_STAGES)
         negate = "NOT " if query.status == "open" else ""
-        where += f" AND c.stage {negate}IN ({', '.join('?' * len(terminal))})"
+        where += f" AND {_SHOWN_STAGE} {negate}IN ({', '.join('?' * len(terminal))})"
         params += terminal
     if query.start is not None:
         where += " AND c.reported_at >= ?"
@@ -97,7 +104,8 @@ def published_requests(store: Store, query: RequestQuery) -> list[dict[str, Any]
     """The published cases ``query`` asks for, newest report first, one page of them.
 
     The page is chosen first; names, address parts and the last transition are read for
-    its rows only, so a request costs about its page, not the whole table.
+    its rows only, so a request costs about its page, not the whole table. A case merged
+    into another shows the original's stage, unit, deadline and last change.
 
     Returns
     -------
@@ -111,16 +119,22 @@ def published_requests(store: Store, query: RequestQuery) -> list[dict[str, Any]
         "WITH page AS ("
         " SELECT c.case_id, c.stage, c.category_code, c.description, c.assigned_unit,"
         " c.reported_at, c.due_at, c.lon, c.lat, c.address, c.district_code,"
-        " c.street_code, c.community_code"
+        " c.street_code, c.community_code, c.duplicate_of"
         f" FROM cases c WHERE {where}"
         " ORDER BY c.reported_at DESC, c.case_id DESC LIMIT ? OFFSET ?),"
         " touched AS (SELECT t.case_id, max(t.occurred_at) AS updated FROM case_transitions t"
-        " WHERE t.case_id IN (SELECT case_id FROM page) GROUP BY t.case_id)"
-        " SELECT p.case_id, p.stage, p.category_code, k.name_zh, k.name_en, p.description,"
-        " p.assigned_unit, p.reported_at, p.due_at, p.lon, p.lat,"
+        " WHERE t.case_id IN (SELECT case_id FROM page UNION SELECT duplicate_of FROM page)"
+        " GROUP BY t.case_id)"
+        " SELECT p.case_id, coalesce(o.stage, p.stage) AS stage, p.category_code, k.name_zh,"
+        " k.name_en, p.description,"
+        " CASE WHEN o.case_id IS NULL THEN p.assigned_unit ELSE o.assigned_unit END"
+        " AS assigned_unit, p.reported_at,"
+        " CASE WHEN o.case_id IS NULL THEN p.due_at ELSE o.due_at END AS due_at, p.lon, p.lat,"
         " COALESCE(p.address, concat_ws(' ', d.name_zh, s.name_zh, m.name_zh)) AS address,"
-        " u.updated"
+        " greatest(u.updated, uo.updated) AS updated"
         " FROM page p LEFT JOIN categories k ON k.category_code = p.category_code"
+        " LEFT JOIN cases o ON o.case_id = p.duplicate_of"
+        " LEFT JOIN touched uo ON uo.case_id = p.duplicate_of"
         " LEFT JOIN admin_areas d ON d.code = p.district_code"
         " LEFT JOIN admin_areas s ON s.code = p.street_code"
         " LEFT JOIN admin_areas m ON m.code = p.community_code"

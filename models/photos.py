@@ -159,6 +159,8 @@ def _gps(exif: Image.Exif) -> tuple[float | None, float | None]:
     lon = _degrees(gps[_GPS_LON], gps.get(_GPS_LON_REF))
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None, None
+    if lat == 0 and lon == 0:  # what a phone without a fix writes
+        return None, None
     return round(lon, 7), round(lat, 7)
 
 

@@ -248,3 +248,12 @@ def test_a_multi_picture_jpeg_from_a_phone_is_a_jpeg():
     photo = process_photo(out.getvalue(), **LIMITS)
     assert photo.original_type == "image/jpeg" and (photo.width, photo.height) == (400, 200)
     assert _blue(Image.open(io.BytesIO(photo.image)).getpixel((10, 10)))
+
+
+def test_a_zero_position_is_no_position():
+    # phones without a fix write 0/0 (a spot in the Gulf of Guinea): no position
+    exif = Image.Exif()
+    zero = (IFDRational(0), IFDRational(0), IFDRational(0))
+    exif[0x8825] = {1: "N", 2: zero, 3: "E", 4: zero}
+    photo = process_photo(_encode(_marked(), "JPEG", exif=exif.tobytes()), **LIMITS)
+    assert (photo.taken_lon, photo.taken_lat) == (None, None)

@@ -280,7 +280,9 @@ def _dependencies_problem(key: str, sent: object, declared: list[dict[str, Any]]
     if not isinstance(sent, list) or len(sent) != len(declared):
         return f"{key}: not the {len(declared)} the callback declares"
     for item, want in zip(sent, declared, strict=True):
-        if isinstance(want.get("id"), dict):  # pattern-matching: one or many objects
+        # pattern-matching: one or many objects (Dash's callback_map holds the pattern as
+        # its JSON text, '{"case":["ALL"],...}')
+        if isinstance(want.get("id"), dict) or str(want.get("id", "")).startswith("{"):
             group = item if isinstance(item, list) else [item]
             if not all(isinstance(i, Mapping) and "property" in i for i in group):
                 return f"{key}: not the declared dependencies"

@@ -1,0 +1,311 @@
+"""The field app's task tab: a grid worker's verifications (核查) in their cells with the
+before and after photos side by side; a handler's dispatched cases by time left, with start,
+extension, return and handled-with-photo. Actions go through models.case_service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, State, html
+
+from app.context import get_context
+from app.i18n import t
+from app.pages.field import ids
+from app.pages.field.callbacks import (
+    field_actor,
+    lang,
+    local_time,
+    message,
+    not_allowed,
+    now,
+    refusal,
+)
+from app.pages.field.logic import (
+    PHOTO_KIND,
+    TASK_ACTIONS,
+    action_inputs,
+    as_list,
+    before_after,
+    decode_upload,
+    task_stages,
+    time_left,
+)
+from models.attachments import add_photo
+from models.case_queue import QueueFilter, queue_page
+from models.case_service import Refused, act
+from models.case_view import case_view
+from models.workflow import stage_label
+
+log = logging.getLogger(__name__)
+LIST_LIMIT = 100
+
+
+def _left_text(seconds: Any, language: str) -> str:
+    left = time_left(seconds)
+    return t(left[0], language, **left[1]) if left else ""
+
+
+def _card(row: dict[str, Any], language: str, selected: Any) -> html.Button:
+    name = row.get("category_name_zh") if language == "zh" else row.get("category_name_en")
+    level = row.get("sla_level") or "none"
+    return html.Button(
+        id={"type": ids.TASK_OPEN, "case": row["case_id"]},
+        type="button",
+        className=f"field-task sla-{level}" + (" selected" if row["case_id"] == selected else ""),
+        children=[
+            html.Div(
+                className="field-task-top",
+                children=[
+                    html.Span(name or row.get("category_code") or "", className="field-task-cat"),
+                    html.Span(
+                        _left_text(row.get("seconds_left"), language), className="field-left"
+                    ),
+                ],
+            ),
+            html.Div(
+                className="field-task-mid",
+                children=[
+                    html.Span(row["case_id"], className="field-case-id"),
+                    html.Span(
+                        stage_label(row.get("stage") or "", language), className="field-stage"
+                    ),
+                ],
+            ),
+            html.Div(row.get("description") or "", className="field-sub"),
+        ],
+    )
+
+
+@dash.callback(
+    Output(ids.TASK_LIST, "children"),
+    Input(ids.TASK_REFRESH, "n_clicks"),
+    Input(ids.TASK_DONE, "data"),
+    State(ids.TASK_SELECTED, "data"),
+)
+def task_list(_refresh: Any, _done: Any, selected: Any) -> Any:
+    language = lang()
+    actor = field_actor()
+    if actor is None or actor.role not in TASK_ACTIONS:
+        return not_allowed(language)
+    ctx = get_context()
+    page = queue_page(
+        ctx.store,
+        actor.scope,
+        QueueFilter(stages=task_stages(actor.role)),
+        now=now(),
+        calendar=ctx.calendar(),
+        sort=[("due_at", False)],
+        limit=LIST_LIMIT,
+    )
+    if not page.rows:
+        return html.Div(t(f"field.tasks.none.{actor.role}", language), className="field-empty")
+    head = html.Div(t("field.tasks.count", language, n=page.total), className="field-sub")
+    return [head, *[_card(r, language, selected) for r in page.rows]]
+
+
+@dash.callback(
+    Output(ids.TASK_SELECTED, "data"),
+    Input({"type": ids.TASK_OPEN, "case": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def open_task(clicks: Any) -> Any:
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(c for c in clicks or [] if c):
+        return dash.no_update
+    case_id = trigger.get("case")
+    return case_id if isinstance(case_id, str) and len(case_id) <= 40 else dash.no_update
+
+
+def _photo_column(title: str, photos: list[dict[str, Any]], language: str) -> html.Div:
+    images = [
+        html.A(
+            html.Img(src=p["thumb_url"], alt=title, className="field-photo"),
+            href=p["url"],
+            target="_blank",
+        )
+        for p in photos
+    ] or [html.Div(t("field.photo.none", language), className="field-empty")]
+    return html.Div([html.Div(title, className="field-sub"), *images], className="field-photo-col")
+
+
+def _detail(view: dict[str, Any], actor_role: str, language: str, tz: str) -> html.Div:
+    groups = before_after(view.get("photos") or [])
+    category = view["category"]["name_zh" if language == "zh" else "name_en"]
+    sla = view.get("sla") or {}
+    allowed = set(view.get("allowed_actions") or [])
+    buttons = [
+        html.Button(
+            t(f"field.act.{a}", language),
+            id={"type": ids.TASK_ACT, "action": a},
+            type="button",
+            className="field-btn " + ("secondary" if a in ("return", "verify_fail") else "primary"),
+        )
+        for a in TASK_ACTIONS.get(actor_role, ())
+        if a in allowed
+    ]
+    history = [
+        html.Li(
+            f"{local_time(h.get('at'), tz)} {h.get('action')} · {h.get('actor')}"
+            + (f" · {h['note']}" if h.get("note") else "")
+        )
+        for h in (view.get("history") or [])[-5:]
+    ]
+    return html.Div(
+        className="field-card field-detail",
+        children=[
+            html.Div(
+                className="field-task-top",
+                children=[
+                    html.Span(category, className="field-task-cat"),
+                    html.Span(_left_text(sla.get("left_s"), language), className="field-left"),
+                ],
+            ),
+            html.Div(
+                [
+                    html.Span(view["id"], className="field-case-id"),
+                    html.Span(stage_label(view["stage"], language), className="field-stage"),
+                ],
+                className="field-task-mid",
+            ),
+            html.Div(view.get("description") or "", className="field-desc"),
+            html.Div(view.get("unit_name") or view.get("unit") or "", className="field-sub"),
+            html.Div(
+                className="field-before-after",
+                children=[
+                    _photo_column(t("field.photo.before", language), groups["before"], language),
+                    _photo_column(
+                        t("field.photo.after", language),
+                        groups["after"] + groups["verify"],
+                        language,
+                    ),
+                ],
+            ),
+            html.Ul(history, className="field-history"),
+            html.Div(buttons, className="field-actions")
+            if buttons
+            else html.Div(t("field.task.no_actions", language), className="field-sub"),
+        ],
+    )
+
+
+@dash.callback(
+    Output(ids.TASK_DETAIL, "children"),
+    Output(ids.TASK_FORM, "className"),
+    Input(ids.TASK_SELECTED, "data"),
+    Input(ids.TASK_DONE, "data"),
+    prevent_initial_call=True,
+)
+def task_detail(case_id: Any, _done: Any) -> tuple[Any, str]:
+    hidden = "field-card hidden"
+    language = lang()
+    actor = field_actor()
+    if actor is None or actor.role not in TASK_ACTIONS:
+        return not_allowed(language), hidden
+    if not isinstance(case_id, str) or not case_id:
+        return [], hidden
+    ctx = get_context()
+    try:
+        view = case_view(ctx.store, actor, case_id, now=now(), calendar=ctx.calendar())
+    except Refused as exc:
+        return refusal(exc, language), hidden
+    tz = ctx.config.settings.calendar.timezone
+    shown = set(view.get("allowed_actions") or []) & set(TASK_ACTIONS.get(actor.role, ()))
+    return _detail(view, actor.role, language, tz), "field-card" if shown else hidden
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="field", function_name="thumbs"),
+    Output(ids.TASK_PHOTO_LIST, "children"),
+    Input(ids.TASK_PHOTO, "contents"),
+)
+
+
+def _keep_photos(actor: Any, case_id: str, uploads: list[Any], kind: str, seq: int) -> list[str]:
+    ctx = get_context()
+    language = lang()
+    failed = []
+    for i, contents in enumerate(uploads, 1):
+        raw = decode_upload(contents)
+        try:
+            if raw is None:
+                raise Refused("not an uploaded file", 422)
+            add_photo(
+                ctx.store,
+                actor,
+                case_id,
+                raw,
+                kind=kind,
+                at=now(),
+                settings=ctx.config.settings.photos,
+                photo_dir=ctx.config.photo_dir,
+                transition_seq=seq,
+            )
+        except Refused as exc:
+            failed.append(t("field.photo.failed", language, n=i, reason=exc.message))
+        except Exception:  # the action is taken: a broken photo must not undo it
+            log.exception("photo %d of case %s not kept", i, case_id)
+            failed.append(t("field.photo.failed", language, n=i, reason="internal error"))
+    return failed
+
+
+@dash.callback(
+    Output(ids.TASK_MESSAGE, "children"),
+    Output(ids.TASK_DONE, "data"),
+    Output(ids.TASK_PHOTO, "contents"),
+    Output(ids.TASK_NOTE, "value"),
+    Input({"type": ids.TASK_ACT, "action": ALL}, "n_clicks"),
+    State(ids.TASK_SELECTED, "data"),
+    State(ids.TASK_NOTE, "value"),
+    State(ids.TASK_HOURS, "value"),
+    State(ids.TASK_PHOTO, "contents"),
+    State(ids.TASK_DONE, "data"),
+    prevent_initial_call=True,
+)
+def take_action(
+    clicks: Any, case_id: Any, note: Any, hours: Any, photos: Any, done: Any
+) -> tuple[Any, ...]:
+    keep = dash.no_update
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(c for c in clicks or [] if c):
+        return keep, keep, keep, keep
+    language = lang()
+    actor = field_actor()
+    if actor is None or actor.role not in TASK_ACTIONS:
+        return not_allowed(language), keep, keep, keep
+    action = trigger.get("action")
+    if action not in TASK_ACTIONS[actor.role] or not isinstance(case_id, str):
+        return not_allowed(language), keep, keep, keep
+    note_text, data, problem = action_inputs(action, note, hours)
+    uploads = as_list(photos)
+    if problem is None and action == "feedback" and not uploads:
+        problem = "field.task.need_photo"
+    if problem is not None:
+        return message(t(problem, language), "error"), keep, keep, keep
+    ctx = get_context()
+    try:
+        state = act(
+            ctx.store,
+            actor,
+            case_id,
+            action,
+            at=now(),
+            calendar=ctx.calendar(),
+            note=note_text,
+            data=data,
+        )
+    except Refused as exc:
+        return refusal(exc, language), keep, keep, keep
+    failed: list[str] = []
+    kind = PHOTO_KIND.get(action)
+    if uploads and kind:
+        failed = _keep_photos(actor, case_id, uploads, kind, state.history[-1].seq)
+    done_n = (done if isinstance(done, int) else 0) + 1
+    notes = [
+        message(
+            t("field.task.done", language, id=case_id, stage=stage_label(state.stage, language))
+        )
+    ]
+    notes += [message(f, "error") for f in failed]
+    return html.Div(notes), done_n, None, ""

@@ -3,7 +3,8 @@
 Each call names who acts (an :class:`Actor`: username, log-in role, scope). The service
 checks, on the server, that the role may take the action (the workflow's action table), that
 the case lies in the actor's scope (cells, district or street by place; a handler's units by
-assignment), and the stage; then it moves the case through :func:`models.cases.transition_case`.
+assignment), and the stage; then it moves the cases through
+:func:`models.case_moves.move_cases` (one read and one write for a whole batch).
 A refusal is a :class:`Refused` with an HTTP-like status and the actions the actor could take.
 """
 
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from models.cases import CaseError, transition_case
+from models.case_moves import CaseError, Move, case_rows, move_cases
 from models.security import Scope
 from models.store import Store
+from models.units import known_units
 from models.work_calendar import WorkCalendar
 from models.workflow import ACTIONS, TERMINAL_STAGES, CaseState, allowed_actions
 
@@ -57,23 +59,6 @@ class Outcome:
     status: int = 200
 
 
-_CASE_COLUMNS = (
-    "case_id, stage, cell_code, assigned_unit, category_code, claimed_by, duplicate_of, "
-    "(SELECT json_extract_string(detail, '$.unit') FROM case_events e WHERE e.case_id = "
-    "c.case_id AND e.kind = 'route_suggested' ORDER BY seq DESC LIMIT 1) AS suggested"
-)
-
-
-def _case_rows(store: Store, case_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    if not case_ids:
-        return {}
-    frame = store.query_df(
-        f"SELECT {_CASE_COLUMNS} FROM cases c WHERE case_id IN (SELECT unnest(?))",
-        [list(case_ids)],
-    )
-    return {row["case_id"]: row for row in frame.to_dict("records")}
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -81,6 +66,10 @@ def _text(value: Any) -> str | None:
 def in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
     """Whether a case row (``cell_code``, ``assigned_unit``) lies in the actor's scope."""
     return actor.scope.contains_case(_text(row.get("cell_code")), _text(row.get("assigned_unit")))
+
+
+def _not_found(case_id: Any) -> Refused:
+    return Refused(f"no case {case_id!r} in your scope", 404)
 
 
 def visible_case(store: Store, actor: Actor, case_id: str) -> dict[str, Any]:
@@ -92,16 +81,154 @@ def visible_case(store: Store, actor: Actor, case_id: str) -> dict[str, Any]:
         404 when the case is unknown or outside the actor's scope (the same answer, so ids
         outside one's scope cannot be probed).
     """
-    row = _case_rows(store, [case_id]).get(case_id)
+    if not isinstance(case_id, str):
+        raise _not_found(case_id)
+    row = case_rows(store, [case_id]).get(case_id)
     if row is None or not in_scope(actor, row):
-        raise Refused(f"no case {case_id!r} in your scope", 404)
-    return row
+        raise _not_found(case_id)
+    return dict(row)
 
 
 def actions_for(actor: Actor, stage: str | None) -> list[str]:
     """The workflow actions this actor's role may take on a case in ``stage``."""
     state = CaseState(stage=stage)
     return allowed_actions(state, role=actor.role) if stage else []
+
+
+def _request(action: Any, data: Any, note: Any) -> dict[str, Any]:
+    """The action's data without empty values; refuses what no case could take (422)."""
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise Refused(f"unknown action {action!r}; known: {', '.join(ACTIONS)}", 422)
+    if data is not None and not isinstance(data, Mapping):
+        raise Refused("the action's data must be an object of named values", 422)
+    if note is not None and not isinstance(note, str):
+        raise Refused("the note must be text", 422)
+    values = {k: v for k, v in (data or {}).items() if v is not None and v != ""}
+    if action == "supervise" and not (note and note.strip()):
+        raise Refused("督办 needs a note: what is to be done by whom", 422)
+    unit = values.get("unit")
+    if action == "dispatch" and unit is not None and not isinstance(unit, str):
+        raise Refused("the unit must be a unit code", 422)
+    return values
+
+
+class _Checks:
+    """What the per-case checks need to know about the other cases and units, read once
+    for a whole batch: merge targets and the known units."""
+
+    def __init__(self, store: Store, action: str, values: Mapping[str, Any]):
+        self.store = store
+        into = values.get("into")
+        self.targets = case_rows(store, [into]) if action == "merge" and _text(into) else {}
+        self._units: dict[str, str] | None = None
+
+    def unit_known(self, unit: str) -> bool:
+        if self._units is None:
+            self._units = known_units(self.store)
+        return unit in self._units
+
+
+def _check(
+    actor: Actor,
+    case_id: Any,
+    row: Mapping[str, Any] | None,
+    action: str,
+    values: Mapping[str, Any],
+    checks: _Checks,
+    *,
+    note: str | None,
+    override_reason: str | None,
+) -> Move:
+    """One case's checks, in order: scope (404), role (403), stage (409), data (422)."""
+    if row is None or not in_scope(actor, row):
+        raise _not_found(case_id)
+    spec = ACTIONS[action]
+    allowed = actions_for(actor, row["stage"])
+    if actor.role not in spec.roles:
+        raise Refused(f"a {actor.role} may not {action}", 403, allowed)
+    if row["stage"] not in spec.sources:
+        raise Refused(
+            f"cannot {action} a case in stage {row['stage']}; "
+            f"allowed: {', '.join(allowed) or 'none'}",
+            409,
+            allowed,
+        )
+    data = dict(values)
+    if action == "dispatch":
+        if not data.get("unit"):
+            suggested = _text(row.get("suggested"))
+            if suggested is None:
+                raise Refused("the case has no routing suggestion: name the unit", 422, allowed)
+            data["unit"] = suggested
+        elif data["unit"] != row.get("suggested") and not checks.unit_known(data["unit"]):
+            raise Refused(f"no handling unit {data['unit']!r}", 422, allowed)
+    if action == "merge":
+        _check_merge(actor, case_id, data.get("into"), checks.targets, allowed)
+    return Move(case_id, action, data, note, override_reason)
+
+
+def _check_merge(
+    actor: Actor, case_id: str, into: Any, targets: Mapping[str, Any], allowed: list[str]
+) -> None:
+    if not isinstance(into, str) or not into.strip():
+        raise Refused("merge needs the case to merge into (into)", 422, allowed)
+    if into == case_id:
+        raise Refused("a case cannot be merged into itself", 422, allowed)
+    target = targets.get(into)
+    if target is None or not in_scope(actor, target):
+        raise Refused(f"no case {into!r} in your scope to merge into", 422, allowed)
+    if target["stage"] in TERMINAL_STAGES:
+        raise Refused(f"case {into} is {target['stage']}: merge into an open case", 422, allowed)
+
+
+def _act(
+    store: Store,
+    actor: Actor,
+    case_ids: Sequence[Any],
+    action: Any,
+    *,
+    at: datetime,
+    calendar: WorkCalendar,
+    note: str | None,
+    override_reason: str | None,
+    data: Mapping[str, Any] | None,
+) -> list[CaseState | Refused]:
+    """The one path of :func:`act` and :func:`act_many`: every case's checks, then all the
+    moves that passed in one read of the histories and one write transaction."""
+    try:
+        values = _request(action, data, note)
+    except Refused as exc:
+        return [exc for _ in case_ids]
+    rows = case_rows(store, [c for c in case_ids if isinstance(c, str)])
+    checks = _Checks(store, action, values)
+    results: list[CaseState | Refused | None] = []
+    moves: list[Move] = []
+    for case_id in case_ids:
+        try:
+            moves.append(
+                _check(actor, case_id, rows.get(case_id) if isinstance(case_id, str) else None,
+                       action, values, checks, note=note, override_reason=override_reason)
+            )  # fmt: skip
+        except Refused as exc:
+            results.append(exc)
+            continue
+        results.append(None)
+    moved = iter(
+        move_cases(store, moves, actor=actor.username, role=actor.role, at=at,
+                   calendar=calendar, rows=rows)
+    )  # fmt: skip
+    out: list[CaseState | Refused] = []
+    for case_id, result in zip(case_ids, results, strict=True):
+        if result is not None:
+            out.append(result)
+            continue
+        done = next(moved)
+        if isinstance(done, CaseError):
+            stage = rows[case_id]["stage"]
+            conflict = "changed meanwhile" in str(done) or "asked for twice" in str(done)
+            done = Refused(str(done), 409 if conflict else 422, actions_for(actor, stage))
+        out.append(done)
+    return out
 
 
 def act(
@@ -118,67 +245,22 @@ def act(
 ) -> CaseState:
     """Take one workflow action on a case as ``actor``.
 
-    ``dispatch`` without a ``unit`` takes the routing suggestion. ``merge`` takes ``into``:
-    another open case in the actor's scope, never the case itself or one merged already.
+    ``dispatch`` without a ``unit`` takes the routing suggestion; another, known unit needs
+    ``override_reason``. ``merge`` takes ``into``: another open case in the actor's scope,
+    never the case itself or one closed or merged already. ``supervise`` (督办) needs a note.
 
     Raises
     ------
     Refused
         The case is not in scope (404), the role may not (403), the stage does not allow it
-        (409, with the allowed actions), or the data is missing or wrong (422).
+        (409, with the allowed actions), the case changed meanwhile (409), or the data is
+        missing or wrong (422).
     """
-    row = visible_case(store, actor, case_id)
-    spec = ACTIONS.get(action)
-    allowed = actions_for(actor, row["stage"])
-    if spec is None:
-        raise Refused(f"unknown action {action!r}; known: {', '.join(ACTIONS)}", 422, allowed)
-    if actor.role not in spec.roles:
-        raise Refused(f"a {actor.role} may not {action}", 403, allowed)
-    if row["stage"] not in spec.sources:
-        raise Refused(
-            f"cannot {action} a case in stage {row['stage']}; "
-            f"allowed: {', '.join(allowed) or 'none'}",
-            409,
-            allowed,
-        )
-    values = {k: v for k, v in (data or {}).items() if v is not None and v != ""}
-    if action == "dispatch" and not values.get("unit"):
-        suggested = _text(row.get("suggested"))
-        if suggested is None:
-            raise Refused("the case has no routing suggestion: name the unit", 422, allowed)
-        values["unit"] = suggested
-    if action == "merge":
-        _check_merge(store, actor, case_id, values.get("into"), allowed)
-    try:
-        return transition_case(
-            store,
-            case_id,
-            action,
-            actor=actor.username,
-            role=actor.role,
-            at=at,
-            calendar=calendar,
-            note=note,
-            override_reason=override_reason,
-            **values,
-        )
-    except Refused:
-        raise
-    except CaseError as exc:
-        status = 409 if "changed meanwhile" in str(exc) else 422
-        raise Refused(str(exc), status, allowed) from None
-
-
-def _check_merge(store: Store, actor: Actor, case_id: str, into: Any, allowed: list[str]) -> None:
-    if not isinstance(into, str) or not into.strip():
-        raise Refused("merge needs the case to merge into (into)", 422, allowed)
-    if into == case_id:
-        raise Refused("a case cannot be merged into itself", 422, allowed)
-    target = _case_rows(store, [into]).get(into)
-    if target is None or not in_scope(actor, target):
-        raise Refused(f"no case {into!r} in your scope to merge into", 422, allowed)
-    if target["stage"] in TERMINAL_STAGES:
-        raise Refused(f"case {into} is {target['stage']}: merge into an open case", 422, allowed)
+    result = _act(store, actor, [case_id], action, at=at, calendar=calendar, note=note,
+                  override_reason=override_reason, data=data)[0]  # fmt: skip
+    if isinstance(result, Refused):
+        raise result
+    return result
 
 
 def act_many(
@@ -192,19 +274,19 @@ def act_many(
     note: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> list[Outcome]:
-    """The same action on each case (a surge after a storm); one case's refusal does not
-    stop the others. Returns one :class:`Outcome` per case, in the order given."""
-    outcomes = []
-    for case_id in dict.fromkeys(case_ids):
-        try:
-            state = act(
-                store, actor, case_id, action, at=at, calendar=calendar, note=note, data=data
-            )
-        except Refused as exc:
-            outcomes.append(Outcome(case_id, False, None, exc.message, exc.status))
-            continue
-        outcomes.append(Outcome(case_id, True, state.stage))
-    return outcomes
+    """The same action on each case (a surge after a storm), with the same checks per case
+    as :func:`act`; one case's refusal does not stop the others. The cases are read once and
+    the moves written in one transaction. Returns one :class:`Outcome` per distinct case, in
+    the order given."""
+    ids = list(dict.fromkeys(case_ids))
+    results = _act(store, actor, ids, action, at=at, calendar=calendar, note=note,
+                   override_reason=None, data=data)  # fmt: skip
+    return [
+        Outcome(case_id, False, None, r.message, r.status)
+        if isinstance(r, Refused)
+        else Outcome(case_id, True, r.stage)
+        for case_id, r in zip(ids, results, strict=True)
+    ]
 
 
 #: Roles that keep a personal to-do list of cases ("assign to me").

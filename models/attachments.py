@@ -376,3 +376,40 @@ def case_photos(store: Store, case_id: str) -> list[dict[str, Any]]:
         [case_id],
     )
     return [photo_view(r) for r in frame.to_dict("records")]
+
+
+#: Files this module writes: ``<id>.jpg``, ``<id>_thumb.jpg`` and their temporary copies.
+_OUR_FILE = re.compile(r"^(?:[A-Za-z0-9_-]{1,64}(?:_thumb)?\.jpg|\..+\.jpg\.[0-9a-f]+\.tmp)$")
+
+
+def sweep_orphans(
+    store: Store, photo_dir: Path, *, now: float, min_age_s: float = 3600
+) -> list[Path]:
+    """Remove photo files no row names, left by a crash between a file and its row.
+
+    Only files this module writes are looked at, and only once older than ``min_age_s``
+    (by modification time against ``now``, seconds since the epoch), so an upload in
+    progress keeps its files. Returns the files removed.
+    """
+    if not photo_dir.is_dir():
+        return []
+    named = {
+        str(p)
+        for pair in store.query_rows("SELECT path, thumb_path FROM case_attachments")
+        for p in pair
+        if p
+    }
+    removed = []
+    for path in sorted(photo_dir.rglob("*")):
+        if not path.is_file() or not _OUR_FILE.match(path.name):
+            continue
+        if path.relative_to(photo_dir).as_posix() in named:
+            continue
+        try:
+            if now - path.stat().st_mtime < min_age_s:
+                continue
+            path.unlink()
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove
+        removed.append(path)
+    return removed

@@ -385,3 +385,44 @@ def test_the_before_picture_cannot_be_sent_again_as_the_after(world, photo_dir):
         add_photo(store, handler, case_id, raw, kind="handled", **common)
     assert info.value.status == 409 and "report" in info.value.message
     assert [p["id"] for p in case_photos(store, case_id)] == [before["id"]]
+
+
+def test_files_left_by_a_crash_are_swept_once_old(world, photo_dir):
+    import os
+
+    from models.attachments import sweep_orphans
+
+    store, config = world
+    case_id, cell = _case(store)
+    kept = add_photo(
+        store,
+        _worker(cell),
+        case_id,
+        _jpeg((5, 50, 5)),
+        kind="report",
+        at=datetime(2026, 11, 3),
+        settings=_settings(config),
+        photo_dir=photo_dir,
+    )
+    # a crash between the files and the row, and one in the middle of writing a file
+    folder = photo_dir / "2026" / "11"
+    orphan, orphan_thumb, tmp = (
+        folder / "deadbeef.jpg",
+        folder / "deadbeef_thumb.jpg",
+        folder / ".x.jpg.1234.tmp",
+    )
+    for path in (orphan, orphan_thumb, tmp):
+        path.write_bytes(b"\xff\xd8\xff")
+    (photo_dir / "README.txt").write_text("not ours")
+    os.utime(photo_dir / "README.txt", (0, 0))  # old, but not a photo file: left alone
+    now = orphan.stat().st_mtime
+    assert sweep_orphans(store, photo_dir, now=now, min_age_s=3600) == []  # too young
+    later = now + 3601
+    swept = sweep_orphans(store, photo_dir, now=later, min_age_s=3600)
+    assert sorted(p.name for p in swept) == sorted(p.name for p in (orphan, orphan_thumb, tmp))
+    left = _files(photo_dir)
+    assert left == sorted(
+        ["README.txt", f"2026/11/{kept['id']}.jpg", f"2026/11/{kept['id']}_thumb.jpg"]
+    )
+    assert photo_file(store, Scope("city"), kept["id"], thumb=True, photo_dir=photo_dir)
+    assert sweep_orphans(store, photo_dir / "missing", now=later) == []

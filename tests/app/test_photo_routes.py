@@ -159,3 +159,36 @@ def test_the_walls_card_shows_the_photo_through_the_one_route(world, demo_app):
     assert f"/photos/{pid}/thumb" in card and "/screen/api/attachment" not in card
     thumb = _client(world, "operator").get(f"/photos/{pid}/thumb")
     assert thumb.status_code == 200 and thumb.headers["Content-Type"] == "image/jpeg"
+
+
+def test_a_refused_picture_is_explained_in_the_users_language(world):
+    from app.photos import refusal_text
+    from models.attachments import PhotoRefused
+    from models.case_service import Refused
+
+    app, _, _ = world
+    store = app.server.extensions[EXTENSION_KEY].store
+    config = app.server.extensions[EXTENSION_KEY].config
+    case_id = store.query_value("SELECT case_id FROM cases ORDER BY case_id LIMIT 1")
+    dispatcher = Actor("dispatcher", "dispatcher", Scope("city"))
+    for raw, zh, en in (
+        (b"GIF89a" + b"\0" * 32, "不支持 GIF", "GIF is not accepted"),
+        (b"\xff\xd8\xff" + b"\0" * (2**20 + 10), "照片太大（1.0 MB），最大 1.0 MB", "too big"),
+        (b"hello", "这不是图片", "not a picture"),
+    ):
+        with pytest.raises(PhotoRefused) as info:
+            add_photo(
+                store,
+                dispatcher,
+                case_id,
+                raw,
+                kind="other",
+                at=utcnow(),
+                settings=config.settings.photos.model_copy(update={"max_bytes": 2**20}),
+                photo_dir=config.photo_dir,
+            )
+        assert zh in refusal_text(info.value, "zh")
+        assert en in refusal_text(info.value, "en")
+    assert refusal_text(Refused("a leader may not add photos", 403), "zh") == (
+        "a leader may not add photos"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from app.api import actions, cases, openapi, queue
+from app.api import actions, cases, openapi, photos, queue
 from app.api.errors import ApiError
 from models.config import Config
 from models.store import Store
@@ -29,6 +29,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Callable[..., Any]], ...] = (
     ("/cases/<case_id>", ("GET",), queue.get_case),
     ("/cases/<case_id>/actions", ("POST",), actions.case_action),
     ("/cases/<case_id>/claim", ("POST", "DELETE"), actions.case_claim),
+    ("/cases/<case_id>/photos", ("POST",), photos.add_case_photo),
     ("/categories", ("GET",), cases.categories),
     ("/openapi.json", ("GET",), openapi.serve_document),
 )

@@ -9,21 +9,18 @@ import flask
 
 from app.api.actions import DATA_KEYS, MAX_BULK
 from app.api.cases import REPORT_FIELDS
-from app.api.errors import MAX_EXTENSION_HOURS, MAX_JSON_BYTES
+from app.api.errors import MAX_JSON_BYTES
+from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.queue import DEFAULT_PAGE, MAX_PAGE
 from app.auth import API_CSRF_HEADER
+from models.attachments import KINDS as PHOTO_KINDS
 from models.case_queue import DUE_FILTERS, SORTABLE
-from models.vocabulary import REPORT_SOURCES
-from models.workflow import ACTIONS, STAGES
+from models.workflow import ACTIONS
 
 _JSON = "application/json"
 _ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _ACTIONS = [a for a in ACTIONS if a != "report"]
 _STRINGS = {"type": "array", "items": {"type": "string"}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _body(schema: dict[str, Any], media: str = _JSON) -> dict[str, Any]:
@@ -51,7 +48,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     for code in sorted({401, *codes}):
         out[str(code)] = {
             "description": meaning[code],
-            "content": {_JSON: {"schema": _ref("Error")}},
+            "content": {_JSON: {"schema": ref("Error")}},
         }
     return out
 
@@ -91,195 +88,24 @@ _LIST_PARAMS = [
     ),
 ]
 
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string"},
-            "allowed_actions": {**_STRINGS, "description": "what the caller could do instead"},
-        },
-    },
-    "Case": {
-        "type": "object",
-        "description": "A case as the dispatch console shows it (times ISO 8601 UTC, Z).",
-        "required": ["id", "stage", "category", "lon", "lat", "unit", "due_at", "photos"],
-        "properties": {
-            "id": {"type": "string"},
-            "stage": {"type": "string", "enum": list(STAGES)},
-            "category": {"type": "object", "additionalProperties": True},
-            "lon": {"type": ["number", "null"]},
-            "lat": {"type": ["number", "null"]},
-            "unit": {"type": ["string", "null"], "description": "the assigned unit"},
-            "due_at": {"type": ["string", "null"], "format": "date-time"},
-            "duplicate_of": {"type": ["string", "null"]},
-            "claimed_by": {"type": ["string", "null"]},
-            "photos": {"type": "array", "items": {"type": "object"}},
-            "history": {"type": "array", "items": {"type": "object"}},
-            "routing": {
-                "type": ["object", "null"],
-                "description": "the latest routing suggestion: unit, basis and reasons",
-            },
-            "allowed_actions": _STRINGS,
-            "version": {"type": "integer"},
-        },
-        "additionalProperties": True,
-    },
-    "QueuePage": {
-        "type": "object",
-        "required": ["items", "total", "offset", "limit", "next"],
-        "properties": {
-            "items": {"type": "array", "items": {"type": "object", "required": ["id", "stage"]}},
-            "total": {"type": "integer"},
-            "offset": {"type": "integer"},
-            "limit": {"type": "integer"},
-            "next": {"type": ["integer", "null"], "description": "offset of the next page"},
-            "max_seq": {"type": "integer", "description": "change cursor of the scope"},
-        },
-    },
-    "Report": {
-        "type": "object",
-        "required": ["category", "lon", "lat"],
-        "additionalProperties": False,
-        "properties": {
-            "category": {"type": "string"},
-            "lon": {"type": "number", "minimum": -180, "maximum": 180},
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "text": {"type": "string", "maxLength": 4000},
-            "source": {
-                "type": "string",
-                "enum": list(REPORT_SOURCES),
-                "description": "default: grid_worker for a grid worker, else hotline",
-            },
-            "external_id": {
-                "type": "string",
-                "maxLength": 128,
-                "description": "idempotency: a second report with the same external_id "
-                "answers 200 with the existing case (created false), or 409 when that "
-                "case is outside the caller's scope",
-            },
-            "exercise": {"type": "boolean"},
-        },
-    },
-    "Reported": {
-        "type": "object",
-        "required": ["id", "stage", "created"],
-        "properties": {
-            "id": {"type": "string"},
-            "stage": {"type": "string"},
-            "created": {"type": "boolean"},
-            "route": {"type": "object"},
-            "duplicates": _STRINGS,
-        },
-    },
-    "Action": {
-        "type": "object",
-        "required": ["action"],
-        "additionalProperties": False,
-        "properties": {
-            "action": {"type": "string", "enum": _ACTIONS},
-            "note": {"type": "string", "maxLength": 2000},
-            "override_reason": {
-                "type": "string",
-                "description": "dispatch to another unit than the suggestion",
-            },
-            "unit": {"type": "string", "description": "dispatch: omitted takes the suggestion"},
-            "reason": {"type": "string"},
-            "category": {"type": "string", "description": "recategorise: the new code"},
-            "into": {"type": "string", "description": "merge: the case this one repeats"},
-            "extension": {
-                "type": ["number", "string"],
-                "description": "working hours (8, 1.5) or an ISO 8601 duration of hours/"
-                f"minutes/seconds (PT8H, PT1H30M); days are refused; at most "
-                f"{MAX_EXTENSION_HOURS:g} h",
-            },
-        },
-    },
-    "BulkAction": {
-        "allOf": [
-            {
-                "type": "object",
-                "required": ["case_ids"],
-                "properties": {
-                    "case_ids": {**_STRINGS, "minItems": 1, "maxItems": MAX_BULK},
-                },
-            },
-            _ref("Action"),
-        ],
-    },
-    "Acted": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "action": {"type": "string"},
-            "stage": {"type": "string"},
-            "unit": {"type": ["string", "null"]},
-            "allowed_actions": _STRINGS,
-        },
-    },
-    "BulkOutcome": {
-        "type": "object",
-        "properties": {
-            "action": {"type": "string"},
-            "ok": {"type": "integer"},
-            "failed": {"type": "integer"},
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "ok": {"type": "boolean"},
-                        "stage": {"type": ["string", "null"]},
-                        "status": {"type": "integer"},
-                        "error": {"type": "string"},
-                    },
-                },
-            },
-        },
-    },
-    "Claim": {
-        "type": "object",
-        "properties": {"id": {"type": "string"}, "claimed_by": {"type": ["string", "null"]}},
-    },
-    "Category": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string"},
-            "kind": {"type": "string", "enum": ["component", "event"]},
-            "name_zh": {"type": "string"},
-            "name_en": {"type": "string"},
-            "limit": {
-                "type": "object",
-                "properties": {
-                    "value": {"type": "number"},
-                    "unit": {"type": "string", "enum": ["working_hours", "working_days"]},
-                },
-            },
-            "owner": {"type": "string"},
-        },
-    },
-}
-
-
 def _paths() -> dict[str, Any]:
     claim = {
         "parameters": [_ID],
-        "responses": {**_ok("the case's holder", _ref("Claim")), **_errors(403, 404, 409)},
+        "responses": {**_ok("the case's holder", ref("Claim")), **_errors(403, 404, 409)},
     }
     return {
         "/cases": {
             "get": {
                 "summary": "A page of the cases in the caller's scope (filters as the queue)",
                 "parameters": _LIST_PARAMS,
-                "responses": {**_ok("one page", _ref("QueuePage")), **_errors(422)},
+                "responses": {**_ok("one page", ref("QueuePage")), **_errors(422)},
             },
             "post": {
                 "summary": "Report a case (located and routed by the case builder)",
-                "requestBody": _body(_ref("Report")),
+                "requestBody": _body(ref("Report")),
                 "responses": {
-                    **_ok("made", _ref("Reported"), "201"),
-                    **_ok("made before from this external_id", _ref("Reported")),
+                    **_ok("made", ref("Reported"), "201"),
+                    **_ok("made before from this external_id", ref("Reported")),
                     **_errors(400, 403, 409, 413, 415, 422),
                 },
             },
@@ -287,9 +113,9 @@ def _paths() -> dict[str, Any]:
         "/cases/actions": {
             "post": {
                 "summary": f"One action on up to {MAX_BULK} cases, each case's own outcome",
-                "requestBody": _body(_ref("BulkAction")),
+                "requestBody": _body(ref("BulkAction")),
                 "responses": {
-                    **_ok("per-case outcomes", _ref("BulkOutcome")),
+                    **_ok("per-case outcomes", ref("BulkOutcome")),
                     **_errors(400, 403, 413, 415, 422),
                 },
             },
@@ -298,16 +124,16 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "One case with history, routing reasons, photos, allowed actions",
                 "parameters": [_ID],
-                "responses": {**_ok("the case", _ref("Case")), **_errors(404)},
+                "responses": {**_ok("the case", ref("Case")), **_errors(404)},
             },
         },
         "/cases/{case_id}/actions": {
             "post": {
                 "summary": "A workflow action on the case (dispatch without unit: suggested)",
                 "parameters": [_ID],
-                "requestBody": _body(_ref("Action")),
+                "requestBody": _body(ref("Action")),
                 "responses": {
-                    **_ok("done", _ref("Acted")),
+                    **_ok("done", ref("Acted")),
                     **_errors(400, 403, 404, 409, 413, 415, 422),
                 },
             },
@@ -316,12 +142,40 @@ def _paths() -> dict[str, Any]:
             "post": {**claim, "summary": "Put the case on my to-do list (assign to me)"},
             "delete": {**claim, "summary": "Give the case back"},
         },
+        "/cases/{case_id}/photos": {
+            "post": {
+                "summary": "Keep a photo with the case (type checked by content, EXIF "
+                "position kept as data and stripped from the image, resized, thumbnail)",
+                "parameters": [_ID],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["photo"],
+                        "properties": {
+                            "photo": {"type": "string", "contentMediaType": "image/*"},
+                            "kind": {
+                                "type": "string",
+                                "enum": list(PHOTO_KINDS),
+                                "description": "default: report for a grid worker, handled "
+                                "for a handler, else other",
+                            },
+                            "transition_seq": {"type": "integer", "minimum": 1},
+                        },
+                    },
+                    "multipart/form-data",
+                ),
+                "responses": {
+                    **_ok("kept", ref("Photo"), "201"),
+                    **_errors(403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
         "/categories": {
             "get": {
                 "summary": "The enabled categories",
                 "responses": _ok(
                     "categories",
-                    {"type": "object", "properties": {"items": {"items": _ref("Category")}}},
+                    {"type": "object", "properties": {"items": {"items": ref("Category")}}},
                 ),
             },
         },
@@ -356,7 +210,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": _paths(),
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},

@@ -1,0 +1,194 @@
+"""The schemas of the case API's OpenAPI document (Case, Error, QueuePage, Action, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.actions import MAX_BULK
+from app.api.errors import MAX_EXTENSION_HOURS
+from models.vocabulary import REPORT_SOURCES
+from models.workflow import ACTIONS, STAGES
+
+_ACTIONS = [a for a in ACTIONS if a != "report"]
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to one of :data:`SCHEMAS`."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "allowed_actions": {**_STRINGS, "description": "what the caller could do instead"},
+        },
+    },
+    "Case": {
+        "type": "object",
+        "description": "A case as the dispatch console shows it (times ISO 8601 UTC, Z).",
+        "required": ["id", "stage", "category", "lon", "lat", "unit", "due_at", "photos"],
+        "properties": {
+            "id": {"type": "string"},
+            "stage": {"type": "string", "enum": list(STAGES)},
+            "category": {"type": "object", "additionalProperties": True},
+            "lon": {"type": ["number", "null"]},
+            "lat": {"type": ["number", "null"]},
+            "unit": {"type": ["string", "null"], "description": "the assigned unit"},
+            "due_at": {"type": ["string", "null"], "format": "date-time"},
+            "duplicate_of": {"type": ["string", "null"]},
+            "claimed_by": {"type": ["string", "null"]},
+            "photos": {"type": "array", "items": {"type": "object"}},
+            "history": {"type": "array", "items": {"type": "object"}},
+            "routing": {
+                "type": ["object", "null"],
+                "description": "the latest routing suggestion: unit, basis and reasons",
+            },
+            "allowed_actions": _STRINGS,
+            "version": {"type": "integer"},
+        },
+        "additionalProperties": True,
+    },
+    "QueuePage": {
+        "type": "object",
+        "required": ["items", "total", "offset", "limit", "next"],
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "stage"]}},
+            "total": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "next": {"type": ["integer", "null"], "description": "offset of the next page"},
+            "max_seq": {"type": "integer", "description": "change cursor of the scope"},
+        },
+    },
+    "Report": {
+        "type": "object",
+        "required": ["category", "lon", "lat"],
+        "additionalProperties": False,
+        "properties": {
+            "category": {"type": "string"},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "text": {"type": "string", "maxLength": 4000},
+            "source": {
+                "type": "string",
+                "enum": list(REPORT_SOURCES),
+                "description": "default: grid_worker for a grid worker, else hotline",
+            },
+            "external_id": {
+                "type": "string",
+                "maxLength": 128,
+                "description": "idempotency: a second report with the same external_id "
+                "answers 200 with the existing case (created false), or 409 when that "
+                "case is outside the caller's scope",
+            },
+            "exercise": {"type": "boolean"},
+        },
+    },
+    "Reported": {
+        "type": "object",
+        "required": ["id", "stage", "created"],
+        "properties": {
+            "id": {"type": "string"},
+            "stage": {"type": "string"},
+            "created": {"type": "boolean"},
+            "route": {"type": "object"},
+            "duplicates": _STRINGS,
+        },
+    },
+    "Action": {
+        "type": "object",
+        "required": ["action"],
+        "additionalProperties": False,
+        "properties": {
+            "action": {"type": "string", "enum": _ACTIONS},
+            "note": {"type": "string", "maxLength": 2000},
+            "override_reason": {
+                "type": "string",
+                "description": "dispatch to another unit than the suggestion",
+            },
+            "unit": {"type": "string", "description": "dispatch: omitted takes the suggestion"},
+            "reason": {"type": "string"},
+            "category": {"type": "string", "description": "recategorise: the new code"},
+            "into": {"type": "string", "description": "merge: the case this one repeats"},
+            "extension": {
+                "type": ["number", "string"],
+                "description": "working hours (8, 1.5) or an ISO 8601 duration of hours/"
+                f"minutes/seconds (PT8H, PT1H30M); days are refused; at most "
+                f"{MAX_EXTENSION_HOURS:g} h",
+            },
+        },
+    },
+    "BulkAction": {
+        "allOf": [
+            {
+                "type": "object",
+                "required": ["case_ids"],
+                "properties": {
+                    "case_ids": {**_STRINGS, "minItems": 1, "maxItems": MAX_BULK},
+                },
+            },
+            ref("Action"),
+        ],
+    },
+    "Acted": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "action": {"type": "string"},
+            "stage": {"type": "string"},
+            "unit": {"type": ["string", "null"]},
+            "allowed_actions": _STRINGS,
+        },
+    },
+    "BulkOutcome": {
+        "type": "object",
+        "properties": {
+            "action": {"type": "string"},
+            "ok": {"type": "integer"},
+            "failed": {"type": "integer"},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "ok": {"type": "boolean"},
+                        "stage": {"type": ["string", "null"]},
+                        "status": {"type": "integer"},
+                        "error": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Photo": {
+        "type": "object",
+        "description": "a photo as the case view shows it, with its image and thumb URLs",
+        "additionalProperties": True,
+    },
+    "Claim": {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "claimed_by": {"type": ["string", "null"]}},
+    },
+    "Category": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"},
+            "kind": {"type": "string", "enum": ["component", "event"]},
+            "name_zh": {"type": "string"},
+            "name_en": {"type": "string"},
+            "limit": {
+                "type": "object",
+                "properties": {
+                    "value": {"type": "number"},
+                    "unit": {"type": "string", "enum": ["working_hours", "working_days"]},
+                },
+            },
+            "owner": {"type": "string"},
+        },
+    },
+}

@@ -126,7 +126,7 @@ def case_map_config(
         "lines": [stage_label(str(view.get("stage") or ""), lang)],
     }
     bounds = _bounds(float(lon), float(lat), VIEW_RADIUS_M)
-    layers = _cells(store, view, _bounds(float(lon), float(lat), 2 * VIEW_RADIUS_M), lang)
+    layers = _cells(store, view, _bounds(float(lon), float(lat), 3 * VIEW_RADIUS_M), lang)
     near = _points("dispatch-nearby", near_rows, fill=[64, 169, 255, 220], radius=6, pickable=True)
     here = _points("dispatch-here", [case_row], fill=[255, 77, 79, 255], radius=9, pickable=False)
     layers += [{**layer_json(near), "z": 3}, {**layer_json(here), "z": 4}]

@@ -59,7 +59,7 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
         ),  # fmt: skip
         col("place", "dispatch.col_place", width=160, sortable=True),
         col("source_label", "dispatch.col_source", width=74, sortable=True),
-        col("reported", "dispatch.col_reported", width=100, sortable=True),
+        col("reported", "dispatch.col_reported", width=112, sortable=True),
         col("unit", "dispatch.col_unit", width=150, sortable=True),
         col("claimed_by", "dispatch.col_claimed", width=80, sortable=True),
         col("description", "dispatch.col_description", flex=1, minWidth=160),

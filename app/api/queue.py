@@ -5,6 +5,7 @@ from __future__ import annotations
 import flask
 
 from app.api.errors import ApiError, actor, refused
+from app.bounds import expensive
 from app.context import get_context
 from models.case_queue import DUE_FILTERS, SORTABLE, QueueFilter, queue_page
 from models.case_service import Actor, Refused
@@ -105,10 +106,11 @@ def list_cases() -> tuple[flask.Response, int]:
     limit = _whole("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     ctx = get_context()
     try:
-        page = queue_page(
-            ctx.store, who.scope, flt, now=utcnow(), calendar=ctx.calendar(), sort=sort,
-            offset=offset, limit=limit,
-        )  # fmt: skip
+        with expensive(who.username):  # the user's bound on heavy requests: 429 past it
+            page = queue_page(
+                ctx.store, who.scope, flt, now=utcnow(), calendar=ctx.calendar(), sort=sort,
+                offset=offset, limit=limit,
+            )  # fmt: skip
     except ValueError as exc:
         raise ApiError(422, str(exc)[:300]) from None
     items = [{"id": row["case_id"], **row} for row in page.rows]

@@ -267,3 +267,21 @@ def test_injection_strings_in_filters_are_plain_text(world):
         response = client.get("/api/v1/cases", query_string={"q": text, "category": text})
         assert response.status_code == 200 and response.get_json()["total"] == 0, text
     assert world.store.query_value("SELECT count(*) FROM cases") > 0
+
+
+def test_heavy_requests_past_the_users_bound_are_429(world):
+    from app.bounds import expensive_slots
+
+    slots = expensive_slots(world.app.server)
+    taken = 0
+    while slots.acquire("leader"):
+        taken += 1
+    try:
+        response = world.bearer("leader").get("/api/v1/cases")
+        assert response.status_code == 429 and response.headers["Retry-After"]
+        assert response.get_json()["error"]
+        assert world.bearer("dispatcher").get("/api/v1/cases").status_code == 200  # others go on
+    finally:
+        for _ in range(taken):
+            slots.release("leader")
+    assert world.bearer("leader").get("/api/v1/cases").status_code == 200

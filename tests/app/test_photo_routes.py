@@ -192,3 +192,17 @@ def test_a_refused_picture_is_explained_in_the_users_language(world):
     assert refusal_text(Refused("a leader may not add photos", 403), "zh") == (
         "a leader may not add photos"
     )
+
+
+def test_a_browser_revalidates_without_the_bytes_again(world):
+    pid = world[2]["mine"]
+    client = _client(world, "gridworker")
+    first = client.get(f"/photos/{pid}/thumb")
+    assert first.headers.get("ETag")
+    again = client.get(f"/photos/{pid}/thumb", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    # a user outside the scope learns nothing from the tag either
+    other = _client(world, "street_handler").get(
+        f"/photos/{pid}/thumb", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert other.status_code == 404

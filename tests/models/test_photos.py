@@ -257,3 +257,13 @@ def test_a_zero_position_is_no_position():
     exif[0x8825] = {1: "N", 2: zero, 3: "E", 4: zero}
     photo = process_photo(_encode(_marked(), "JPEG", exif=exif.tobytes()), **LIMITS)
     assert (photo.taken_lon, photo.taken_lat) == (None, None)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF"])
+def test_position_is_read_from_every_accepted_format_and_never_stored(fmt):
+    raw = _encode(_marked(), fmt, exif=_exif())
+    photo = process_photo(raw, **LIMITS)
+    assert photo.taken_lat == pytest.approx(23.66003, abs=1e-4)
+    assert photo.taken_lon == pytest.approx(116.625, abs=1e-4)
+    assert b"Exif" not in photo.image and b"PhoneMaker" not in photo.image
+    assert len(Image.open(io.BytesIO(photo.image)).getexif()) == 0

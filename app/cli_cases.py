@@ -12,7 +12,8 @@ import pandas as pd
 
 from ingest.locate import store_locator
 from models.case_queries import case_record, list_cases, list_categories, route_reasons
-from models.cases import CaseError, history, report_case, sla_limit, transition_case
+from models.case_service import Actor, Refused, act
+from models.cases import CaseError, history, report_case, sla_limit
 from models.categories import get_category
 from models.clock import utcnow
 from models.config import Config
@@ -221,19 +222,24 @@ def run_case(
             if args.category:
                 data["category"] = args.category
             assert user is not None, "case transition acts as a user"
-            state = transition_case(
-                store,
-                args.case_id,
-                args.action,
-                actor=user.username,
-                role=user.role,
-                at=utcnow(),
-                calendar=calendar,
-                scope=user.scope,
-                note=args.note,
-                override_reason=args.override_reason,
-                **data,
-            )
+            try:
+                state = act(
+                    store,
+                    Actor(user.username, user.role, user.scope),
+                    args.case_id,
+                    args.action,
+                    at=utcnow(),
+                    calendar=calendar,
+                    note=args.note,
+                    override_reason=args.override_reason,
+                    data=data,
+                )
+            except Refused as exc:
+                if exc.status == 404:  # one answer for unknown and out of scope, as the API
+                    raise CaseError(
+                        f"case {args.case_id!r} is unknown or outside the scope of {user.username}"
+                    ) from None
+                raise
             print(f"case {args.case_id}: {state.stage}")
     except CaseError as exc:
         print(f"cityops case: {exc}", file=sys.stderr)

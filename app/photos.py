@@ -8,16 +8,20 @@ photo of a case outside the user's scope is answered exactly like an unknown one
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 import flask
 
 from app.auth import current_language, current_user
 from app.i18n import t
-from models.attachments import ATTACHMENT_ID_RE, PhotoRefused, photo_file
+from models.attachments import ATTACHMENT_ID_RE, PhotoRefused, photo_file, sweep_orphans
 from models.case_service import Refused
 from models.config import Config
 from models.store import Store
+
+log = logging.getLogger(__name__)
 
 #: Browsers keep a photo for an hour, never a shared cache: a scope may change.
 CACHE_CONTROL = "private, max-age=3600"
@@ -63,7 +67,17 @@ def photo_response(
 
 def install_photos(server: flask.Flask, *, config: Config, store: Store) -> None:
     """Register ``/photos/<id>`` and ``/photos/<id>/thumb`` on ``server``; any other path
-    under ``/photos/`` answers a JSON 404 (not the Dash page of the catch-all route)."""
+    under ``/photos/`` answers a JSON 404 (not the Dash page of the catch-all route).
+
+    Files a crash left without their row (older than an hour) are swept once here.
+    """
+    try:
+        swept = sweep_orphans(store, Path(config.photo_dir), now=time.time())
+    except OSError as exc:  # an unreadable folder must not stop the server
+        log.warning("photo folder not swept: %s", exc)
+    else:
+        if swept:
+            log.info("photo files without a row removed", extra={"count": len(swept)})
 
     @server.get("/photos/<attachment_id>")
     def photo(attachment_id: str) -> flask.Response:

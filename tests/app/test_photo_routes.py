@@ -206,3 +206,29 @@ def test_a_browser_revalidates_without_the_bytes_again(world):
         f"/photos/{pid}/thumb", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert other.status_code == 404
+
+
+def test_installing_the_routes_sweeps_files_a_crash_left(demo_app, tmp_path):
+    import os
+
+    import flask
+
+    from app.photos import install_photos
+
+    app, _, store = demo_app
+    config = app.server.extensions[EXTENSION_KEY].config
+    config = config.model_copy(
+        update={
+            "settings": config.settings.model_copy(
+                update={"photos": config.settings.photos.model_copy(update={"dir": tmp_path / "p"})}
+            )
+        }
+    )
+    leftover = tmp_path / "p" / "2026" / "12" / "0123abcd.jpg"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"\xff\xd8\xff")
+    fresh = leftover.with_name("4567cdef.jpg")
+    fresh.write_bytes(b"\xff\xd8\xff")
+    os.utime(leftover, (0, 0))
+    install_photos(flask.Flask("photos-only"), config=config, store=store)
+    assert not leftover.exists() and fresh.exists()  # an upload in progress keeps its file

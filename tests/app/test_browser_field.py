@@ -10,7 +10,6 @@ import io
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -91,19 +90,16 @@ def _no_sideways_scroll(page) -> None:
 
 def _small_targets(page) -> list[str]:
     """Visible buttons, tabs and inputs of the field app lower than 44 px."""
+    targets = ", ".join(
+        f"#field-root {s}"
+        for s in ("button", ".field-tabs > label", ".field-cats > label",
+                  "input:not([type=radio]):not([type=file])")
+    )  # fmt: skip
     return page.evaluate(
-        """() => [...document.querySelectorAll(
-              '#field-root button, #field-root .field-tab, #field-root input:not([type=radio]):not([type=file]), #field-root .field-cat')]
+        f"""() => [...document.querySelectorAll({targets!r})]
             .filter(e => e.offsetParent !== null)
             .map(e => [e.id || e.className || e.tagName, e.getBoundingClientRect().height])
             .filter(([, h]) => h < 44).map(([n, h]) => n + ':' + h)"""
-    )
-
-
-def _photo_loaded(page, selector: str) -> bool:
-    return page.evaluate(
-        f"""() => [...document.querySelectorAll({selector!r})]
-              .some(i => i.complete && i.naturalWidth > 0)"""
     )
 
 
@@ -178,27 +174,23 @@ def test_handler_starts_and_reports_handled_with_a_photo(world):
     page.wait_for_selector(card)
     assert page.locator(".field-tab").count() == 0 or not page.is_visible(".field-tabs")
     page.click(card)
-    try:
-        page.wait_for_selector("#field-task-detail .field-photo", timeout=10_000)
-    except Exception:
-        page.screenshot(path="/tmp/h5debug.png")
-        open("/tmp/h5debug.html", "w").write(page.inner_html("#field-root"))
-        raise
+    page.wait_for_selector("#field-task-detail .field-photo")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#field-task-detail .field-photo')]"
         ".some(i => i.complete && i.naturalWidth > 0)"
     )  # the grid worker's photo, before
-    page.click("#field-task-detail button:has-text('开始处置')")
+    page.click("#field-task-buttons button:has-text('开始处置')")
     page.wait_for_selector("#field-task-message .field-note.ok")
-    page.wait_for_selector("#field-task-detail button:has-text('处置完成')")
+    page.wait_for_selector("#field-task-buttons button:has-text('处置完成')")
     page.locator("#field-task-photo input[type=file]").set_input_files(
         files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": _jpeg((40, 160, 60))}]
     )
     page.wait_for_selector("#field-task-photo-list img.field-thumb")
     _no_sideways_scroll(page)
     assert _small_targets(page) == []
+    page.locator("#field-task-buttons").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENS / "field-handler-390x844.png"))
-    page.click("#field-task-detail button:has-text('处置完成')")
+    page.click("#field-task-buttons button:has-text('处置完成')")
     page.wait_for_function(
         "() => document.querySelector('#field-task-message')?.innerText.includes('处置反馈')"
     )
@@ -225,7 +217,7 @@ def test_grid_worker_verifies_seeing_before_and_after(world):
         )
     _no_sideways_scroll(page)
     page.screenshot(path=str(SCREENS / "field-verify-390x844.png"))
-    page.click("#field-task-detail button:has-text('核查通过')")
+    page.click("#field-task-buttons button:has-text('核查通过')")
     page.wait_for_function(
         "() => document.querySelector('#field-task-message')?.innerText.includes('核查')"
     )

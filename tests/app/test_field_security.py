@@ -142,9 +142,12 @@ def _call(client, world, output: str, values: dict, changed: list[str]):
     )
 
 
-ACT = "..field-task-message.children...field-task-done.data...field-task-photo.contents...field-task-note.value.."
+ACT = (
+    "..field-task-message.children...field-task-done.data...field-task-photo.contents"
+    "...field-task-note.value.."
+)
 ACT_PATTERN = '{"action":["ALL"],"type":"field-task-act"}'
-DETAIL = "..field-task-detail.children...field-task-form.className.."
+DETAIL = "..field-task-detail.children...field-task-form.className...field-task-buttons.children.."
 SUBMIT = (
     "..field-report-message.children...field-report-dupes.children...field-report-dupes-box.className"
     "...field-report-photos.contents...field-report-text.value...field-report-token.data.."

@@ -11,7 +11,7 @@ from app.i18n import t
 from app.pages.field import ids
 from app.pages.field.logic import tabs_for
 
-_TAB_ICONS = {"report": "＋", "tasks": "☰", "patrol": "⌖"}
+_TAB_ICONS = {"report": "＋", "tasks": "☰", "patrol": "◎"}
 
 
 def _section(title: str, *children: Any, **kw: Any) -> html.Section:
@@ -54,7 +54,6 @@ def _report_panel(lang: str, hidden: bool, map_config: dict[str, Any] | None) ->
                     type="search",
                     debounce=0.3,
                     placeholder=t("field.report.search", lang),
-                    className="field-input",
                     autoComplete="off",
                 ),
                 dcc.RadioItems(
@@ -162,7 +161,6 @@ def _tasks_panel(lang: str, role: str, hidden: bool) -> html.Div:
                                 max=240,
                                 step=1,
                                 value=8,
-                                className="field-input narrow",
                             ),
                         ],
                     ),
@@ -178,6 +176,7 @@ def _tasks_panel(lang: str, role: str, hidden: bool) -> html.Div:
                     html.Div(id=ids.TASK_PHOTO_LIST, className="field-thumbs"),
                 ],
             ),
+            html.Div(id=ids.TASK_BUTTONS, className="field-actions"),
             html.Div(id=ids.TASK_LIST, className="field-list"),
         ],
     )

@@ -36,7 +36,7 @@ from models.attachments import add_photo
 from models.case_queue import QueueFilter, queue_page
 from models.case_service import Refused, act
 from models.case_view import case_view
-from models.workflow import stage_label
+from models.workflow import ACTIONS, stage_label
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 100
@@ -130,12 +130,17 @@ def _photo_column(title: str, photos: list[dict[str, Any]], language: str) -> ht
     return html.Div([html.Div(title, className="field-sub"), *images], className="field-photo-col")
 
 
-def _detail(view: dict[str, Any], actor_role: str, language: str, tz: str) -> html.Div:
-    groups = before_after(view.get("photos") or [])
-    category = view["category"]["name_zh" if language == "zh" else "name_en"]
-    sla = view.get("sla") or {}
+def _action_label(action: Any, language: str) -> str:
+    spec = ACTIONS.get(action) if isinstance(action, str) else None
+    if spec is None:
+        return str(action or "")
+    return spec.label_zh if language == "zh" else spec.name.replace("_", " ")
+
+
+def _buttons(view: dict[str, Any], actor_role: str, language: str) -> list[html.Button]:
+    """The actions this user may take on the case now, as large buttons."""
     allowed = set(view.get("allowed_actions") or [])
-    buttons = [
+    return [
         html.Button(
             t(f"field.act.{a}", language),
             id={"type": ids.TASK_ACT, "action": a},
@@ -145,10 +150,17 @@ def _detail(view: dict[str, Any], actor_role: str, language: str, tz: str) -> ht
         for a in TASK_ACTIONS.get(actor_role, ())
         if a in allowed
     ]
+
+
+def _detail(view: dict[str, Any], actor_role: str, language: str, tz: str) -> html.Div:
+    groups = before_after(view.get("photos") or [])
+    category = view["category"]["name_zh" if language == "zh" else "name_en"]
+    sla = view.get("sla") or {}
+    buttons = _buttons(view, actor_role, language)
     history = [
         html.Li(
-            f"{local_time(h.get('at'), tz)} {h.get('action')} · {h.get('actor')}"
-            + (f" · {h['note']}" if h.get("note") else "")
+            f"{local_time(h.get('at'), tz)} {_action_label(h.get('action'), language)} · "
+            f"{h.get('actor')}" + (f" · {h['note']}" if h.get("note") else "")
         )
         for h in (view.get("history") or [])[-5:]
     ]
@@ -183,7 +195,7 @@ def _detail(view: dict[str, Any], actor_role: str, language: str, tz: str) -> ht
                 ],
             ),
             html.Ul(history, className="field-history"),
-            html.Div(buttons, className="field-actions")
+            None
             if buttons
             else html.Div(t("field.task.no_actions", language), className="field-sub"),
         ],
@@ -193,26 +205,28 @@ def _detail(view: dict[str, Any], actor_role: str, language: str, tz: str) -> ht
 @dash.callback(
     Output(ids.TASK_DETAIL, "children"),
     Output(ids.TASK_FORM, "className"),
+    Output(ids.TASK_BUTTONS, "children"),
     Input(ids.TASK_SELECTED, "data"),
     Input(ids.TASK_DONE, "data"),
     prevent_initial_call=True,
 )
-def task_detail(case_id: Any, _done: Any) -> tuple[Any, str]:
+def task_detail(case_id: Any, _done: Any) -> tuple[Any, str, Any]:
     hidden = "field-card hidden"
     language = lang()
     actor = field_actor()
     if actor is None or actor.role not in TASK_ACTIONS:
-        return not_allowed(language), hidden
+        return not_allowed(language), hidden, []
     if not isinstance(case_id, str) or not case_id:
-        return [], hidden
+        return [], hidden, []
     ctx = get_context()
     try:
         view = case_view(ctx.store, actor, case_id, now=now(), calendar=ctx.calendar())
     except Refused as exc:
-        return refusal(exc, language), hidden
+        return refusal(exc, language), hidden, []
     tz = ctx.config.settings.calendar.timezone
-    shown = set(view.get("allowed_actions") or []) & set(TASK_ACTIONS.get(actor.role, ()))
-    return _detail(view, actor.role, language, tz), "field-card" if shown else hidden
+    buttons = _buttons(view, actor.role, language)
+    detail = _detail(view, actor.role, language, tz)
+    return detail, "field-card" if buttons else hidden, buttons
 
 
 dash.clientside_callback(

@@ -68,10 +68,13 @@ def histories(store: Store, case_ids: Sequence[str]) -> dict[str, list[Transitio
     out: dict[str, list[Transition]] = {case_id: [] for case_id in case_ids}
     if not out:
         return out
+    ids = sorted(out)
+    # the range lets the scan skip row groups: case ids grow with time, as the table does
     rows = store.query_rows(
         "SELECT case_id, seq, occurred_at, actor, role, action, from_stage, to_stage, note, data "
-        "FROM case_transitions WHERE case_id IN (SELECT unnest(?)) ORDER BY case_id, seq",
-        [list(out)],
+        "FROM case_transitions WHERE case_id BETWEEN ? AND ? AND case_id IN (SELECT unnest(?)) "
+        "ORDER BY case_id, seq",
+        [ids[0], ids[-1], ids],
     )
     for case_id, seq, at, actor, role, action, src, dst, note, data in rows:
         payload = json.loads(data) if data else {}
@@ -238,12 +241,12 @@ _UPDATE_TYPES: dict[str, pa.DataType] = {
 def _write(tx: WriteTx, plans: list[_Planned], actor: str, audit_at: datetime) -> set[str]:
     """Write the planned moves whose case did not change since it was read; return the ids
     that did (refused, nothing written for them)."""
-    ids = [p.case_id for p in plans]
+    ids = sorted(p.case_id for p in plans)
     current = dict(
         tx.fetch(
-            "SELECT case_id, max(seq) FROM case_transitions WHERE case_id IN (SELECT unnest(?)) "
-            "GROUP BY case_id",
-            [ids],
+            "SELECT case_id, max(seq) FROM case_transitions WHERE case_id BETWEEN ? AND ? "
+            "AND case_id IN (SELECT unnest(?)) GROUP BY case_id",
+            [ids[0], ids[-1], ids],
         )
     )
     stale = {p.case_id for p in plans if current.get(p.case_id, 0) != p.transition.seq - 1}

@@ -238,12 +238,15 @@ def _due_condition(
     store: Store, scope_where: str, scope_params: list[Any], due: str, *, now: datetime,
     calendar: WorkCalendar,
 ) -> tuple[str, list[Any]]:  # fmt: skip
-    """``c.case_id IN (…)`` selecting the overdue or near cases of the scope, exactly."""
+    """``c.case_id IN (…)`` selecting the overdue or near cases of the scope, exactly: the
+    ids are worked out once here, so the count and the page do not compute them twice."""
+    # every instant a clock reads lies between the first dispatch and the deadline, or now
     bounds = store.query_rows(
-        f"SELECT min(due_at), max(due_at) FROM cases c WHERE due_at IS NOT NULL AND {scope_where}",
+        "SELECT min(least(dispatched_at, due_at)), max(due_at) FROM cases c "
+        f"WHERE due_at IS NOT NULL AND {scope_where}",
         scope_params,
     )[0]
-    # local years of every instant the clock reads (a day either side covers time zones)
+    # whole local years around them (a day either side covers the time zone)
     moments = [now, *(b for b in bounds if b is not None)]
     first, last = min(moments) - timedelta(days=1), max(moments) + timedelta(days=1)
     starts, ends, before = working_periods_us(calendar, first.year, last.year)
@@ -253,14 +256,15 @@ def _due_condition(
         if due == "overdue"
         else "left_us >= 0 AND (total_us - left_us) / total_us >= ?"
     )
-    sql = (
-        f"c.case_id IN (SELECT case_id FROM ({_LEFT_SQL.format(where=scope_where)}) "
-        f"WHERE total_us > 0 AND {cond})"
-    )
     params: list[Any] = [starts, ends, before, now, now, now, day_s, *scope_params]
     if due == "near":
         params.append(YELLOW_FRACTION)
-    return sql, params
+    ids = store.query_rows(
+        f"SELECT case_id FROM ({_LEFT_SQL.format(where=scope_where)}) "
+        f"WHERE total_us > 0 AND {cond}",
+        params,
+    )
+    return "c.case_id IN (SELECT unnest(?))", [[i for (i,) in ids]]
 
 
 def _json_time(value: Any) -> str | None:
@@ -286,9 +290,11 @@ def _sla(
     calendar: WorkCalendar,
 ) -> None:  # fmt: skip
     """Fill ``sla_level`` and ``seconds_left`` of each row from its folded history."""
-    past = histories(store, [r["case_id"] for r in rows])
+    # only a case with a deadline can have its clock running (no due_at: never dispatched)
+    timed = [r["case_id"] for r in rows if r["due_at"] is not None]
+    past = histories(store, timed)
     for row, (value, unit) in zip(rows, limits, strict=True):
-        state = fold(past[row["case_id"]])
+        state = fold(past.get(row["case_id"], []))
         row["sla_level"] = row["seconds_left"] = None
         if not state.clock or value is None or unit is None:
             continue  # not dispatched (or returned), or a category the table does not know

@@ -5,6 +5,10 @@ screenshot docs/screens/dispatch-1600x900.png is made. Nothing is fetched from e
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +23,8 @@ SCREENSHOT = ROOT / "docs" / "screens" / "dispatch-1600x900.png"
 
 
 def _prepare(folder: Path) -> dict[str, list[str]]:
-    """Ten cases in 湘桥区; three of them registered beforehand (for the bulk dispatch)."""
+    """Ten cases in 湘桥区; three of them registered beforehand (for the bulk dispatch); and a
+    place in 湘桥区 for a case reported while the console is open."""
     from models.case_service import Actor, act
     from models.config import load_config
     from models.security import Scope
@@ -31,6 +36,11 @@ def _prepare(folder: Path) -> dict[str, list[str]]:
     calendar = WorkCalendar.from_settings(config.settings.calendar)
     actor = Actor("dispatcher", "dispatcher", Scope("city"))
     with Store(folder / "cityops.duckdb") as store:
+        from models.geography import load_cells
+
+        cells = load_cells(store, scope=Scope("district", ("445102",)))
+        spot = cells.geometry.iloc[len(cells) // 2].representative_point()
+        made["live_spot"] = [str(spot.x), str(spot.y)]
         for case in made["inside"][6:9]:
             for action in ("accept", "register"):
                 now = datetime.now(UTC).replace(tzinfo=None)
@@ -127,10 +137,25 @@ def test_dispatcher_works_the_queue_in_the_browser(demo_copy, tmp_path):
             page.keyboard.press(key)
             _stage_is(page, stage)
 
-        # the picture: the whole queue, a dispatched case open with its map drawn
+        # the whole queue again; a case reported meanwhile (CLI through the running server)
+        # appears without a reload
         page.fill("#dispatch-f-text", "")
         page.keyboard.press("Escape")
         page.wait_for_selector(f".ag-row[row-id='{inside[3]}']", timeout=15_000)
+        lon, lat = made["live_spot"]
+        run = subprocess.run(
+            [sys.executable, "-m", "app.cli", "--config", str(folder / "config.yaml"),
+             "--user", "dispatcher", "case", "report", "--category", "0201", "--lon", lon,
+             "--lat", lat, "--source", "hotline", "--text", "dispatch-live-new"],
+            capture_output=True, text=True, timeout=120, cwd=ROOT,
+            env={**os.environ, "CITYOPS_SECRET_KEY": SECRET},
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        live = re.search(r"case (\S+) reported", run.stdout).group(1)
+        page.wait_for_selector(f".ag-row[row-id='{live}']", timeout=20_000)
+        assert "新变化" in page.inner_text("#dispatch-new")
+
+        # the picture: a dispatched case open with its map drawn
         _open_row(page, single)
         page.wait_for_selector("#dispatch-map[data-drawn]", timeout=20_000)
         page.wait_for_timeout(500)

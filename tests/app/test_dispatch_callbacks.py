@@ -376,3 +376,22 @@ def test_a_district_dispatcher_gets_nothing_of_another_district(console):
     # merging an inside case into the outside one is refused too
     response = press(console, "dispatch-act-merge", inside, SCOPED, merge_typed=outside)
     assert stage(console, inside) != "void"
+
+
+def test_the_poll_refreshes_the_queue_only_when_cases_changed(console):
+    dep = dep_for(console, "dispatch-new.children")
+    client = console["client"]("dispatcher")
+    _status, body = rows(console)
+    seq = body["response"]["dispatch-seq"]["data"]["seq"]
+    assert seq > 0
+    quiet = call(client, dep, {"dispatch-tick.n_intervals": 1, "dispatch-seq.data": {"seq": seq}})
+    assert quiet.get_json()["response"] == {}  # nothing new: no refresh, the news stays
+    behind = {"dispatch-tick.n_intervals": 2, "dispatch-seq.data": {"seq": seq - 1}}
+    response = call(client, dep, behind)
+    assert response.status_code == 200
+    answer = response.get_json()["response"]
+    assert "1 件新变化" in answer["dispatch-new"]["children"]
+    assert answer["dispatch-refresh"]["data"]["n"] > 0
+    for bad in (None, {"seq": -1}, {"seq": "9"}, {"seq": True}, [seq]):
+        values = {"dispatch-tick.n_intervals": 3, "dispatch-seq.data": bad}
+        assert call(client, dep, values).status_code == 204, bad

@@ -40,6 +40,7 @@ from app.pages.dispatch.logic import (
     case_ids,
     clean_text,
     format_row,
+    local_time,
     merge_candidates,
     page_bounds,
     queue_filter_args,
@@ -185,10 +186,12 @@ def poll(_n: object, seq: object) -> Any:
     cursor = seq.get("seq") if isinstance(seq, dict) else None
     if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
         raise PreventUpdate
-    changed = changed_since(get_context().store, actor.scope, cursor)
+    app_ctx = get_context()
+    changed = changed_since(app_ctx.store, actor.scope, cursor)
     if not changed:
-        return "", no_update
-    return t("dispatch.new", _lang(), n=changed), _refresh()
+        return no_update, no_update  # the last news stays, with its time
+    at = local_time(utcnow(), app_ctx.config.settings.calendar.timezone, with_date=False)
+    return t("dispatch.new", _lang(), n=changed, at=at), _refresh()
 
 
 # -- the case pane ------------------------------------------------------------------------------

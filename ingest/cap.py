@@ -14,17 +14,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import defusedxml.ElementTree as DefusedET
-import numpy as np
 import shapely
 from defusedxml import DefusedXmlException
-from pyproj import Transformer
 
+from ingest.cap_geometry import (
+    DEFAULT_METRIC_CRS,
+    InvalidCap,
+    area_geometry,
+)
 from ingest.cap_references import foreign_reference
 from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MAX_CAP_BYTES = 1024 * 1024
-DEFAULT_METRIC_CRS = "EPSG:32650"
 STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
 MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
 SCOPES = ("Public", "Restricted", "Private")
@@ -155,19 +157,16 @@ class RejectedCap:
     identifier: str | None = None
 
 
-class _Invalid(ValueError):
-    pass
-
-
-def _q(tag: str) -> str:
+def cap_tag(tag: str) -> str:
+    """The namespaced (Clark notation) name of a CAP 1.2 element."""
     return f"{{{NS}}}{tag}"
 
 
 def _text(parent: ET.Element, tag: str, *, required: bool = False, where: str = "") -> str | None:
-    node = parent.find(_q(tag))
+    node = parent.find(cap_tag(tag))
     value = None if node is None or node.text is None else node.text.strip()
     if required and not value:
-        raise _Invalid(f"missing required element <{tag}>{where}")
+        raise InvalidCap(f"missing required element <{tag}>{where}")
     return value or None
 
 
@@ -178,12 +177,14 @@ def _req(parent: ET.Element, tag: str, where: str = "") -> str:
 
 
 def _all(parent: ET.Element, tag: str) -> tuple[str, ...]:
-    return tuple((n.text or "").strip() for n in parent.findall(_q(tag)) if (n.text or "").strip())
+    return tuple(
+        (n.text or "").strip() for n in parent.findall(cap_tag(tag)) if (n.text or "").strip()
+    )
 
 
 def _enum(value: str, allowed: tuple[str, ...], tag: str) -> str:
     if value not in allowed:
-        raise _Invalid(f"<{tag}> {value[:40]!r} is not one of {', '.join(allowed)}")
+        raise InvalidCap(f"<{tag}> {value[:40]!r} is not one of {', '.join(allowed)}")
     return value
 
 
@@ -191,66 +192,19 @@ def _time(value: str | None, tag: str) -> datetime | None:
     if value is None:
         return None
     if not _TIME.match(value):
-        raise _Invalid(f"<{tag}> {value[:40]!r} is not a CAP date-time with a zone offset")
+        raise InvalidCap(f"<{tag}> {value[:40]!r} is not a CAP date-time with a zone offset")
     try:
         return datetime.fromisoformat(value)
     except ValueError as exc:
-        raise _Invalid(f"<{tag}> {value[:40]!r}: {exc}") from None
+        raise InvalidCap(f"<{tag}> {value[:40]!r}: {exc}") from None
 
 
 def _pairs(parent: ET.Element, tag: str) -> tuple[tuple[str, str], ...]:
     out = []
-    for node in parent.findall(_q(tag)):
+    for node in parent.findall(cap_tag(tag)):
         name = _req(node, "valueName", f" in <{tag}>")
         out.append((name, _text(node, "value") or ""))
     return tuple(out)
-
-
-def _latlon(pair: str, what: str) -> tuple[float, float]:
-    parts = pair.split(",")
-    try:
-        lat, lon = float(parts[0]), float(parts[1])
-    except (ValueError, IndexError):
-        raise _Invalid(f"{what}: {pair[:40]!r} is not a 'lat,lon' pair") from None
-    if len(parts) != 2 or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise _Invalid(f"{what}: {pair[:40]!r} is not a 'lat,lon' pair in range")
-    return lon, lat
-
-
-def polygon_from_cap(text: str) -> shapely.Polygon:
-    """A CAP ``<polygon>`` ("lat,lon lat,lon ...", closed, >= 4 pairs) as a lon/lat Polygon."""
-    points = [_latlon(p, "<polygon>") for p in text.split()]
-    if len(points) < 4:
-        raise _Invalid(f"<polygon> needs at least 4 coordinate pairs, found {len(points)}")
-    if points[0] != points[-1]:
-        raise _Invalid("<polygon> is not closed: the first and last pairs must be the same")
-    polygon = shapely.Polygon(points)
-    if not polygon.is_valid:
-        raise _Invalid(f"<polygon> is not a valid ring: {shapely.is_valid_reason(polygon)}")
-    return polygon
-
-
-def circle_from_cap(text: str, *, metric_crs: str = DEFAULT_METRIC_CRS) -> shapely.Polygon:
-    """A CAP ``<circle>`` ("lat,lon radius_km") buffered in ``metric_crs``, back in lon/lat."""
-    parts = text.split()
-    if len(parts) != 2:
-        raise _Invalid(f"<circle> {text[:40]!r} is not 'lat,lon radius_km'")
-    lon, lat = _latlon(parts[0], "<circle>")
-    try:
-        radius_km = float(parts[1])
-    except ValueError:
-        raise _Invalid(f"<circle> radius {parts[1][:20]!r} is not a number") from None
-    if not 0 < radius_km <= 5000:
-        raise _Invalid(f"<circle> radius {radius_km} km must be > 0 and <= 5000")
-    forward = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
-    back = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
-    x, y = forward.transform(lon, lat)
-    disc = shapely.Point(x, y).buffer(radius_km * 1000.0, quad_segs=16)
-    return shapely.transform(disc, lambda xy: _stack(back.transform(xy[:, 0], xy[:, 1])))
-
-
-def _stack(xy: tuple) -> np.ndarray:
-    return np.column_stack(xy)
 
 
 def _area(node: ET.Element) -> CapArea:
@@ -280,7 +234,7 @@ def _info(node: ET.Element, n: int) -> CapInfo:
     where = f" in <info> #{n}"
     categories = _all(node, "category")
     if not categories:
-        raise _Invalid(f"missing required element <category>{where}")
+        raise InvalidCap(f"missing required element <category>{where}")
     return CapInfo(
         category=tuple(_enum(c, CATEGORIES, "category") for c in categories),
         event=_req(node, "event", where),
@@ -303,46 +257,34 @@ def _info(node: ET.Element, n: int) -> CapInfo:
         web=_text(node, "web"),
         contact=_text(node, "contact"),
         parameters=_pairs(node, "parameter"),
-        resources=tuple(_resource(r) for r in node.findall(_q("resource"))),
-        areas=tuple(_area(a) for a in node.findall(_q("area"))),
+        resources=tuple(_resource(r) for r in node.findall(cap_tag("resource"))),
+        areas=tuple(_area(a) for a in node.findall(cap_tag("area"))),
     )
-
-
-def area_geometry(
-    infos: tuple[CapInfo, ...], *, metric_crs: str = DEFAULT_METRIC_CRS
-) -> shapely.Geometry | None:
-    """The union of every polygon and circle of every area, or None when there is none."""
-    parts = []
-    for info in infos:
-        for area in info.areas:
-            parts += [polygon_from_cap(p) for p in area.polygons]
-            parts += [circle_from_cap(c, metric_crs=metric_crs) for c in area.circles]
-    return shapely.union_all(parts) if parts else None
 
 
 def _parse(xml: str | bytes, metric_crs: str) -> CapAlertRecord:
     if len(xml) > MAX_CAP_BYTES:
-        raise _Invalid(f"CAP document larger than {MAX_CAP_BYTES} bytes")
+        raise InvalidCap(f"CAP document larger than {MAX_CAP_BYTES} bytes")
     try:
         root = DefusedET.fromstring(xml, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise _Invalid(
+        raise InvalidCap(
             f"refused unsafe XML ({type(exc).__name__}): DTDs and entities are not allowed in CAP"
         ) from None
     except ET.ParseError as exc:
-        raise _Invalid(f"not well-formed XML: {exc}") from None
-    if root.tag != _q("alert"):
-        raise _Invalid(f"root element is {root.tag!r}, expected <alert> in namespace {NS}")
+        raise InvalidCap(f"not well-formed XML: {exc}") from None
+    if root.tag != cap_tag("alert"):
+        raise InvalidCap(f"root element is {root.tag!r}, expected <alert> in namespace {NS}")
     identifier = _req(root, "identifier")
     sender = _req(root, "sender")
     for tag, value in (("identifier", identifier), ("sender", sender)):
         if _FORBIDDEN_ID.search(value):
-            raise _Invalid(f"<{tag}> must not contain spaces, commas, '<' or '&'")
+            raise InvalidCap(f"<{tag}> must not contain spaces, commas, '<' or '&'")
     sent = _time(_req(root, "sent"), "sent")
     assert sent is not None
-    infos = tuple(_info(n, i + 1) for i, n in enumerate(root.findall(_q("info"))))
+    infos = tuple(_info(n, i + 1) for i, n in enumerate(root.findall(cap_tag("info"))))
     if not infos:
-        raise _Invalid("missing required element <info>")
+        raise InvalidCap("missing required element <info>")
     record = CapAlertRecord(
         identifier=identifier,
         sender=sender,
@@ -360,11 +302,11 @@ def _parse(xml: str | bytes, metric_crs: str) -> CapAlertRecord:
         incidents=_text(root, "incidents"),
     )
     if record.scope == "Restricted" and not record.restriction:
-        raise _Invalid("<scope> Restricted needs a <restriction>")
+        raise InvalidCap("<scope> Restricted needs a <restriction>")
     if record.scope == "Private" and not record.addresses:
-        raise _Invalid("<scope> Private needs <addresses>")
+        raise InvalidCap("<scope> Private needs <addresses>")
     if foreign := foreign_reference(record.sender, record.msg_type, record.references):
-        raise _Invalid(foreign)
+        raise InvalidCap(foreign)
     geometry = area_geometry(infos, metric_crs=metric_crs)
     wkb = None if geometry is None else shapely.to_wkb(geometry, output_dimension=2)
     return replace(record, area_wkb=wkb)
@@ -402,7 +344,7 @@ def parse_cap(
         if problem is not None:
             return RejectedCap(f"<sent>: {problem}", record.identifier)
         return record
-    except _Invalid as exc:
+    except InvalidCap as exc:
         return RejectedCap(str(exc), _identifier_hint(xml))
     except Exception as exc:  # totality: any surprise becomes a rejection
         return RejectedCap(f"unexpected CAP parser error: {type(exc).__name__}: {exc}"[:500])
@@ -414,74 +356,6 @@ def _identifier_hint(xml: str | bytes) -> str | None:
     return match.group(1) if match else None
 
 
-# -- writing ---------------------------------------------------------------------------
-
-
-def _fmt_time(value: datetime) -> str:
-    return value.isoformat()
-
-
-def _add(parent: ET.Element, tag: str, value: str | datetime | None) -> None:
-    if value is None:
-        return
-    ET.SubElement(parent, _q(tag)).text = _fmt_time(value) if isinstance(value, datetime) else value
-
-
-def _add_pairs(parent: ET.Element, tag: str, pairs: tuple[tuple[str, str], ...]) -> None:
-    for name, value in pairs:
-        node = ET.SubElement(parent, _q(tag))
-        _add(node, "valueName", name)
-        _add(node, "value", value)
-
-
-#: Element order of the CAP 1.2 schema: ``*`` repeats, ``=`` is a valueName/value list.
-# fmt: off
-_ALERT_ORDER = ("identifier", "sender", "sent", "status", "msgType", "source", "scope",
-                "restriction", "addresses", "code*", "note", "references", "incidents")
-_INFO_ORDER = ("language", "category*", "event", "responseType*", "urgency", "severity",
-               "certainty", "audience", "eventCode=", "effective", "onset", "expires",
-               "senderName", "headline", "description", "instruction", "web", "contact",
-               "parameter=")
-_RESOURCE_ORDER = ("resourceDesc", "mimeType", "size", "uri", "derefUri", "digest")
-_AREA_ORDER = ("areaDesc", "polygon*", "circle*", "geocode=", "altitude", "ceiling")
-_ATTRIBUTE = {
-    "msgType": "msg_type", "code": "codes", "responseType": "response_type",
-    "eventCode": "event_codes", "senderName": "sender_name", "parameter": "parameters",
-    "resourceDesc": "resource_desc", "mimeType": "mime_type", "derefUri": "deref_uri",
-    "areaDesc": "area_desc", "polygon": "polygons", "circle": "circles", "geocode": "geocodes",
-}
-# fmt: on
-
-
-def _write(parent: ET.Element, obj: object, order: tuple[str, ...]) -> None:
-    for spec in order:
-        tag = spec.rstrip("*=")
-        value = getattr(obj, _ATTRIBUTE.get(tag, tag))
-        if spec.endswith("*"):
-            for item in value:
-                _add(parent, tag, item)
-        elif spec.endswith("="):
-            _add_pairs(parent, tag, value)
-        else:
-            _add(parent, tag, value)
-
-
-def to_cap_xml(record: CapAlertRecord) -> str:
-    """Serialise ``record`` as a CAP 1.2 document that :func:`parse_cap` reads back equal."""
-    root = ET.Element(_q("alert"))
-    _write(root, record, _ALERT_ORDER)
-    for info in record.infos:
-        node = ET.SubElement(root, _q("info"))
-        _write(node, info, _INFO_ORDER)
-        for resource in info.resources:
-            _write(ET.SubElement(node, _q("resource")), resource, _RESOURCE_ORDER)
-        for area in info.areas:
-            _write(ET.SubElement(node, _q("area")), area, _AREA_ORDER)
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode", default_namespace=NS)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
-
-
 __all__ = [
     "NS",
     "CapAlertRecord",
@@ -489,26 +363,5 @@ __all__ = [
     "CapInfo",
     "CapResource",
     "RejectedCap",
-    "area_geometry",
-    "circle_from_cap",
     "parse_cap",
-    "polygon_from_cap",
-    "to_cap_xml",
 ]
-
-
-def alert_row(record: CapAlertRecord, xml: str) -> dict:
-    """The ``alerts`` row of an inbound CAP alert (direction in, state imported)."""
-    return {
-        "identifier": record.identifier,
-        "direction": "in",
-        "state": "imported",
-        "sender": record.sender,
-        "sent": record.sent_utc,
-        "msg_type": record.msg_type,
-        "severity": record.severity,
-        "headline": record.headline,
-        "area_wkb": record.area_wkb,
-        "xml": xml,
-        "exercise": record.exercise,
-    }

@@ -11,7 +11,8 @@ from typing import TypeVar
 import numpy as np
 import pyarrow as pa
 
-from ingest.cap import CapAlertRecord, alert_row, parse_cap
+from ingest.cap import CapAlertRecord, parse_cap
+from ingest.cap_write import alert_row
 from ingest.payloads import (
     CapAlert,
     DispatchAck,

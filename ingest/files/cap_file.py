@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ingest.cap import CapAlertRecord, alert_row, parse_cap, to_cap_xml
+from ingest.cap import CapAlertRecord, parse_cap
 from ingest.cap_references import referenced_identifiers, stolen_reference
+from ingest.cap_write import alert_row, to_cap_xml
 from ingest.files.report import FileFailure, Plan, Written
 from ingest.files.source import Context, Source
 from ingest.sink import referenced_senders

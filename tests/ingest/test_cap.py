@@ -14,7 +14,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.cap import CapAlertRecord, RejectedCap, parse_cap, to_cap_xml
+from ingest.cap import CapAlertRecord, RejectedCap, parse_cap
+from ingest.cap_write import to_cap_xml
 from ingest.files import ingest_file
 from models.store import Store
 

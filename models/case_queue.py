@@ -110,9 +110,8 @@ paused AS (SELECT case_id, max(occurred_at) AS paused_at FROM case_transitions
            WHERE action = 'request_extension' GROUP BY case_id),
 clk AS (
     SELECT c.case_id, epoch_us(c.due_at) AS due_us,
-           epoch_us(CASE WHEN c.stage = 'extension_requested' THEN coalesce(p.paused_at, ?)
-                         WHEN c.closed_at IS NOT NULL AND c.closed_at < ? THEN c.closed_at
-                         ELSE ? END) AS end_us,
+           epoch_us(least(CASE WHEN c.stage = 'extension_requested' THEN p.paused_at
+                               ELSE c.closed_at END, ?)) AS end_us,
            coalesce(c.sla_limit_s::DOUBLE, CASE k.limit_unit WHEN 'working_days'
                     THEN k.limit_value * ? ELSE k.limit_value * 3600 END) * 1e6 AS total_us
     FROM cases c LEFT JOIN paused p USING (case_id)
@@ -256,7 +255,7 @@ def _due_condition(
         if due == "overdue"
         else "left_us >= 0 AND (total_us - left_us) / total_us >= ?"
     )
-    params: list[Any] = [starts, ends, before, now, now, now, day_s, *scope_params]
+    params: list[Any] = [starts, ends, before, now, day_s, *scope_params]
     if due == "near":
         params.append(YELLOW_FRACTION)
     ids = store.query_rows(

@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 
 from models.case_queue import SORTABLE, QueueFilter, changed_since, queue_page
-from models.case_service import claim
+from models.case_service import act, claim
 from models.security import Scope
 from models.store import Store
 from tests.models.case_fixtures import (
+    ADMIN,
     CAL,
     CITY,
     DISPATCHER,
@@ -40,6 +41,14 @@ def world(demo_copy):
     for h in (1, 2, 3, 4):
         cid = new_case(store, text=f"later {h}", at=MON + timedelta(hours=h))
         ids[f"later{h}"] = drive(store, cid, "dispatched", at=MON + timedelta(hours=h))
+    # a clock paused late (yellow while the request waits) and a case closed when overdue
+    paused = drive(store, new_case(store, text="paused late"), "handling")
+    act(store, ADMIN, paused, "request_extension", at=MON + timedelta(hours=6, minutes=30),
+        calendar=CAL, data={"reason": "rain", "extension": timedelta(hours=1)})  # fmt: skip
+    ids["paused"] = paused
+    late = drive(store, new_case(store, text="closed late"), "verified")
+    act(store, ADMIN, late, "close", at=MON + timedelta(hours=9), calendar=CAL)
+    ids["late"] = late
     ids["odd"] = new_case(store, text="100% sure_it's \\ odd", category="0202")
     ids["drill"] = new_case(store, text="drill", exercise=True, source="hotline")
     far = other_district_point(store)
@@ -228,3 +237,7 @@ def test_overdue_and_near_are_exactly_red_and_yellow_by_sla_status(world):
             assert got.total == len(expected)
             seen[due] += len(expected)
     assert seen["near"] > 0 and seen["overdue"] > 0
+    evening = MON + timedelta(hours=12)  # 20:00 local: the paused one stays yellow, the
+    near = ids_of(page(store, QueueFilter(due="near", include_closed=True), now=evening))
+    red = ids_of(page(store, QueueFilter(due="overdue", include_closed=True), now=evening))
+    assert world[1]["paused"] in near and world[1]["late"] in red  # closed one red, frozen

@@ -395,3 +395,110 @@ def test_the_poll_refreshes_the_queue_only_when_cases_changed(console):
     for bad in (None, {"seq": -1}, {"seq": "9"}, {"seq": True}, [seq]):
         values = {"dispatch-tick.n_intervals": 3, "dispatch-seq.data": bad}
         assert call(client, dep, values).status_code == 204, bad
+
+
+def _as(console, actor, case: str, action: str, **data: object) -> None:
+    from models.case_service import act
+    from models.clock import utcnow
+    from models.work_calendar import WorkCalendar
+
+    calendar = WorkCalendar.from_settings(
+        console["app"].server.extensions["cityops"].config.settings.calendar
+    )
+    act(console["store"], actor, case, action, at=utcnow(), calendar=calendar, data=data or None)
+
+
+def test_recategorise_override_extension_supervise_and_close(console):
+    from models.case_service import Actor
+    from models.security import Scope
+
+    case = console["seeded"]["inside"][2]  # accepted by the bulk test or still reported
+    if stage(console, case) == "reported":
+        press(console, "dispatch-act-accept", case)
+    press(console, "dispatch-act-recategorise", case, category="0202", recat_reason="错分")
+    category = console["store"].query_value(
+        "SELECT category_code FROM cases WHERE case_id = ?", [case]
+    )
+    assert category == "0202"
+    press(console, "dispatch-act-register", case)
+    response = press(
+        console,
+        "dispatch-act-dispatch-override",
+        case,
+        unit="CG-445102",
+        override_reason="就近处置",
+    )
+    assert stage(console, case) == "dispatched", text_of(response)
+    unit = console["store"].query_value("SELECT assigned_unit FROM cases WHERE case_id = ?", [case])
+    assert unit == "CG-445102"
+    handler = Actor("xq_cg", "handler", Scope("unit", ("CG-445102",)))
+    _as(console, handler, case, "start")
+    _as(
+        console, handler, case, "request_extension", reason="材料未到", extension=timedelta(hours=4)
+    )
+    body = open_case(console, case).get_json()["response"]
+    assert "can-approve-extension" in body["dispatch-actions"]["className"]
+    press(console, "dispatch-act-approve-extension", case)
+    assert stage(console, case) == "handling"
+    response = press(console, "dispatch-act-supervise", case)  # a note is needed
+    assert "请填写督办意见" in text_of(response)
+    press(console, "dispatch-act-supervise", case, note="请加快处置")
+    supervised = console["store"].query_value(
+        "SELECT count(*) FROM case_transitions WHERE case_id = ? AND action = 'supervise'", [case]
+    )
+    assert supervised == 1 and stage(console, case) == "handling"
+    _as(console, handler, case, "feedback")
+    _as(console, Actor("admin", "admin", Scope("city")), case, "verify_ok")
+    body = open_case(console, case).get_json()["response"]
+    assert body["dispatch-actions"]["className"].endswith("can-close")
+    press(console, "dispatch-act-close", case, note="经核查处置到位，予以结案。")
+    assert stage(console, case) == "closed"
+
+
+def test_bulk_merge_into_one_of_the_selection_and_bulk_void(console):
+    dep = dep_for(console, "dispatch-bulk-result.children")
+    client = console["client"]("dispatcher")
+    fresh = seed_more(console, 3)
+    into, *others = fresh
+    selected = [{"case_id": c} for c in fresh]
+    values = {
+        "dispatch-bulk-merge.n_clicks": 1,
+        "dispatch-grid.selectedRows": selected,
+        "dispatch-bulk-merge-into.value": "C-not-selected",
+    }
+    response = call(client, dep, values, trigger="dispatch-bulk-merge.n_clicks")
+    assert "请选择或输入要合并到的案件" in text_of(response)
+    values["dispatch-bulk-merge-into.value"] = into
+    response = call(client, dep, values, trigger="dispatch-bulk-merge.n_clicks")
+    assert "成功 2 件" in text_of(response)
+    links = console["store"].query_rows(
+        "SELECT duplicate_of FROM cases WHERE case_id IN (SELECT unnest(?))", [others]
+    )
+    assert [r[0] for r in links] == [into, into]
+    values = {
+        "dispatch-bulk-void.n_clicks": 1,
+        "dispatch-grid.selectedRows": [{"case_id": into}],
+        "dispatch-bulk-void-reason.value": "not_our_business",
+    }
+    call(client, dep, values, trigger="dispatch-bulk-void.n_clicks")
+    assert stage(console, into) == "void"
+
+
+def seed_more(console, n: int) -> list[str]:
+    from ingest.locate import store_locator
+    from models.cases import report_case
+    from models.clock import utcnow
+    from models.geography import load_cells
+    from models.security import Scope
+
+    store = console["store"]
+    cells = load_cells(store, scope=Scope("district", ("445102",)))
+    made = []
+    for i in range(n):
+        spot = cells.geometry.iloc[100 + 29 * i].representative_point()
+        made.append(
+            report_case(store, category_code="0203", lon=spot.x, lat=spot.y, at=utcnow(),
+                        source="hotline", actor="12345", role="dispatcher",
+                        locate=store_locator(store), text=f"bulk-more-{i}").case_id
+        )  # fmt: skip
+    return made

@@ -160,6 +160,14 @@ def test_duplicate_warning_before_sending(world):
     page.click("#field-report-cancel")
     page.wait_for_selector("#field-report-dupes-box.hidden", state="attached")
     assert "已取消" in page.inner_text("#field-report-message")
+    # a tap on the small map moves the position there (and says it came from the map)
+    page.wait_for_function("() => document.getElementById('field-map')?.dataset.state === 'static'")
+    box = page.locator("#field-map").bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_function(
+        "() => document.getElementById('field-report-where')?.innerText.includes('地图点选')"
+    )
+    assert "116.6" in page.inner_text("#field-report-where")
     assert errors == []
     context.close()
 

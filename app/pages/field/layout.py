@@ -151,7 +151,7 @@ def _tasks_panel(lang: str, role: str, hidden: bool) -> html.Div:
                         maxLength=500,
                     ),
                     html.Div(
-                        className="field-row" + ("" if role == "handler" else " hidden"),
+                        className="field-hours" + ("" if role == "handler" else " hidden"),
                         children=[
                             html.Label(t("field.task.hours", lang), htmlFor=ids.TASK_HOURS),
                             dcc.Input(

@@ -17,7 +17,7 @@ from typing import Any
 
 from models.case_moves import CaseError, Move, case_rows, move_cases
 from models.security import Scope
-from models.store import Store
+from models.store import Store, WriteTx
 from models.units import known_units
 from models.work_calendar import WorkCalendar
 from models.workflow import ACTIONS, TERMINAL_STAGES, CaseState, allowed_actions
@@ -64,8 +64,13 @@ def _text(value: Any) -> str | None:
 
 
 def in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
-    """Whether a case row (``cell_code``, ``assigned_unit``) lies in the actor's scope."""
-    return actor.scope.contains_case(_text(row.get("cell_code")), _text(row.get("assigned_unit")))
+    """Whether a case row (``cell_code``, ``assigned_unit``, ``dispatched_at``) lies in the
+    actor's scope."""
+    return actor.scope.contains_case(
+        _text(row.get("cell_code")),
+        _text(row.get("assigned_unit")),
+        dispatched=row.get("dispatched_at") is not None,
+    )
 
 
 def _not_found(case_id: Any) -> Refused:
@@ -304,17 +309,19 @@ def claim(store: Store, actor: Actor, case_id: str, *, take: bool = True) -> Non
     """
     if actor.role not in CLAIM_ROLES:
         raise Refused(f"a {actor.role} keeps no to-do list of cases", 403)
-    row = visible_case(store, actor, case_id)
-    holder = _text(row.get("claimed_by"))
-    if take and holder not in (None, actor.username):
-        raise Refused(f"case {case_id} is on {holder}'s list", 409)
-    if not take and holder not in (None, actor.username) and actor.role != "admin":
-        raise Refused(f"case {case_id} is on {holder}'s list, not yours", 409)
-    value = actor.username if take else None
-    store.write(
-        lambda tx: tx.execute(
+    visible_case(store, actor, case_id)
+
+    def swap(tx: WriteTx) -> None:
+        # the holder is read in the write transaction: of two claims at once, one wins
+        holder = _text(tx.fetch("SELECT claimed_by FROM cases WHERE case_id = ?", [case_id])[0][0])
+        if take and holder not in (None, actor.username):
+            raise Refused(f"case {case_id} is on {holder}'s list", 409)
+        if not take and holder not in (None, actor.username) and actor.role != "admin":
+            raise Refused(f"case {case_id} is on {holder}'s list, not yours", 409)
+        tx.execute(
             "UPDATE cases SET claimed_by = ?, change_seq = nextval('change_seq') WHERE case_id = ?",
-            [value, case_id],
+            [actor.username if take else None, case_id],
         )
-    )
+
+    store.write(swap)
     store.audit("case.claim" if take else "case.unclaim", actor=actor.username, target=case_id)

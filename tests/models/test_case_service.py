@@ -304,3 +304,32 @@ def test_bulk_merge_and_void(store):
                         data={"reason": "no_problem_found"})  # fmt: skip
     assert [(o.ok, o.status) for o in outcomes] == [(True, 200), (False, 409)]
     json.dumps([o.__dict__ for o in outcomes])
+
+
+def test_two_dispatchers_claiming_at_once_only_one_gets_it(store):
+    """The holder is checked in the write transaction, not before it: of two claims sent
+    together exactly one wins and the other is told who holds the case."""
+    import threading
+
+    cases = [case_in(store, "reported") for _ in range(8)]
+    people = [Actor(f"d{i}", "dispatcher", Scope("city")) for i in range(2)]
+    for case_id in cases:
+        barrier = threading.Barrier(2)
+        won: list[str] = []
+        lost: list[int] = []
+
+        def take(who: Actor, case_id: str = case_id, barrier=barrier, won=won, lost=lost):
+            barrier.wait()
+            try:
+                claim(store, who, case_id)
+                won.append(who.username)
+            except Refused as exc:
+                lost.append(exc.status)
+
+        threads = [threading.Thread(target=take, args=(p,)) for p in people]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        holder = visible_case(store, DISPATCHER, case_id)["claimed_by"]
+        assert len(won) == 1 and lost == [409] and holder == won[0], (won, lost, holder)

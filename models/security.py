@@ -82,12 +82,16 @@ class Scope:
             return False  # a unit's reach is its assigned cases, not a place
         return cell_code[: _CODE_LENGTH[self.kind]] in self.codes
 
-    def contains_case(self, cell_code: str | None, assigned_unit: str | None) -> bool:
-        """Whether a case (its cell and assigned unit) lies in this scope."""
+    def contains_case(
+        self, cell_code: str | None, assigned_unit: str | None, *, dispatched: bool
+    ) -> bool:
+        """Whether a case (its cell, assigned unit, whether it was ever dispatched) lies in
+        this scope. A unit's cases are those dispatched to it: before dispatch the unit on
+        the row is only routing's suggestion and the case is the dispatch centre's."""
         if self.kind == "city":
             return True
         if self.kind == "unit":
-            return assigned_unit is not None and assigned_unit in self.codes
+            return dispatched and assigned_unit is not None and assigned_unit in self.codes
         return bool(cell_code) and self.contains_cell(cell_code)  # type: ignore[arg-type]
 
     def sql_filter(self, column: str = "cell_code") -> tuple[str, list[str]]:
@@ -104,10 +108,13 @@ class Scope:
     def case_filter(
         self, cell_column: str = "cell_code", unit_column: str = "assigned_unit"
     ) -> tuple[str, list[str]]:
-        """A SQL condition selecting the cases of this scope, and its parameters."""
+        """A SQL condition selecting the cases of this scope, and its parameters (a unit's
+        cases: dispatched to it once, ``dispatched_at`` of the same table set)."""
         if self.kind == "unit":
             marks = ", ".join("?" for _ in self.codes)
-            return f"{unit_column} IN ({marks})", list(self.codes)
+            table = unit_column.rpartition(".")[0]
+            dispatched = f"{table}.dispatched_at" if table else "dispatched_at"
+            return f"({unit_column} IN ({marks}) AND {dispatched} IS NOT NULL)", list(self.codes)
         return self.sql_filter(cell_column)
 
     def label(self) -> str:

@@ -1,0 +1,51 @@
+"""A handler sees the cases dispatched to their unit, not the ones routing merely suggests
+for it: before dispatch a case belongs to the dispatch centre (found by the photos helper:
+the report-time routing filled assigned_unit, so xq_cg saw a 0201 case at once)."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.case_queue import QueueFilter, queue_page
+from models.case_service import Actor, Refused, visible_case
+from models.security import Scope
+from models.store import Store
+from tests.models.case_fixtures import CAL, MON, drive, new_case
+
+HANDLER = Actor("xq_cg", "handler", Scope("unit", ("CG-445102",)))
+
+
+@pytest.fixture(scope="module")
+def store(demo_copy):
+    s = Store(demo_copy() / "cityops.duckdb")
+    yield s
+    s.close()
+
+
+def _queued(store: Store, case_id: str) -> bool:
+    page = queue_page(store, HANDLER.scope, QueueFilter(text=case_id), now=MON, calendar=CAL)
+    return any(row["case_id"] == case_id for row in page.rows)
+
+
+@pytest.mark.parametrize("stage", ["reported", "accepted", "registered"])
+def test_a_case_not_yet_dispatched_is_not_the_units(store, stage):
+    case_id = new_case(store)
+    drive(store, case_id, stage)
+    assert store.query_value("SELECT assigned_unit FROM cases WHERE case_id = ?", [case_id])
+    with pytest.raises(Refused) as refused:
+        visible_case(store, HANDLER, case_id)
+    assert refused.value.status == 404
+    assert not _queued(store, case_id)
+    assert not Scope("unit", ("CG-445102",)).contains_case(
+        "445102007002001", "CG-445102", dispatched=False
+    )
+
+
+@pytest.mark.parametrize("stage", ["dispatched", "handling", "closed"])
+def test_once_dispatched_the_case_is_the_units_and_stays_in_its_record(store, stage):
+    case_id = new_case(store)
+    drive(store, case_id, stage)
+    assert visible_case(store, HANDLER, case_id)["case_id"] == case_id
+    flt = QueueFilter(text=case_id, include_closed=True)
+    page = queue_page(store, HANDLER.scope, flt, now=MON, calendar=CAL)
+    assert [row["case_id"] for row in page.rows] == [case_id]

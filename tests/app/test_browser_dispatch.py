@@ -20,6 +20,8 @@ from tests.conftest import ROOT, SECRET, demo_passwords
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = ROOT / "docs" / "screens" / "dispatch-1600x900.png"
+#: Further pictures for review (not kept in git): $SCREENSHOT_DIR or screenshots/.
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "screenshots"))
 
 
 def _prepare(folder: Path) -> dict[str, list[str]]:
@@ -111,6 +113,9 @@ def test_dispatcher_works_the_queue_in_the_browser(demo_copy, tmp_path):
 
         # merge a duplicate into its original by typing the id
         _open_row(page, merged)
+        page.wait_for_selector("#dispatch-map[data-drawn]", timeout=20_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "dispatch-reported-case.png"))
         page.fill("#dispatch-merge-typed", original)
         page.click("#dispatch-act-merge")
         _stage_is(page, "void")

@@ -502,3 +502,21 @@ def seed_more(console, n: int) -> list[str]:
                         locate=store_locator(store), text=f"bulk-more-{i}").case_id
         )  # fmt: skip
     return made
+
+
+def test_the_street_filter_follows_the_district(console):
+    dep = dep_for(console, "dispatch-f-street.options")
+    client = console["client"]("dispatcher")
+    every = call(client, dep, {"dispatch-f-district.value": None}).get_json()["response"]
+    streets = [o["value"] for o in every["dispatch-f-street"]["options"]]
+    assert len({s[:6] for s in streets}) > 1
+    answer = call(
+        client, dep, {"dispatch-f-district.value": "445102", "dispatch-f-street.value": streets[-1]}
+    ).get_json()["response"]
+    narrowed = [o["value"] for o in answer["dispatch-f-street"]["options"]]
+    assert narrowed and all(s.startswith("445102") for s in narrowed)
+    assert answer["dispatch-f-street"]["value"] == (
+        streets[-1] if streets[-1] in narrowed else None
+    )
+    crafted = call(client, dep, {"dispatch-f-district.value": "' OR 1=1"}).get_json()["response"]
+    assert len(crafted["dispatch-f-street"]["options"]) == len(streets)

@@ -31,6 +31,7 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.dispatch import ids
 from app.pages.dispatch.casemap import case_map_config
+from app.pages.dispatch.layout import filter_options
 from app.pages.dispatch.logic import (
     Invalid,
     action_request,
@@ -192,6 +193,25 @@ def poll(_n: object, seq: object) -> Any:
         return no_update, no_update  # the last news stays, with its time
     at = local_time(utcnow(), app_ctx.config.settings.calendar.timezone, with_date=False)
     return t("dispatch.new", _lang(), n=changed, at=at), _refresh()
+
+
+@callback(
+    Output(ids.F_STREET, "options"),
+    Output(ids.F_STREET, "value"),
+    Input(ids.F_DISTRICT, "value"),
+    State(ids.F_STREET, "value"),
+    prevent_initial_call=True,
+)
+def narrow_streets(district: object, street: object) -> Any:
+    """The street filter offers the chosen district's streets (all of the scope without)."""
+    user = current_user()
+    if user is None or _actor() is None:
+        return [], None
+    options = filter_options(get_context().store, user.scope, _lang())["streets"]
+    if isinstance(district, str) and district.isdigit() and len(district) == 6:
+        options = [o for o in options if o["value"].startswith(district)]
+    keep = street if any(o["value"] == street for o in options) else None
+    return options, keep
 
 
 # -- the case pane ------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def queue_grid(lang: str) -> dag.AgGrid:
     )
 
 
-def _options(store: Any, scope: Scope, lang: str) -> dict[str, list[dict[str, Any]]]:
+def filter_options(store: Any, scope: Scope, lang: str) -> dict[str, list[dict[str, Any]]]:
     ctx = get_context()
     version = current_grid_version(ctx.store)
 
@@ -369,7 +369,7 @@ def layout(**_query: str) -> html.Div:
         # the gate refuses the page URL; the Pages callback can still ask by pathname
         return html.Div()
     lang = current_language(ctx.config)
-    options = _options(ctx.store, user.scope, lang)
+    options = filter_options(ctx.store, user.scope, lang)
     return html.Div(
         className="dispatch desk",
         **{"data-shown-actions": ",".join(shown_actions([]))},

@@ -10,7 +10,6 @@ scope gives no data.
 from __future__ import annotations
 
 import logging
-from itertools import count
 from typing import Any
 
 from dash import (
@@ -21,12 +20,11 @@ from dash import (
     callback,
     clientside_callback,
     ctx,
-    html,
     no_update,
 )
 from dash.exceptions import PreventUpdate
 
-from app.auth import current_language, current_user
+from app.auth import current_user
 from app.context import get_context
 from app.i18n import t
 from app.pages.dispatch import ids
@@ -36,10 +34,7 @@ from app.pages.dispatch.logic import (
     Invalid,
     action_request,
     actions_class,
-    bulk_summary,
     case_id,
-    case_ids,
-    clean_text,
     format_row,
     local_time,
     merge_candidates,
@@ -49,16 +44,21 @@ from app.pages.dispatch.logic import (
     sort_spec,
 )
 from app.pages.dispatch.pane import render_body, render_head
+from app.pages.dispatch.replies import (
+    acting_user,
+    message,
+    page_language,
+    refresh_token,
+    refused,
+)
 from models.canned_notes import canned_notes
 from models.case_queue import QueueFilter, changed_since, queue_page
-from models.case_service import Actor, Refused, act, act_many, claim
+from models.case_service import Refused, act, claim
 from models.case_view import case_view, nearby_open_cases
 from models.clock import utcnow
-from models.security import may_open
 from models.workflow import stage_label
 
 log = logging.getLogger(__name__)
-_REFRESHES = count(1)
 
 # -- pure UI in the browser (assets/dispatch.js) ------------------------------------------------
 clientside_callback(
@@ -99,30 +99,6 @@ clientside_callback(
 )
 
 
-def _actor() -> Actor | None:
-    """The user as the case service sees them, or None when they may not use /dispatch."""
-    user = current_user()
-    if user is None or not may_open(user.role, "dispatch"):
-        return None
-    return Actor(user.user.username, user.role, user.scope)
-
-
-def _lang() -> str:
-    return current_language(get_context().config)
-
-
-def _message(text: str, ok: bool) -> html.Div:
-    return html.Div(text, className=f"msg {'ok' if ok else 'err'}")
-
-
-def _refused(exc: Refused, lang: str) -> html.Div:
-    return _message(t("dispatch.refused", lang, status=exc.status, reason=exc.message), False)
-
-
-def _refresh(case: str | None = None) -> dict[str, Any]:
-    return {"n": next(_REFRESHES), "case": case}
-
-
 # -- the queue ----------------------------------------------------------------------------------
 
 
@@ -135,8 +111,8 @@ def _refresh(case: str | None = None) -> dict[str, Any]:
 )
 def get_rows(request: object, *values: object) -> Any:
     """One block of the queue, filtered, sorted and paged on the server."""
-    lang = _lang()
-    actor = _actor()
+    lang = page_language()
+    actor = acting_user()
     if actor is None:
         return {"rowData": [], "rowCount": 0}, t("dispatch.forbidden", lang), None
     try:
@@ -181,9 +157,9 @@ def get_rows(request: object, *values: object) -> Any:
 def poll(_n: object, seq: object) -> Any:
     """New or changed cases since the queue's cursor: refresh the grid's cache and say how
     many (the wall's change cursor, per scope)."""
-    actor = _actor()
+    actor = acting_user()
     if actor is None:
-        return t("dispatch.forbidden", _lang()), no_update
+        return t("dispatch.forbidden", page_language()), no_update
     cursor = seq.get("seq") if isinstance(seq, dict) else None
     if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
         raise PreventUpdate
@@ -192,7 +168,7 @@ def poll(_n: object, seq: object) -> Any:
     if not changed:
         return no_update, no_update  # the last news stays, with its time
     at = local_time(utcnow(), app_ctx.config.settings.calendar.timezone, with_date=False)
-    return t("dispatch.new", _lang(), n=changed, at=at), _refresh()
+    return t("dispatch.new", page_language(), n=changed, at=at), refresh_token()
 
 
 @callback(
@@ -205,9 +181,9 @@ def poll(_n: object, seq: object) -> Any:
 def narrow_streets(district: object, street: object) -> Any:
     """The street filter offers the chosen district's streets (all of the scope without)."""
     user = current_user()
-    if user is None or _actor() is None:
+    if user is None or acting_user() is None:
         return [], None
-    options = filter_options(get_context().store, user.scope, _lang())["streets"]
+    options = filter_options(get_context().store, user.scope, page_language())["streets"]
     if isinstance(district, str) and district.isdigit() and len(district) == 6:
         options = [o for o in options if o["value"].startswith(district)]
     keep = street if any(o["value"] == street for o in options) else None
@@ -217,10 +193,10 @@ def narrow_streets(district: object, street: object) -> Any:
 # -- the case pane ------------------------------------------------------------------------------
 
 
-def _no_case(lang: str, message: Any = no_update) -> tuple[Any, ...]:
+def _no_case(lang: str, note: Any = no_update) -> tuple[Any, ...]:
     return (
         t("dispatch.pick_case", lang), [], "dispatch-actions", None, None, [], [], "claim-box",
-        message,
+        note,
     )  # fmt: skip
 
 
@@ -241,10 +217,10 @@ def _no_case(lang: str, message: Any = no_update) -> tuple[Any, ...]:
 )
 def show_case(opened: object, refreshed: object, shown: object) -> Any:
     """The open case: header, allowed actions, SLA clock, routing, map, photos, history."""
-    lang = _lang()
-    actor = _actor()
+    lang = page_language()
+    actor = acting_user()
     if actor is None:
-        return _no_case(lang, _message(t("dispatch.forbidden", lang), False))
+        return _no_case(lang, message(t("dispatch.forbidden", lang), False))
     if ctx.triggered_id == ids.REFRESH:
         wanted = case_id(shown)  # the pane re-reads the case it shows after an action
         if wanted is None:
@@ -259,7 +235,7 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
         view = case_view(app_ctx.store, actor, wanted, now=now, calendar=app_ctx.calendar())
         nearby = nearby_open_cases(app_ctx.store, actor, wanted, radius_m=500)
     except Refused as exc:
-        return _no_case(lang, _refused(exc, lang))
+        return _no_case(lang, refused(exc, lang))
     tz = app_ctx.config.settings.calendar.timezone
     allowed = list(view.get("allowed_actions") or [])
     holder = view.get("claimed_by")
@@ -273,7 +249,7 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
         for note in canned_notes(a, lang)
     ]
     merge = [{"label": c, "value": c} for c in merge_candidates(view, nearby)]
-    message = no_update if ctx.triggered_id == ids.REFRESH else ""
+    shown_message = no_update if ctx.triggered_id == ids.REFRESH else ""
     return (
         render_head(view, lang=lang),
         render_body(view, nearby, lang=lang, tz=tz),
@@ -283,7 +259,7 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
         merge,
         canned,
         claim_class,
-        message,
+        shown_message,
     )
 
 
@@ -321,19 +297,19 @@ def act_on_case(*args: object) -> Any:
     n_inputs = len(ids.ACTION_BUTTONS) + 2
     shown, fields = args[n_inputs], args[n_inputs + 1 :]
     values = dict(zip([name for name, _i in _FIELDS], fields, strict=True))
-    lang = _lang()
-    actor = _actor()
+    lang = page_language()
+    actor = acting_user()
     if actor is None:
-        return _message(t("dispatch.forbidden", lang), False), no_update, no_update
+        return message(t("dispatch.forbidden", lang), False), no_update, no_update
     wanted = case_id(shown)
     if wanted is None:
-        return _message(t("dispatch.pick_case", lang), False), no_update, no_update
+        return message(t("dispatch.pick_case", lang), False), no_update, no_update
     app_ctx = get_context()
     try:
         if trigger in (ids.CLAIM, ids.UNCLAIM):
             claim(app_ctx.store, actor, wanted, take=trigger == ids.CLAIM)
             key = "dispatch.claimed" if trigger == ids.CLAIM else "dispatch.unclaimed"
-            return _message(t(key, lang, id=wanted), True), _refresh(wanted), no_update
+            return message(t(key, lang, id=wanted), True), refresh_token(wanted), no_update
         request = action_request(_BUTTON_OF[str(trigger)], values)
         state = act(
             app_ctx.store,
@@ -347,99 +323,10 @@ def act_on_case(*args: object) -> Any:
             data=request.data,
         )
     except Invalid as exc:
-        return _message(exc.text(lang), False), no_update, no_update
+        return message(exc.text(lang), False), no_update, no_update
     except Refused as exc:
-        return _refused(exc, lang), _refresh(wanted), no_update
+        return refused(exc, lang), refresh_token(wanted), no_update
     stage = state.stage or ""
     done = t("dispatch.done", lang, action=t(f"dispatch.action_{request.action}", lang),
              id=wanted, stage=stage_label(stage, lang))  # fmt: skip
-    return _message(done, True), _refresh(wanted), ""
-
-
-# -- bulk on the selection ----------------------------------------------------------------------
-
-
-@callback(
-    Output(ids.BULK_COUNT, "children"),
-    Output(ids.BULK_MERGE_INTO, "options"),
-    Output(ids.BULK_BAR, "className"),
-    Input(ids.GRID, "selectedRows"),
-)
-def selection_changed(rows: object) -> Any:
-    lang = _lang()
-    if _actor() is None:
-        return t("dispatch.forbidden", lang), [], "dispatch-bulk empty"
-    chosen = case_ids(rows)
-    if not chosen:
-        return t("dispatch.bulk_none", lang), [], "dispatch-bulk empty"
-    options = [{"label": c, "value": c} for c in chosen]
-    return t("dispatch.bulk_selected", lang, n=len(chosen)), options, "dispatch-bulk"
-
-
-_BULK_OF = {button_id: action for action, button_id in ids.BULK_BUTTONS.items()}
-
-
-@callback(
-    Output(ids.BULK_RESULT, "children"),
-    Output(ids.REFRESH, "data", allow_duplicate=True),
-    Output(ids.GRID, "deselectAll"),
-    *(Input(b, "n_clicks") for b in ids.BULK_BUTTONS.values()),
-    State(ids.GRID, "selectedRows"),
-    State(ids.BULK_VOID_REASON, "value"),
-    State(ids.BULK_MERGE_INTO, "value"),
-    State(ids.NOTE, "value"),
-    prevent_initial_call=True,
-)
-def bulk(*args: object) -> Any:
-    """The same action on every selected case; a result line per case."""
-    trigger = ctx.triggered_id
-    n = len(ids.BULK_BUTTONS)
-    clicks = dict(zip(ids.BULK_BUTTONS.values(), args[:n], strict=True))
-    if trigger not in clicks or not clicks[trigger]:
-        raise PreventUpdate
-    rows, void_reason, merge_into, note = args[n:]
-    lang = _lang()
-    actor = _actor()
-    if actor is None:
-        return _message(t("dispatch.forbidden", lang), False), no_update, no_update
-    action = _BULK_OF[str(trigger)]
-    chosen = case_ids(rows)
-    data: dict[str, Any] | None = None
-    if action == "void":
-        data = {"reason": void_reason}
-    elif action == "merge":
-        into = case_id(merge_into)
-        if into is None or into not in chosen:
-            return _message(t("dispatch.need_merge_into", lang), False), no_update, no_update
-        chosen = [c for c in chosen if c != into]
-        data = {"into": into}
-    if not chosen:
-        return _message(t("dispatch.bulk_none", lang), False), no_update, no_update
-    app_ctx = get_context()
-    outcomes = act_many(
-        app_ctx.store,
-        actor,
-        chosen,
-        action,
-        at=utcnow(),
-        calendar=app_ctx.calendar(),
-        note=clean_text(note, 500),
-        data=data,
-    )
-    head, lines = bulk_summary(outcomes, lang)
-    summary = html.Div(
-        [
-            html.Div(head, className="bulk-head"),
-            html.Ul(
-                [
-                    html.Li(
-                        [html.Span(cid, className="bulk-id"), " ", text],
-                        className="ok" if ok else "err",
-                    )
-                    for cid, ok, text in lines
-                ]
-            ),
-        ],  # fmt: skip
-        className="bulk-summary",
-    )
-    return summary, _refresh(), True
+    return message(done, True), refresh_token(wanted), ""

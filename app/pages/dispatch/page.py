@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash
 
 from app.i18n import t
-from app.pages.dispatch import callbacks  # noqa: F401  (registers the page's callbacks)
+from app.pages.dispatch import bulk, callbacks  # noqa: F401  (register the page's callbacks)
 from app.pages.dispatch.layout import layout
 
 dash.register_page(

@@ -20,7 +20,9 @@ from app.api.errors import (
 from app.bounds import expensive
 from app.context import get_context
 from models.case_service import Refused, act, act_many, actions_for, claim, visible_case
+from models.cases import history
 from models.clock import utcnow
+from models.store import Store
 from models.workflow import ACTIONS
 
 #: Action data a client may send, by name (the workflow's ``required``/``optional`` keys;
@@ -56,6 +58,19 @@ def _action_request(data: dict[str, Any], *, extra: frozenset[str] = frozenset()
     return name, note, override, values
 
 
+def _check_version(store: Store, case_id: str, version: Any) -> None:
+    """Optimistic concurrency: ``version`` (the case view's, its last step) must still be the
+    case's last step, or someone acted meanwhile (409: read the case again)."""
+    if version is None:
+        return
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ApiError(422, "version must be a whole number (the case view's version)")
+    past = history(store, case_id)
+    current = past[-1].seq if past else 0
+    if version != current:
+        raise ApiError(409, f"case {case_id} changed meanwhile (version {current}, not {version})")
+
+
 def case_action(case_id: str) -> tuple[flask.Response, int]:
     """POST /api/v1/cases/{id}/actions: one workflow action on one case."""
     who = actor()
@@ -66,7 +81,8 @@ def case_action(case_id: str) -> tuple[flask.Response, int]:
     except Refused as exc:
         raise refused(exc) from None
     try:
-        name, note, override, values = _action_request(data)
+        name, note, override, values = _action_request(data, extra=frozenset({"version"}))
+        _check_version(ctx.store, case_id, data.get("version"))
     except ApiError as exc:
         exc.allowed = actions_for(who, stage)  # what the caller could send instead
         raise

@@ -106,6 +106,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "action": {"type": "string", "enum": _ACTIONS},
             "note": {"type": "string", "maxLength": 2000},
+            "version": {
+                "type": "integer",
+                "description": "optional: the case's version as read; 409 if it changed since "
+                "(one case only, not in bulk)",
+            },
             "override_reason": {
                 "type": "string",
                 "description": "dispatch to another unit than the suggestion",

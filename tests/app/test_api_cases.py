@@ -285,3 +285,20 @@ def test_heavy_requests_past_the_users_bound_are_429(world):
         for _ in range(taken):
             slots.release("leader")
     assert world.bearer("leader").get("/api/v1/cases").status_code == 200
+
+
+def test_a_stale_version_is_409_and_the_current_one_acts(world):
+    case_id = report(world, "worker")
+    desk = world.bearer("dispatcher")
+    version = desk.get(f"/api/v1/cases/{case_id}").get_json()["version"]
+    assert _act(desk, case_id, action="accept", version=version).status_code == 200
+    stale = _act(desk, case_id, action="register", version=version)
+    assert stale.status_code == 409 and "changed meanwhile" in stale.get_json()["error"]
+    assert "register" in stale.get_json()["allowed_actions"]
+    assert _act(desk, case_id, action="register", version="1").status_code == 422
+    current = desk.get(f"/api/v1/cases/{case_id}").get_json()["version"]
+    assert _act(desk, case_id, action="register", version=current).status_code == 200
+    bulk = desk.post(
+        "/api/v1/cases/actions", json={"action": "dispatch", "case_ids": [case_id], "version": 1}
+    )
+    assert bulk.status_code == 422  # a version names one case

@@ -520,3 +520,18 @@ def test_the_street_filter_follows_the_district(console):
     )
     crafted = call(client, dep, {"dispatch-f-district.value": "' OR 1=1"}).get_json()["response"]
     assert len(crafted["dispatch-f-street"]["options"]) == len(streets)
+
+
+def test_a_refresh_redraws_the_pane_only_when_its_case_changed(console):
+    case = console["seeded"]["inside"][4]
+    dep = dep_for(console, "dispatch-pane-body.children")
+    client = console["client"]("dispatcher")
+    shown = open_case(console, case).get_json()["response"]["dispatch-case"]["data"]
+    values = {"dispatch-refresh.data": {"n": 1, "case": None}, "dispatch-case.data": shown}
+    quiet = call(client, dep, values, trigger="dispatch-refresh.data")
+    assert quiet.status_code == 204  # another case changed: no redraw, the map stays
+    values["dispatch-refresh.data"] = {"n": 2, "case": case}
+    assert call(client, dep, values, trigger="dispatch-refresh.data").status_code == 200
+    stale = {**shown, "version": shown["version"] - 1}
+    values = {"dispatch-refresh.data": {"n": 3, "case": None}, "dispatch-case.data": stale}
+    assert call(client, dep, values, trigger="dispatch-refresh.data").status_code == 200

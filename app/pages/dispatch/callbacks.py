@@ -200,6 +200,18 @@ def _no_case(lang: str, note: Any = no_update) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _concerns(refreshed: object, shown: object, view: dict[str, Any]) -> bool:
+    """Whether a refresh concerns the open case: an action on it, or a change of its history
+    or of who holds it since it was drawn."""
+    if isinstance(refreshed, dict) and refreshed.get("case") == view.get("id"):
+        return True
+    if not isinstance(shown, dict):
+        return True
+    return shown.get("version") != view.get("version") or shown.get("holder") != view.get(
+        "claimed_by"
+    )
+
+
 @callback(
     Output(ids.PANE_HEAD, "children"),
     Output(ids.PANE_BODY, "children"),
@@ -221,7 +233,8 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
     actor = acting_user()
     if actor is None:
         return _no_case(lang, message(t("dispatch.forbidden", lang), False))
-    if ctx.triggered_id == ids.REFRESH:
+    again = ctx.triggered_id == ids.REFRESH
+    if again:
         wanted = case_id(shown)  # the pane re-reads the case it shows after an action
         if wanted is None:
             raise PreventUpdate
@@ -236,6 +249,8 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
         nearby = nearby_open_cases(app_ctx.store, actor, wanted, radius_m=500)
     except Refused as exc:
         return _no_case(lang, refused(exc, lang))
+    if again and not _concerns(refreshed, shown, view):
+        raise PreventUpdate  # the city changed, this case did not: no redraw, no new map
     tz = app_ctx.config.settings.calendar.timezone
     allowed = list(view.get("allowed_actions") or [])
     holder = view.get("claimed_by")
@@ -249,12 +264,12 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
         for note in canned_notes(a, lang)
     ]
     merge = [{"label": c, "value": c} for c in merge_candidates(view, nearby)]
-    shown_message = no_update if ctx.triggered_id == ids.REFRESH else ""
+    shown_message = no_update if again else ""
     return (
         render_head(view, lang=lang),
         render_body(view, nearby, lang=lang, tz=tz),
         actions_class(allowed),
-        {"id": wanted, "version": view.get("version"), "allowed": allowed},
+        {"id": wanted, "version": view.get("version"), "allowed": allowed, "holder": holder},
         case_map_config(app_ctx.store, view, nearby, lang=lang),
         merge,
         canned,

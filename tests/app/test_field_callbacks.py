@@ -188,3 +188,21 @@ def test_patrol_check_in(world):
         )
         == 1
     )
+
+
+def test_task_list_poll_answers_only_on_change(world):
+    tasks = "..field-task-list.children...field-task-seq.data.."
+    client = world["client"]
+    _submit(world, trigger="field-report-confirm", token="44444444aaaaaaaa")  # one in scope
+    first = _call(
+        client, world, tasks, {"field-task-refresh.n_clicks": 1}, ["field-task-refresh.n_clicks"]
+    )
+    seq = first.get_json()["response"]["field-task-seq"]["data"]
+    assert isinstance(seq, int) and seq > 0
+    tick = {"field-task-tick.n_intervals": 1, "field-task-seq.data": seq}
+    quiet = _call(client, world, tasks, tick, ["field-task-tick.n_intervals"])
+    assert quiet.get_json()["response"] == {}  # nothing changed: no update
+    _submit(world, trigger="field-report-confirm", token="33333333aaaaaaaa")
+    again = _call(client, world, tasks, tick, ["field-task-tick.n_intervals"])
+    assert again.status_code == 200
+    assert again.get_json()["response"]["field-task-seq"]["data"] > seq

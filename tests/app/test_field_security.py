@@ -281,3 +281,8 @@ def test_bad_callback_values_get_messages_not_errors(world):
         assert response.status_code == 200 and "field-note error" in _text(response)
     for case_id in ("", "../../etc", "x" * 5000, "C1' OR 1=1 --"):
         assert _act(client, world, case_id, "verify_ok").status_code == 200
+    tasks = "..field-task-list.children...field-task-seq.data.."
+    for seq in (None, -1, "x", 2**70, True, 10**15):
+        values = {"field-task-tick.n_intervals": 1, "field-task-seq.data": seq}
+        response = _call(client, world, tasks, values, ["field-task-tick.n_intervals"])
+        assert response.status_code in (200, 204), (seq, response.status_code)

@@ -11,6 +11,7 @@ from app.i18n import t
 from app.pages.field import ids
 from app.pages.field.logic import tabs_for
 
+TASK_POLL_MS = 30_000
 _TAB_ICONS = {"report": "＋", "tasks": "☰", "patrol": "◎"}
 
 
@@ -126,6 +127,9 @@ def _tasks_panel(lang: str, role: str, hidden: bool) -> html.Div:
         children=[
             dcc.Store(id=ids.TASK_SELECTED),
             dcc.Store(id=ids.TASK_DONE, data=0),
+            dcc.Store(id=ids.TASK_SEQ, data=0),
+            # new tasks appear without a tap: a light poll asks whether anything changed
+            dcc.Interval(id=ids.TASK_TICK, interval=TASK_POLL_MS),
             html.Div(
                 className="field-row field-titlebar",
                 children=[

@@ -33,7 +33,7 @@ from app.pages.field.logic import (
     time_left,
 )
 from models.attachments import add_photo
-from models.case_queue import QueueFilter, queue_page
+from models.case_queue import QueueFilter, changed_since, queue_page
 from models.case_service import Refused, act
 from models.case_view import case_view
 from models.workflow import ACTIONS, stage_label
@@ -80,16 +80,26 @@ def _card(row: dict[str, Any], language: str, selected: Any) -> html.Button:
 
 @dash.callback(
     Output(ids.TASK_LIST, "children"),
+    Output(ids.TASK_SEQ, "data"),
     Input(ids.TASK_REFRESH, "n_clicks"),
     Input(ids.TASK_DONE, "data"),
+    Input(ids.TASK_TICK, "n_intervals"),
     State(ids.TASK_SELECTED, "data"),
+    State(ids.TASK_SEQ, "data"),
 )
-def task_list(_refresh: Any, _done: Any, selected: Any) -> Any:
+def task_list(_refresh: Any, _done: Any, _tick: Any, selected: Any, seq: Any) -> Any:
     language = lang()
     actor = field_actor()
     if actor is None or actor.role not in TASK_ACTIONS:
-        return not_allowed(language)
+        return not_allowed(language), 0
     ctx = get_context()
+    cursor = seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
+    if (
+        dash.ctx.triggered_id == ids.TASK_TICK
+        and 0 < cursor < 2**62
+        and changed_since(ctx.store, actor.scope, cursor) == 0
+    ):
+        return dash.no_update, dash.no_update  # nothing of this user's changed since
     page = queue_page(
         ctx.store,
         actor.scope,
@@ -100,9 +110,10 @@ def task_list(_refresh: Any, _done: Any, selected: Any) -> Any:
         limit=LIST_LIMIT,
     )
     if not page.rows:
-        return html.Div(t(f"field.tasks.none.{actor.role}", language), className="field-empty")
+        empty = html.Div(t(f"field.tasks.none.{actor.role}", language), className="field-empty")
+        return empty, page.max_seq
     head = html.Div(t("field.tasks.count", language, n=page.total), className="field-sub")
-    return [head, *[_card(r, language, selected) for r in page.rows]]
+    return [head, *[_card(r, language, selected) for r in page.rows]], page.max_seq
 
 
 @dash.callback(

@@ -376,13 +376,17 @@ def move_cases(
                 and not (cell and scope.contains_cell(cell))
             ):
                 raise CaseError(f"case {move.case_id} is outside the scope of {actor}")
+            past = past_of[move.case_id]
+            if past and past[-1].to_stage != row["stage"]:
+                # the row was read (and checked) before the case moved on
+                raise CaseError(f"case {move.case_id} changed meanwhile; reload and retry")
             reroute = reroutes.get(move.case_id)
             if isinstance(reroute, CaseError):
                 raise reroute
             category = categories.get(row["category_code"])
             if reroute is not None:
                 category = categories[move.data["category"]]
-            plan = _plan(move, row, past_of[move.case_id], category, reroute,
+            plan = _plan(move, row, past, category, reroute,
                          actor=actor, role=role, at=at, calendar=calendar)  # fmt: skip
         except CaseError as exc:
             results.append(exc)

@@ -333,3 +333,42 @@ def test_two_dispatchers_claiming_at_once_only_one_gets_it(store):
             t.join()
         holder = visible_case(store, DISPATCHER, case_id)["claimed_by"]
         assert len(won) == 1 and lost == [409] and holder == won[0], (won, lost, holder)
+
+
+def test_two_dispatchers_acting_at_once_one_is_told_it_changed(store):
+    import threading
+
+    for _ in range(4):
+        case_id = case_in(store, "reported")
+        barrier = threading.Barrier(2)
+        results: list[object] = []
+
+        def accept(name: str, case_id: str = case_id, barrier=barrier, results=results):
+            who = Actor(name, "dispatcher", Scope("city"))
+            barrier.wait()
+            try:
+                results.append(act(store, who, case_id, "accept", at=LATER, calendar=CAL).stage)
+            except Refused as exc:
+                results.append(exc.status)
+
+        threads = [threading.Thread(target=accept, args=(n,)) for n in ("a1", "a2")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(map(str, results)) == ["409", "accepted"], results
+        history = case_view(store, DISPATCHER, case_id, now=LATER, calendar=CAL)["history"]
+        assert [h["action"] for h in history] == ["report", "accept"]
+
+
+def test_a_case_changed_between_the_checks_and_the_move_is_a_409(store):
+    """The service checks the rows it read; if the case moves before its history is read
+    for the write, the answer is "changed meanwhile" (409), not a workflow refusal."""
+    from models.case_moves import CaseError, Move, case_rows, move_cases
+
+    case_id = case_in(store, "reported")
+    seen = case_rows(store, [case_id])  # what the service checked
+    act(store, DISPATCHER, case_id, "accept", at=LATER, calendar=CAL)  # someone else, meanwhile
+    (result,) = move_cases(store, [Move(case_id, "accept")], actor="a2", role="dispatcher",
+                           at=LATER, calendar=CAL, rows=seen)  # fmt: skip
+    assert isinstance(result, CaseError) and "changed meanwhile" in str(result)

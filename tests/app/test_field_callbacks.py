@@ -47,7 +47,7 @@ def world(demo_copy):
     )
     deps = client.get("/_dash-dependencies").get_json()
     yield {
-        "app": app, "store": store, "deps": deps, "client": client,
+        "app": app, "store": store, "deps": deps, "client": client, "passwords": passwords,
         "cell": cell, "lon": lon, "lat": lat,
     }  # fmt: skip
     store.close()
@@ -206,3 +206,14 @@ def test_task_list_poll_answers_only_on_change(world):
     again = _call(client, world, tasks, tick, ["field-task-tick.n_intervals"])
     assert again.status_code == 200
     assert again.get_json()["response"]["field-task-seq"]["data"] > seq
+
+
+def test_english_when_the_user_switches(world):
+    from tests.app.test_field_security import _client
+
+    client = _client(world, "gridworker")
+    assert client.get("/lang/en?next=/field").status_code == 302
+    where = "..field-report-where.children...field-map-here.data.."
+    inside = {"lon": world["lon"], "lat": world["lat"], "source": "gps"}
+    text = _text(_call(client, world, where, {"field-gps.data": inside}, ["field-gps.data"]))
+    assert f"In your cell {world['cell']}" in text

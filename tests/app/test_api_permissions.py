@@ -21,13 +21,20 @@ def world(demo_copy) -> ApiWorld:
 
 @pytest.fixture(scope="module")
 def cases(world) -> dict[str, str]:
-    """A reported case in the grid worker's cells (routed to CG-445102), one in 湘桥区
-    outside them, and one in the other district."""
-    return {
+    """A reported case in the grid worker's cells (routed to CG-445102), one there
+    dispatched to CG-445102 (the handler xq_cg's unit), one in 湘桥区 outside the cells, and
+    one in the other district."""
+    made = {
         "worker": report(world, "worker", text="perm-worker"),
+        "dispatched": report(world, "worker", text="perm-dispatched"),
         "xiangqiao": report(world, "xiangqiao", text="perm-xiangqiao"),
         "other": report(world, "other_district", text="perm-other"),
     }
+    desk = world.bearer("dispatcher")
+    for action in ("accept", "register", "dispatch"):
+        response = desk.post(f"/api/v1/cases/{made['dispatched']}/actions", json={"action": action})
+        assert response.status_code == 200, response.get_json()
+    return made
 
 
 def _client(world: ApiWorld, username: str, way: str):
@@ -69,9 +76,9 @@ def test_roles_that_may_report_do(world, way, username):
     "username", ["operator", "leader", "emergency", "gridworker", "xq_cg"]
 )  # fmt: skip
 def test_roles_that_may_not_accept_are_403_with_the_allowed_actions(world, cases, way, username):
-    assert _unit(world, cases["worker"]) == "CG-445102"  # so the handler has it in scope
+    assert _unit(world, cases["dispatched"]) == "CG-445102"  # the handler has it in scope
     response = _client(world, username, way).post(
-        f"/api/v1/cases/{cases['worker']}/actions", json={"action": "accept"}
+        f"/api/v1/cases/{cases['dispatched']}/actions", json={"action": "accept"}
     )
     assert response.status_code == 403, (username, response.get_json())
     body = response.get_json()
@@ -84,7 +91,9 @@ def test_roles_that_may_not_accept_are_403_with_the_allowed_actions(world, cases
     ("username", "case"),
     [
         (OTHER_DISPATCHER, "worker"),
-        ("street_handler", "worker"),
+        (OTHER_DISPATCHER, "dispatched"),
+        ("street_handler", "dispatched"),
+        ("xq_cg", "worker"),  # routed to its unit, but not dispatched: not the unit's yet
         ("xq_cg", "other"),
         ("gridworker", "xiangqiao"),
         ("gridworker", "other"),
@@ -114,7 +123,7 @@ def test_scoped_users_see_their_own(world, cases, way):
     for username, case in (
         (OTHER_DISPATCHER, "other"),
         ("gridworker", "worker"),
-        ("xq_cg", "worker"),
+        ("xq_cg", "dispatched"),
         ("dispatcher", "xiangqiao"),
     ):
         client = _client(world, username, way)

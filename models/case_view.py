@@ -14,15 +14,15 @@ import pyproj
 
 from models.case_service import Actor, Refused, actions_for, visible_case
 from models.cases import histories, sla_limit
+from models.config import MapSettings
+from models.duplicates import METRES_PER_DEGREE
 from models.sla import sla_status
 from models.store import Store
 from models.units import unit_name
 from models.work_calendar import WorkCalendar
 from models.workflow import STAGE_LABELS, Transition, fold
 
-#: Metres per degree of latitude (a bounding box only: distances are measured exactly).
-_M_PER_DEG = 111_320.0
-DEFAULT_METRIC_CRS = "EPSG:32650"
+DEFAULT_METRIC_CRS: str = MapSettings.model_fields["metric_crs"].default
 
 _CASE_SQL = """
 SELECT c.*, k.name_zh AS category_name_zh, k.name_en AS category_name_en, k.limit_value,
@@ -268,7 +268,7 @@ def nearby_open_cases(
     if lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
         return []
     # a box a little wider than the circle: degrees of longitude shrink with latitude
-    dlat = radius_m / _M_PER_DEG * 1.05
+    dlat = radius_m / METRES_PER_DEGREE * 1.05  # a box only: distances are exact
     dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
     where, params = actor.scope.case_filter("cell_code", "assigned_unit")
     frame = store.query_df(

@@ -286,3 +286,25 @@ def test_bad_callback_values_get_messages_not_errors(world):
         values = {"field-task-tick.n_intervals": 1, "field-task-seq.data": seq}
         response = _call(client, world, tasks, values, ["field-task-tick.n_intervals"])
         assert response.status_code in (200, 204), (seq, response.status_code)
+
+
+JUNK = [None, 0, -1, True, "x", "x" * 5000, [], [1, "a"], {}, {"lon": "a", "lat": None}, 1e308]
+
+
+@pytest.mark.parametrize("username", ["gridworker", "xq_cg", "admin"])
+def test_every_field_callback_survives_junk(world, username):
+    client = _client(world, username)
+    field_deps = [
+        d for d in world["deps"] if "field-" in d["output"] and not d.get("clientside_function")
+    ]
+    for dep in field_deps:
+        specs = [s for s in dep["inputs"] + dep["state"] if not s["id"].startswith("{")]
+        for junk in JUNK:
+            values = {f"{s['id']}.{s['property']}": junk for s in specs}
+            changed = [f"{s['id']}.{s['property']}" for s in dep["inputs"][:1]]
+            response = _call(client, world, dep["output"], values, changed)
+            assert response.status_code in (200, 204, 400), (
+                dep["output"],
+                junk,
+                response.status_code,
+            )

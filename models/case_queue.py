@@ -93,7 +93,8 @@ SELECT c.case_id, c.stage, c.category_code, k.name_zh AS category_name_zh,
        k.name_en AS category_name_en, c.source, c.district_code, d.name_zh AS district_name,
        c.street_code, s.name_zh AS street_name, c.reported_at, c.due_at, c.assigned_unit,
        c.claimed_by, c.exercise, left(c.description, {chars}) AS description, c.lon, c.lat,
-       c.escalation_level, c.change_seq, k.limit_value, k.limit_unit
+       c.escalation_level, c.change_seq, k.limit_value, k.limit_unit,
+       c.dispatch_due_at AS __dispatch_due_at
 FROM cases c
 LEFT JOIN categories k ON k.category_code = c.category_code
 LEFT JOIN admin_areas d ON d.level = 'district' AND d.code = c.district_code
@@ -222,6 +223,11 @@ def _order(sort: Sequence[tuple[str, bool]]) -> str:
     return ", ".join(terms)
 
 
+def _outer(order: str) -> str:
+    """The ORDER BY terms for the outer query over the page (``r.`` for ``c.``)."""
+    return order.replace("c.dispatch_due_at", "r.__dispatch_due_at").replace("c.", "r.")
+
+
 def working_periods_us(
     calendar: WorkCalendar, first_year: int, last_year: int
 ) -> tuple[list[int], list[int], list[int]]:
@@ -233,12 +239,12 @@ def working_periods_us(
     return starts, ends, before.tolist()
 
 
-def _due_condition(
+def _due_cte(
     store: Store, scope_where: str, scope_params: list[Any], due: str, *, now: datetime,
     calendar: WorkCalendar,
 ) -> tuple[str, list[Any]]:  # fmt: skip
-    """``c.case_id IN (…)`` selecting the overdue or near cases of the scope, exactly: the
-    ids are worked out once here, so the count and the page do not compute them twice."""
+    """A CTE ``due`` of the overdue or near cases of the scope, exactly, and its parameters
+    (materialised: the count and the page read it once)."""
     # every instant a clock reads lies between the first dispatch and the deadline, or now
     bounds = store.query_rows(
         "SELECT min(least(dispatched_at, due_at)), max(due_at) FROM cases c "
@@ -258,12 +264,11 @@ def _due_condition(
     params: list[Any] = [starts, ends, before, now, day_s, *scope_params]
     if due == "near":
         params.append(YELLOW_FRACTION)
-    ids = store.query_rows(
-        f"SELECT case_id FROM ({_LEFT_SQL.format(where=scope_where)}) "
-        f"WHERE total_us > 0 AND {cond}",
-        params,
+    cte = (
+        f"due AS MATERIALIZED (SELECT case_id FROM ({_LEFT_SQL.format(where=scope_where)}) "
+        f"WHERE total_us > 0 AND {cond})"
     )
-    return "c.case_id IN (SELECT unnest(?))", [[i for (i,) in ids]]
+    return cte, params
 
 
 def _json_time(value: Any) -> str | None:
@@ -369,24 +374,32 @@ def queue_page(
     where, params = _conditions(flt, now=now)
     where = [scope_where, *where]
     params = [*scope_params, *params]
+    cte, cte_params = "", []
     if flt.due in ("overdue", "near"):
-        cond, extra = _due_condition(
+        due, cte_params = _due_cte(
             store, scope_where, scope_params, flt.due, now=now, calendar=calendar
         )
-        where.append(cond)
-        params += extra
+        cte = f"WITH {due} "
+        where.append("c.case_id IN (SELECT case_id FROM due)")
     clause = " AND ".join(f"({w})" for w in where)
-    total, max_seq = store.query_rows(
-        "SELECT count(*), (SELECT coalesce(max(c.change_seq), 0) FROM cases c WHERE "
-        f"{scope_where}) FROM cases c LEFT JOIN categories k USING (category_code) "
-        f"WHERE {clause}",
-        [*scope_params, *params],
-    )[0]
-    frame = store.query_df(
-        _ROW_SQL.format(chars=DESCRIPTION_CHARS)
-        + f" WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+    count_sql = (
+        f"SELECT count(*) FROM cases c LEFT JOIN categories k USING (category_code) WHERE {clause}"
     )
+    max_sql = f"SELECT coalesce(max(c.change_seq), 0) FROM cases c WHERE {scope_where}"
+    # one statement: the page, the filter's total and the scope's cursor
+    frame = store.query_df(
+        f"{cte}SELECT r.*, ({count_sql}) AS __total, ({max_sql}) AS __max_seq FROM ("
+        + _ROW_SQL.format(chars=DESCRIPTION_CHARS)
+        + f" WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?) r ORDER BY {_outer(order)}",
+        [*cte_params, *params, *scope_params, *params, limit, offset],
+    )
+    if frame.empty:  # past the last page: the total still counts
+        total, max_seq = store.query_rows(
+            f"{cte}SELECT ({count_sql}), ({max_sql})", [*cte_params, *params, *scope_params]
+        )[0]
+    else:
+        total, max_seq = frame.pop("__total").iloc[0], frame.pop("__max_seq").iloc[0]
+    frame.pop("__dispatch_due_at")
     limits = list(zip(frame.pop("limit_value"), frame.pop("limit_unit"), strict=True))
     limits = [
         (None if _number(v) is None else v, u if isinstance(u, str) else None) for v, u in limits

@@ -241,3 +241,13 @@ def test_overdue_and_near_are_exactly_red_and_yellow_by_sla_status(world):
     near = ids_of(page(store, QueueFilter(due="near", include_closed=True), now=evening))
     red = ids_of(page(store, QueueFilter(due="overdue", include_closed=True), now=evening))
     assert world[1]["paused"] in near and world[1]["late"] in red  # closed one red, frozen
+
+
+def test_past_the_last_page_the_total_and_cursor_still_count(world):
+    store, _ = world
+    full = page(store)
+    for flt in (ALL, QueueFilter(due="overdue"), QueueFilter(due="near")):
+        whole = page(store, flt, now=MON + timedelta(hours=9))
+        beyond = page(store, flt, now=MON + timedelta(hours=9), offset=whole.total + 5)
+        assert beyond.rows == [] and beyond.total == whole.total
+        assert beyond.max_seq == full.max_seq

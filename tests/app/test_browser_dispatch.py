@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,9 @@ SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "screenshots"))
 def _prepare(folder: Path) -> dict[str, list[str]]:
     """Ten cases in 湘桥区; three of them registered beforehand (for the bulk dispatch); and a
     place in 湘桥区 for a case reported while the console is open."""
+    from ingest.locate import store_locator
     from models.case_service import Actor, act
+    from models.cases import report_case
     from models.config import load_config
     from models.security import Scope
     from models.store import Store
@@ -47,6 +49,31 @@ def _prepare(folder: Path) -> dict[str, list[str]]:
             for action in ("accept", "register"):
                 now = datetime.now(UTC).replace(tzinfo=None)
                 act(store, actor, case, action, at=now, calendar=calendar)
+        # a case dispatched a week ago: overdue (red) in the queue's picture
+        spot = cells.geometry.iloc[len(cells) // 3].representative_point()
+        week_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=7)
+        old = report_case(
+            store,
+            category_code="0201",
+            lon=spot.x,
+            lat=spot.y,
+            at=week_ago,
+            source="grid_worker",
+            actor="gridworker",
+            role="grid_worker",
+            locate=store_locator(store),
+            text="dispatch-test-overdue",
+        ).case_id
+        for i, action in enumerate(("accept", "register", "dispatch"), start=1):
+            act(
+                store,
+                actor,
+                old,
+                action,
+                at=week_ago + timedelta(minutes=10 * i),
+                calendar=calendar,
+            )
+        made["overdue"] = [old]
     return made
 
 
@@ -84,6 +111,11 @@ def test_dispatcher_works_the_queue_in_the_browser(demo_copy, tmp_path):
         # the queue: rows come from the server (infinite row model)
         page.wait_for_selector(f".ag-row[row-id='{single}']", timeout=30_000)
         assert "共" in page.inner_text("#dispatch-count")
+        # the time-left column is coloured by SLA level: a week-old dispatch is overdue (red)
+        late = page.wait_for_selector(
+            f".ag-row[row-id='{made['overdue'][0]}'] [col-id='time_left'].sla-red"
+        )
+        assert late.inner_text().startswith("超期")
 
         # one case: accept, register, dispatch as suggested (one click each)
         _open_row(page, single)

@@ -54,11 +54,11 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
         col(
             "time_left",
             "dispatch.col_time_left",
-            width=128,
+            width=152,
             sortable=True,
             cellClassRules=_time_left_rules(),
         ),  # fmt: skip
-        col("place", "dispatch.col_place", width=160, sortable=True),
+        col("place", "dispatch.col_place", width=150, sortable=True),
         col("source_label", "dispatch.col_source", width=74, sortable=True),
         col("reported", "dispatch.col_reported", width=112, sortable=True),
         col("unit", "dispatch.col_unit", width=150, sortable=True),
@@ -83,6 +83,8 @@ def queue_grid(lang: str) -> dag.AgGrid:
             },
             "selectionColumnDef": {"pinned": "left", "width": 44, "suppressHeaderMenuButton": True},
             "cacheBlockSize": 100,
+            # dash-ag-grid keeps one pending request: a second at once would strand the first
+            "maxConcurrentDatasourceRequests": 1,
             "maxBlocksInCache": 20,
             "infiniteInitialRowCount": 1,
             "rowHeight": 34,

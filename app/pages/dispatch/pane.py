@@ -112,7 +112,11 @@ def routing_block(view: Mapping[str, Any], *, lang: str) -> html.Div:
     routing = view.get("routing") if isinstance(view.get("routing"), Mapping) else None
     if routing is None:
         return html.Div(t("dispatch.no_routing", lang), className="routing muted")
-    reasons = routing.get("reasons") or []
+    # the reasons in the reader's language (stored as codes; older events: their text)
+    reasons = routing.get("reasons_zh" if lang == "zh" else "reasons") or []
+    unit = routing.get("unit") or "—"
+    name = routing.get("unit_name")
+    shown = f"{name}（{unit}）" if name and name != unit else str(unit)
     return html.Div(
         className="routing",
         id="dispatch-routing",
@@ -120,7 +124,7 @@ def routing_block(view: Mapping[str, Any], *, lang: str) -> html.Div:
             html.Div(
                 [
                     html.Span(t("dispatch.suggested", lang), className="routing-label"),
-                    html.Strong(str(routing.get("unit") or "—"), id="dispatch-suggested-unit"),
+                    html.Strong(shown, id="dispatch-suggested-unit"),
                 ]
             ),
             html.Ul([html.Li(str(r)) for r in reasons if isinstance(r, str)], className="reasons"),

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.routing import CITY_FALLBACK_UNIT, CategoryInfo, CellInfo, RouteSuggestion, route_case
+from models.routing import (
+    CategoryInfo,
+    CellInfo,
+    RouteSuggestion,
+    route_case,
+    unknown_category_route,
+)
 from models.store import Store
 
 
@@ -57,16 +63,7 @@ def route_many(
     for category_code, version, cell_code in reports:
         category = tables.categories.get(category_code)
         if category is None:
-            out.append(
-                RouteSuggestion(
-                    cell_code,
-                    version,
-                    CITY_FALLBACK_UNIT,
-                    None,
-                    "city",
-                    (f"unknown or disabled category {category_code}: the city centre triages",),
-                )
-            )
+            out.append(unknown_category_route(category_code, cell_code, version))
             continue
         cell = tables.cells.get((version, cell_code)) if version is not None and cell_code else None
         out.append(route_case(category, cell, departments=tables.departments, grid_version=version))

@@ -314,6 +314,7 @@ def _route_prefix(route: RouteSuggestion, category_issue: str | None) -> str:
         "assignee": route.assignee,
         "basis": route.basis,
         "reasons": list(route.reasons),
+        "reason_codes": [[code, values] for code, values in route.codes],
     }
     if category_issue:
         detail["category_issue"] = category_issue

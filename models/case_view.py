@@ -16,6 +16,7 @@ from models.case_service import Actor, Refused, actions_for, visible_case
 from models.cases import histories, sla_limit
 from models.config import MapSettings
 from models.duplicates import METRES_PER_DEGREE
+from models.routing import reason_texts
 from models.sla import sla_status
 from models.store import Store
 from models.units import unit_name
@@ -175,6 +176,9 @@ def case_view(
         detail = event["detail"]
         if event["kind"] == "route_suggested" and isinstance(detail, dict):
             routing = {k: detail.get(k) for k in ("unit", "assignee", "basis", "reasons")}
+            routing["reasons"] = reason_texts(detail, "en")
+            routing["reasons_zh"] = reason_texts(detail, "zh")
+            routing["unit_name"] = unit_name(store, routing["unit"])
             break
     duplicates = [
         cid

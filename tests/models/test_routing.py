@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from models.routing import CITY_FALLBACK_UNIT, CategoryInfo, CellInfo, route_case
@@ -89,3 +91,45 @@ def test_bulk_routing_never_drops_a_report():
     ]
     assert "unknown or disabled category 7777" in routes[2].explain()
     assert "outside every cell" in routes[3].explain()
+
+
+# -- the reasons in the reader's language (the dispatcher reads Chinese) ----------------
+
+
+@pytest.mark.parametrize(
+    "category,kwargs",
+    [
+        (ADS, {}),
+        (ADS, {"body": None}),
+        (ADS, {"body": None, "community": None}),
+        (ADS, {"body": None, "community": None, "street": None, "workers": ()}),
+        (DIRT, {}),
+        (DIRT, {"district": "445103"}),
+        (LAMP, {"body": None, "community": None, "street": None}),
+    ],
+)
+def test_every_reason_has_its_chinese_and_english_text(category, kwargs):
+    from models.routing import reason_texts
+
+    r = route_case(category, cell(**kwargs), departments=DEPTS)
+    assert len(r.codes) == len(r.reasons)
+    assert reason_texts({"reasons": list(r.reasons), "reason_codes": r.codes}, "en") == list(
+        r.reasons
+    )
+    zh = reason_texts({"reasons": list(r.reasons), "reason_codes": r.codes}, "zh")
+    assert len(zh) == len(r.reasons)
+    for text in zh:
+        assert re.search(r"[\u4e00-\u9fff]", text), text
+        assert not re.search(r"\b(cell|category|fallback|owned|grid worker)\b", text), text
+
+
+def test_outside_every_cell_and_stored_reasons_without_codes():
+    from models.routing import reason_texts
+
+    r = route_case(DIRT, None, departments=DEPTS, grid_version=3)
+    assert reason_texts({"reason_codes": r.codes}, "zh")[0].startswith("位置不在")
+    # events written before the codes existed show their stored (English) text
+    assert reason_texts({"reasons": ["old text"]}, "zh") == ["old text"]
+    # a code this version does not know shows the stored text, never raises
+    detail = {"reasons": ["kept"], "reason_codes": [["no_such_code", {}]]}
+    assert reason_texts(detail, "zh") == ["kept"]

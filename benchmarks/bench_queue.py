@@ -2,9 +2,12 @@
 
     .venv/bin/python benchmarks/bench_queue.py [--cases 100000] [--bulk 500] [--repeat 5]
 
-A demo folder (`cityops init`, no history) gets N open cases through the one case builder,
-moved to their stages as the screen benchmarks do (``screen_fixtures.add_open_cases``: 25 %
-each reported / registered / dispatched / handling). Then, each the median of ``--repeat``
+A demo folder (`cityops init`, no history) gets N open cases made as people make them: the
+reports through the one case builder (``prepare_cases``/``write_cases``, 5 days of them, at
+random places of the demo grid, every enabled category), then moved by
+``models.case_service.act_many`` in two-hour cohorts, oldest first (accept, register,
+dispatch as suggested, start), so units, deadlines and histories are the real ones: a
+quarter each stays reported, registered, dispatched, handling. Then, each the median of ``--repeat``
 runs, ``models.case_queue.queue_page`` answers: the first page (open cases by deadline), a
 filter change (a district and two stages), the SLA filters (``near``, ``overdue``, exact
 against the calendar), a text search, and a sort (newest report first). The baseline of each
@@ -23,14 +26,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from screen_fixtures import add_open_cases, make_demo
+from screen_fixtures import make_demo
 
+from models.case_builder import NewReport, prepare_cases, write_cases
 from models.case_queue import QueueFilter, queue_page
 from models.case_service import Actor, act_many
 from models.clock import utcnow
@@ -43,6 +50,69 @@ _COLUMNS = (
     "case_id, stage, category_code, source, district_code, street_code, reported_at, due_at, "
     "assigned_unit, claimed_by, exercise, description, lon, lat, escalation_level, change_seq"
 )
+
+
+#: stage -> the actions after the report that lead there
+PATHS = {
+    "reported": (),
+    "registered": ("accept", "register"),
+    "dispatched": ("accept", "register", "dispatch"),
+    "handling": ("accept", "register", "dispatch", "start"),
+}
+COHORT = timedelta(hours=2)
+
+
+def seed_cases(store: Store, n: int, *, seed: int = 11) -> dict[str, int]:
+    """``n`` reports over the last 5 days through the case builder, moved along the workflow
+    through ``act_many`` in two-hour cohorts (each cohort's actions after its last report)."""
+    rng = np.random.default_rng(seed)
+    now = utcnow().replace(microsecond=0)
+    version = int(store.query_value("SELECT max(version_id) FROM grid_versions"))
+    cells = store.query_df(
+        "SELECT cell_code, centroid_lon, centroid_lat, min_lon, min_lat, max_lon, max_lat "
+        "FROM grid_cells WHERE version_id = ?",
+        [version],
+    )
+    cats = [r[0] for r in store.query_rows(
+        "SELECT category_code FROM categories WHERE enabled ORDER BY 1")]  # fmt: skip
+    pick = cells.iloc[rng.integers(0, len(cells), n)].reset_index(drop=True)
+    jit = rng.uniform(-0.4, 0.4, size=(n, 2))
+    lon = pick["centroid_lon"] + jit[:, 0] * (pick["max_lon"] - pick["min_lon"])
+    lat = pick["centroid_lat"] + jit[:, 1] * (pick["max_lat"] - pick["min_lat"])
+    first = now - timedelta(days=5)
+    span = (now - COHORT * 2 - first).total_seconds()
+    at = sorted(first + timedelta(seconds=float(s)) for s in rng.uniform(0, span, n))
+    stages = np.array(list(PATHS))[rng.integers(0, len(PATHS), n)]
+    reports = [
+        NewReport(
+            category_code=cats[int(k)], lon=float(x), lat=float(y), at=t, source="grid_worker",
+            actor="bench", role="grid_worker", text=f"bench 道路问题 {i}", reporter="bench",
+            exercise=bool(e), cell_code=code, grid_version=version,
+        )
+        for i, (k, x, y, t, code, e) in enumerate(zip(
+            rng.integers(0, len(cats), n), lon, lat, at, pick["cell_code"],
+            rng.random(n) < 0.01, strict=True,
+        ))
+    ]  # fmt: skip
+    batch = prepare_cases(store, reports)
+    ids = store.write(lambda tx: write_cases(tx, batch)).case_ids
+    calendar = WorkCalendar()
+    boss = Actor("bench", "admin", Scope("city"))
+    moved = 0
+    start = first
+    while start < now:
+        end = start + COHORT
+        cohort = [i for i, t in enumerate(at) if start <= t < end]
+        for step, action in enumerate(("accept", "register", "dispatch", "start"), start=1):
+            todo = [ids[i] for i in cohort if action in PATHS[stages[i]]]
+            if todo:
+                out = act_many(store, boss, todo, action, at=end + timedelta(minutes=step),
+                               calendar=calendar)  # fmt: skip
+                moved += sum(o.ok for o in out)
+        start = end
+    counts = {"cases": n, "moves": moved}
+    counts.update({f"stage:{s}": int((stages == s).sum()) for s in PATHS})
+    return counts
 
 
 def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
@@ -73,11 +143,11 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-queue-"))
     make_demo(work)
-    t0 = time.perf_counter()
-    counts = add_open_cases(work / "cityops.duckdb", args.cases)
-    seeded = time.perf_counter() - t0
-    print(f"{counts['cases']:,} open cases seeded through the case builder in {seeded:.1f} s")
     store = Store(work / "cityops.duckdb")
+    t0 = time.perf_counter()
+    counts = seed_cases(store, args.cases)
+    seeded = time.perf_counter() - t0
+    print(f"seeded in {seeded:.1f} s: {counts}")
     calendar = WorkCalendar()
     city = Scope("city")
     now = utcnow()

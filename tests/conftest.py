@@ -15,9 +15,15 @@ SECRET = "test-secret-key-0123456789abcdef"
 
 
 def write_config(folder: Path, db_name: str = "cityops.duckdb", **sections: dict) -> Path:
-    """A config file in ``folder`` whose database lives there too."""
+    """A config file in ``folder`` whose database lives there too.
+
+    Without an ``mqtt`` section of its own, MQTT ingest is off: the default broker address
+    is the machine's (a running demo's), and a test must never connect there.
+    """
     import yaml
 
+    if "mqtt" not in sections:
+        sections["ingest"] = {"mqtt_enabled": False, **sections.get("ingest", {})}
     data = {"storage": {"path": db_name, "backup_dir": "backups"}, **sections}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

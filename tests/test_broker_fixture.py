@@ -31,3 +31,18 @@ def test_private_mosquitto_round_trip(tmp_path):
         for c in (pub, sub):
             c.loop_stop()
             c.disconnect()
+
+
+def test_a_test_config_without_its_own_broker_never_reaches_the_default_one(tmp_path):
+    """A served test demo connected to 127.0.0.1:1883 as ``cityops-ingest``: the client id of
+    a running demo's ingest, so the broker dropped one for the other every second (found in
+    the field app's server log); tests use their own broker on a free port, or none."""
+    from models.config import load_config
+    from tests.conftest import write_config
+
+    config = load_config(write_config(tmp_path, demo={"history_days": 0}), environ={})
+    assert not config.settings.ingest.mqtt_enabled
+    config = load_config(write_config(tmp_path, ingest={"poll_s": 1.0}), environ={})
+    assert not config.settings.ingest.mqtt_enabled
+    config = load_config(write_config(tmp_path, mqtt={"port": 18999}), environ={})
+    assert config.settings.ingest.mqtt_enabled and config.settings.mqtt.port == 18999

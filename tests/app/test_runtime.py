@@ -19,12 +19,18 @@ from tests.browser import free_port
 from tests.conftest import demo_passwords
 from tests.ingest.mqtt_helpers import wait_until
 
+#: The demo copy's test config has MQTT ingest off (tests/conftest.write_config); these
+#: tests give it a broker of their own and turn it on.
+MQTT_ON = {"CITYOPS_INGEST__MQTT_ENABLED": "true"}
+
 
 def test_demo_falls_back_to_the_embedded_broker(demo_copy):
     folder = demo_copy()
     port = free_port()
     assert not broker_reachable("127.0.0.1", port)
-    config = load_config(folder / "config.yaml", environ={"CITYOPS_MQTT__PORT": str(port)})
+    config = load_config(
+        folder / "config.yaml", environ={"CITYOPS_MQTT__PORT": str(port), **MQTT_ON}
+    )
     store = Store(config.database_path)
     bg = start_background(config, store, allow_embedded=True)
     try:
@@ -49,7 +55,9 @@ def test_demo_falls_back_to_the_embedded_broker(demo_copy):
 def test_without_fallback_serve_does_not_start_a_broker(demo_copy):
     folder = demo_copy()
     port = free_port()
-    config = load_config(folder / "config.yaml", environ={"CITYOPS_MQTT__PORT": str(port)})
+    config = load_config(
+        folder / "config.yaml", environ={"CITYOPS_MQTT__PORT": str(port), **MQTT_ON}
+    )
     store = Store(config.database_path)
     bg = start_background(config, store, allow_embedded=False)
     try:
@@ -103,6 +111,7 @@ def test_demo_with_simulator_stops_cleanly_on_sigterm(demo_copy, tmp_path):
         env = {
             **os.environ,
             "CITYOPS_MQTT__PORT": str(mqtt_port),
+            **MQTT_ON,
             "CITYOPS_SECRET_KEY": "k" * 32,
             # the test broker is closed as the demo's: ingest and simulator log in
             "CITYOPS_MQTT__USERNAME": INGEST[0],

@@ -135,7 +135,7 @@ def _plan(
     row: Mapping[str, Any],
     past: list[Transition],
     category: Mapping[str, Any] | None,
-    reroute: RouteSuggestion | None,
+    reroute: RouteSuggestion | CaseError | None,
     *,
     actor: str,
     role: str,
@@ -150,6 +150,8 @@ def _plan(
         t = apply(past, move.action, actor=actor, role=role, at=at, note=move.note, **data)
     except TransitionError as exc:
         raise CaseError(str(exc)) from None
+    if isinstance(reroute, CaseError):  # the workflow's reasons first, then the category's
+        raise reroute
     state = fold([*past, t])
     limit = sla_limit(category, calendar) if category else None
     extra = sum(state.extensions, timedelta())
@@ -381,10 +383,8 @@ def move_cases(
                 # the row was read (and checked) before the case moved on
                 raise CaseError(f"case {move.case_id} changed meanwhile; reload and retry")
             reroute = reroutes.get(move.case_id)
-            if isinstance(reroute, CaseError):
-                raise reroute
             category = categories.get(row["category_code"])
-            if reroute is not None:
+            if isinstance(reroute, RouteSuggestion):
                 category = categories[move.data["category"]]
             plan = _plan(move, row, past, category, reroute,
                          actor=actor, role=role, at=at, calendar=calendar)  # fmt: skip

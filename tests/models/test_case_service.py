@@ -376,9 +376,12 @@ def test_a_case_changed_between_the_checks_and_the_move_is_a_409(store):
 
 def test_recategorise_says_what_is_missing_before_looking_the_category_up(store):
     case_id = case_in(store, "reported")
-    for data, words in (({"reason": "wrong"}, "requires category"),
-                        ({"category": "0202"}, "requires reason"),
-                        ({"category": "9999", "reason": "wrong"}, "unknown category '9999'")):  # fmt: skip
+    asked = (
+        ({"reason": "wrong"}, "requires category"),
+        ({"category": "0202"}, "requires reason"),
+        ({"category": "9999", "reason": "wrong"}, "unknown category '9999'"),
+    )
+    for data, words in asked:
         with pytest.raises(Refused) as err:
             act(store, DISPATCHER, case_id, "recategorise", at=LATER, calendar=CAL, data=data)
         assert err.value.status == 422 and words in str(err.value), (data, str(err.value))

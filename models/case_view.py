@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pyproj
 
+from models.attachments import case_photos
 from models.case_service import Actor, Refused, actions_for, visible_case
 from models.cases import histories, sla_limit
 from models.config import MapSettings
@@ -85,34 +86,6 @@ def _history_item(t: Transition) -> dict[str, Any]:
         "note": t.note,
         "data": {k: _plain(v) for k, v in t.data.items()},
     }
-
-
-def _photos(store: Store, case_id: str) -> list[dict[str, Any]]:
-    frame = store.query_df(
-        "SELECT attachment_id, kind, media_type, width, height, uploaded_by, uploaded_at, "
-        "taken_lon, taken_lat FROM case_attachments WHERE case_id = ? "
-        "ORDER BY uploaded_at, attachment_id",
-        [case_id],
-    )
-    out = []
-    for r in frame.to_dict("records"):
-        pid = r["attachment_id"]
-        out.append(
-            {
-                "id": pid,
-                "kind": r["kind"],
-                "media_type": r["media_type"],
-                "width": _plain(r["width"]),
-                "height": _plain(r["height"]),
-                "url": f"/photos/{pid}",
-                "thumb_url": f"/photos/{pid}/thumb",
-                "uploaded_by": _plain(r["uploaded_by"]),
-                "uploaded_at": iso(r["uploaded_at"]),
-                "taken_lon": _plain(r["taken_lon"]),
-                "taken_lat": _plain(r["taken_lat"]),
-            }
-        )
-    return out
 
 
 def _sla(
@@ -219,7 +192,7 @@ def case_view(
         "duplicate_of": row["duplicate_of"],
         "duplicates": duplicates,
         "exercise": bool(row["exercise"]),
-        "photos": _photos(store, case_id),
+        "photos": case_photos(store, case_id),
         "history": [_history_item(t) for t in past],
         "events": events,
         "routing": routing,

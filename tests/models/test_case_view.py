@@ -78,7 +78,7 @@ def test_a_dispatched_case_in_full(store):
             "id": "P1", "kind": "report", "media_type": "image/jpeg", "width": 640,
             "height": 480, "url": "/photos/P1", "thumb_url": "/photos/P1/thumb",
             "uploaded_by": "gw", "uploaded_at": "2026-11-23T01:00:00Z", "taken_lon": 116.1,
-            "taken_lat": 23.2,
+            "taken_lat": 23.2, "taken_at": None, "transition_seq": None,
         }
     ]  # fmt: skip
 

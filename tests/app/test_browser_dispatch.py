@@ -162,7 +162,9 @@ def test_dispatcher_works_the_queue_in_the_browser(demo_copy, tmp_path):
         page.keyboard.type("dispatch-test-inside-9")
         page.keyboard.press("a")  # typed into the search box, not a shortcut
         page.keyboard.press("Backspace")
+        page.keyboard.press("Enter")
         page.keyboard.press("Escape")
+        assert page.input_value("#dispatch-f-text") == "dispatch-test-inside-9"
         page.wait_for_selector(f".ag-row[row-index='0'][row-id='{keyed}']", timeout=15_000)
         page.wait_for_function(
             "document.querySelectorAll('.ag-center-cols-container .ag-row').length === 1"
@@ -173,11 +175,17 @@ def test_dispatcher_works_the_queue_in_the_browser(demo_copy, tmp_path):
         for key, stage in (("a", "accepted"), ("r", "registered"), ("d", "dispatched")):
             page.keyboard.press(key)
             _stage_is(page, stage)
+        page.keyboard.press("m")  # assign to me
+        page.wait_for_selector("#dispatch-pane-head .tag.mine")
+        page.keyboard.press("x")  # tick for a bulk action, and untick
+        page.wait_for_selector("#dispatch-bulk-count:text-is('已选 1 件')")
+        page.keyboard.press("x")
+        page.wait_for_selector("#dispatch-bulk-count:text-is('未勾选案件')")
 
         # the whole queue again; a case reported meanwhile (CLI through the running server)
         # appears without a reload
         page.fill("#dispatch-f-text", "")
-        page.keyboard.press("Escape")
+        page.keyboard.press("Enter")
         page.wait_for_selector(f".ag-row[row-id='{inside[3]}']", timeout=15_000)
         lon, lat = made["live_spot"]
         run = subprocess.run(

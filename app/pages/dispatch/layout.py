@@ -134,7 +134,7 @@ def filters(lang: str, options: dict[str, list[dict[str, Any]]]) -> html.Div:
             dcc.Input(
                 id=ids.F_TEXT,
                 type="text",
-                debounce=0.4,
+                debounce=True,  # on Enter or blur: a timed debounce moved the caret mid-typing
                 className="flt-text",
                 placeholder=t("dispatch.search", lang),
                 maxLength=100,

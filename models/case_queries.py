@@ -40,7 +40,7 @@ def list_cases(
     list of tuple
         One row per case with the :data:`CASE_LIST_COLUMNS`.
     """
-    where, params = scope.sql_filter("cell_code")
+    where, params = scope.case_filter("cell_code", "assigned_unit")
     if stage:
         where += " AND stage = ?"
         params.append(stage)

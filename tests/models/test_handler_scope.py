@@ -49,3 +49,12 @@ def test_once_dispatched_the_case_is_the_units_and_stays_in_its_record(store, st
     flt = QueueFilter(text=case_id, include_closed=True)
     page = queue_page(store, HANDLER.scope, flt, now=MON, calendar=CAL)
     assert [row["case_id"] for row in page.rows] == [case_id]
+
+
+def test_the_case_list_of_a_unit_scope_lists_its_dispatched_cases(store):
+    from models.case_queries import list_cases
+
+    dispatched, waiting = new_case(store), new_case(store)
+    drive(store, dispatched, "dispatched")
+    listed = [row[0] for row in list_cases(store, scope=HANDLER.scope, limit=10_000)]
+    assert dispatched in listed and waiting not in listed

@@ -304,12 +304,14 @@ def claim(store: Store, actor: Actor, case_id: str, *, take: bool = True) -> Non
     Raises
     ------
     Refused
-        Not in scope (404), a role without a to-do list (403), or claimed by someone else
-        (409: they give it back first).
+        Not in scope (404), a role without a to-do list (403), claimed by someone else
+        (409: they give it back first), or closed or void (409).
     """
     if actor.role not in CLAIM_ROLES:
         raise Refused(f"a {actor.role} keeps no to-do list of cases", 403)
-    visible_case(store, actor, case_id)
+    row = visible_case(store, actor, case_id)
+    if take and row["stage"] in TERMINAL_STAGES:
+        raise Refused(f"case {case_id} is {row['stage']}: nothing left to do", 409)
 
     def swap(tx: WriteTx) -> None:
         # the holder is read in the write transaction: of two claims at once, one wins

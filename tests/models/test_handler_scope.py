@@ -58,3 +58,16 @@ def test_the_case_list_of_a_unit_scope_lists_its_dispatched_cases(store):
     drive(store, dispatched, "dispatched")
     listed = [row[0] for row in list_cases(store, scope=HANDLER.scope, limit=10_000)]
     assert dispatched in listed and waiting not in listed
+
+
+@pytest.mark.parametrize("stage", ["closed", "void"])
+def test_a_finished_case_goes_on_no_to_do_list(store, stage):
+    from models.case_service import claim
+    from tests.models.case_fixtures import DISPATCHER
+
+    case_id = new_case(store)
+    drive(store, case_id, stage)
+    with pytest.raises(Refused) as refused:
+        claim(store, DISPATCHER, case_id)
+    assert refused.value.status == 409 and stage in refused.value.message
+    claim(store, DISPATCHER, case_id, take=False)  # giving back is always possible

@@ -16,7 +16,7 @@ from models.attachments import case_photos
 from models.case_service import Actor, Refused, actions_for, visible_case
 from models.cases import histories, sla_limit
 from models.config import MapSettings
-from models.duplicates import METRES_PER_DEGREE
+from models.coordinates import degree_box
 from models.routing import reason_texts
 from models.sla import sla_status
 from models.store import Store
@@ -245,15 +245,14 @@ def nearby_open_cases(
     if lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
         return []
     # a box a little wider than the circle: degrees of longitude shrink with latitude
-    dlat = radius_m / METRES_PER_DEGREE * 1.05  # a box only: distances are exact
-    dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    min_lon, min_lat, max_lon, max_lat = degree_box(lon, lat, radius_m * 1.05)
     where, params = actor.scope.case_filter("cell_code", "assigned_unit")
     frame = store.query_df(
         "SELECT case_id, lon, lat, stage FROM cases WHERE stage NOT IN ('closed', 'void') "
         "AND category_code IS NOT DISTINCT FROM ? AND case_id <> ? "
         "AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? "
         f"AND isfinite(lon) AND isfinite(lat) AND {where}",
-        [category, case_id, lon - dlon, lon + dlon, lat - dlat, lat + dlat, *params],
+        [category, case_id, min_lon, max_lon, min_lat, max_lat, *params],
     )
     if frame.empty:
         return []

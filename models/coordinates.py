@@ -6,6 +6,17 @@ import math
 
 LON_RANGE = (-180.0, 180.0)
 LAT_RANGE = (-90.0, 90.0)
+#: Metres per degree of latitude (and of longitude at the equator), on a sphere: for boxes
+#: and short distances; exact lengths are measured in the configured metric CRS.
+METRES_PER_DEGREE = 111_320.0
+
+
+def degree_box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """``(min_lon, min_lat, max_lon, max_lat)`` of a box holding the circle of ``radius_m``
+    around the point (degrees of longitude shrink with latitude)."""
+    dlat = radius_m / METRES_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
 def coordinates_problem(lon: float | None, lat: float | None) -> str | None:

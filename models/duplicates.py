@@ -12,12 +12,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from models.coordinates import METRES_PER_DEGREE
 from models.store import Store, WriteTx
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(days=3)
-#: Metres per degree of latitude (and of longitude at the equator).
-METRES_PER_DEGREE = 111_320.0
 #: Degrees of latitude spanning the radius: the search ellipse's half-height.
 _DLAT = DUPLICATE_RADIUS_M / METRES_PER_DEGREE
 _TS = pa.timestamp("us")

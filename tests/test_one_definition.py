@@ -18,3 +18,14 @@ def _definitions(name: str) -> list[str]:
 
 def test_replay_days_is_defined_once_in_models():
     assert _definitions("REPLAY_DAYS") == ["models/map_state/cases.py"]
+
+
+def test_metres_per_degree_is_written_once():
+    """The spherical metres-per-degree was written out in three places (issue 11 review)."""
+    written = [
+        str(path.relative_to(ROOT))
+        for package in ("app", "layers", "ingest", "models")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if re.search(r"111[_ ]?320", path.read_text(encoding="utf-8"))
+    ]
+    assert written == ["models/coordinates.py"]

@@ -15,6 +15,7 @@ import shapely
 from ingest.demo_city.anchors import OLD_CITY_BOX, PORT
 from ingest.demo_city.generate import DEFAULT_SEED, DemoCity, generate_demo_city
 from ingest.simulator.randomness import text_key
+from models.coordinates import METRES_PER_DEGREE
 
 #: Where the forest-fire drill starts: the east slopes of 凤凰山 in the north mountains.
 FIRE_ANCHOR = (116.70, 23.96)
@@ -25,8 +26,8 @@ _STREET_PLACES = 4000
 #: Mobile units: (AVL interval s, patrol speed km/h, patrol route length m).
 UNIT_MOTION = {"vehicle": (30, 30.0, 15_000.0), "team": (60, 15.0, 8_000.0)}
 _CLASS_PREFERENCE = {"arterial": 3.0, "secondary": 2.0, "local": 1.0, "expressway": 0.7}
-_M_PER_DEG_LAT = 110_540.0
-_M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(23.67))
+_M_PER_DEG_LAT = METRES_PER_DEGREE
+_M_PER_DEG_LON = METRES_PER_DEGREE * math.cos(math.radians(23.67))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from app.pages.dispatch import ids
 from layers.deck import layer_json
 from layers.grid import build_grid_layer
 from layers.spec import LayerSpec
+from models.coordinates import degree_box
 from models.geography import load_cells
 from models.security import Scope
 from models.store import Store
@@ -29,9 +30,7 @@ def _finite(*values: Any) -> bool:
 
 
 def _bounds(lon: float, lat: float, radius_m: float) -> list[float]:
-    dlat = radius_m / 111_320.0
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    return [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
+    return list(degree_box(lon, lat, radius_m))
 
 
 def _cells(

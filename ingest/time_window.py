@@ -9,6 +9,7 @@ this window with the clock passed in as ``now`` (``ingest.max_clock_skew_s``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -40,11 +41,11 @@ class TimeWindow:
         """The window the settings ask for (``ingest.max_clock_skew_s``, ``max_age_days``)."""
         return cls(max_clock_skew_s=ingest.max_clock_skew_s, max_age_days=ingest.max_age_days)
 
-    @property
+    @cached_property
     def max_skew(self) -> timedelta:
         return timedelta(seconds=self.max_clock_skew_s)
 
-    @property
+    @cached_property
     def max_age(self) -> timedelta:
         return timedelta(days=self.max_age_days)
 

@@ -321,3 +321,22 @@ def test_topic_ids_dot_and_dot_dot_are_rejected():
         assert isinstance(result, Rejected), topic
         assert "not a valid id" in result.reason
     assert isinstance(parse_message(f"{P}/units/a.b/position", pos), UnitPosition)
+
+
+def test_a_metric_name_out_of_lower_snake_case_is_refused_naming_it():
+    """Metric names are checked by pydantic-core, not a Python regex per name (ingest's
+    hot path): the refusal still names the key and the rule."""
+    import json as _json
+    from datetime import UTC as _UTC
+    from datetime import datetime as _dt
+
+    from ingest.payloads import Rejected as _Rejected
+    from ingest.payloads import parse_message as _parse
+
+    now = _dt.now(_UTC)
+    for name in ("PM25", "1pm", "pm-25", "a" * 33, ""):
+        body = {"id": "m1", "ts": now.isoformat(), "values": {name: 1.0}}
+        got = _parse("cityops/v1/obs/air/AIR-001", _json.dumps(body).encode(),
+                     now=now.replace(tzinfo=None))  # fmt: skip
+        assert isinstance(got, _Rejected), name
+        assert f"values.{name}" in got.reason and "pattern" in got.reason, got.reason

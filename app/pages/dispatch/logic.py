@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.i18n import t
+from models.supervision import DEFAULT_TIERS
 from models.vocabulary import REPORT_SOURCES
 from models.workflow import STAGES, VOID_REASONS, stage_label
 
@@ -188,6 +189,16 @@ def _name(row: Mapping[str, Any], stem: str, lang: str) -> str:
     return str(value) if value else ""
 
 
+#: Supervision tiers by escalation level: 0 none, then models.supervision.DEFAULT_TIERS.
+TIERS: tuple[str, ...] = ("none", *(name for name, _delay in DEFAULT_TIERS))
+
+
+def tier_index(value: Any) -> int:
+    """The level of a case's ``escalation_level`` (the tier's name; 0 for none or a name
+    this version does not know)."""
+    return TIERS.index(value) if isinstance(value, str) and value in TIERS[1:] else 0
+
+
 def format_row(row: Mapping[str, Any], *, lang: str, tz: str) -> dict[str, Any]:
     """One queue row (``models.case_queue`` keys) as the grid shows it."""
     category = _name(row, "category_name", lang) or str(row.get("category_code") or "")
@@ -210,7 +221,7 @@ def format_row(row: Mapping[str, Any], *, lang: str, tz: str) -> dict[str, Any]:
         "unit": row.get("assigned_unit") or "",
         "claimed_by": row.get("claimed_by") or "",
         "exercise": bool(row.get("exercise")),
-        "escalation": int(row.get("escalation_level") or 0),
+        "escalation": tier_index(row.get("escalation_level")),
         "description": description,
     }
 

@@ -9,11 +9,8 @@ from typing import Any
 from dash import html
 
 from app.i18n import t
-from app.pages.dispatch.logic import local_time, sla_class, time_left_text
+from app.pages.dispatch.logic import TIERS, local_time, sla_class, tier_index, time_left_text
 from models.workflow import ACTIONS, stage_label
-
-#: Supervision tiers (models.supervision.DEFAULT_TIERS) by escalation level.
-TIERS = ("none", "unit_head", "department", "leader")
 
 
 def _label(view: Mapping[str, Any], lang: str) -> str:
@@ -67,8 +64,7 @@ def sla_block(view: Mapping[str, Any], *, lang: str, tz: str) -> html.Div:
         main = t("dispatch.sla_not_started", lang)
         due = view.get("dispatch_due_at")
         sub = t("dispatch.dispatch_due", lang, at=local_time(due, tz)) if due else ""
-    tier = int(view.get("escalation_level") or 0)
-    tier = min(max(tier, 0), len(TIERS) - 1)
+    tier = tier_index(view.get("escalation_level"))
     return html.Div(
         className="pane-clock",
         children=[

@@ -535,3 +535,12 @@ def test_a_refresh_redraws_the_pane_only_when_its_case_changed(console):
     stale = {**shown, "version": shown["version"] - 1}
     values = {"dispatch-refresh.data": {"n": 3, "case": None}, "dispatch-case.data": stale}
     assert call(client, dep, values, trigger="dispatch-refresh.data").status_code == 200
+
+
+def test_the_page_renders_for_a_dispatcher(console):
+    router = next(d for d in console["deps"] if "_pages_content" in d["output"])
+    values = {"_pages_location.pathname": "/dispatch", "_pages_location.search": ""}
+    response = call(console["client"]("dispatcher"), router, values)
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "dispatch-grid" in text and "受理 (a)" in text and "键盘快捷键" in text

@@ -131,14 +131,18 @@ def filters(lang: str, options: dict[str, list[dict[str, Any]]]) -> html.Div:
     return html.Div(
         className="dispatch-filters",
         children=[
-            dcc.Input(
-                id=ids.F_TEXT,
-                type="text",
-                debounce=True,  # on Enter or blur: a timed debounce moved the caret mid-typing
-                className="flt-text",
-                placeholder=t("dispatch.search", lang),
-                maxLength=100,
-            ),  # fmt: skip
+            html.Div(
+                dcc.Input(
+                    id=ids.F_TEXT,
+                    type="text",
+                    debounce=True,  # on Enter or blur: a timed debounce moved the caret
+                    className="flt-text",
+                    placeholder=t("dispatch.search", lang),
+                    maxLength=100,
+                ),
+                title=t("dispatch.search_hint", lang),
+                className="flt-text-wrap",
+            ),
             multi(
                 ids.F_STAGE,
                 [{"label": stage_label(s, lang), "value": s} for s in STAGES],

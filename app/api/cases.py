@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import flask
@@ -17,6 +18,7 @@ from app.api.errors import (
 )
 from app.context import get_context
 from ingest.locate import store_locator
+from ingest.time_window import TimeWindow
 from models.api_queries import case_of_external_id, enabled_categories
 from models.case_service import Actor, Refused, visible_case
 from models.cases import CaseError, report_case
@@ -24,7 +26,30 @@ from models.clock import utcnow
 from models.vocabulary import REPORT_SOURCES
 from models.workflow import ACTIONS
 
-REPORT_FIELDS = frozenset({"category", "lon", "lat", "text", "source", "external_id", "exercise"})
+REPORT_FIELDS = frozenset(
+    {"category", "lon", "lat", "text", "source", "external_id", "exercise", "reported_at"}
+)
+
+
+def _report_time(data: dict[str, Any], now: datetime) -> datetime:
+    """When the problem was seen (``reported_at``, ISO 8601 with a zone; a phone that kept
+    the report offline sends it later), within the believable window; else ``now``."""
+    value = data.get("reported_at")
+    if value is None:
+        return now
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) and len(value) < 40 else None
+    except ValueError:
+        at = None
+    if at is None:
+        raise ApiError(422, "reported_at must be an ISO 8601 time, e.g. 2026-05-01T08:30:00Z")
+    if at.tzinfo is None:
+        raise ApiError(422, "reported_at needs a time zone (Z or +08:00)")
+    at = at.astimezone(UTC).replace(tzinfo=None)
+    window = TimeWindow.from_settings(get_context().config.settings.ingest)
+    if problem := window.problem(at, now=now):
+        raise ApiError(422, "reported_at: " + problem.removeprefix("ts "))
+    return at
 
 
 def _report_values(data: dict[str, Any], who: Actor) -> dict[str, Any]:
@@ -67,15 +92,17 @@ def report() -> tuple[flask.Response, int]:
     who = actor()
     if who.role not in ACTIONS["report"].roles:
         raise ApiError(403, f"a {who.role} may not report cases", [])
-    values = _report_values(json_body(), who)
+    data = json_body()
+    values = _report_values(data, who)
     if values["external_id"] is not None and (seen := _existing(who, values["external_id"])):
         return seen
+    at = _report_time(data, utcnow())
     ctx = get_context()
     settings = ctx.config.settings
     try:
         made = report_case(
             ctx.store,
-            at=utcnow(),
+            at=at,
             actor=who.username,
             role=who.role,
             locate=store_locator(ctx.store, metric_crs=settings.map.metric_crs),

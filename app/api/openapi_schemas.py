@@ -86,6 +86,13 @@ SCHEMAS: dict[str, Any] = {
                 "case is outside the caller's scope",
             },
             "exercise": {"type": "boolean"},
+            "reported_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when the problem was seen (a report kept offline is sent "
+                "later); default now; refused 422 ahead of the server clock by more than "
+                "ingest.max_clock_skew_s or older than ingest.max_age_days",
+            },
         },
     },
     "Reported": {

@@ -142,6 +142,7 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
         update_title=None,
         suppress_callback_exceptions=True,
         compress=True,
+        on_error=_callback_failed,
     )
     for module in _PAGE_MODULES:
         importlib.import_module(module)
@@ -150,6 +151,14 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     register_shell_callbacks(app)
     install_request_bounds(app)  # after the log-in gate: callback bodies of the declared shape
     return app
+
+
+def _callback_failed(exc: Exception) -> None:
+    """A callback raised: log it with the callback's output and answer no update (204), never
+    a 500 page. Callbacks refuse bad input themselves; this is the net under a bug."""
+    output = getattr(flask.request, "json", None) if flask.has_request_context() else None
+    target = output.get("output") if isinstance(output, dict) else None
+    log.error("callback failed", exc_info=exc, extra={"callback": str(target)[:200]})
 
 
 #: The pages' ``dash.callback`` registrations as first made in this process. Dash moves them

@@ -9,8 +9,8 @@ this window with the clock passed in as ``now`` (``ingest.max_clock_skew_s``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa

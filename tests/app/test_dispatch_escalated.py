@@ -4,6 +4,7 @@ queue's rows callback raised on escalation_level, which holds the tier's name, e
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -47,3 +48,28 @@ def test_the_queue_and_the_pane_show_an_escalated_case(escalated):
     view = case_view(store, DISPATCHER, case_id, now=later, calendar=CAL)
     block = sla_block(view, lang="zh", tz="Asia/Shanghai")
     assert f"tier-{len(DEFAULT_TIERS)}" in str(block)
+
+
+def test_a_failing_block_still_answers_the_grid(monkeypatch, demo_copy):
+    """The grid waits for an answer to each block it asks for: a bug in making a block must
+    answer an empty block and a message, or the grid hangs (the tester saw it stay empty
+    after one 500, whatever filter was chosen next)."""
+    import app.pages.dispatch.callbacks as callbacks
+    from tests.app.test_dispatch_callbacks import console as console_fixture
+    from tests.app.test_dispatch_callbacks import rows
+
+    fixture = console_fixture.__wrapped__(demo_copy)
+    console = next(fixture)
+    try:
+
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(callbacks, "format_row", broken)
+        status, body = rows(console)
+        assert status == 200
+        response = body["response"]
+        assert response["dispatch-grid"]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
+        assert "队列加载失败" in json.dumps(response, ensure_ascii=False)
+    finally:
+        fixture.close()

@@ -136,10 +136,15 @@ def get_rows(request: object, *values: object) -> Any:
             offset=offset,
             limit=limit,
         )
+        tz = app_ctx.config.settings.calendar.timezone
+        rows = [format_row(r, lang=lang, tz=tz) for r in page.rows]
     except ValueError as exc:
         return {"rowData": [], "rowCount": 0}, t("dispatch.bad_filter", lang, reason=str(exc)), None
-    tz = app_ctx.config.settings.calendar.timezone
-    rows = [format_row(r, lang=lang, tz=tz) for r in page.rows]
+    except Exception:
+        # the grid waits for an answer to every block it asks for: a bug must still answer
+        # (an empty block and a message), or the grid hangs on 'loading'
+        log.exception("queue block failed", extra={"offset": offset, "limit": limit})
+        return {"rowData": [], "rowCount": 0}, t("dispatch.rows_failed", lang), None
     return (
         {"rowData": rows, "rowCount": page.total},
         t("dispatch.count", lang, n=page.total),

@@ -25,9 +25,7 @@ def _post(world: ApiWorld, **extra):
 
 
 def _reported_at(world: ApiWorld, case_id: str) -> datetime:
-    return world.store.query_value(
-        "SELECT reported_at FROM cases WHERE case_id = ?", [case_id]
-    )
+    return world.store.query_value("SELECT reported_at FROM cases WHERE case_id = ?", [case_id])
 
 
 def test_the_report_keeps_the_time_it_was_made(world):

@@ -57,3 +57,7 @@ MAP_MOUNTED = "field-map-mounted"
 TASK_BUTTONS = "field-task-buttons"
 TASK_TICK = "field-task-tick"
 TASK_SEQ = "field-task-seq"
+
+# the outbox: reports kept on the phone while the server cannot be reached (field-outbox.js)
+OUTBOX = "field-outbox"
+OUTBOX_FIX = "field-outbox-fix"

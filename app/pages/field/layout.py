@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import json
 from typing import Any
 
 from dash import dcc, html
@@ -21,13 +21,36 @@ def _section(title: str, *children: Any, **kw: Any) -> html.Section:
     )
 
 
-def _report_panel(lang: str, hidden: bool, map_config: dict[str, Any] | None) -> html.Div:
+#: The outbox's words, handed to field-outbox.js in the page (it works with no network).
+OUTBOX_KEYS = (
+    "kept", "pending", "send_now", "sending", "sent", "waiting", "photos_left", "login",
+    "login_link", "rejected", "delete", "photos", "failed_keep",
+)  # fmt: skip
+_REPORT_KEYS = ("need_category", "need_position", "too_many_photos")
+
+
+def _outbox(lang: str, username: str) -> html.Div:
+    words = {k: t(f"field.outbox.{k}", lang) for k in OUTBOX_KEYS}
+    words |= {k: t(f"field.report.{k}", lang) for k in _REPORT_KEYS}
+    return html.Div(
+        id=ids.OUTBOX,
+        className="field-outbox hidden",
+        role="status",
+        **{"data-user": username, "data-text": json.dumps(words, ensure_ascii=False)},
+    )
+
+
+def _report_panel(
+    lang: str, hidden: bool, map_config: dict[str, Any] | None, username: str
+) -> html.Div:
     return html.Div(
         id=ids.PANEL_REPORT,
         className="field-panel" + (" hidden" if hidden else ""),
         children=[
             dcc.Store(id=ids.GPS),
-            dcc.Store(id=ids.REPORT_TOKEN, data=secrets.token_hex(8)),
+            # the draft id is made in the phone (field-outbox.js), the outbox sends it too
+            dcc.Store(id=ids.REPORT_TOKEN),
+            dcc.Store(id=ids.OUTBOX_FIX),
             dcc.Store(id=ids.MAP_CONFIG, data=map_config),
             dcc.Store(id=ids.MAP_HERE),
             dcc.Store(id=ids.MAP_MOUNTED),
@@ -110,6 +133,7 @@ def _report_panel(lang: str, hidden: bool, map_config: dict[str, Any] | None) ->
                 ],
             ),
             html.Div(id=ids.REPORT_MESSAGE, className="field-message", role="status"),
+            _outbox(lang, username),
             html.Button(
                 t("field.report.submit", lang),
                 id=ids.REPORT_SUBMIT,
@@ -220,9 +244,12 @@ def _absent(panel_id: str) -> html.Div:
     return html.Div(id=panel_id, className="field-panel hidden")
 
 
-def field_layout(role: str, lang: str, map_config: dict[str, Any] | None = None) -> html.Div:
+def field_layout(
+    role: str, lang: str, map_config: dict[str, Any] | None = None, username: str = ""
+) -> html.Div:
     """The page for a user of ``role``: only the tabs that role has; ``map_config`` is the
-    report tab's small map (:func:`app.pages.field.fieldmap.field_map_config`)."""
+    report tab's small map (:func:`app.pages.field.fieldmap.field_map_config`); the outbox
+    of reports kept on the phone is ``username``'s."""
     tabs = tabs_for(role)
     first = tabs[0] if tabs else "tasks"
     return html.Div(
@@ -230,7 +257,7 @@ def field_layout(role: str, lang: str, map_config: dict[str, Any] | None = None)
         className="field-app",
         children=[
             dcc.Store(id=ids.ROLE, data=role),
-            _report_panel(lang, first != "report", map_config)
+            _report_panel(lang, first != "report", map_config, username)
             if "report" in tabs
             else _absent(ids.PANEL_REPORT),
             _tasks_panel(lang, role, first != "tasks")

@@ -42,7 +42,11 @@ from models.duplicates import possible_duplicates
 from models.workflow import stage_label
 
 log = logging.getLogger(__name__)
-_TOKEN_RE = re.compile(r"[0-9a-f]{8,32}")
+#: The report's draft id, made in the phone (assets/field-outbox.js): a UUID, the same id
+#: the outbox sends as external_id through the case API if this callback cannot be reached.
+_TOKEN_RE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{8,32}"
+)
 
 
 @dash.callback(
@@ -119,6 +123,15 @@ def _where_text(fix: Fix, actor: Any, language: str) -> list[Any]:
         return [html.Div(point), message(t("field.where.in_mine", language, cell=cell), "ok")]
     return [html.Div(point), message(t("field.where.outside_warn", language, cell=cell), "warn")]
 
+
+# the outbox (assets/field-outbox.js) keeps the form's position and photos for a report
+# that cannot reach this server
+dash.clientside_callback(
+    ClientsideFunction(namespace="fieldOutbox", function_name="noteDraft"),
+    Output(ids.OUTBOX_FIX, "data"),
+    Input(ids.GPS, "data"),
+    Input(ids.REPORT_PHOTOS, "contents"),
+)
 
 dash.clientside_callback(
     ClientsideFunction(namespace="field", function_name="thumbs"),
@@ -245,7 +258,7 @@ def submit(
             role=actor.role,
             locate=locator(),
             text=text.strip() if isinstance(text, str) else "",
-            external_id=f"field:{actor.username}:{token}",
+            external_id=f"field:{token}",
             tz=tz,
         )
     except CaseError as exc:
@@ -260,10 +273,5 @@ def submit(
         "ok",
     )
     notes = [done, *[message(f, "error") for f in failed]]
-    return html.Div(notes), [], _HIDE, None, "", _next_token()
-
-
-def _next_token() -> str:
-    import secrets
-
-    return secrets.token_hex(8)
+    # the draft is sent: the phone makes the next draft's id when it is next tapped
+    return html.Div(notes), [], _HIDE, None, "", None

@@ -314,6 +314,7 @@ def install_open311(
                 locate=locate,
                 text=text,
                 tz=config.settings.calendar.timezone,
+                public=True,
             )
         except CaseError as exc:
             raise Open311Error(400, str(exc)) from None

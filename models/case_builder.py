@@ -52,6 +52,8 @@ class NewReport:
     reporter: str | None = None
     external_id: str | None = None
     exercise: bool = False
+    #: The logged-in user reporting (a person's channel), who keeps seeing the case.
+    reported_by: str | None = None
     address: str | None = None
     note: str | None = None
     cell_code: str | None = None
@@ -264,6 +266,7 @@ def _case_table(
             "address": pa.array([r.address for r in rows], pa.string()),
             "description": pa.array([r.text for r in rows], pa.string()),
             "reporter": pa.array([r.reporter or r.actor for r in rows], pa.string()),
+            "reported_by": pa.array([r.reported_by for r in rows], pa.string()),
             "reported_at": pa.array([r.at for r in rows], _TS),
             "grid_version": pa.array(
                 [r.grid_version if r.cell_code else None for r in rows], pa.int32()

@@ -34,7 +34,8 @@ class CaseError(ValueError):
 #: The case columns a move reads, with the routing's latest suggested unit.
 CASE_ROW_SQL = """
 SELECT c.case_id, c.stage, c.cell_code, c.assigned_unit, c.category_code, c.claimed_by,
-       c.duplicate_of, c.registered_at, c.dispatched_at, c.grid_version, s.suggested
+       c.duplicate_of, c.registered_at, c.dispatched_at, c.grid_version, c.reported_by,
+       s.suggested
 FROM cases c LEFT JOIN (
     SELECT case_id, arg_max(json_extract_string(detail, '$.unit'), seq) AS suggested
     FROM case_events WHERE kind = 'route_suggested' AND case_id IN (SELECT unnest(?))

@@ -64,8 +64,11 @@ def _text(value: Any) -> str | None:
 
 
 def in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
-    """Whether a case row (``cell_code``, ``assigned_unit``, ``dispatched_at``) lies in the
-    actor's scope."""
+    """Whether a case row (``cell_code``, ``assigned_unit``, ``dispatched_at``,
+    ``reported_by``) lies in the actor's scope: their area, their unit's dispatched cases,
+    and whatever they reported themselves (a grid worker may report outside their cells)."""
+    if row.get("reported_by") is not None and row.get("reported_by") == actor.username:
+        return True
     return actor.scope.contains_case(
         _text(row.get("cell_code")),
         _text(row.get("assigned_unit")),

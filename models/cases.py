@@ -48,10 +48,14 @@ def report_case(
     exercise: bool = False,
     external_id: str | None = None,
     tz: str = DEFAULT_TIMEZONE,
+    public: bool = False,
 ) -> Reported:
     """Create a case in stage ``reported`` through the case builder: located, routed (with
     reasons), duplicates offered. A person reports here, so an unknown or disabled category
     is refused; a location outside every cell is routed to the city fallback, never refused.
+    The actor keeps seeing the case they reported even outside their scope
+    (``cases.reported_by``), unless it came through a ``public`` channel (Open311: the actor
+    names the channel, not a user).
 
     Raises
     ------
@@ -70,6 +74,7 @@ def report_case(
         role=role,
         text=text,
         external_id=external_id,
+        reported_by=None if public else actor,
         exercise=exercise,
     )
     batch = prepare_cases(store, [report], locate=locate, unknown_category="refuse", tz=tz)

@@ -487,6 +487,12 @@ CREATE TABLE api_tokens (
 );
 """
 
+_REPORTED_BY = """
+-- the logged-in user who reported the case (field app, API, CLI): they keep seeing it even
+-- outside their scope; NULL for machine and public channels (MQTT, files, rules, Open311)
+ALTER TABLE cases ADD COLUMN reported_by VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -503,6 +509,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         13, "handlers, case claims, photos, patrol check-ins, API tokens", _PEOPLE_DRIVE_CASES
     ),
+    Migration(14, "cases: the logged-in user who reported them", _REPORTED_BY),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

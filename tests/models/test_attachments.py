@@ -178,7 +178,7 @@ def test_the_same_picture_twice_is_one_attachment(world, photo_dir):
 @pytest.mark.parametrize(
     "actor,kind,status",
     [
-        (Actor("gridworker", "grid_worker", Scope("cells", ("445102001001001",))), "report", 404),
+        (Actor("gw_other", "grid_worker", Scope("cells", ("445102001001001",))), "report", 404),
         (Actor("op", "operator", Scope("city")), "report", 403),
         (Actor("boss", "leader", Scope("city")), "other", 403),
         (Actor("em", "emergency", Scope("city")), "report", 403),

@@ -71,3 +71,32 @@ def test_a_finished_case_goes_on_no_to_do_list(store, stage):
         claim(store, DISPATCHER, case_id)
     assert refused.value.status == 409 and stage in refused.value.message
     claim(store, DISPATCHER, case_id, take=False)  # giving back is always possible
+
+
+def test_a_reporter_sees_the_case_they_reported_outside_their_cells(store):
+    """A grid worker may report outside their cells (a warning, not a refusal); the photo that
+    follows the report, and the report itself, must then not be refused as out of scope (the
+    tester's finding: the case was written, its photo lost, and the worker could not open
+    it). Another grid worker still cannot see it."""
+    from models.case_service import Actor
+    from models.cases import report_case
+    from ingest.locate import store_locator as store_locator_of
+    from tests.models.case_fixtures import PAIFANG
+
+    mine = Actor("gw_a", "grid_worker", Scope("cells", ("445122100001001",)))
+    other = Actor("gw_b", "grid_worker", Scope("cells", ("445122100001002",)))
+    case_id = report_case(
+        store,
+        category_code="0201",
+        lon=PAIFANG[0],
+        lat=PAIFANG[1],
+        at=MON,
+        source="grid_worker",
+        actor=mine.username,
+        role=mine.role,
+        locate=store_locator_of(store),
+        text="外出途中发现",
+    ).case_id
+    assert visible_case(store, mine, case_id)["case_id"] == case_id
+    with pytest.raises(Refused):
+        visible_case(store, other, case_id)

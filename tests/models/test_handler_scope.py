@@ -78,9 +78,9 @@ def test_a_reporter_sees_the_case_they_reported_outside_their_cells(store):
     follows the report, and the report itself, must then not be refused as out of scope (the
     tester's finding: the case was written, its photo lost, and the worker could not open
     it). Another grid worker still cannot see it."""
+    from ingest.locate import store_locator as store_locator_of
     from models.case_service import Actor
     from models.cases import report_case
-    from ingest.locate import store_locator as store_locator_of
     from tests.models.case_fixtures import PAIFANG
 
     mine = Actor("gw_a", "grid_worker", Scope("cells", ("445122100001001",)))

@@ -155,7 +155,8 @@
     await put(item);
     draftId = null; // the next report is another draft
     photoUrls = [];
-    setProps("field-report-text", { value: "" });
+    setProps("field-report-text", { value: "" }); // cleared: a second tap keeps no twin
+    setProps("field-cat-list", { value: null });
     setProps("field-report-photos", { contents: null });
     await render();
   }

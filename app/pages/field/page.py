@@ -27,7 +27,7 @@ def layout(**_query: str) -> html.Div:
             ("field-map", user.scope.label(), lang),
             lambda: field_map_config(ctx.store, user.scope, lang),
         )
-    return field_layout(user.role, lang, map_config, user.username)
+    return field_layout(user.role, lang, map_config, user.user.username)
 
 
 dash.register_page(

@@ -20,7 +20,7 @@ from models.security import Scope
 from models.store import Store, WriteTx
 from models.units import known_units
 from models.work_calendar import WorkCalendar
-from models.workflow import ACTIONS, TERMINAL_STAGES, CaseState, allowed_actions
+from models.workflow import ACTIONS, HANDLER, TERMINAL_STAGES, CaseState, allowed_actions
 
 #: Which workflow actions a handler (a unit's user) may take; the table says the same.
 HANDLER_ACTIONS = frozenset({"start", "return", "feedback", "request_extension"})
@@ -112,8 +112,6 @@ def _request(action: Any, data: Any, note: Any) -> dict[str, Any]:
     if note is not None and not isinstance(note, str):
         raise Refused("the note must be text", 422)
     values = {k: v for k, v in (data or {}).items() if v is not None and v != ""}
-    if action == "supervise" and not (note and note.strip()):
-        raise Refused("督办 needs a note: what is to be done by whom", 422)
     unit = values.get("unit")
     if action == "dispatch" and unit is not None and not isinstance(unit, str):
         raise Refused("the unit must be a unit code", 422)
@@ -124,16 +122,37 @@ class _Checks:
     """What the per-case checks need to know about the other cases and units, read once
     for a whole batch: merge targets and the known units."""
 
-    def __init__(self, store: Store, action: str, values: Mapping[str, Any]):
+    def __init__(
+        self, store: Store, action: str, values: Mapping[str, Any], case_ids: Sequence[str]
+    ):
         self.store = store
         into = values.get("into")
         self.targets = case_rows(store, [into]) if action == "merge" and _text(into) else {}
         self._units: dict[str, str] | None = None
+        self.with_result_photo = (
+            _with_result_photo(store, case_ids) if action == "feedback" else frozenset()
+        )
 
     def unit_known(self, unit: str) -> bool:
         if self._units is None:
             self._units = known_units(self.store)
         return unit in self._units
+
+
+def _with_result_photo(store: Store, case_ids: Sequence[str]) -> frozenset[str]:
+    """The cases holding a photo of the result (kind ``handled``) taken since they were last
+    dispatched or sent back for rework."""
+    ids = [c for c in case_ids if isinstance(c, str)]
+    if not ids:
+        return frozenset()
+    rows = store.query_rows(
+        "SELECT t.case_id FROM (SELECT case_id, max(occurred_at) AS since FROM case_transitions "
+        "WHERE case_id IN (SELECT unnest(?)) AND action IN ('dispatch', 'verify_fail') "
+        "GROUP BY case_id) t WHERE EXISTS (SELECT 1 FROM case_attachments a "
+        "WHERE a.case_id = t.case_id AND a.kind = 'handled' AND a.uploaded_at >= t.since)",
+        [ids],
+    )
+    return frozenset(case_id for (case_id,) in rows)
 
 
 def _check(
@@ -161,6 +180,8 @@ def _check(
             409,
             allowed,
         )
+    if action == "supervise" and not (note and note.strip()):
+        raise Refused("督办 needs a note: what is to be done by whom", 422, allowed)
     data = dict(values)
     if action == "dispatch":
         if not data.get("unit"):
@@ -172,6 +193,14 @@ def _check(
             raise Refused(f"no handling unit {data['unit']!r}", 422, allowed)
     if action == "merge":
         _check_merge(actor, case_id, data.get("into"), checks.targets, allowed)
+    if action == "feedback" and actor.role == HANDLER and case_id not in checks.with_result_photo:
+        # 处置后照片: the verifier compares it with the report's; the centre acting for a unit
+        # by phone is not asked
+        raise Refused(
+            "report handled needs a photo of the result first (a photo of kind 'handled')",
+            422,
+            allowed,
+        )
     return Move(case_id, action, data, note, override_reason)
 
 
@@ -208,7 +237,7 @@ def _act(
     except Refused as exc:
         return [exc for _ in case_ids]
     rows = case_rows(store, [c for c in case_ids if isinstance(c, str)])
-    checks = _Checks(store, action, values)
+    checks = _Checks(store, action, values, case_ids)
     results: list[CaseState | Refused | None] = []
     moves: list[Move] = []
     for case_id in case_ids:

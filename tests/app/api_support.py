@@ -113,3 +113,18 @@ def report(world: ApiWorld, where: str, *, category: str = "0201", text: str = "
     )
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["id"])
+
+
+def result_photo(client, case_id: str) -> None:
+    """Post a photo of the result (kind handled): a handler reports handled with one."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (40, 160, 60)).save(out, "JPEG")
+    data = {"photo": (io.BytesIO(out.getvalue()), "after.jpg", "image/jpeg"), "kind": "handled"}
+    response = client.post(
+        f"/api/v1/cases/{case_id}/photos", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code in (200, 201), response.get_json()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.app.api_support import ApiWorld, build_world, report
+from tests.app.api_support import ApiWorld, build_world, report, result_photo
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,8 @@ def test_the_loop_through_the_api(world):
         (worker, {"action": "verify_ok"}, "verified"),
         (desk, {"action": "close"}, "closed"),
     ):  # fmt: skip
+        if body["action"] == "feedback":
+            result_photo(client, case_id)  # 处置后照片: asked for by the server
         response = _act(client, case_id, **body)
         assert response.status_code == 200, (body, response.get_json())
         assert response.get_json()["stage"] == stage

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.api_support import ApiWorld, build_world, report
+from tests.app.api_support import ApiWorld, build_world, report, result_photo
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,8 @@ def test_a_merged_case_shows_the_originals_status_on_open311(world):
     assert merged["service_request_id"] == duplicate
     handler, worker = world.bearer("xq_cg"), world.bearer("gridworker")
     for client, action in ((handler, "start"), (handler, "feedback"), (worker, "verify_ok")):
+        if action == "feedback":
+            result_photo(client, original)
         response = client.post(f"/api/v1/cases/{original}/actions", json={"action": action})
         assert response.status_code == 200, response.get_json()
     act(original, action="close")

@@ -86,6 +86,18 @@ def test_the_setup_covers_every_action_and_role():
     }  # fmt: skip
 
 
+def _result_photo(store: Store, case_id: str) -> None:
+    """A photo row of the result (kind handled), as models.attachments writes one."""
+    store.write(
+        lambda tx: tx.execute(
+            "INSERT INTO case_attachments (attachment_id, case_id, kind, media_type, size_bytes, "
+            "path, uploaded_by, uploaded_at) VALUES (?, ?, 'handled', 'image/jpeg', 1, 'x.jpg', "
+            "'xq_cg', ?)",
+            [f"P-{case_id}", case_id, LATER],
+        )
+    )
+
+
 @pytest.mark.parametrize("action", sorted(SETUP))
 def test_every_action_allowed_or_refused_per_role(store, cell, action):
     stage, data, note = SETUP[action]
@@ -96,6 +108,8 @@ def test_every_action_allowed_or_refused_per_role(store, cell, action):
         values = dict(data)
         if action == "merge":
             values["into"] = new_case(store)
+        if action == "feedback" and role == "handler":
+            _result_photo(store, case_id)  # a handler reports handled with one
         if role in ACTIONS[action].roles:
             state = act(store, who, case_id, action, at=LATER, calendar=CAL, note=note,
                         data=values)  # fmt: skip

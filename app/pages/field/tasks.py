@@ -247,7 +247,9 @@ dash.clientside_callback(
 )
 
 
-def _keep_photos(actor: Any, case_id: str, uploads: list[Any], kind: str, seq: int) -> list[str]:
+def _keep_photos(
+    actor: Any, case_id: str, uploads: list[Any], kind: str, seq: int | None
+) -> list[str]:
     ctx = get_context()
     language = lang()
     failed = []
@@ -309,6 +311,14 @@ def take_action(
     if problem is not None:
         return message(t(problem, language), "error"), keep, keep, keep
     ctx = get_context()
+    kind = PHOTO_KIND.get(action)
+    failed: list[str] = []
+    if action == "feedback":
+        # the photo of the result first: the server asks for it, and a handled case whose
+        # photo failed would leave the verifier nothing to compare (the case stays as it is)
+        failed = _keep_photos(actor, case_id, uploads, "handled", None)
+        if failed:
+            return html.Div([message(f, "error") for f in failed]), keep, keep, keep
     try:
         state = act(
             ctx.store,
@@ -322,9 +332,7 @@ def take_action(
         )
     except Refused as exc:
         return refusal(exc, language), keep, keep, keep
-    failed: list[str] = []
-    kind = PHOTO_KIND.get(action)
-    if uploads and kind:
+    if uploads and kind and action != "feedback":
         failed = _keep_photos(actor, case_id, uploads, kind, state.history[-1].seq)
     done_n = (done if isinstance(done, int) else 0) + 1
     notes = [

@@ -310,7 +310,7 @@
   const realFetch = window.fetch.bind(window);
   window.fetch = function (input, init) {
     const url = typeof input === "string" ? input : (input && input.url) || "";
-    if (!pending || !url.endsWith("_dash-update-component") || !init || typeof init.body !== "string"
+    if (!pending || !url.split("?")[0].endsWith("_dash-update-component") || !init || typeof init.body !== "string"
         || !SUBMITS.some((id) => init.body.includes(`"${id}.n_clicks"`)) || !init.body.includes("field-report-token")) {
       return realFetch(input, init);
     }

@@ -5,8 +5,11 @@ retried; another user on the same phone neither sees nor sends it, its owner doe
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
+import duckdb
 import pytest
 
 from tests.app.test_browser_field import PHONE, _jpeg
@@ -30,8 +33,6 @@ _OUTBOX_ITEMS = """() => new Promise((resolve) => {
 @pytest.fixture(scope="module")
 def world(demo_copy):
     from playwright.sync_api import sync_playwright
-
-    import duckdb
 
     folder = demo_copy()
     con = duckdb.connect(str(folder / "cityops.duckdb"), read_only=True)
@@ -68,9 +69,6 @@ def world(demo_copy):
             page.wait_for_selector("#field-outbox", state="attached")
 
         def cli(user: str, *args: str) -> str:
-            import subprocess
-            import sys
-
             run = subprocess.run(
                 [sys.executable, "-m", "app.cli", "--config", str(folder / "config.yaml"),
                  "--user", user, *args],
@@ -147,6 +145,34 @@ def test_kept_offline_then_sent_exactly_once(world):
     assert len(found) == 1, found
     case = page.context.request.get(f"{world['url']}/api/v1/cases/{found[0]['id']}").json()
     assert [p["kind"] for p in case["photos"]] == ["report"], case["photos"]
+    assert errors == []
+    context.close()
+
+
+def test_a_server_answering_503_keeps_the_report(world):
+    context, page, errors = world["phone"]()
+    world["log_in"](page, "gridworker")
+    text = f"服务不可用-{uuid.uuid4().hex[:8]}"
+    _fill(page, text)
+
+    def unavailable(route):
+        if "field-report-submit.n_clicks" in (route.request.post_data or ""):
+            route.fulfill(status=503, body="upstream down")
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", unavailable)
+    page.click("#field-report-submit")
+    page.wait_for_selector("#field-report-message .field-note.warn")
+    assert "服务器暂时无法访问" in page.inner_text("#field-report-message")
+    assert "待发送 1 条" in page.inner_text("#field-outbox")
+    page.unroute("**/_dash-update-component*")
+    page.click("#field-outbox-send")
+    page.wait_for_function(
+        "() => document.getElementById('field-outbox')?.innerText.includes('已补发')",
+        timeout=20_000,
+    )
+    assert len(_cases(page, world["url"], text)) == 1
     assert errors == []
     context.close()
 

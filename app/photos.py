@@ -16,8 +16,7 @@ import flask
 
 from app.auth import current_language, current_user
 from app.i18n import t
-from models.attachments import ATTACHMENT_ID_RE, PhotoRefused, photo_file, sweep_orphans
-from models.case_service import Refused
+from models.attachments import ATTACHMENT_ID_RE, photo_file, sweep_orphans
 from models.config import Config
 from models.store import Store
 
@@ -32,14 +31,6 @@ def _error(status: int, key: str, config: Config) -> flask.Response:
     answer.status_code = status
     answer.headers["Cache-Control"] = "no-store"
     return answer
-
-
-def refusal_text(exc: Refused, lang: str) -> str:
-    """What to show a person whose photo was refused: a refusal of the picture itself (too
-    big, not an image, damaged ...) in their language, any other refusal as it reads."""
-    if isinstance(exc, PhotoRefused) and exc.code:
-        return t(f"photos.error.{exc.code}", lang, **exc.values)
-    return exc.message
 
 
 def photo_response(

@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -66,9 +66,6 @@ class PhotoLimits(Protocol):
 class PhotoRefused(Refused):
     """A photo refused for what it is (413 too big, 415 not an accepted image, 422 damaged or
     a bomb); ``code`` and ``values`` name the reason for the catalog (``photos.error.<code>``)."""
-
-    code: str = ""
-    values: dict[str, Any] = field(default_factory=dict)
 
 
 def _missing(value: Any) -> bool:

@@ -43,6 +43,10 @@ class Refused(CaseError):
     message: str
     status: int = 422
     allowed: list[str] = field(default_factory=list)
+    #: A stable name of the reason, and its values, for the screens' catalogs
+    #: (``refusal.<code>``); empty when the message is all there is.
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.message
@@ -77,7 +81,8 @@ def in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
 
 
 def _not_found(case_id: Any) -> Refused:
-    return Refused(f"no case {case_id!r} in your scope", 404)
+    return Refused(f"no case {case_id!r} in your scope", 404, code="not_found",
+                   values={"case": str(case_id)[:40]})  # fmt: skip
 
 
 def visible_case(store: Store, actor: Actor, case_id: str) -> dict[str, Any]:
@@ -172,25 +177,31 @@ def _check(
     spec = ACTIONS[action]
     allowed = actions_for(actor, row["stage"])
     if actor.role not in spec.roles:
-        raise Refused(f"a {actor.role} may not {action}", 403, allowed)
+        raise Refused(f"a {actor.role} may not {action}", 403, allowed, code="role",
+                      values={"action": action})  # fmt: skip
     if row["stage"] not in spec.sources:
         raise Refused(
             f"cannot {action} a case in stage {row['stage']}; "
             f"allowed: {', '.join(allowed) or 'none'}",
             409,
             allowed,
+            code="stage",
+            values={"action": action, "stage": row["stage"]},
         )
     if action == "supervise" and not (note and note.strip()):
-        raise Refused("督办 needs a note: what is to be done by whom", 422, allowed)
+        raise Refused("督办 needs a note: what is to be done by whom", 422, allowed,
+                      code="supervise_note")  # fmt: skip
     data = dict(values)
     if action == "dispatch":
         if not data.get("unit"):
             suggested = _text(row.get("suggested"))
             if suggested is None:
-                raise Refused("the case has no routing suggestion: name the unit", 422, allowed)
+                raise Refused("the case has no routing suggestion: name the unit", 422, allowed,
+                              code="no_suggestion")  # fmt: skip
             data["unit"] = suggested
         elif data["unit"] != row.get("suggested") and not checks.unit_known(data["unit"]):
-            raise Refused(f"no handling unit {data['unit']!r}", 422, allowed)
+            raise Refused(f"no handling unit {data['unit']!r}", 422, allowed,
+                          code="unknown_unit", values={"unit": str(data["unit"])[:60]})  # fmt: skip
     if action == "merge":
         _check_merge(actor, case_id, data.get("into"), checks.targets, allowed)
     if action == "feedback" and actor.role == HANDLER and case_id not in checks.with_result_photo:
@@ -200,6 +211,7 @@ def _check(
             "report handled needs a photo of the result first (a photo of kind 'handled')",
             422,
             allowed,
+            code="result_photo",
         )
     return Move(case_id, action, data, note, override_reason)
 
@@ -210,12 +222,15 @@ def _check_merge(
     if not isinstance(into, str) or not into.strip():
         raise Refused("merge needs the case to merge into (into)", 422, allowed)
     if into == case_id:
-        raise Refused("a case cannot be merged into itself", 422, allowed)
+        raise Refused("a case cannot be merged into itself", 422, allowed, code="merge_self")
     target = targets.get(into)
     if target is None or not in_scope(actor, target):
-        raise Refused(f"no case {into!r} in your scope to merge into", 422, allowed)
+        raise Refused(f"no case {into!r} in your scope to merge into", 422, allowed,
+                      code="merge_target", values={"case": str(into)[:40]})  # fmt: skip
     if target["stage"] in TERMINAL_STAGES:
-        raise Refused(f"case {into} is {target['stage']}: merge into an open case", 422, allowed)
+        closed = {"case": into, "stage": target["stage"]}
+        raise Refused(f"case {into} is {target['stage']}: merge into an open case", 422, allowed,
+                      code="merge_closed", values=closed)  # fmt: skip
 
 
 def _act(
@@ -263,7 +278,8 @@ def _act(
         if isinstance(done, CaseError):
             stage = rows[case_id]["stage"]
             conflict = "changed meanwhile" in str(done) or "asked for twice" in str(done)
-            done = Refused(str(done), 409 if conflict else 422, actions_for(actor, stage))
+            code = "changed" if conflict else "override_reason" if "override" in str(done) else ""
+            done = Refused(str(done), 409 if conflict else 422, actions_for(actor, stage), code)
         out.append(done)
     return out
 
@@ -343,15 +359,18 @@ def claim(store: Store, actor: Actor, case_id: str, *, take: bool = True) -> Non
         raise Refused(f"a {actor.role} keeps no to-do list of cases", 403)
     row = visible_case(store, actor, case_id)
     if take and row["stage"] in TERMINAL_STAGES:
-        raise Refused(f"case {case_id} is {row['stage']}: nothing left to do", 409)
+        raise Refused(f"case {case_id} is {row['stage']}: nothing left to do", 409,
+                      code="claim_finished", values={"stage": row["stage"]})  # fmt: skip
 
     def swap(tx: WriteTx) -> None:
         # the holder is read in the write transaction: of two claims at once, one wins
         holder = _text(tx.fetch("SELECT claimed_by FROM cases WHERE case_id = ?", [case_id])[0][0])
         if take and holder not in (None, actor.username):
-            raise Refused(f"case {case_id} is on {holder}'s list", 409)
+            raise Refused(f"case {case_id} is on {holder}'s list", 409, code="claimed",
+                          values={"holder": holder})  # fmt: skip
         if not take and holder not in (None, actor.username) and actor.role != "admin":
-            raise Refused(f"case {case_id} is on {holder}'s list, not yours", 409)
+            raise Refused(f"case {case_id} is on {holder}'s list, not yours", 409,
+                          code="claimed", values={"holder": holder})  # fmt: skip
         tx.execute(
             "UPDATE cases SET claimed_by = ?, change_seq = nextval('change_seq') WHERE case_id = ?",
             [actor.username if take else None, case_id],

@@ -269,7 +269,7 @@ def test_a_refused_action_is_a_message_not_an_error(console):
     case = console["seeded"]["inside"][1]
     response = press(console, "dispatch-act-register", case)  # still reported: 409
     assert response.status_code == 200
-    assert "409" in text_of(response) and stage(console, case) == "reported"
+    assert "不能执行「立案」" in text_of(response) and stage(console, case) == "reported"
     response = press(console, "dispatch-act-void", case, void_reason="bogus")
     assert response.status_code == 200 and stage(console, case) == "reported"
     response = press(console, "dispatch-act-dispatch-override", case, unit="CG-445102")
@@ -357,10 +357,10 @@ def test_a_district_dispatcher_gets_nothing_of_another_district(console):
     assert response.status_code == 200
     assert "dispatch-test-outside" not in text_of(response)
     assert response.get_json()["response"]["dispatch-case"]["data"] is None
-    assert "404" in text_of(response)
+    assert "不在您的范围内" in text_of(response)
     for button in ("dispatch-act-accept", "dispatch-claim"):
         response = press(console, button, outside, SCOPED)
-        assert response.status_code == 200 and "404" in text_of(response)
+        assert response.status_code == 200 and "不在您的范围内" in text_of(response)
     assert stage(console, outside) == "reported"
     holder = console["store"].query_value(
         "SELECT claimed_by FROM cases WHERE case_id = ?", [outside]

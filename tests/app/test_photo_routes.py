@@ -162,7 +162,7 @@ def test_the_walls_card_shows_the_photo_through_the_one_route(world, demo_app):
 
 
 def test_a_refused_picture_is_explained_in_the_users_language(world):
-    from app.photos import refusal_text
+    from app.refusals import refusal_text
     from models.attachments import PhotoRefused
     from models.case_service import Refused
 
@@ -190,7 +190,7 @@ def test_a_refused_picture_is_explained_in_the_users_language(world):
         assert zh in refusal_text(info.value, "zh")
         assert en in refusal_text(info.value, "en")
     assert refusal_text(Refused("a leader may not add photos", 403), "zh") == (
-        "a leader may not add photos"
+        "无权执行此操作: a leader may not add photos"
     )
 
 

@@ -10,7 +10,7 @@ from dash import html
 
 from app.auth import current_language, current_user
 from app.context import get_context
-from app.i18n import t
+from app.refusals import refusal_text
 from models.case_service import Actor, Refused
 from models.security import may_open
 
@@ -34,7 +34,7 @@ def message(text: str, ok: bool) -> html.Div:
 
 
 def refused(exc: Refused, lang: str) -> html.Div:
-    return message(t("dispatch.refused", lang, status=exc.status, reason=exc.message), False)
+    return message(refusal_text(exc, lang), False)
 
 
 def refresh_token(case: str | None = None) -> dict[str, Any]:

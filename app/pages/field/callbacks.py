@@ -16,6 +16,7 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.field import ids
 from app.pages.field.logic import FIELD_ROLES, parse_fix
+from app.refusals import refusal_text
 from ingest.locate import store_locator
 from models.case_builder import Locate
 from models.case_service import Actor, Refused
@@ -55,10 +56,8 @@ def message(text: str, kind: str = "ok") -> html.Div:
 
 
 def refusal(exc: Refused, language: str) -> html.Div:
-    """A refusal from the models, with a Chinese-first reason by its status."""
-    head = t(f"field.refused.{exc.status}", language) if exc.status in (403, 404, 409) else ""
-    head = head or t("field.refused.422", language)
-    return message(f"{head}: {exc.message}", "error")
+    """A refusal from the models in the user's language (app.refusals)."""
+    return message(refusal_text(exc, language), "error")
 
 
 def not_allowed(language: str) -> html.Div:

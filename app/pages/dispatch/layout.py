@@ -48,7 +48,7 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
     return [
         col("case_id", "dispatch.col_id", width=168, sortable=True, pinned="left"),
         col(
-            "stage_label", "dispatch.col_stage", width=72, sortable=True, cellClass="stage-cell"
+            "stage_label", "dispatch.col_stage", width=96, sortable=True, cellClass="stage-cell"
         ),  # fmt: skip
         col("category", "dispatch.col_category", width=130, sortable=True),
         col(

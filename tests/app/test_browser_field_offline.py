@@ -145,6 +145,30 @@ def test_kept_offline_then_sent_exactly_once(world):
     assert len(found) == 1, found
     case = page.context.request.get(f"{world['url']}/api/v1/cases/{found[0]['id']}").json()
     assert [p["kind"] for p in case["photos"]] == ["report"], case["photos"]
+    # the outbox's rules, one outcome at a time (assets/field-outbox.js, pure)
+    verdicts = page.evaluate(
+        """() => [{network: true}, {status: 201}, {status: 200}, {status: 401}, {status: 0},
+            {status: 408}, {status: 429}, {status: 500}, {status: 503}, {status: 422},
+            {status: 403}, {status: 409}].map(window.cityopsOutbox.verdict)"""
+    )
+    assert verdicts == ["retry", "sent", "sent", "login", "login", "retry", "retry", "retry",
+                        "retry", "rejected", "rejected", "rejected"]  # fmt: skip
+    steps = page.evaluate(
+        """() => {
+          const o = window.cityopsOutbox;
+          const item = {id: "x", photos: ["a", "b"], caseId: null, state: "waiting"};
+          const made = o.advance(item, "case", {status: 201}, "C1");
+          const oneLeft = o.advance(made, "photo", {status: 201});
+          const held = o.advance(oneLeft, "photo", {network: true});
+          const done = o.advance(held, "photo", {status: 201});
+          const no = o.advance(item, "case", {status: 422, reason: "unknown category"});
+          return [made.caseId, made.done, oneLeft.photos.length, held.caseId, held.photos.length,
+                  done.done, no.state, no.reason, o.due(no, "manual"),
+                  o.due({state: "login"}, "tick"), o.due({state: "login"}, "load")];
+        }"""
+    )
+    assert steps == ["C1", False, 1, "C1", 1, True, "rejected", "unknown category", False,
+                     False, True]  # fmt: skip
     assert errors == []
     context.close()
 

@@ -263,9 +263,10 @@ def submit(
         )
     except CaseError as exc:
         if "exists already" in str(exc):
+            # this draft was sent before (a double tap, or the phone's outbox): it is done
             shown = message(t("field.report.sent_already", language), "muted")
-        else:
-            shown = refusal(Refused(str(exc), 422), language)
+            return shown, [], _HIDE, keep, keep, None
+        shown = refusal(Refused(str(exc), 422), language)
         return shown, [], _HIDE, keep, keep, keep
     failed = _keep_photos(actor, reported.case_id, uploads, language)
     done = message(

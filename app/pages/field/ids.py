@@ -57,6 +57,9 @@ MAP_MOUNTED = "field-map-mounted"
 TASK_BUTTONS = "field-task-buttons"
 TASK_TICK = "field-task-tick"
 TASK_SEQ = "field-task-seq"
+TASK_SEARCH = "field-task-search"
+TASK_MORE = "field-task-more"
+TASK_SHOWN = "field-task-shown"
 
 # the outbox: reports kept on the phone while the server cannot be reached (field-outbox.js)
 OUTBOX = "field-outbox"

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from app.i18n import t
 from app.pages.field import ids
-from app.pages.field.logic import tabs_for
+from app.pages.field.logic import TASK_PAGE, tabs_for
 
 TASK_POLL_MS = 30_000
 _TAB_ICONS = {"report": "＋", "tasks": "☰", "patrol": "◎"}
@@ -205,7 +205,22 @@ def _tasks_panel(lang: str, role: str, hidden: bool) -> html.Div:
                 ],
             ),
             html.Div(id=ids.TASK_BUTTONS, className="field-actions"),
+            dcc.Store(id=ids.TASK_SHOWN, data=TASK_PAGE),
+            dcc.Input(
+                id=ids.TASK_SEARCH,
+                type="search",
+                debounce=True,
+                maxLength=100,
+                className="field-input",
+                placeholder=t("field.tasks.search", lang),
+            ),
             html.Div(id=ids.TASK_LIST, className="field-list"),
+            html.Button(
+                t("field.tasks.more", lang),
+                id=ids.TASK_MORE,
+                className="field-btn secondary",
+                type="button",
+            ),
         ],
     )
 

@@ -165,3 +165,17 @@ def before_after(photos: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
         if key:
             groups[key].append(p)
     return groups
+
+
+#: Tasks shown at first and added by 显示更多; the list never asks for more than the queue
+#: allows at once.
+TASK_PAGE = 50
+TASK_PAGE_MAX = 1000
+
+
+def page_size(shown: object) -> int:
+    """How many tasks to list: a whole number of :data:`TASK_PAGE` to :data:`TASK_PAGE_MAX`
+    (anything else sent by the browser: the first page)."""
+    if isinstance(shown, bool) or not isinstance(shown, int):
+        return TASK_PAGE
+    return min(max(shown, TASK_PAGE), TASK_PAGE_MAX)

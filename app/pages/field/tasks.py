@@ -25,10 +25,12 @@ from app.pages.field.callbacks import (
 from app.pages.field.logic import (
     PHOTO_KIND,
     TASK_ACTIONS,
+    TASK_PAGE,
     action_inputs,
     as_list,
     before_after,
     decode_upload,
+    page_size,
     task_stages,
     time_left,
 )
@@ -39,7 +41,6 @@ from models.case_view import case_view
 from models.workflow import ACTIONS, stage_label
 
 log = logging.getLogger(__name__)
-LIST_LIMIT = 100
 
 
 def _left_text(seconds: Any, language: str) -> str:
@@ -84,10 +85,14 @@ def _card(row: dict[str, Any], language: str, selected: Any) -> html.Button:
     Input(ids.TASK_REFRESH, "n_clicks"),
     Input(ids.TASK_DONE, "data"),
     Input(ids.TASK_TICK, "n_intervals"),
+    Input(ids.TASK_SEARCH, "value"),
+    Input(ids.TASK_SHOWN, "data"),
     State(ids.TASK_SELECTED, "data"),
     State(ids.TASK_SEQ, "data"),
 )
-def task_list(_refresh: Any, _done: Any, _tick: Any, selected: Any, seq: Any) -> Any:
+def task_list(
+    _refresh: Any, _done: Any, _tick: Any, search: Any, shown: Any, selected: Any, seq: Any
+) -> Any:
     language = lang()
     actor = field_actor()
     if actor is None or actor.role not in TASK_ACTIONS:
@@ -100,20 +105,32 @@ def task_list(_refresh: Any, _done: Any, _tick: Any, selected: Any, seq: Any) ->
         and changed_since(ctx.store, actor.scope, cursor) == 0
     ):
         return dash.no_update, dash.no_update  # nothing of this user's changed since
+    text = search.strip()[:100] if isinstance(search, str) and search.strip() else None
     page = queue_page(
         ctx.store,
         actor.scope,
-        QueueFilter(stages=task_stages(actor.role)),
+        QueueFilter(stages=task_stages(actor.role), text=text),
         now=now(),
         calendar=ctx.calendar(),
         sort=[("due_at", False)],
-        limit=LIST_LIMIT,
+        limit=page_size(shown),
     )
     if not page.rows:
         empty = html.Div(t(f"field.tasks.none.{actor.role}", language), className="field-empty")
         return empty, page.max_seq
     head = html.Div(t("field.tasks.count", language, n=page.total), className="field-sub")
     return [head, *[_card(r, language, selected) for r in page.rows]], page.max_seq
+
+
+@dash.callback(
+    Output(ids.TASK_SHOWN, "data"),
+    Input(ids.TASK_MORE, "n_clicks"),
+    State(ids.TASK_SHOWN, "data"),
+    prevent_initial_call=True,
+)
+def show_more(_clicks: Any, shown: Any) -> int:
+    """显示更多: the next page of tasks below (the list keeps the most urgent first)."""
+    return page_size(page_size(shown) + TASK_PAGE)
 
 
 @dash.callback(

@@ -35,6 +35,9 @@ def stage_label(stage: str, lang: str) -> str:
 
 
 TERMINAL_STAGES: frozenset[str] = frozenset({"closed", "void"})
+#: The longest extension one request may ask for or an approval grant (30 working days of
+#: eight hours): every channel (field app, console, API) takes this one bound.
+MAX_EXTENSION = timedelta(hours=240)
 VOID_REASONS: tuple[str, ...] = ("duplicate", "not_our_business", "no_problem_found")
 
 #: The assigned unit's acting user, a log-in role scoped to units (``models.security``): the
@@ -273,6 +276,9 @@ def _check_data(action: Action, state: CaseState, data: dict[str, Any]) -> dict[
         ext = data["extension"]
         if not isinstance(ext, timedelta) or ext <= timedelta():
             raise TransitionError(f"extension must be a positive timedelta, not {ext!r}")
+        if ext > MAX_EXTENSION:
+            hours = MAX_EXTENSION.total_seconds() / 3600
+            raise TransitionError(f"extension must be at most {hours:g} working hours")
     if action.name == "approve_extension" and "extension" not in data:
         data["extension"] = state.pending_extension
     return data

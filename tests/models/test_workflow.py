@@ -509,3 +509,17 @@ def test_recategorise_keeps_the_stage_and_records_the_categories():
             history, "recategorise", actor="d", role="dispatcher", at=t.at,
             category="0201", previous="0201", reason="same",
         )  # fmt: skip
+
+
+def test_an_extension_is_at_most_the_workflows_maximum():
+    """One maximum for every channel (the field app allowed 240 h, the API 2,000 h)."""
+    from models.workflow import MAX_EXTENSION
+
+    history = run(PATH_TO["handling"])
+    at = history[-1].at + H
+    with pytest.raises(TransitionError, match="at most"):
+        apply(history, "request_extension", actor="h", role="handler", at=at,
+              reason="parts", extension=MAX_EXTENSION + H)  # fmt: skip
+    ok = apply(history, "request_extension", actor="h", role="handler", at=at,
+               reason="parts", extension=MAX_EXTENSION)  # fmt: skip
+    assert ok.to_stage == "extension_requested"

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from app.i18n import t
 from app.pages.field import ids
-from app.pages.field.logic import TASK_PAGE, tabs_for
+from app.pages.field.logic import EXTENSION_HOURS_MAX, TASK_PAGE, tabs_for
 
 TASK_POLL_MS = 30_000
 _TAB_ICONS = {"report": "＋", "tasks": "☰", "patrol": "◎"}
@@ -186,7 +186,7 @@ def _tasks_panel(lang: str, role: str, hidden: bool) -> html.Div:
                                 id=ids.TASK_HOURS,
                                 type="number",
                                 min=1,
-                                max=240,
+                                max=EXTENSION_HOURS_MAX,
                                 step=1,
                                 value=8,
                             ),

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from models.security import PAGE_ROLES
-from models.workflow import ACTIONS
+from models.workflow import ACTIONS, MAX_EXTENSION
 
 FIELD_ROLES = PAGE_ROLES["field"]
 #: Roles that report from the field: those of the page the workflow lets report.
@@ -32,7 +32,7 @@ PHOTO_KIND = {"feedback": "handled", "verify_ok": "verify", "verify_fail": "veri
 TEXT_MAX = 1000
 NOTE_MAX = 500
 PHOTOS_MAX = 6
-EXTENSION_HOURS_MAX = 240.0
+EXTENSION_HOURS_MAX = MAX_EXTENSION.total_seconds() / 3600
 
 
 def tabs_for(role: str) -> list[str]:

@@ -47,6 +47,17 @@
       if (!layer || !window.cityopsMap) return nu;
       window.cityopsMap.call("setLayers", [layer], { replace: false });
       window.cityopsMap.call("redrawNow");
+      // a fix outside the worker's cells: widen the view so the point shows with them
+      const map = window.cityopsMap.current;
+      const row = layer.data && layer.data[0];
+      const bounds = map && map.config && map.config.bounds;
+      if (row && row.position && bounds) {
+        const [lon, lat] = row.position;
+        const [w, s, e, n] = bounds;
+        if (lon < w || lon > e || lat < s || lat > n) {
+          map.flyTo([Math.min(w, lon), Math.min(s, lat), Math.max(e, lon), Math.max(n, lat)], 16);
+        }
+      }
       return nu;
     },
   };

@@ -20,6 +20,8 @@
     return "retry";
   }
 
+  const AHEAD = /^reported_at: .* ahead of the server clock/;
+
   // The item after one step ("case": making the case, "photo": its first photo left).
   function advance(item, step, outcome, caseId) {
     const v = verdict(outcome);
@@ -32,6 +34,11 @@
       next.done = Boolean(next.caseId) && next.photos.length === 0;
     } else if (v === "login") {
       next.state = "login";
+    } else if (v === "rejected" && step === "case" && !item.noTime && AHEAD.test(outcome.reason || "")) {
+      // the phone's clock runs ahead of the server's: send again with the server's time
+      next.state = "waiting";
+      next.noTime = true;
+      next.last = "again";
     } else if (v === "rejected") {
       next.state = "rejected";
       next.reason = (outcome.reason || "HTTP " + outcome.status).slice(0, 300);
@@ -183,18 +190,19 @@
 
   async function sendOne(item) {
     let current = item;
-    if (!current.caseId) {
+    for (let attempt = 0; attempt < 2 && !current.caseId; attempt++) {
       const out = await request("api/v1/cases", {
         method: "POST",
         headers: Object.assign({ "Content-Type": "application/json" }, HEADERS),
         body: JSON.stringify({
           category: current.category, lon: current.lon, lat: current.lat, text: current.text,
-          external_id: "field:" + current.id, reported_at: current.at,
+          external_id: "field:" + current.id, reported_at: current.noTime ? undefined : current.at,
         }),
       }, 30000);
       current = advance(current, "case", out, out.body && out.body.id);
-      if (verdict(out) !== "sent") return current;
+      if (current.last !== "sent" && current.last !== "again") return current;
     }
+    if (!current.caseId) return current;
     while (current.photos.length) {
       const form = new FormData();
       const blob = current.photos[0];

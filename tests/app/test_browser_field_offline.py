@@ -162,13 +162,37 @@ def test_kept_offline_then_sent_exactly_once(world):
           const held = o.advance(oneLeft, "photo", {network: true});
           const done = o.advance(held, "photo", {status: 201});
           const no = o.advance(item, "case", {status: 422, reason: "unknown category"});
+          const ahead = o.advance(item, "case", {status: 422,
+            reason: "reported_at: 2026-01-01 00:00:00 UTC is 2 h ahead of the server clock"});
+          const stillAhead = o.advance(ahead, "case", {status: 422, reason: ahead.reason ||
+            "reported_at: 2026-01-01 00:00:00 UTC is 2 h ahead of the server clock"});
           return [made.caseId, made.done, oneLeft.photos.length, held.caseId, held.photos.length,
                   done.done, no.state, no.reason, o.due(no, "manual"),
-                  o.due({state: "login"}, "tick"), o.due({state: "login"}, "load")];
+                  o.due({state: "login"}, "tick"), o.due({state: "login"}, "load"),
+                  ahead.state, ahead.noTime, stillAhead.state];
         }"""
     )
     assert steps == ["C1", False, 1, "C1", 1, True, "rejected", "unknown category", False,
-                     False, True]  # fmt: skip
+                     False, True, "waiting", True, "rejected"]  # fmt: skip
+    # a phone whose clock runs 2 h ahead: refused with that time, sent with the server's
+    ahead = f"时钟超前-{uuid.uuid4().hex[:8]}"
+    page.evaluate(
+        """([text, lon, lat]) => new Promise((resolve) => {
+          const open = indexedDB.open("cityops-field-outbox", 1);
+          open.onsuccess = () => {
+            const t = open.result.transaction("items", "readwrite");
+            t.objectStore("items").put({id: crypto.randomUUID(), user: "gridworker",
+              category: "0203", text, lon, lat, photos: [], caseId: null, state: "waiting",
+              at: new Date(Date.now() + 2 * 3600 * 1000).toISOString()});
+            t.oncomplete = resolve;
+          };
+        })""",
+        [ahead, found[0]["lon"], found[0]["lat"]],
+    )
+    page.evaluate("() => window.cityopsOutbox.flush('manual')")
+    page.wait_for_function(f"async () => (await ({_OUTBOX_ITEMS})()).length === 0", timeout=20_000)
+    sent = _cases(page, world["url"], ahead)
+    assert len(sent) == 1, sent
     assert errors == []
     context.close()
 

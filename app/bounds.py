@@ -87,7 +87,8 @@ def expensive(user: str) -> Iterator[None]:
     slots = expensive_slots(flask.current_app)
     if not slots.acquire(user):
         response = flask.jsonify(
-            error=f"at most {slots.per_user} such requests at once per user; retry shortly"
+            error=f"at most {slots.per_user} such requests at once per user; retry shortly",
+            code="rate_limited",
         )
         response.status_code = 429
         response.headers["Retry-After"] = str(RETRY_AFTER_S)

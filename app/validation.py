@@ -241,6 +241,34 @@ def selection(value: object, *, now: datetime) -> Selection | None:
     return Selection(layer, str(key), replay_instant(value.get("at"), now=now, name="at"))
 
 
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def surrogate_path(data: object) -> str | None:
+    """Where parsed JSON holds text that cannot be written as UTF-8 (a lone surrogate such
+    as ``"\\ud800"``, a valid JSON escape), as ``field`` or ``field[2]``; None when all is
+    text. Walked without recursion (the parser bounded the depth already)."""
+    stack: list[tuple[str, object]] = [("body", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(key):
+                    return f"a field name in {where}"
+                stack.append((key if where == "body" else f"{where}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
 def callback_body_problem(body: object, callbacks: Mapping[str, Any]) -> str | None:
     """Why ``body`` is not a request for one of ``callbacks``, or None when it is.
 
@@ -258,6 +286,8 @@ def callback_body_problem(body: object, callbacks: Mapping[str, Any]) -> str | N
     """
     if not isinstance(body, Mapping):
         return "body: not a JSON object"
+    if (where := surrogate_path(body)) is not None:
+        return f"{where}: text that is not UTF-8 (a lone surrogate)"
     output = body.get("output")
     if not isinstance(output, str) or output not in callbacks:
         return "output: not a callback of this app"

@@ -68,7 +68,10 @@ def _check_version(store: Store, case_id: str, version: Any) -> None:
     past = history(store, case_id)
     current = past[-1].seq if past else 0
     if version != current:
-        raise ApiError(409, f"case {case_id} changed meanwhile (version {current}, not {version})")
+        raise ApiError(
+            409, f"case {case_id} changed meanwhile (version {current}, not {version})",
+            code="changed",
+        )  # fmt: skip
 
 
 def case_action(case_id: str) -> tuple[flask.Response, int]:

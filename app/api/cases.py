@@ -16,11 +16,12 @@ from app.api.errors import (
     number,
     text,
 )
+from app.api.limits import take_write
 from app.context import get_context
 from ingest.locate import store_locator
 from ingest.time_window import TimeWindow
-from models.api_queries import case_of_external_id, enabled_categories
-from models.case_service import Actor, Refused, visible_case
+from models.api_queries import enabled_categories, external_id_report, same_report, visible_ids
+from models.case_service import Actor
 from models.cases import CaseError, report_case
 from models.clock import utcnow
 from models.vocabulary import REPORT_SOURCES
@@ -29,6 +30,30 @@ from models.workflow import ACTIONS
 REPORT_FIELDS = frozenset(
     {"category", "lon", "lat", "text", "source", "external_id", "exercise", "reported_at"}
 )
+#: Longest external id (a hotline order number, ``field:<draft id>``).
+MAX_EXTERNAL_ID = 128
+#: The one answer to an external id that is not this request again: it does not tell
+#: whether, or for whom, the id exists.
+ID_TAKEN = "external_id already used for another report"
+
+
+def _external_id(data: dict[str, Any]) -> str | None:
+    """The caller's idempotency key: 1-128 printable characters (no spaces at its ends,
+    no control characters), or None when absent."""
+    if "external_id" not in data or data["external_id"] is None:
+        return None
+    value = data["external_id"]
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= MAX_EXTERNAL_ID
+        or not value.isprintable()
+        or value != value.strip()
+    ):
+        raise ApiError(
+            422,
+            f"external_id must be 1-{MAX_EXTERNAL_ID} printable characters, no end spaces",
+        )
+    return value
 
 
 def _report_time(data: dict[str, Any], now: datetime) -> datetime:
@@ -57,8 +82,10 @@ def _report_values(data: dict[str, Any], who: Actor) -> dict[str, Any]:
     source = text(data, "source", max_len=20) or (
         "grid_worker" if who.role == "grid_worker" else "hotline"
     )
-    if source not in REPORT_SOURCES:
-        raise ApiError(422, f"source must be one of {', '.join(REPORT_SOURCES)}")
+    public = set(get_context().config.settings.open311.public_sources)
+    allowed = [s for s in REPORT_SOURCES if s not in public]
+    if source not in allowed:  # a public channel's cases are published: not the API's
+        raise ApiError(422, f"source must be one of {', '.join(allowed)}")
     exercise = data.get("exercise", False)
     if not isinstance(exercise, bool):
         raise ApiError(422, "exercise must be true or false")
@@ -68,23 +95,25 @@ def _report_values(data: dict[str, Any], who: Actor) -> dict[str, Any]:
         "lat": number(data, "lat", low=-90, high=90),
         "text": text(data, "text", max_len=MAX_TEXT) or "",
         "source": source,
-        "external_id": text(data, "external_id", max_len=128),
+        "external_id": _external_id(data),
         "exercise": exercise,
     }
 
 
-def _existing(who: Actor, external_id: str) -> tuple[flask.Response, int] | None:
-    """Idempotency: the case already made from ``external_id`` (200 when the caller may
-    see it, 409 when not), or None."""
-    store = get_context().store
-    found = case_of_external_id(store, external_id)
+def _existing(who: Actor, values: dict[str, Any]) -> tuple[flask.Response, int] | None:
+    """Idempotency: the same request again (the same user, category, text and place)
+    answers 200 with the case it made; any other use of the id 409, in words that tell
+    nothing of the case; None when the id is new."""
+    found = external_id_report(get_context().store, values["external_id"])
     if found is None:
         return None
-    try:
-        row = visible_case(store, who, found)
-    except Refused:
-        raise ApiError(409, f"a case with external_id {external_id!r} exists already") from None
-    return flask.jsonify(id=found, stage=row["stage"], created=False), 200
+    again = same_report(
+        found, username=who.username, category_code=values["category_code"],
+        text=values["text"], lon=values["lon"], lat=values["lat"],
+    )  # fmt: skip
+    if not again:
+        raise ApiError(409, ID_TAKEN, code="exists")
+    return flask.jsonify(id=found["case_id"], stage=found["stage"], created=False), 200
 
 
 def report() -> tuple[flask.Response, int]:
@@ -94,9 +123,10 @@ def report() -> tuple[flask.Response, int]:
         raise ApiError(403, f"a {who.role} may not report cases", [])
     data = json_body()
     values = _report_values(data, who)
-    if values["external_id"] is not None and (seen := _existing(who, values["external_id"])):
+    if values["external_id"] is not None and (seen := _existing(who, values)):
         return seen
     at = _report_time(data, utcnow())
+    take_write(who.username)  # the user's bucket of reports: 429 past it
     ctx = get_context()
     settings = ctx.config.settings
     try:
@@ -111,7 +141,7 @@ def report() -> tuple[flask.Response, int]:
         )
     except CaseError as exc:
         if values["external_id"] is not None and "exists already" in str(exc):
-            seen = _existing(who, values["external_id"])  # a concurrent twin won the race
+            seen = _existing(who, values)  # a concurrent twin won the race
             if seen is not None:
                 return seen
         raise ApiError(422, str(exc)[:300]) from None
@@ -122,7 +152,7 @@ def report() -> tuple[flask.Response, int]:
         stage="reported",
         created=True,
         route={"unit": route.unit, "basis": route.basis, "reasons": list(route.reasons)},
-        duplicates=list(made.duplicates),
+        duplicates=visible_ids(ctx.store, who, list(made.duplicates)),
     ), 201
 
 

@@ -14,6 +14,7 @@ import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth import current_user
+from app.validation import surrogate_path
 from models.case_service import Actor, Refused
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,7 +27,23 @@ MAX_TEXT = 4000
 MAX_ID = 64
 #: Longest extension one request may ask for, in working hours (a year of working days).
 MAX_EXTENSION_HOURS = 2000.0
-_ISO_DURATION = re.compile(r"^PT(?=\d)(?:(\d{1,4})H)?(?:(\d{1,6})M)?(?:(\d{1,8})S)?$")
+_ISO_DURATION = re.compile(r"^PT(?=\d)(?:(\d{1,12})H)?(?:(\d{1,12})M)?(?:(\d{1,12})S)?$")
+#: The machine code of an error by its status (``code`` beside ``error``; stable names a
+#: client may branch on, the English message may change). A refusal may name another.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "bad_data",
+    429: "rate_limited",
+}
+#: Every code an answer may carry (the OpenAPI document's enum).
+ALL_CODES = (*CODES.values(), "wrong_stage", "changed", "exists")
 
 
 @dataclass
@@ -37,9 +54,13 @@ class ApiError(Exception):
     message: str
     allowed: list[str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    code: str | None = None
 
     def response(self) -> flask.Response:
-        body: dict[str, Any] = {"error": self.message}
+        body: dict[str, Any] = {
+            "error": self.message,
+            "code": self.code or CODES.get(self.status, "error"),
+        }
         if self.allowed is not None:
             body["allowed_actions"] = self.allowed
         answer = flask.jsonify(body)
@@ -50,7 +71,8 @@ class ApiError(Exception):
 
 def refused(exc: Refused) -> ApiError:
     """The API's answer to a refusal of the case service (its status and allowed actions)."""
-    return ApiError(exc.status, exc.message, list(exc.allowed))
+    code = "wrong_stage" if exc.status == 409 and exc.allowed else None
+    return ApiError(exc.status, exc.message, list(exc.allowed), code=code)
 
 
 def actor() -> Actor:
@@ -85,12 +107,30 @@ def json_body(max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
     except RequestEntityTooLarge:
         raise ApiError(413, f"the body is larger than {max_bytes} bytes") from None
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw, parse_int=_whole_number, parse_constant=_no_constant)
+    except _TooLarge:
+        raise ApiError(422, "number too large") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, f"malformed JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise ApiError(422, "the body must be a JSON object")
+    if (where := surrogate_path(data)) is not None:
+        raise ApiError(422, f"{where}: text that is not UTF-8 (a lone surrogate)")
     return data
+
+
+class _TooLarge(ValueError):
+    """A JSON integer longer than any value the API takes."""
+
+
+#: Digits of the longest integer read from a body (no field takes more).
+MAX_INT_DIGITS = 100
+
+
+def _whole_number(digits: str) -> int:
+    if len(digits) > MAX_INT_DIGITS:
+        raise _TooLarge(digits[:20])
+    return int(digits)
 
 
 def check_fields(data: Mapping[str, Any], known: set[str] | frozenset[str]) -> None:
@@ -152,7 +192,9 @@ def extension(value: Any) -> timedelta:
     else:
         raise ApiError(422, "extension must be hours (a number) or a duration like PT8H")
     if not math.isfinite(hours) or not 0 < hours <= MAX_EXTENSION_HOURS:
-        raise ApiError(422, f"extension must be more than 0 and at most {MAX_EXTENSION_HOURS} h")
+        raise ApiError(
+            422, f"extension must be more than 0 and at most {MAX_EXTENSION_HOURS:g} hours"
+        )
     return timedelta(hours=hours)
 
 

@@ -38,11 +38,12 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "the role may not, or a cookie write without the CSRF header",
         404: "no such case in the caller's scope",
         405: "method not allowed",
-        409: "the case's stage does not allow it, or it changed meanwhile",
+        409: "the case's stage does not allow it, it changed meanwhile, or (a report) "
+        "the external_id was used for another report",
         413: "the body is too large",
         415: "the body is not application/json",
         422: "missing or bad data",
-        429: "too many requests",
+        429: "too many requests (Retry-After says when to try again)",
     }
     out = {}
     for code in sorted({401, *codes}):
@@ -73,7 +74,7 @@ _LIST_PARAMS = [
     _query("due", {"type": "string", "enum": list(DUE_FILTERS)}, "by deadline standing"),
     _query("exercise", {"type": "boolean"}, "drills only (true) or real cases only (false)"),
     _query("q", {"type": "string", "maxLength": 200}, "text in id, description, address"),
-    _query("claimed_by", {"type": "string"}, "'me' or a username: on whose to-do list"),
+    _query("claimed_by", {"type": "string", "enum": ["me"]}, "me: your own to-do list"),
     _query("unit", {"type": "string"}, "the assigned unit"),
     _query(
         "sort",
@@ -87,6 +88,7 @@ _LIST_PARAMS = [
         "rows per page",
     ),
 ]
+
 
 def _paths() -> dict[str, Any]:
     claim = {
@@ -106,7 +108,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     **_ok("made", ref("Reported"), "201"),
                     **_ok("made before from this external_id", ref("Reported")),
-                    **_errors(400, 403, 409, 413, 415, 422),
+                    **_errors(400, 403, 409, 413, 415, 422, 429),
                 },
             },
         },
@@ -166,7 +168,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 "responses": {
                     **_ok("kept", ref("Photo"), "201"),
-                    **_errors(403, 404, 409, 413, 415, 422),
+                    **_errors(403, 404, 409, 413, 415, 422, 429),
                 },
             },
         },

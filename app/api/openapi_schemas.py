@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.actions import MAX_BULK
-from app.api.errors import MAX_EXTENSION_HOURS
+from app.api.errors import ALL_CODES, MAX_EXTENSION_HOURS
+from models.config import Open311Settings
 from models.vocabulary import REPORT_SOURCES
 from models.workflow import ACTIONS, STAGES
 
 _ACTIONS = [a for a in ACTIONS if a != "report"]
+#: Sources the API takes: not the public channels (their cases are published on Open311;
+#: the default list, a deployment's ``open311.public_sources`` is refused too).
+_SOURCES = [s for s in REPORT_SOURCES if s not in Open311Settings().public_sources]
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
@@ -21,9 +25,21 @@ def ref(name: str) -> dict[str, str]:
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
-        "required": ["error"],
+        "required": ["error", "code"],
         "properties": {
-            "error": {"type": "string"},
+            "error": {"type": "string", "description": "what went wrong, in English"},
+            "code": {
+                "type": "string",
+                "enum": list(ALL_CODES),
+                "description": "a stable machine code: bad_request (malformed JSON), "
+                "unauthorized, forbidden (the role may not), not_found (no such case in "
+                "your scope, or no such path), method_not_allowed, conflict (the case "
+                "moved), wrong_stage (the stage does not allow the action: see "
+                "allowed_actions), changed (version is not the case's), exists "
+                "(external_id used for another report), too_large, "
+                "unsupported_media_type, bad_data (missing or bad data; 422), "
+                "rate_limited (429, see Retry-After)",
+            },
             "allowed_actions": {**_STRINGS, "description": "what the caller could do instead"},
         },
     },
@@ -75,15 +91,20 @@ SCHEMAS: dict[str, Any] = {
             "text": {"type": "string", "maxLength": 4000},
             "source": {
                 "type": "string",
-                "enum": list(REPORT_SOURCES),
-                "description": "default: grid_worker for a grid worker, else hotline",
+                "enum": _SOURCES,
+                "description": "default: grid_worker for a grid worker, else hotline; the "
+                "public channels (open311.public_sources) are refused",
             },
             "external_id": {
                 "type": "string",
+                "minLength": 1,
                 "maxLength": 128,
-                "description": "idempotency: a second report with the same external_id "
-                "answers 200 with the existing case (created false), or 409 when that "
-                "case is outside the caller's scope",
+                "pattern": "^\\S(.*\\S)?$",
+                "description": "idempotency key, 1-128 printable characters: the same "
+                "request again (the same user, category, text and position within about "
+                "1 m) answers 200 with the case it made (created false); any other report "
+                "with this id answers 409 'external_id already used for another report', "
+                "which does not tell whether or for whom the id exists",
             },
             "exercise": {"type": "boolean"},
             "reported_at": {

@@ -6,6 +6,7 @@ import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.errors import ApiError, actor, refused
+from app.api.limits import take_write
 from app.context import get_context
 from models.attachments import KINDS, add_photo
 from models.case_service import Refused
@@ -21,6 +22,7 @@ def add_case_photo(case_id: str) -> tuple[flask.Response, int]:
     """POST /api/v1/cases/{id}/photos: fields ``photo`` (the image), ``kind`` (report,
     handled, verify, other; default by role) and ``transition_seq`` (optional)."""
     who = actor()
+    take_write(who.username)  # a photo is a write that makes something: the user's bucket
     ctx = get_context()
     settings = ctx.config.settings.photos
     request = flask.request

@@ -82,6 +82,8 @@ def queue_filter(who: Actor) -> QueueFilter:
     if due is not None and due not in DUE_FILTERS:
         raise ApiError(422, f"due must be one of {', '.join(DUE_FILTERS)}")
     claimed = _one("claimed_by", 64)
+    if claimed not in (None, "me"):
+        raise ApiError(422, "claimed_by takes only me (your own to-do list)")
     return QueueFilter(
         stages=_values("stage"),
         include_closed=bool(_flag("include_closed")),
@@ -92,7 +94,7 @@ def queue_filter(who: Actor) -> QueueFilter:
         due=due,
         exercise=_flag("exercise"),
         text=_one("q"),
-        claimed_by=who.username if claimed == "me" else claimed,
+        claimed_by=who.username if claimed == "me" else None,
         unit=_one("unit", 64),
     )
 

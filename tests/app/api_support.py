@@ -83,6 +83,7 @@ def build_world(demo_copy) -> ApiWorld:
     passwords[OTHER_DISPATCHER] = "other-dispatcher-pw-123"
     app = create_app(config, store)
     app.server.config["TESTING"] = True
+    roomy_write_limit(app)  # the tests make many cases with one token
     world = ApiWorld(app, store, folder, passwords)
     now = datetime.now(UTC).replace(tzinfo=None)
     for username in ROLES:
@@ -103,6 +104,31 @@ def build_world(demo_copy) -> ApiWorld:
     spot = rest.geometry.iloc[len(rest) // 2].representative_point()
     world.spots["xiangqiao"] = (spot.x, spot.y)
     return world
+
+
+def roomy_write_limit(app) -> None:
+    """A bound on creating writes no test module reaches (the real one is tested apart)."""
+    from app.api.limits import set_write_limit
+
+    set_write_limit(app.server, burst=100_000, per_minute=100_000)
+
+
+def public_report(world: ApiWorld, where: str, *, category: str = "0201", text: str = "") -> str:
+    """A case of the public channel (as Open311's POST makes one: the case API may not name
+    a public source)."""
+    from ingest.locate import store_locator
+    from models.cases import report_case
+
+    lon, lat = world.spots[where]
+    config = load_config(world.folder / "config.yaml", environ={"CITYOPS_SECRET_KEY": SECRET})
+    locate = store_locator(world.store, metric_crs=config.settings.map.metric_crs)
+    made = report_case(
+        world.store, category_code=category, lon=lon, lat=lat,
+        at=datetime.now(UTC).replace(tzinfo=None), source="public", actor="public",
+        role="operator", locate=locate,
+        text=text, tz=config.settings.calendar.timezone, public=True,
+    )  # fmt: skip
+    return made.case_id
 
 
 def report(world: ApiWorld, where: str, *, category: str = "0201", text: str = "api-test") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.api_support import ApiWorld, build_world, report, result_photo
+from tests.app.api_support import ApiWorld, build_world, public_report, report, result_photo
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +23,7 @@ def _public(world: ApiWorld, case_id: str) -> dict:
 
 def test_a_merged_case_shows_the_originals_status_on_open311(world):
     original = report(world, "worker", text="original by phone")  # hotline: not published
-    lon, lat = world.spots["worker"]
-    citizen = world.bearer("operator").post(
-        "/api/v1/cases",
-        json={"category": "0201", "lon": lon, "lat": lat, "text": "again", "source": "public"},
-    )
-    duplicate = citizen.get_json()["id"]
+    duplicate = public_report(world, "worker", text="again")  # the API names no public source
     desk = world.bearer("dispatcher")
 
     def act(case_id: str, **body) -> None:
@@ -63,15 +58,7 @@ def test_a_merged_case_shows_the_originals_status_on_open311(world):
 
 
 def test_a_plain_void_case_stays_closed_on_open311(world):
-    lon, lat = world.spots["xiangqiao"]
-    made = (
-        world.bearer("operator")
-        .post(
-            "/api/v1/cases",
-            json={"category": "0202", "lon": lon, "lat": lat, "source": "public"},
-        )
-        .get_json()["id"]
-    )
+    made = public_report(world, "xiangqiao", category="0202")
     response = world.bearer("dispatcher").post(
         f"/api/v1/cases/{made}/actions", json={"action": "void", "reason": "no_problem_found"}
     )

@@ -143,9 +143,28 @@ def is_api_v1(path: str) -> bool:
 
 
 def _unauthorised(message: str) -> flask.Response:
-    answer = flask.jsonify(error=message)
+    answer = flask.jsonify(error=message, code="unauthorized")
     answer.status_code = 401
     answer.headers["WWW-Authenticate"] = 'Bearer realm="cityops"'
+    return answer
+
+
+def _unknown_api_path(store: Store) -> flask.Response | None:
+    """An /api/ path outside /api/v1 (no endpoint lives there) asked with a bearer token:
+    a valid token gets the JSON 404 (the token authenticates nothing here), a bad one 401;
+    None without a bearer header (the session or the 401 decide)."""
+    header = flask.request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorised("use Authorization: Bearer <token>")
+    username = token_user(store, token.strip(), at=utcnow())
+    user = get_user(store, username) if username is not None else None
+    if user is None or user.disabled:
+        return _unauthorised("invalid or revoked token")
+    answer = flask.jsonify(error="not found", code="not_found")
+    answer.status_code = 404
     return answer
 
 
@@ -234,6 +253,10 @@ def install_auth(
             refused = _api_credentials(store)
             if refused is not None:
                 return refused
+        elif path.startswith("/api/") and current_user() is None:
+            unknown = _unknown_api_path(store)
+            if unknown is not None:
+                return unknown
         user = current_user()
         machine = path.startswith(API_PREFIXES) or flask.request.method != "GET"
         if user is None:

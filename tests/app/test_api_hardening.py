@@ -201,3 +201,21 @@ def test_the_openapi_error_schema_documents_the_codes(world):
     )
     report_op = doc["paths"]["/cases"]["post"]
     assert "external_id" in json.dumps(report_op) and "409" in report_op["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/v2/cases", "/api/", "/api/other/thing"])
+def test_unknown_api_paths_are_json_404_for_a_valid_token(world, path):
+    response = world.bearer("operator").get(path)
+    assert response.status_code == 404 and response.get_json()["code"] == "not_found"
+    session = world.session("operator").get(path)
+    assert session.status_code == 404 and session.is_json
+    bad = world.app.server.test_client().get(path, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.get_json()["code"] == "unauthorized"
+    anonymous = world.app.server.test_client().get(path)
+    assert anonymous.status_code == 401
+
+
+def test_a_token_still_authenticates_nothing_outside_api_v1(world):
+    client = world.bearer("admin")
+    for path in ("/screen/api/base", "/health/details", "/_dash-layout"):
+        assert client.get(path).status_code == 401, path

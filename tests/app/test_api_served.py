@@ -63,4 +63,7 @@ def test_a_cli_token_works_on_the_running_server_until_revoked(demo_copy):
         gone = _cli(config, "--user", "admin", "token", "revoke", token_id)
         assert gone.returncode == 0, gone.stderr
         status, body = _call(f"{url}/api/v1/categories", token)
-        assert status == 401 and body == {"error": "invalid or revoked token"}
+        assert status == 401 and body == {
+            "error": "invalid or revoked token",
+            "code": "unauthorized",
+        }

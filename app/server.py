@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import dash
 import flask
+from werkzeug.exceptions import HTTPException
 
 from app.api import install_api, unknown_api_path
 from app.auth import current_user, install_auth
@@ -155,7 +156,10 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
 
 def _callback_failed(exc: Exception) -> None:
     """A callback raised: log it with the callback's output and answer no update (204), never
-    a 500 page. Callbacks refuse bad input themselves; this is the net under a bug."""
+    a 500 page. Callbacks refuse bad input themselves; this is the net under a bug. An HTTP
+    answer a callback gives on purpose (the per-user bound's 429) goes out as it is."""
+    if isinstance(exc, HTTPException):
+        raise exc
     output = getattr(flask.request, "json", None) if flask.has_request_context() else None
     target = output.get("output") if isinstance(output, dict) else None
     log.error("callback failed", exc_info=exc, extra={"callback": str(target)[:200]})

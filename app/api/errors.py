@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.auth import current_user
 from app.validation import surrogate_path
 from models.case_service import Actor, Refused
+from models.workflow import MAX_EXTENSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,7 +27,7 @@ MAX_NOTE = 2000
 MAX_TEXT = 4000
 MAX_ID = 64
 #: Longest extension one request may ask for, in working hours (a year of working days).
-MAX_EXTENSION_HOURS = 2000.0
+MAX_EXTENSION_HOURS = MAX_EXTENSION.total_seconds() / 3600  # the workflow's one bound
 _ISO_DURATION = re.compile(r"^PT(?=\d)(?:(\d{1,12})H)?(?:(\d{1,12})M)?(?:(\d{1,12})S)?$")
 #: The machine code of an error by its status (``code`` beside ``error``; stable names a
 #: client may branch on, the English message may change). A refusal may name another.

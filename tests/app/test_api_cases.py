@@ -227,7 +227,9 @@ def test_bad_actions_are_4xx_json_with_the_allowed_actions(world, body, status):
     assert "accept" in answer["allowed_actions"]  # the case is reported: what may be sent
 
 
-@pytest.mark.parametrize("extension", ["P1D", "PT0H", -4, 0, 1e308, "4 hours", True, "PTH", None])
+@pytest.mark.parametrize(
+    "extension", ["P1D", "PT0H", -4, 0, 1e308, "4 hours", True, "PTH", None, 241, "PT241H"]
+)
 def test_bad_extensions_are_422(world, extension):
     case_id = report(world, "worker")
     desk = world.bearer("dispatcher")

@@ -177,7 +177,7 @@ def _check(
     spec = ACTIONS[action]
     allowed = actions_for(actor, row["stage"])
     if actor.role not in spec.roles:
-        raise Refused(f"a {actor.role} may not {action}", 403, allowed, code="role",
+        raise Refused(f"role {actor.role!r} may not {action}", 403, allowed, code="role",
                       values={"action": action})  # fmt: skip
     if row["stage"] not in spec.sources:
         raise Refused(

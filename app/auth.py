@@ -149,10 +149,9 @@ def _unauthorised(message: str) -> flask.Response:
     return answer
 
 
-def _unknown_api_path(store: Store) -> flask.Response | None:
-    """An /api/ path outside /api/v1 (no endpoint lives there) asked with a bearer token:
-    a valid token gets the JSON 404 (the token authenticates nothing here), a bad one 401;
-    None without a bearer header (the session or the 401 decide)."""
+def _bearer_user(store: Store) -> User | flask.Response | None:
+    """The user of the request's bearer token; a 401 answer for a malformed, unknown or
+    revoked token or a disabled user; None without an Authorization header."""
     header = flask.request.headers.get("Authorization", "")
     if not header:
         return None
@@ -162,7 +161,18 @@ def _unknown_api_path(store: Store) -> flask.Response | None:
     username = token_user(store, token.strip(), at=utcnow())
     user = get_user(store, username) if username is not None else None
     if user is None or user.disabled:
+        log.warning("api token refused", extra={"remote": _remote()})
         return _unauthorised("invalid or revoked token")
+    return user
+
+
+def _unknown_api_path(store: Store) -> flask.Response | None:
+    """An /api/ path outside /api/v1 (no endpoint lives there) asked with a bearer token:
+    a valid token gets the JSON 404 (the token authenticates nothing here), a bad one 401;
+    None without a bearer header (the session or the 401 decide)."""
+    user = _bearer_user(store)
+    if user is None or isinstance(user, flask.Response):
+        return user
     answer = flask.jsonify(error="not found", code="not_found")
     answer.status_code = 404
     return answer
@@ -171,16 +181,10 @@ def _unknown_api_path(store: Store) -> flask.Response | None:
 def _api_credentials(store: Store) -> flask.Response | None:
     """For an /api/v1 request: take a bearer token as the user (refusing a bad one), or
     hold a session-cookie write to the cross-site checks. None lets the request go on."""
-    header = flask.request.headers.get("Authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorised("use Authorization: Bearer <token>")
-        username = token_user(store, token.strip(), at=utcnow())
-        user = get_user(store, username) if username is not None else None
-        if user is None or user.disabled:
-            log.warning("api token refused", extra={"remote": _remote()})
-            return _unauthorised("invalid or revoked token")
+    user = _bearer_user(store)
+    if isinstance(user, flask.Response):
+        return user
+    if user is not None:
         setattr(flask.g, _BEARER_USER, SessionUser(user))
         return None
     if flask.request.method in ("GET", "HEAD", "OPTIONS") or current_user() is None:

@@ -9,11 +9,12 @@ from typing import Any
 
 from models.case_moves import case_rows
 from models.case_service import Actor, in_scope
+from models.coordinates import METRES_PER_DEGREE
 from models.store import Store
 
 #: How far apart two positions of "the same report" may be, in metres (a phone's rounding).
 SAME_PLACE_M = 1.5
-_M_PER_DEGREE = 111_320.0
+
 
 #: Keys of each :func:`enabled_categories` row.
 CATEGORY_FIELDS = ("code", "kind", "name_zh", "name_en", "limit_value", "limit_unit", "owner")
@@ -62,8 +63,8 @@ def same_report(
     old_lon, old_lat = existing.get("lon"), existing.get("lat")
     if old_lon is None or old_lat is None:
         return False
-    dy = (float(old_lat) - lat) * _M_PER_DEGREE
-    dx = (float(old_lon) - lon) * _M_PER_DEGREE * math.cos(math.radians(lat))
+    dy = (float(old_lat) - lat) * METRES_PER_DEGREE
+    dx = (float(old_lon) - lon) * METRES_PER_DEGREE * math.cos(math.radians(lat))
     return math.hypot(dx, dy) <= SAME_PLACE_M
 
 

@@ -15,9 +15,10 @@ from app.auth import current_language, current_user
 from app.context import get_context
 from app.i18n import t
 from app.pages.field import ids
-from app.pages.field.logic import FIELD_ROLES, parse_fix
+from app.pages.field.logic import FIELD_ROLES, decode_upload, parse_fix
 from app.refusals import refusal_text
 from ingest.locate import store_locator
+from models.attachments import add_photo
 from models.case_builder import Locate
 from models.case_service import Actor, Refused
 from models.clock import utcnow
@@ -166,3 +167,40 @@ def patrol(fix_data: Any, note: Any) -> tuple[Any, Any, Any]:
         html.Div(t("field.patrol.none", language), className="field-empty")
     ]
     return result, rows, clear
+
+
+def keep_photos(
+    actor: Actor,
+    case_id: str,
+    uploads: list[Any],
+    *,
+    kind: str,
+    language: str,
+    seq: int | None = None,
+) -> list[str]:
+    """Attach uploaded photos of ``kind`` to a case (``seq``: the step they document); the
+    failures as messages, one per photo (what is written stays written either way)."""
+    ctx = get_context()
+    failed = []
+    for i, contents in enumerate(uploads, 1):
+        raw = decode_upload(contents)
+        try:
+            if raw is None:
+                raise Refused("not an uploaded file", 422)
+            add_photo(
+                ctx.store,
+                actor,
+                case_id,
+                raw,
+                kind=kind,
+                at=now(),
+                settings=ctx.config.settings.photos,
+                photo_dir=ctx.config.photo_dir,
+                transition_seq=seq,
+            )
+        except Refused as exc:
+            failed.append(t("field.photo.failed", language, n=i, reason=exc.message))
+        except Exception:  # a broken photo must not undo what is written
+            log.exception("photo %d of case %s not kept", i, case_id)
+            failed.append(t("field.photo.failed", language, n=i, reason="internal error"))
+    return failed

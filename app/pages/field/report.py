@@ -17,6 +17,7 @@ from app.i18n import t
 from app.pages.field import ids
 from app.pages.field.callbacks import (
     field_actor,
+    keep_photos,
     lang,
     local_time,
     locator,
@@ -30,11 +31,9 @@ from app.pages.field.logic import (
     REPORT_ROLES,
     Fix,
     as_list,
-    decode_upload,
     parse_fix,
     report_problems,
 )
-from models.attachments import add_photo
 from models.case_service import Refused
 from models.cases import CaseError, report_case
 from models.category_search import search_categories
@@ -158,33 +157,6 @@ def _dupes_view(found: list[dict[str, Any]], language: str, tz: str) -> list[Any
     ]
 
 
-def _keep_photos(actor: Any, case_id: str, uploads: list[Any], language: str) -> list[str]:
-    """Attach the report's photos; the failures as messages (the case stays either way)."""
-    ctx = get_context()
-    failed = []
-    for i, contents in enumerate(uploads, 1):
-        raw = decode_upload(contents)
-        try:
-            if raw is None:
-                raise Refused("not an uploaded file", 422)
-            add_photo(
-                ctx.store,
-                actor,
-                case_id,
-                raw,
-                kind="report",
-                at=now(),
-                settings=ctx.config.settings.photos,
-                photo_dir=ctx.config.photo_dir,
-            )
-        except Refused as exc:
-            failed.append(t("field.photo.failed", language, n=i, reason=exc.message))
-        except Exception:  # the case is written: a broken photo must not lose it
-            log.exception("photo %d of case %s not kept", i, case_id)
-            failed.append(t("field.photo.failed", language, n=i, reason="internal error"))
-    return failed
-
-
 _HIDE = "field-card field-warn hidden"
 _SHOW = "field-card field-warn"
 
@@ -268,7 +240,7 @@ def submit(
             return shown, [], _HIDE, keep, keep, None
         shown = refusal(Refused(str(exc), 422), language)
         return shown, [], _HIDE, keep, keep, keep
-    failed = _keep_photos(actor, reported.case_id, uploads, language)
+    failed = keep_photos(actor, reported.case_id, uploads, kind="report", language=language)
     done = message(
         t("field.report.sent", language, id=reported.case_id, n=len(uploads) - len(failed)),
         "ok",

@@ -15,6 +15,7 @@ from app.i18n import t
 from app.pages.field import ids
 from app.pages.field.callbacks import (
     field_actor,
+    keep_photos,
     lang,
     local_time,
     message,
@@ -29,12 +30,10 @@ from app.pages.field.logic import (
     action_inputs,
     as_list,
     before_after,
-    decode_upload,
     page_size,
     task_stages,
     time_left,
 )
-from models.attachments import add_photo
 from models.case_queue import QueueFilter, changed_since, queue_page
 from models.case_service import Refused, act
 from models.case_view import case_view
@@ -264,36 +263,6 @@ dash.clientside_callback(
 )
 
 
-def _keep_photos(
-    actor: Any, case_id: str, uploads: list[Any], kind: str, seq: int | None
-) -> list[str]:
-    ctx = get_context()
-    language = lang()
-    failed = []
-    for i, contents in enumerate(uploads, 1):
-        raw = decode_upload(contents)
-        try:
-            if raw is None:
-                raise Refused("not an uploaded file", 422)
-            add_photo(
-                ctx.store,
-                actor,
-                case_id,
-                raw,
-                kind=kind,
-                at=now(),
-                settings=ctx.config.settings.photos,
-                photo_dir=ctx.config.photo_dir,
-                transition_seq=seq,
-            )
-        except Refused as exc:
-            failed.append(t("field.photo.failed", language, n=i, reason=exc.message))
-        except Exception:  # the action is taken: a broken photo must not undo it
-            log.exception("photo %d of case %s not kept", i, case_id)
-            failed.append(t("field.photo.failed", language, n=i, reason="internal error"))
-    return failed
-
-
 @dash.callback(
     Output(ids.TASK_MESSAGE, "children"),
     Output(ids.TASK_DONE, "data"),
@@ -333,7 +302,7 @@ def take_action(
     if action == "feedback":
         # the photo of the result first: the server asks for it, and a handled case whose
         # photo failed would leave the verifier nothing to compare (the case stays as it is)
-        failed = _keep_photos(actor, case_id, uploads, "handled", None)
+        failed = keep_photos(actor, case_id, uploads, kind="handled", language=language)
         if failed:
             return html.Div([message(f, "error") for f in failed]), keep, keep, keep
     try:
@@ -350,7 +319,9 @@ def take_action(
     except Refused as exc:
         return refusal(exc, language), keep, keep, keep
     if uploads and kind and action != "feedback":
-        failed = _keep_photos(actor, case_id, uploads, kind, state.history[-1].seq)
+        failed = keep_photos(
+            actor, case_id, uploads, kind=kind, language=language, seq=state.history[-1].seq
+        )
     done_n = (done if isinstance(done, int) else 0) + 1
     notes = [
         message(

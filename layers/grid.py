@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Literal
 
 import geopandas as gpd
@@ -85,6 +86,32 @@ def build_grid_layer(
             "pickable": True,
             "autoHighlight": True,
             "highlightColor": [255, 255, 255, 110],
+        },
+    )
+
+
+def build_outline_layer(
+    cells: gpd.GeoDataFrame,
+    *,
+    layer_id: str,
+    fill: Sequence[int],
+    line: Sequence[int],
+    line_width: float,
+    fallback_label: str,
+) -> LayerSpec:
+    """Cells drawn in one fill and outline colour, not pickable: a small map's context (the
+    cells around a case, a worker's own cells)."""
+    spec = build_grid_layer(cells, fallback_label=fallback_label)
+    return replace(
+        spec,
+        layer_id=layer_id,
+        data=[{**r, "color": list(fill)} for r in spec.data],
+        props={
+            **spec.props,
+            "getLineColor": list(line),
+            "pickable": False,
+            "autoHighlight": False,
+            "lineWidthMinPixels": line_width,
         },
     )
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from app.i18n import t
 from app.pages.dispatch import ids
 from layers.deck import layer_json
-from layers.grid import build_grid_layer
+from layers.grid import build_outline_layer
 from layers.spec import LayerSpec
 from models.coordinates import degree_box
 from models.geography import load_cells
@@ -47,34 +46,24 @@ def _cells(
         return []
     out: list[dict[str, Any]] = []
     fallback = t("tooltip.fallback", lang)
-    spec = build_grid_layer(near, fallback_label=fallback)
-    faint = replace(
-        spec,
+    faint = build_outline_layer(
+        near,
         layer_id="dispatch-cells",
-        data=[{**r, "color": [90, 140, 200, 28]} for r in spec.data],
-        props={
-            **spec.props,
-            "getLineColor": [120, 170, 230, 90],
-            "pickable": False,
-            "autoHighlight": False,
-            "lineWidthMinPixels": 1,
-        },  # fmt: skip
+        fill=[90, 140, 200, 28],
+        line=[120, 170, 230, 90],
+        line_width=1,
+        fallback_label=fallback,
     )
     out.append({**layer_json(faint), "z": 1})
     own = near[near["cell_code"] == cell]
     if len(own):
-        spec = build_grid_layer(own, fallback_label=fallback)
-        outlined = replace(
-            spec,
+        outlined = build_outline_layer(
+            own,
             layer_id="dispatch-case-cell",
-            data=[{**r, "color": [255, 196, 0, 40]} for r in spec.data],
-            props={
-                **spec.props,
-                "getLineColor": [255, 196, 0, 255],
-                "pickable": False,
-                "autoHighlight": False,
-                "lineWidthMinPixels": 2.5,
-            },  # fmt: skip
+            fill=[255, 196, 0, 40],
+            line=[255, 196, 0, 255],
+            line_width=2.5,
+            fallback_label=fallback,
         )
         out.append({**layer_json(outlined), "z": 2})
     return out

@@ -4,14 +4,13 @@ built with the wall's layer builders. A tap on it sets the position (assets/fiel
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from app.i18n import t
 from app.pages.field import ids
 from app.pages.field.logic import Fix
 from layers.deck import layer_json
-from layers.grid import build_grid_layer
+from layers.grid import build_outline_layer
 from layers.spec import LayerSpec
 from models.geography import load_cells, scope_bounds
 from models.security import Scope
@@ -32,18 +31,13 @@ def field_map_config(store: Store, scope: Scope, lang: str) -> dict[str, Any] | 
     if scope.kind == "cells" and len(scope.codes) <= MAX_CELLS:
         cells = load_cells(store, scope=scope)
         if len(cells):
-            spec = build_grid_layer(cells, fallback_label=t("tooltip.fallback", lang))
-            own = replace(
-                spec,
+            own = build_outline_layer(
+                cells,
                 layer_id="field-own-cells",
-                data=[{**r, "color": [255, 196, 0, 36]} for r in spec.data],
-                props={
-                    **spec.props,
-                    "getLineColor": [255, 196, 0, 230],
-                    "pickable": False,
-                    "autoHighlight": False,
-                    "lineWidthMinPixels": 2,
-                },  # fmt: skip
+                fill=[255, 196, 0, 36],
+                line=[255, 196, 0, 230],
+                line_width=2,
+                fallback_label=t("tooltip.fallback", lang),
             )
             layers.append({**layer_json(own), "z": 1})
     return {

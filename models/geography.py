@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -25,11 +27,21 @@ def current_grid_version(store: Store) -> int | None:
 
 
 def load_cells(
-    store: Store, *, scope: Scope | None = None, version: int | None = None
+    store: Store,
+    *,
+    scope: Scope | None = None,
+    version: int | None = None,
+    bbox: Sequence[float] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Unit grid cells of one grid version (default: current), limited to ``scope``."""
+    """Unit grid cells of one grid version (default: current), limited to ``scope`` and,
+    with ``bbox`` (west, south, east, north), to the cells whose bounds meet the box (read
+    from the stored bounds, so only those geometries are decoded)."""
     version = current_grid_version(store) if version is None else version
     where, params = (scope or Scope("city")).sql_filter("c.cell_code")
+    if bbox is not None:
+        west, south, east, north = (float(v) for v in bbox)
+        where += " AND c.max_lon >= ? AND c.min_lon <= ? AND c.max_lat >= ? AND c.min_lat <= ?"
+        params += [west, east, south, north]
     df = store.query_df(
         "SELECT c.cell_code, c.district_code, c.street_code, c.community_code, c.seq, "
         "c.size_class, c.responsible_body, c.grid_workers, c.area_m2, c.centroid_lon, "

@@ -39,9 +39,9 @@ def _cells(
     district, cell = view.get("district_code"), view.get("cell_code")
     if not (isinstance(district, str) and len(district) == 6 and district.isdigit()):
         return []
-    cells = load_cells(store, scope=Scope("district", (district,)))
     west, south, east, north = bounds
-    near = cells.cx[west:east, south:north]
+    cells = load_cells(store, scope=Scope("district", (district,)), bbox=bounds)
+    near = cells.cx[west:east, south:north]  # the cells themselves, not just their bounds
     if not len(near):
         return []
     out: list[dict[str, Any]] = []

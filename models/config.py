@@ -11,7 +11,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from models.config_sections import CalendarSettings, PhotoSettings
+from models.config_sections import (
+    CalendarSettings,
+    CockpitSettings,
+    PhotoSettings,
+    ReportSettings,
+    ThemeSettings,
+)
 from models.config_sections import Section as _Section
 from models.vocabulary import REPORT_SOURCES
 
@@ -206,6 +212,9 @@ class Settings(_Section):
     security: SecuritySettings = SecuritySettings()
     open311: Open311Settings = Open311Settings()
     photos: PhotoSettings = PhotoSettings()
+    cockpit: CockpitSettings = CockpitSettings()
+    reports: ReportSettings = ReportSettings()
+    themes: ThemeSettings = ThemeSettings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()
 
@@ -242,6 +251,10 @@ class Config(BaseModel):
     @property
     def photo_dir(self) -> Path:
         return self.resolve(self.settings.photos.dir)
+
+    @property
+    def report_dir(self) -> Path:
+        return self.resolve(self.settings.reports.dir)
 
 
 class ConfigError(Exception):

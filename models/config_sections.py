@@ -74,3 +74,51 @@ class PhotoSettings(Section):
                 f"thumb_px ({self.thumb_px}) must not exceed max_edge_px ({self.max_edge_px})"
             )
         return self
+
+
+#: The eight dimensions of the city operation indicator system (SPEC §2.7), in screen order.
+DIMENSIONS = ("生态宜居", "城市安全", "交通运行", "公共服务", "市场监管", "综合治理", "城市管理", "生态环境")
+
+
+class CockpitSettings(Section):
+    """The leader cockpit: the city score's weight per dimension (CityScore), the composite
+    evaluation score's weights of the rankings, and how many periods a trend shows."""
+
+    dimension_weights: dict[str, float] = {d: 1.0 for d in DIMENSIONS}
+    ranking_weights: dict[str, float] = {
+        "dispatch": 0.2,
+        "handling": 0.35,
+        "closure": 0.25,
+        "rework": 0.1,
+        "overdue": 0.1,
+    }
+    trend_periods: int = Field(12, ge=2, le=60)
+
+    @field_validator("dimension_weights")
+    @classmethod
+    def _dimensions(cls, value: dict[str, float]) -> dict[str, float]:
+        if unknown := sorted(set(value) - set(DIMENSIONS)):
+            raise ValueError(f"unknown dimensions {unknown}; known: {', '.join(DIMENSIONS)}")
+        for name, weight in value.items():
+            if not (weight >= 0 and weight < float("inf")):
+                raise ValueError(f"weight of {name} must be finite and non-negative")
+        if sum(value.values()) <= 0:
+            raise ValueError("dimension weights must sum to more than 0")
+        return value
+
+
+class ReportSettings(Section):
+    """Daily and monthly reports (PDF and XLSX): where they are kept and when they are made."""
+
+    dir: Path = Path("var/reports")
+    daily_at: str = Field("07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time
+    monthly_day: int = Field(1, ge=1, le=28)  # the day of the month the last month's is made
+    keep_days: int = Field(400, ge=1, le=36_500)  # older report files are removed
+    enabled: bool = True  # the schedule inside the server
+
+
+class ThemeSettings(Section):
+    """Theme maps (专题一张图): the shipped themes plus an optional file of a city's own."""
+
+    extra_file: Path | None = None  # YAML, same shape as models/data/themes.yaml
+    default: str = "urban_management"

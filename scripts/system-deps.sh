@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages CityOps needs when they are missing: python venv support,
-# mosquitto (MQTT broker; ships mosquitto_passwd), chromium + chromium-driver (browser tests) and CJK fonts.
+# mosquitto (MQTT broker; ships mosquitto_passwd), chromium + chromium-driver (browser tests), CJK fonts
+# (screens and PDF reports; WeasyPrint draws with Debian's Pango) and poppler-utils (tests read the PDFs).
 # Usage: scripts/system-deps.sh [demo|test]
 set -euo pipefail
-want=(python3-venv mosquitto)
+want=(python3-venv mosquitto libpango-1.0-0 libpangoft2-1.0-0)
 if [ "${1:-test}" = "test" ]; then
-  want+=(chromium chromium-driver fonts-noto-cjk)
+  want+=(chromium chromium-driver fonts-noto-cjk poppler-utils)
 else
   want+=(fonts-noto-cjk)
 fi

@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from models.case_selection import CaseSelection, case_conditions
+from models.security import Scope
+
 #: ``by`` -> (cases column, name expression, joins giving the name). ``g`` is the aggregate.
 GROUPS: dict[str, tuple[str, str, str]] = {
     "district": (
@@ -95,11 +98,11 @@ FIGURES: dict[str, tuple[str, str | None]] = {
 
 #: Which cases an evaluation looks at: the period's registrations (立案), drills and voided
 #: cases left out.
-_COHORT = """
-FROM cases c
-WHERE NOT c.exercise AND c.stage <> 'void'
-  AND c.registered_at >= $start AND c.registered_at < $end AND c.registered_at <= $now
-"""
+COHORT_WHERE = (
+    "NOT c.exercise AND c.stage <> 'void'"
+    " AND c.registered_at >= $start AND c.registered_at < $end AND c.registered_at <= $now"
+)
+_COHORT = f"FROM cases c WHERE {COHORT_WHERE}"
 
 _CASE_COLUMNS = (
     "c.case_id, c.category_code, c.district_code, c.street_code, c.assigned_unit, c.assignee,"
@@ -194,6 +197,7 @@ def evaluate(
     by: str,
     weights: Mapping[str, float] | None = None,
     now: datetime,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Evaluate every district, street, department or post over one period, in one query.
 
@@ -236,6 +240,9 @@ def evaluate(
         Score weights by component (see :data:`DEFAULT_WEIGHTS`); unnamed ones weigh 0.
     now
         The moment of evaluation (naive UTC).
+    scope
+        Only the cases of this scope (``Scope.case_filter``); None: all (a district's
+        leader sees a department judged on that district's cases).
 
     Returns
     -------
@@ -245,6 +252,7 @@ def evaluate(
     """
     column, name_sql, joins = _group(by)
     w = validate_weights(weights)
+    where, scope_params = case_conditions(scope)
     counts = ",\n    ".join(
         f"count(*) FILTER (WHERE {pred}) AS {name}" for name, pred in PREDICATES.items()
     )
@@ -256,6 +264,7 @@ WITH g AS (
     avg(c.handling_used_s) FILTER (WHERE {PREDICATES["handling_timed"]}) / 3600.0
         AS mean_handling_hours
   {_COHORT}
+  AND {where}
   GROUP BY c.{column}
 ), r AS (
   SELECT g.*, {name_sql} AS group_name,
@@ -272,18 +281,21 @@ FROM r
 ORDER BY score DESC NULLS LAST, group_value NULLS LAST
 """
     params = _params(period_start, period_end, now) | {f"w_{k}": v for k, v in w.items()}
-    return store.query_df(sql, params)
+    return store.query_df(sql, params | scope_params)
 
 
 def cases_behind(
     store: _Reader,
     *,
     figure: str,
-    group_key: str,
-    group_value: str | None,
+    group_key: str | None = None,
+    group_value: str | None = None,
     period_start: datetime,
     period_end: datetime,
     now: datetime,
+    scope: Scope | None = None,
+    selection: CaseSelection | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The cases behind one figure of one group of :func:`evaluate`, by the same predicate.
 
@@ -294,11 +306,16 @@ def cases_behind(
         ``in_numerator`` marking those counted above the line), ``mean_handling_hours``
         (the handled cases averaged) or ``score`` (the whole cohort).
     group_key
-        The ``by`` of the evaluation (``district``, ...) or its column (``district_code``).
+        The ``by`` of the evaluation (``district``, ...) or its column (``district_code``);
+        ``None``: the whole cohort, no group.
     group_value
         The group's ``group_value``; ``None`` is the group of cases without one.
-    period_start, period_end, now
+    period_start, period_end, now, scope
         As given to :func:`evaluate`.
+    selection
+        Only these categories / sources (a cockpit indicator's cases).
+    limit
+        At most this many rows (the first by ``case_id``).
 
     Returns
     -------
@@ -307,18 +324,27 @@ def cases_behind(
     """
     if figure not in FIGURES:
         raise ValueError(f"unknown figure {figure!r}; expected one of {', '.join(FIGURES)}")
-    column, _, _ = _group(group_key)
+    group, params = "TRUE", _params(period_start, period_end, now)
+    if group_key is not None:
+        group = f"c.{_group(group_key)[0]} IS NOT DISTINCT FROM $group_value"
+        params["group_value"] = group_value
     rows, numerator = FIGURES[figure]
     flag = PREDICATES[numerator] if numerator else "TRUE"
+    where, more = case_conditions(scope, selection)
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
+        more["limit"] = limit
     sql = f"""
 SELECT {_CASE_COLUMNS}, {flag} AS in_numerator
 {_COHORT}
-  AND c.{column} IS NOT DISTINCT FROM $group_value
+  AND {group}
   AND {PREDICATES[rows]}
+  AND {where}
 ORDER BY c.case_id
+{"LIMIT $limit" if limit is not None else ""}
 """
-    params = _params(period_start, period_end, now) | {"group_value": group_value}
-    return store.query_df(sql, params)
+    return store.query_df(sql, params | more)
 
 
 def period_of_month(month: str, tz: str = "Asia/Shanghai") -> tuple[datetime, datetime]:

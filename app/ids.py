@@ -29,6 +29,8 @@ SCREEN_REPLAY_PLAY = "screen-replay-play"
 SCREEN_REPLAY_LIVE = "screen-replay-live"
 SCREEN_REPLAY_TICK = "screen-replay-tick"
 SCREEN_UI_SINK = "screen-ui-sink"
+SCREEN_THEME_SELECT = "screen-theme-select"
+SCREEN_THEME = "screen-theme"
 
 ADMIN_USERS = "admin-users"
 ADMIN_DEAD_LETTERS = "admin-dead-letters"

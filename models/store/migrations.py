@@ -493,6 +493,24 @@ _REPORTED_BY = """
 ALTER TABLE cases ADD COLUMN reported_by VARCHAR;
 """
 
+_INDICATOR_VALUES = """
+-- figures a city gets from elsewhere (经济运行 from the statistics bureau: GDP growth, retail
+-- sales, industrial output), imported from CSV/XLSX: one value per indicator, period label
+-- ('2026-11', '2026-Q3', ...) and scope (the city's or a district's code); a later import of
+-- the same key replaces the value (revised figures), the audit log keeps who and when
+CREATE TABLE indicator_values (
+    indicator_id  VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    scope_code    VARCHAR NOT NULL,
+    value         DOUBLE NOT NULL,
+    source        VARCHAR,                 -- the file it came from
+    imported_at   TIMESTAMP NOT NULL,
+    imported_by   VARCHAR,
+    synthetic     BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (indicator_id, period, scope_code)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -510,6 +528,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         13, "handlers, case claims, photos, patrol check-ins, API tokens", _PEOPLE_DRIVE_CASES
     ),
     Migration(14, "cases: the logged-in user who reported them", _REPORTED_BY),
+    Migration(15, "indicator values imported from elsewhere (statistics)", _INDICATOR_VALUES),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

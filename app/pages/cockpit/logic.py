@@ -1,0 +1,398 @@
+"""Pure logic of the leader cockpit (no I/O): the period a picker names, figures and their
+changes as shown, indicators by dimension, ranking rows and weights, what a drill-down click
+asks for, the rows of a drill-down list, a compact case card and the report files listed."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from app.i18n import t
+from app.pages.dispatch.logic import Invalid, local_time, time_left_text
+from models.config_sections import DIMENSIONS
+from models.evaluation import DEFAULT_WEIGHTS, GROUPS
+from models.indicators.periods import KINDS, Period, parse_period, period_containing
+from models.workflow import stage_label
+
+__all__ = ["Invalid"]
+
+#: The longest custom period (days): a year and a leap day.
+MAX_CUSTOM_DAYS = 366
+#: Years a period may lie in.
+YEARS = (2000, 2100)
+#: Ranking groupings, in the order of the picker.
+RANK_GROUPS: tuple[str, ...] = tuple(GROUPS)
+#: Ranking figures a click may drill into (counts: the list's length is the figure).
+RANK_FIGURES: tuple[str, ...] = ("registered", "overdue_count", "closed", "handled")
+#: Rows a drill-down list holds at most (the figure is still the whole count).
+MAX_LIST = 20_000
+_INDICATOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_REPORT = {
+    "daily": re.compile(r"daily-(\d{4}-\d{2}-\d{2})\.(pdf|xlsx)"),
+    "monthly": re.compile(r"monthly-(\d{4}-\d{2})\.(pdf|xlsx)"),
+}
+
+
+# -- the period ------------------------------------------------------------------------------
+
+
+def default_value(kind: str, now: datetime, tz: str) -> tuple[str, str, str]:
+    """The picker's value for ``kind`` at ``now``: (label, from, to); the current period
+    (a custom span: this month so far)."""
+    if kind == "custom":
+        month = period_containing("month", now, tz)
+        today = period_containing("day", now, tz)
+        return "", month.first_day.isoformat(), today.first_day.isoformat()
+    p = period_containing(kind if kind in KINDS else "month", now, tz)
+    return p.label, p.first_day.isoformat(), p.last_day.isoformat()
+
+
+def choose_period(kind: object, value: object, start: object, end: object, tz: str) -> Period:
+    """The period the picker names, checked.
+
+    Raises
+    ------
+    Invalid
+        An unknown kind, text that is no period of that kind, a custom span that is not two
+        dates in order or is longer than :data:`MAX_CUSTOM_DAYS`, or a year out of range.
+    """
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise Invalid("cockpit.bad_kind")
+    if kind == "custom":
+        if not all(isinstance(v, str) and _DATE.fullmatch(v.strip()) for v in (start, end)):
+            raise Invalid("cockpit.bad_custom")
+        text = f"{str(start).strip()}..{str(end).strip()}"
+    else:
+        if not isinstance(value, str) or not value.strip() or len(value) > 40:
+            raise Invalid("cockpit.bad_period", value=str(value)[:40] if value else "")
+        text = value.strip()
+    try:
+        period = parse_period(text, tz)
+    except ValueError:
+        raise Invalid("cockpit.bad_period", value=text[:40]) from None
+    if period.kind != kind:
+        raise Invalid("cockpit.bad_period", value=text[:40])
+    if not (YEARS[0] <= period.first_day.year and period.last_day.year <= YEARS[1]):
+        raise Invalid("cockpit.bad_period", value=text[:40])
+    if kind == "custom" and (period.last_day - period.first_day).days + 1 > MAX_CUSTOM_DAYS:
+        raise Invalid("cockpit.custom_too_long", days=MAX_CUSTOM_DAYS)
+    return period
+
+
+def stored_period(data: object, tz: str) -> Period | None:
+    """The period held in the page's store (its label), or None when it holds none valid."""
+    label = data.get("label") if isinstance(data, dict) else None
+    if not isinstance(label, str) or len(label) > 40:
+        return None
+    try:
+        return parse_period(label, tz)
+    except ValueError:
+        return None
+
+
+# -- figures -----------------------------------------------------------------------------------
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def format_number(value: object) -> str:
+    """A figure as shown: whole numbers plainly, others to 1 decimal (2 below 10);
+    ``—`` for none."""
+    number = _number(value)
+    if number is None:
+        return "—"
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    if abs(number) >= 10:
+        return f"{number:,.1f}"
+    return f"{number:.2f}"
+
+
+def format_value(value: object, unit: object) -> str:
+    """A figure with its unit (``92.5%``, ``1,204 件``)."""
+    text = format_number(value)
+    if text == "—" or not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+@dataclass(frozen=True)
+class Change:
+    arrow: str  # ▲ ▼ or ＝; empty when unknown
+    css: str  # better | worse | same | none
+    text: str  # +1.2 / −3
+
+
+def change_view(change: object, direction: object) -> Change:
+    """The change against the previous period: its arrow, and whether it is better or worse
+    by the indicator's direction (``higher`` or ``lower`` is better)."""
+    number = _number(change)
+    if number is None:
+        return Change("", "none", "—")
+    if abs(number) < 1e-9:
+        return Change("＝", "same", "0")
+    up = number > 0
+    better = up if direction != "lower" else not up
+    sign = "+" if up else "−"
+    return Change("▲" if up else "▼", "better" if better else "worse", sign + format_number(abs(number)))
+
+
+def status_class(status: object) -> str:
+    """CSS class of a traffic light: ``green``, ``yellow``, ``red`` or ``none``."""
+    return status if status in ("green", "yellow", "red") else "none"
+
+
+def by_dimension(results: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """Indicator results grouped by dimension in the screen's order (others after)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {d: [] for d in DIMENSIONS}
+    for r in results:
+        groups.setdefault(str(r.get("dimension")), []).append(r)
+    return [(d, rows) for d, rows in groups.items() if rows]
+
+
+def dimension_name(dimension: str, lang: str) -> str:
+    """A dimension's name in ``lang`` (the Chinese name is the key)."""
+    if lang == "zh" or dimension not in DIMENSIONS:
+        return dimension
+    return t(f"cockpit.dim_{DIMENSIONS.index(dimension) + 1}", lang)
+
+
+def indicator_name(result: Mapping[str, Any], lang: str) -> str:
+    name = result.get(f"name_{lang}") or result.get("name_zh") or result.get("id")
+    return str(name)
+
+
+def score_text(score: object) -> str:
+    number = _number(score)
+    return "—" if number is None else f"{number:.0f}"
+
+
+def key_indicators(results: Sequence[Mapping[str, Any]], n: int = 4) -> list[Mapping[str, Any]]:
+    """The indicators drawn as trend lines: case-based ones with a trend, one per dimension
+    first (the screen's order), then more until ``n``."""
+    usable = [r for r in results if any(_number(v) is not None for v in r.get("trend") or [])]
+    chosen: list[Mapping[str, Any]] = []
+    seen: set[str] = set()
+    for r in usable:
+        if r.get("unit") == "%" and r.get("dimension") not in seen:
+            chosen.append(r)
+            seen.add(str(r.get("dimension")))
+    chosen += [r for r in usable if r not in chosen]
+    return chosen[:n]
+
+
+# -- rankings ----------------------------------------------------------------------------------
+
+
+def ranking_rows(frame: pd.DataFrame, limit: int = 50) -> list[dict[str, Any]]:
+    """The rows of an evaluation, best first, as the ranking table shows them."""
+
+    def pct(v: Any) -> str:
+        return "—" if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
+
+    rows = []
+    for i, r in enumerate(frame.head(limit).to_dict("records")):
+        value = r.get("group_value")
+        value = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        name = r.get("group_name")
+        rows.append(
+            {
+                "rank": i + 1,
+                "value": "" if value is None else str(value),
+                "name": str(name) if isinstance(name, str) and name else str(value or "—"),
+                "score": score_text(r.get("score")),
+                "registered": int(r.get("registered") or 0),
+                "overdue_count": int(r.get("overdue_count") or 0),
+                "on_time": pct(r.get("on_time_handling_rate")),
+                "closure": pct(r.get("closure_rate")),
+            }
+        )
+    return rows
+
+
+def weight_rows(weights: Mapping[str, float]) -> list[tuple[str, float, float]]:
+    """The composite score's components: (component, weight, share of the total in %)."""
+    total = sum(float(weights.get(k, 0.0)) for k in DEFAULT_WEIGHTS) or 1.0
+    return [
+        (k, float(weights.get(k, 0.0)), 100 * float(weights.get(k, 0.0)) / total)
+        for k in DEFAULT_WEIGHTS
+    ]
+
+
+# -- drill-down ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    """What a drill-down click asks for: an indicator's cases, or a ranking figure's."""
+
+    kind: str  # 'indicator' | 'ranking'
+    indicator: str = ""
+    by: str = ""
+    value: str | None = None
+    figure: str = ""
+
+
+def drill_request(trigger: object) -> Drill:
+    """The drill-down a clicked id names, checked (ids come from the browser).
+
+    Raises
+    ------
+    Invalid
+        Anything but an indicator tile's or a ranking figure's id of known parts.
+    """
+    if not isinstance(trigger, Mapping):
+        raise Invalid("cockpit.bad_drill")
+    kind = trigger.get("type")
+    if kind == "cockpit-ind":
+        ident = trigger.get("id")
+        if isinstance(ident, str) and _INDICATOR_ID.fullmatch(ident):
+            return Drill("indicator", indicator=ident)
+    elif kind == "cockpit-rank-fig":
+        by, value, figure = trigger.get("by"), trigger.get("value"), trigger.get("figure")
+        if (
+            by in RANK_GROUPS
+            and figure in RANK_FIGURES
+            and isinstance(value, str)
+            and len(value) <= 100
+            and value.isprintable()
+        ):
+            return Drill("ranking", by=str(by), value=value or None, figure=str(figure))
+    raise Invalid("cockpit.bad_drill")
+
+
+def case_rows(frame: pd.DataFrame, *, lang: str, tz: str,
+              names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The rows of a drill-down list: id, category, stage, place, registered, counted."""
+    names = names or {}
+    out = []
+    for r in frame.head(MAX_LIST).to_dict("records"):
+        code = r.get("category_code")
+        place = " · ".join(
+            names.get(c, c)
+            for c in (r.get("district_code"), r.get("street_code"))
+            if isinstance(c, str) and c
+        )
+        flag = r.get("in_numerator")
+        out.append(
+            {
+                "case_id": str(r.get("case_id")),
+                "category": names.get(f"cat:{code}", str(code or "—")),
+                "stage": stage_label(str(r.get("stage") or ""), lang),
+                "place": place or "—",
+                "registered": local_time(_instant(r.get("registered_at")), tz),
+                "counted": "" if flag is None or pd.isna(flag) else ("✓" if bool(flag) else "✗"),
+            }
+        )
+    return out
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None or (not isinstance(value, datetime) and not hasattr(value, "to_pydatetime")):
+        return None
+    if pd.isna(value):
+        return None
+    return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+
+
+def counted(frame: pd.DataFrame) -> int | None:
+    """How many of a list are above the line of a rate (``in_numerator``); None for counts."""
+    if "in_numerator" not in frame or frame.empty:
+        return None
+    flags = frame["in_numerator"]
+    if flags.isna().all() or bool(flags.fillna(True).astype(bool).all()):
+        return None
+    return int(flags.fillna(False).astype(bool).sum())
+
+
+def case_id_of(cell: object) -> str | None:
+    """The case id of a clicked drill-down row (dash-ag-grid's ``cellClicked``)."""
+    if not isinstance(cell, Mapping):
+        return None
+    ident = cell.get("rowId")
+    if isinstance(ident, str) and 0 < len(ident) <= 64 and ident.isprintable():
+        return ident
+    return None
+
+
+def card_data(view: Mapping[str, Any], *, lang: str, tz: str) -> dict[str, Any]:
+    """The compact case card from ``models.case_view.case_view``: id, category, stage,
+    place, SLA standing and history."""
+    category = view.get("category") or {}
+    name = category.get(f"name_{lang}") or category.get("name_zh") or category.get("code") or "—"
+    sla = view.get("sla")
+    if isinstance(sla, Mapping):
+        sla_text = time_left_text(sla.get("left_s"), lang)
+        sla_level = sla.get("level") if sla.get("level") in ("green", "yellow", "red") else "none"
+    else:
+        sla_text, sla_level = "—", "none"
+    place = view.get("address") or view.get("cell_code") or "—"
+    history = [
+        {
+            "at": local_time(h.get("at"), tz),
+            "action": str(h.get("action") or ""),
+            "to": stage_label(str(h.get("to") or ""), lang) if h.get("to") else "",
+            "actor": str(h.get("actor") or ""),
+            "note": str(h.get("note") or ""),
+        }
+        for h in view.get("history") or []
+    ]
+    labels = view.get("stage_label") or {}
+    return {
+        "id": str(view.get("id")),
+        "category": f"{category.get('code') or ''} {name}".strip(),
+        "stage": labels.get(lang) or str(view.get("stage") or ""),
+        "place": str(place),
+        "unit": str(view.get("unit_name") or view.get("unit") or "—"),
+        "reported": local_time(view.get("reported_at"), tz),
+        "sla": sla_text,
+        "sla_level": sla_level,
+        "description": str(view.get("description") or ""),
+        "history": history,
+    }
+
+
+# -- charts' data and the reports ------------------------------------------------------------
+
+
+def major_counts(frame: pd.DataFrame) -> list[tuple[str, int]]:
+    """Cases per major category (the first two digits of the category code), most first."""
+    if frame.empty:
+        return []
+    majors = frame["category_code"].fillna("").astype(str).str[:2].replace("", "—")
+    totals = frame.assign(major=majors).groupby("major")["cases"].sum()
+    return sorted(((str(k), int(v)) for k, v in totals.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    kind: str  # daily | monthly
+    period: str  # 2026-12-06 | 2026-11
+    ext: str  # pdf | xlsx
+    name: str
+
+    @property
+    def url(self) -> str:
+        return f"/api/v1/reports/{self.kind}/{self.period}.{self.ext}"
+
+
+def report_files(names_by_kind: Mapping[str, Iterable[str]]) -> list[ReportFile]:
+    """The report files among the names found in ``daily/`` and ``monthly/``, newest first
+    (names of no report's form are left out)."""
+    found = []
+    for kind, pattern in _REPORT.items():
+        for name in names_by_kind.get(kind, ()):
+            if match := pattern.fullmatch(name):
+                found.append(ReportFile(kind, match[1], match[2], name))
+    return sorted(found, key=lambda f: (f.kind, f.period, f.ext), reverse=True)

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from app.cli_cases import add_case_parser, add_category_parser, add_evaluate_parser
+from app.cli_reports import add_report_parser
 from ingest.simulator.cli import add_simulate_parser
 
 #: Environment variable naming the user a command acts as when --user is not given.
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_case_parser(sub)
     add_evaluate_parser(sub)
     add_category_parser(sub)
+    add_report_parser(sub)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")
     user = sub.add_parser("user", help="manage users (admin)").add_subparsers(
         dest="user_command", required=True

@@ -12,6 +12,8 @@ from typing import Any
 
 from app.cli_cases import run_case, run_category, run_evaluate
 from app.cli_parser import build_parser
+from app.cli_reports import ROLES as REPORT_ROLES
+from app.cli_reports import run_indicators, run_report
 from app.control import ControlError, ControlServer, control_socket_path
 from models.clock import utcnow
 from models.config import Config
@@ -31,8 +33,9 @@ log = logging.getLogger(__name__)
 
 #: Commands that need the store and that a running server runs for the CLI.
 STORE_COMMANDS = frozenset(
-    {"case", "user", "token", "category", "ingest", "evaluate", "deadletters"}
-)
+    {"case", "user", "token", "category", "ingest", "evaluate", "deadletters", "report",
+     "indicators"}
+)  # fmt: skip
 _ADMIN = frozenset({"admin"})
 
 
@@ -40,6 +43,8 @@ def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
     """(needs a user, roles allowed) for a parsed command; (False, None) for a read."""
     if args.command in ("user", "token", "ingest"):
         return True, _ADMIN
+    if args.command in REPORT_ROLES:
+        return True, REPORT_ROLES[args.command]
     if args.command == "category" and args.category_command == "set":
         return True, _ADMIN
     if args.command == "case" and args.case_command in ("report", "transition"):
@@ -116,6 +121,10 @@ def _dispatch(
         return run_category(store, args, user)
     if args.command == "evaluate":
         return run_evaluate(config, store, args)
+    if args.command in REPORT_ROLES:
+        assert user is not None
+        run = run_report if args.command == "report" else run_indicators
+        return run(config, store, args, user)
     if args.command == "ingest":
         assert user is not None
         return _ingest(config, store, args, user)

@@ -30,6 +30,7 @@ class Background:
     simulator: subprocess.Popen | None = None
     rules: threading.Thread | None = None
     supervisor: threading.Thread | None = None
+    reports: threading.Thread | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def health(self) -> dict[str, Any]:
@@ -48,7 +49,11 @@ class Background:
             out["mqtt"] = snap
         out["drop_folder"] = self.watcher is not None and self.watcher.is_alive()
         stopping = self.stop_event.is_set()
-        for name, thread in (("drop folder watcher", self.watcher), ("sensor rules", self.rules)):
+        for name, thread in (
+            ("drop folder watcher", self.watcher),
+            ("sensor rules", self.rules),
+            ("report schedule", self.reports),
+        ):
             if thread is not None and not thread.is_alive() and not stopping:
                 problems.append(f"the {name} thread is not running")
         out["problems"] = problems
@@ -71,6 +76,8 @@ class Background:
             self.rules.join(10)
         if self.supervisor is not None:
             self.supervisor.join(10)
+        if self.reports is not None:
+            self.reports.join(30)  # a report being made finishes first
         if self.broker is not None:
             self.broker.stop()
 
@@ -141,6 +148,17 @@ def start_background(
         daemon=True,
     )
     bg.supervisor.start()
+    if settings.reports.enabled:
+        from app.reports.schedule import run_schedule
+
+        # daily and monthly reports at their time; failures logged, the thread lives on
+        bg.reports = threading.Thread(
+            target=run_schedule,
+            args=(config, store, bg.stop_event),
+            name="report-schedule",
+            daemon=True,
+        )
+        bg.reports.start()
     if simulate:
         command = [sys.executable, "-m", "app.cli"]
         if config.source is not None:

@@ -14,7 +14,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from app.api import actions, cases, openapi, photos, queue
+from app.api import actions, cases, indicators, openapi, photos, queue, reports
 from app.api.errors import ApiError
 from models.config import Config
 from models.store import Store
@@ -31,6 +31,9 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Callable[..., Any]], ...] = (
     ("/cases/<case_id>/claim", ("POST", "DELETE"), actions.case_claim),
     ("/cases/<case_id>/photos", ("POST",), photos.add_case_photo),
     ("/categories", ("GET",), cases.categories),
+    ("/indicators", ("GET",), indicators.list_indicators),
+    ("/reports", ("GET",), reports.list_all),
+    ("/reports/<kind>/<file>", ("GET",), reports.report_file),
     ("/openapi.json", ("GET",), openapi.serve_document),
 )
 

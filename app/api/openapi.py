@@ -13,6 +13,7 @@ from app.api.errors import MAX_JSON_BYTES
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.queue import DEFAULT_PAGE, MAX_PAGE
 from app.auth import API_CSRF_HEADER
+from app.reports.store import MEDIA as REPORT_MEDIA
 from models.attachments import KINDS as PHOTO_KINDS
 from models.case_queue import DUE_FILTERS, SORTABLE
 from models.workflow import ACTIONS
@@ -33,10 +34,12 @@ def _ok(description: str, schema: dict[str, Any], code: str = "200") -> dict[str
 
 def _errors(*codes: int) -> dict[str, Any]:
     meaning = {
-        400: "malformed JSON",
+        400: "malformed JSON, or a bad query parameter (period, scope, district)",
         401: "no or bad credentials (session cookie or bearer token)",
-        403: "the role may not, or a cookie write without the CSRF header",
-        404: "no such case in the caller's scope",
+        403: "the role may not, the scope asked is outside the caller's, or a cookie write "
+        "without the CSRF header",
+        404: "no such case in the caller's scope (a report: no such report, or its "
+        "period is not over)",
         405: "method not allowed",
         409: "the case's stage does not allow it, it changed meanwhile, or (a report) "
         "the external_id was used for another report",
@@ -88,6 +91,13 @@ _LIST_PARAMS = [
         "rows per page",
     ),
 ]
+
+
+_DISTRICT_PARAM = _query(
+    "district",
+    {"type": "string", "pattern": "^[0-9]{6}$"},
+    "a district's reports (a city-scoped caller; a district's caller only their own)",
+)
 
 
 def _paths() -> dict[str, Any]:
@@ -179,6 +189,74 @@ def _paths() -> dict[str, Any]:
                     "categories",
                     {"type": "object", "properties": {"items": {"items": ref("Category")}}},
                 ),
+            },
+        },
+        "/indicators": {
+            "get": {
+                "summary": "The indicators of a period (value, target, traffic light, trend) in "
+                "the caller's scope or a narrower one; roles leader, admin, operator",
+                "parameters": [
+                    _query(
+                        "period",
+                        {"type": "string", "maxLength": 40},
+                        "2026-11, 2026-11-05, 2026-W45, 2026-Q4, 2026 or 2026-11-01..2026-11-15 "
+                        "(default: the current local month)",
+                    ),
+                    _query(
+                        "scope",
+                        {"type": "string", "maxLength": 200},
+                        "district:445102 or street:445102007, inside the caller's scope",
+                    ),
+                ],
+                "responses": {
+                    **_ok("one object per indicator", {"type": "array", "items": ref("Indicator")}),
+                    **_errors(400, 403, 429),
+                },
+            },
+        },
+        "/reports": {
+            "get": {
+                "summary": "The kept daily and monthly reports of the caller's city or district",
+                "parameters": [_DISTRICT_PARAM],
+                "responses": {
+                    **_ok(
+                        "the report files, newest period first",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "items": {"type": "array", "items": ref("ReportFile")},
+                                "district": {"type": ["string", "null"]},
+                            },
+                        },
+                    ),
+                    **_errors(400, 403),
+                },
+            },
+        },
+        "/reports/{kind}/{file}": {
+            "get": {
+                "summary": "A report as PDF or XLSX, made on request when missing and its "
+                "period is over (a district-scoped caller gets the district's)",
+                "parameters": [
+                    {"name": "kind", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["daily", "monthly"]}},
+                    {"name": "file", "in": "path", "required": True,
+                     "schema": {"type": "string",
+                                "pattern": "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?\\.(pdf|xlsx)$"},
+                     "description": "the period and format: 2026-12-06.pdf (daily), "
+                     "2026-11.xlsx (monthly)"},
+                    _DISTRICT_PARAM,
+                ],  # fmt: skip
+                "responses": {
+                    "200": {
+                        "description": "the file",
+                        "content": {
+                            media: {"schema": {"type": "string", "contentMediaType": media}}
+                            for media in REPORT_MEDIA.values()
+                        },
+                    },
+                    **_errors(400, 403, 404, 429),
+                },
             },
         },
         "/openapi.json": {

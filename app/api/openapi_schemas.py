@@ -7,6 +7,7 @@ from typing import Any
 from app.api.actions import MAX_BULK
 from app.api.errors import ALL_CODES, MAX_EXTENSION_HOURS
 from models.config import Open311Settings
+from models.config_sections import DIMENSIONS
 from models.vocabulary import REPORT_SOURCES
 from models.workflow import ACTIONS, STAGES
 
@@ -222,6 +223,47 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "owner": {"type": "string"},
+        },
+    },
+    "Indicator": {
+        "type": "object",
+        "description": "One indicator of the period and scope (the cockpit's figures).",
+        "required": ["id", "name", "dimension", "value", "unit", "target", "status", "trend"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string", "description": "the Chinese name (name_zh)"},
+            "name_zh": {"type": "string"},
+            "name_en": {"type": "string"},
+            "dimension": {"type": "string", "enum": list(DIMENSIONS)},
+            "value": {"type": ["number", "null"], "description": "null: no data"},
+            "unit": {"type": "string"},
+            "target": {"type": ["number", "null"]},
+            "direction": {"type": "string", "enum": ["higher", "lower"]},
+            "status": {"type": ["string", "null"], "enum": ["green", "yellow", "red", None]},
+            "previous": {"type": ["number", "null"], "description": "the previous period's"},
+            "change": {"type": ["number", "null"], "description": "value - previous"},
+            "trend": {
+                "type": "array",
+                "items": {"type": ["number", "null"]},
+                "description": "the last periods' values, oldest first, this period last",
+            },
+            "case_based": {"type": "boolean"},
+            "source_dept": {"type": ["string", "null"]},
+            "frequency": {"type": ["string", "null"]},
+        },
+    },
+    "ReportFile": {
+        "type": "object",
+        "required": ["kind", "period", "format", "name", "url"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["daily", "monthly"]},
+            "period": {"type": "string", "description": "YYYY-MM-DD (daily), YYYY-MM (monthly)"},
+            "district": {"type": ["string", "null"], "description": "null: the city's"},
+            "format": {"type": "string", "enum": ["pdf", "xlsx"]},
+            "name": {"type": "string"},
+            "bytes": {"type": "integer"},
+            "made_at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string"},
         },
     },
 }

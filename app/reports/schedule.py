@@ -111,12 +111,11 @@ def remove_expired(config: Config, today: date) -> None:
 def run_schedule(
     config: Config, store: Store, stop: threading.Event, *, every_s: float = CHECK_EVERY_S
 ) -> None:
-    """The schedule thread: a look every ``every_s`` seconds until ``stop``; nothing
-    raised inside a look ends the thread."""
-    while True:
+    """The schedule thread: a look every ``every_s`` seconds until ``stop`` (the first one
+    ``every_s`` after start: a server started for a moment makes nothing); nothing raised
+    inside a look ends the thread."""
+    while not stop.wait(every_s):
         try:
             run_once(config, store, utcnow())
         except Exception:
             log.exception("report schedule pass failed")
-        if stop.wait(every_s):
-            return

@@ -22,6 +22,9 @@ KINDS: dict[str, tuple[str, re.Pattern[str]]] = {
     "monthly": ("month", re.compile(r"^([0-9]{4})-([0-9]{2})$")),
 }
 FORMATS = ("pdf", "xlsx")
+#: Roles that may read reports and indicators (API and CLI): the leaders, the admins and the
+#: city centre's operators who prepare the figures.
+READER_ROLES = frozenset({"leader", "admin", "operator"})
 MEDIA = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,0 +1,172 @@
+"""The report as a PDF: HTML and CSS rendered by WeasyPrint (the CJK font, from Debian
+fonts-noto-cjk through fontconfig, is embedded as a subset; the charts are SVG)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from app.reports import charts
+from app.reports.content import ReportContent
+from app.reports.tables import PDF_RANK_ROWS, Table, all_tables, show
+
+TITLES = {
+    "daily": ("城市运行日报", "Daily city operations report"),
+    "monthly": ("城市运行月报", "Monthly city operations report"),
+}
+#: matplotlib's state and WeasyPrint's font setup are not for two threads at once (the
+#: schedule and an API request may both make a report).
+_RENDER = threading.Lock()
+
+CSS = """
+@page { size: A4; margin: 16mm 14mm 16mm 14mm;
+  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
+    font-size: 8pt; color: #7a8797; }
+  @top-right { content: string(doc-title); font-size: 8pt; color: #7a8797; } }
+@page :first { @top-right { content: none; } @bottom-center { content: none; } }
+html { font-family: "Noto Sans CJK SC", sans-serif; font-size: 9.5pt; color: #1f2d3d; }
+h1.doc { string-set: doc-title content(); display: none; }
+.cover { page-break-after: always; height: 250mm; display: flex; flex-direction: column;
+  justify-content: center; text-align: center; }
+.cover .city { font-size: 30pt; font-weight: 700; letter-spacing: 6pt; color: #0b3a75; }
+.cover .title { font-size: 24pt; font-weight: 700; margin-top: 10mm; }
+.cover .en { font-size: 12pt; color: #7a8797; margin-top: 2mm; }
+.cover .period { font-size: 16pt; margin-top: 14mm; }
+.cover .meta { font-size: 9pt; color: #7a8797; margin-top: 40mm; line-height: 1.7; }
+.cover .score { font-size: 40pt; font-weight: 700; color: #1677ff; margin-top: 10mm; }
+.cover .score small { display: block; font-size: 10pt; color: #7a8797; font-weight: 400; }
+h2 { font-size: 14pt; color: #0b3a75; border-bottom: 1.5pt solid #1677ff; padding-bottom: 1mm;
+  margin: 6mm 0 3mm; page-break-after: avoid; }
+h2 span.en { font-size: 9pt; color: #7a8797; font-weight: 400; margin-left: 3mm; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 4mm; font-size: 8pt; }
+thead { display: table-header-group; }
+th { background: #eaf1fb; color: #0b3a75; font-weight: 700; text-align: left;
+  padding: 1.2mm 1.5mm; border-bottom: 0.8pt solid #9fb5d1; }
+th .en { display: block; font-weight: 400; font-size: 6.5pt; color: #7a8797; }
+td { padding: 1mm 1.5mm; border-bottom: 0.4pt solid #dde4ee; vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr { page-break-inside: avoid; }
+.light { display: inline-block; width: 3.2mm; height: 3.2mm; border-radius: 50%;
+  vertical-align: -0.5mm; margin-right: 1mm; }
+.light.green { background: #52c41a; } .light.yellow { background: #faad14; }
+.light.red { background: #ff4d4f; } .light.none { background: #d0d7e2; }
+.chart { width: 100%; margin: 2mm 0 4mm; }
+.map { width: 100%; page-break-inside: avoid; }
+.empty { color: #7a8797; font-style: italic; margin-bottom: 4mm; }
+.weights { font-size: 8pt; color: #7a8797; margin: -1mm 0 3mm; }
+"""
+
+
+def _local(moment: datetime, tz: str) -> str:
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+def _period_text(content: ReportContent) -> str:
+    label = content.key.period
+    if content.key.kind == "daily":
+        y, m, d = label.split("-")
+        return f"{int(y)}年{int(m)}月{int(d)}日"
+    y, m = label.split("-")
+    return f"{int(y)}年{int(m)}月"
+
+
+def _img(svg: str | None, css_class: str = "chart") -> str:
+    if svg is None:
+        return ""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="{css_class}" src="data:image/svg+xml;base64,{data}">'
+
+
+def _table(table: Table) -> str:
+    if not table.rows:
+        return '<p class="empty">本期无 / none this period</p>'
+    head = "".join(
+        f'<th>{escape(c.zh)}<span class="en">{escape(c.en)}</span></th>' for c in table.columns
+    )
+    body = []
+    for row in table.rows:
+        cells = []
+        for col, value in zip(table.columns, row, strict=True):
+            text = escape(show(value, col.fmt))
+            if col.fmt == "status":
+                text = f'<span class="light {escape(value or "none")}"></span>{text}'
+            numeric = col.fmt in ("int", "num", "pct")
+            cells.append(f'<td class="n">{text}</td>' if numeric else f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _section(zh: str, en: str, inner: str) -> str:
+    return f'<h2>{escape(zh)}<span class="en">{escape(en)}</span></h2>{inner}'
+
+
+def _cover(content: ReportContent) -> str:
+    zh, en = TITLES[content.key.kind]
+    score = content.score.get("score")
+    score_html = (
+        f'<div class="score">{score:.1f}<small>城市运行综合得分 City score</small></div>'
+        if score is not None else ""
+    )  # fmt: skip
+    area = content.area_zh if content.key.district else ""
+    return (
+        f'<h1 class="doc">{escape(content.area_zh)} {escape(zh)} {escape(content.key.period)}</h1>'
+        '<section class="cover">'
+        f'<div class="city">{escape(content.city_zh)}</div>'
+        f'<div class="en">{escape(content.city_en)}</div>'
+        f'<div class="title">{escape(area)}{escape(zh)}</div><div class="en">{escape(en)}</div>'
+        f'<div class="period">{_period_text(content)}<br><small>{escape(content.key.period)}'
+        "</small></div>"
+        f"{score_html}"
+        '<div class="meta">'
+        f"统计区间 Period：{_local(content.period.start, content.tz)} 至 "
+        f"{_local(content.period.end, content.tz)}（{escape(content.tz)}）<br>"
+        f"生成时间 Made：{_local(content.made_at, content.tz)}<br>"
+        "数据来源：CityOps 城市运行管理服务平台（离线生成）</div></section>"
+    )
+
+
+def render_html(content: ReportContent) -> str:
+    """The report's HTML (charts inline as SVG data)."""
+    tables = all_tables(content, rank_limit=PDF_RANK_ROWS)
+    by_sheet = {t.sheet: t for t in tables}
+    weights = "，".join(f"{k} {v:g}" for k, v in content.weights.items())
+    parts = [_cover(content)]
+    score, indicators, *rest = tables
+    parts.append(_section("城市运行得分", "City score", _table(score)))
+    parts.append(_section("指标一览", "Indicators (traffic lights against targets)",
+                          _table(indicators)))  # fmt: skip
+    parts.append(_section("关键指标趋势", "Trends of key indicators",
+                          _img(charts.trend_chart(content)) or '<p class="empty">—</p>'))  # fmt: skip
+    if content.key.kind == "monthly":
+        parts.append(_section("每日案件", "Cases per day", _img(charts.daily_chart(content))))
+    parts.append(_section("案件类别分布", "Cases by category", _img(charts.category_chart(content))))
+    parts.append(_section("案件分布图", "Map of the period's cases",
+                          _img(charts.case_map(content), "map")))  # fmt: skip
+    for table in rest:
+        if table.columns[0].key == "rank":
+            note = f'<p class="weights">综合得分权重 Score weights：{escape(weights)}</p>'
+            parts.append(_section(table.title_zh, table.title_en, note + _table(table)))
+    for sheet in ("突发事件 Incidents", "重点案件 Notable", "类别 Categories"):
+        table = by_sheet[sheet]
+        parts.append(_section(table.title_zh, table.title_en, _table(table)))
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(content.area_zh)} {escape(TITLES[content.key.kind][0])} "
+        f"{escape(content.key.period)}</title><style>{CSS}</style></head><body>"
+        + "".join(parts)
+        + "</body></html>"
+    )
+
+
+def render_pdf(content: ReportContent) -> bytes:
+    """The report as PDF bytes."""
+    from weasyprint import HTML
+
+    with _RENDER:
+        html = render_html(content)
+        return HTML(string=html, base_url=None).write_pdf()

@@ -1,0 +1,183 @@
+"""Measures of city safety and grid work: alarms by sensor kind, incidents by level, sensor
+availability, patrol coverage of grid cells and reports per grid worker.
+
+Every period is computed in one query. Alarms and sensors are placed by the sensor's
+``cell_code``; **incidents are city business and carry no cell: incident counts are
+city-wide** whatever the scope (as the wall's incident layer, ``map_state.incidents_at``).
+Drills (``exercise``) never count; nothing after ``now`` counts, and a period not begun at
+``now`` has no value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from models.geography import current_grid_version
+from models.indicators.sensing_measures import counts_per_period, per_period, periods_cte
+from models.security import Scope
+from models.store import Store
+
+if TYPE_CHECKING:
+    from models.indicators.periods import Period
+    from models.indicators.registry import Indicator
+
+Values = list[float | None]
+
+
+def _kinds(ind: Indicator) -> list[str] | None:
+    kinds = ind.params.get("kinds")
+    return None if not kinds else [str(k) for k in kinds]
+
+
+def alarms_opened(
+    store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
+) -> Values:
+    """Alarms opened in each period (not drills) on sensors in ``scope`` of the kinds in
+    ``params.kinds`` (all kinds when absent), e.g. ``[manhole]`` or ``[gas, smoke]``."""
+    cte, params = periods_cte(periods)
+    where, scope_params = scope.sql_filter("s.cell_code")
+    kinds = _kinds(ind)
+    rows = store.query_rows(
+        f"WITH {cte} SELECT p, count(*) FROM alarms a JOIN sensors s USING (sensor_id) "
+        "JOIN periods ON a.opened_at >= p_start AND a.opened_at < p_end "
+        f"WHERE NOT a.exercise AND a.opened_at <= ? AND (? OR list_contains(?, s.kind)) "
+        f"AND {where} GROUP BY p",
+        [*params, now, kinds is None, kinds or [], *scope_params],
+    )
+    return counts_per_period(periods, dict(rows), now)
+
+
+def incidents_opened(
+    store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
+) -> Values:
+    """Incidents (突发事件) opened in each period, not exercises, city-wide (see above),
+    of the levels in ``params.levels`` (I 特别重大 … IV 一般; all when absent) and the
+    types in ``params.types`` (all when absent)."""
+    del scope  # incidents carry no cell: city-wide
+    cte, params = periods_cte(periods)
+    levels = [str(v) for v in ind.params.get("levels") or []]
+    types = [str(v) for v in ind.params.get("types") or []]
+    rows = store.query_rows(
+        f"WITH {cte} SELECT p, count(*) FROM incidents i "
+        "JOIN periods ON i.opened_at >= p_start AND i.opened_at < p_end "
+        "WHERE NOT i.exercise AND i.opened_at <= ? AND (? OR list_contains(?, i.level)) "
+        "AND (? OR list_contains(?, i.incident_type)) GROUP BY p",
+        [*params, now, not levels, levels, not types, types],
+    )
+    return counts_per_period(periods, dict(rows), now)
+
+
+def sensor_availability(
+    store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
+) -> Values:
+    """Share (%) of expected readings received (设备在线率) from sensors in ``scope``.
+
+    A sensor is expected to report once per ``interval_s`` (the interval by which
+    ``models.freshness`` judges it stale) from the later of the period's start and its
+    ``installed_on`` to the earlier of the period's end and ``now``. Each interval of
+    ``interval_s`` (counted from the epoch) holding at least one reading counts once (an
+    observation, or a sample on a traffic detector's segment); the figure is the sum of
+    received intervals over the sum of expected ones (a sensor cannot give more than it
+    owes). ``params.kinds`` limits the sensor kinds.
+    """
+    cte, params = periods_cte(periods)
+    where, scope_params = scope.sql_filter("s.cell_code")
+    kinds = _kinds(ind)
+    rows = store.query_rows(
+        f"WITH {cte}, win AS (SELECT p, s.sensor_id, s.interval_s, "
+        "greatest(p_start, coalesce(s.installed_on::TIMESTAMP, p_start)) AS w_start, "
+        "least(p_end, ?::TIMESTAMP) AS w_end FROM sensors s CROSS JOIN periods "
+        f"WHERE s.interval_s > 0 AND (? OR list_contains(?, s.kind)) AND {where}), "
+        "due AS (SELECT *, epoch(w_end - w_start) / interval_s AS expected FROM win "
+        "WHERE w_end > w_start), "
+        "readings AS (SELECT sensor_id, ts FROM observations WHERE NOT exercise "
+        "UNION ALL SELECT s.sensor_id, t.ts FROM traffic_samples t JOIN sensors s "
+        "ON s.segment_id = t.segment_id AND s.kind = 'traffic'), "
+        "got AS (SELECT d.p, d.sensor_id, count(DISTINCT floor(epoch(r.ts) / d.interval_s)) "
+        "AS n FROM due d JOIN readings r ON r.sensor_id = d.sensor_id AND r.ts >= d.w_start "
+        "AND r.ts < d.w_end GROUP BY ALL) "
+        "SELECT d.p, sum(d.expected), sum(least(coalesce(g.n, 0), ceil(d.expected))) "
+        "FROM due d LEFT JOIN got g USING (p, sensor_id) GROUP BY d.p",
+        [*params, now, kinds is None, kinds or [], *scope_params],
+    )
+    return per_period(
+        len(periods),
+        {p: min(100.0, 100.0 * got / due) for p, due, got in rows if due and due > 0},
+    )
+
+
+def patrol_coverage(
+    store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
+) -> Values:
+    """Share (%) of the current grid's cells in ``scope`` with at least one patrol check-in
+    (``patrol_checkins.cell_code``, whoever made it) in the period (巡查覆盖率)."""
+    version = current_grid_version(store)
+    if version is None:
+        return [None] * len(periods)
+    cte, params = periods_cte(periods)
+    where, scope_params = scope.sql_filter("c.cell_code")
+    total = store.query_value(
+        f"SELECT count(*) FROM grid_cells c WHERE c.version_id = ? AND {where}",
+        [version, *scope_params],
+    )
+    if not total:
+        return [None] * len(periods)
+    rows = store.query_rows(
+        f"WITH {cte} SELECT p, count(DISTINCT k.cell_code) FROM patrol_checkins k "
+        "JOIN periods ON k.checked_at >= p_start AND k.checked_at < p_end "
+        "JOIN grid_cells c ON c.cell_code = k.cell_code AND c.version_id = ? "
+        f"WHERE k.checked_at <= ? AND {where} GROUP BY p",
+        [*params, version, now, *scope_params],
+    )
+    covered = dict(rows)
+    return [
+        None if p.start > now else 100.0 * covered.get(i, 0) / total
+        for i, p in enumerate(periods)
+    ]
+
+
+def _overlaps(kind: str, codes: Sequence[str], scope: Scope) -> bool:
+    """Whether a user scope (kind, codes) shares ground with ``scope`` (place scopes only)."""
+    if scope.kind == "city" or kind == "city":
+        return scope.kind != "unit" and kind != "unit"
+    if kind == "unit" or scope.kind == "unit":
+        return False
+    # codes nest by prefix: district 6, street 9, cell 15 digits
+    return any(a.startswith(b) or b.startswith(a) for a in codes for b in scope.codes)
+
+
+def reports_per_grid_worker(
+    store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
+) -> Values:
+    """Cases reported by grid workers (``source = 'grid_worker'``, not drills) in ``scope``
+    in the period, per grid worker (人均上报) of ``scope``: enabled users of role
+    ``grid_worker`` whose own scope shares ground with it, as they are now (the user table
+    keeps no history). None when the scope has no grid worker."""
+    users = store.query_rows(
+        "SELECT scope_kind, scope_codes FROM users WHERE role = 'grid_worker' AND NOT disabled"
+    )
+    workers = sum(_overlaps(kind, list(codes), scope) for kind, codes in users)
+    if not workers:
+        return [None] * len(periods)
+    cte, params = periods_cte(periods)
+    where, scope_params = scope.case_filter("c.cell_code", "c.assigned_unit")
+    rows = store.query_rows(
+        f"WITH {cte} SELECT p, count(*) FROM cases c "
+        "JOIN periods ON c.reported_at >= p_start AND c.reported_at < p_end "
+        "WHERE c.source = 'grid_worker' AND NOT c.exercise AND c.reported_at <= ? "
+        f"AND {where} GROUP BY p",
+        [*params, now, *scope_params],
+    )
+    counts = counts_per_period(periods, dict(rows), now)
+    return [None if v is None else v / workers for v in counts]
+
+
+MEASURES: dict[str, Any] = {
+    "safety.alarms": alarms_opened,
+    "safety.incidents": incidents_opened,
+    "safety.sensor_availability": sensor_availability,
+    "grid.patrol_coverage": patrol_coverage,
+    "grid.reports_per_worker": reports_per_grid_worker,
+}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.indicators import case_measures
+from models.indicators import case_measures, external, grid_measures, sensing_measures
 
 if TYPE_CHECKING:
     from models.indicators.periods import Period
@@ -26,4 +26,7 @@ Measure = Callable[["Store", "Indicator", "list[Period]", "Scope", datetime], "l
 
 MEASURES: dict[str, Measure] = {
     **case_measures.MEASURES,
+    **sensing_measures.MEASURES,
+    **grid_measures.MEASURES,
+    **external.MEASURES,
 }

@@ -58,6 +58,15 @@ def _new_password() -> str:
     return secrets.token_urlsafe(9) + str(secrets.randbelow(90) + 10)
 
 
+def _load_demo_statistics(config: Config, store: Store) -> None:
+    """The demo's SYNTHETIC statistics-bureau figures (经济运行), loaded with the demo city."""
+    from ingest.files.indicator_values import DEMO_FILE, import_external
+
+    tz = config.settings.calendar.timezone
+    result = import_external(store, DEMO_FILE, actor="init", now=utcnow(), tz=tz)
+    print(f"demo statistics (synthetic): {result.summary}")
+
+
 def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
     from ingest.demo_city.generate import generate_demo_city
     from ingest.demo_city.load import load_demo_city
@@ -88,6 +97,7 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
             f"demo city loaded into {config.database_path}: "
             + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
+        _load_demo_statistics(config, store)
     days = config.settings.demo.history_days
     if days and not has_cases(store):
         from ingest.demo_city.history import generate_case_history

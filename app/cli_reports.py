@@ -69,11 +69,10 @@ def run_report(config: Config, store: Store, args: argparse.Namespace, user: Use
 
 def run_indicators(config: Config, store: Store, args: argparse.Namespace, user: User) -> int:
     """Import a file of external indicator values (经济运行 from the statistics bureau)."""
-    try:
-        from models.indicators.external import import_external
-    except ImportError:
-        print("cityops: importing external indicators is not available in this version")
-        return 1
-    result = import_external(store, args.file, actor=user.username, now=utcnow())
-    print(result)
-    return 0
+    from ingest.files import render_text
+    from ingest.files.indicator_values import import_external
+
+    tz = config.settings.calendar.timezone
+    result = import_external(store, args.file, actor=user.username, now=utcnow(), tz=tz)
+    print(render_text(result), end="")
+    return 0 if result.ok else 1

@@ -31,6 +31,8 @@ from models.store import Store
 
 log = logging.getLogger(__name__)
 KIND = "indicator_values"
+#: The demo's plainly marked SYNTHETIC statistics (loaded by ``cityops init`` with the demo city).
+DEMO_FILE = Path(__file__).resolve().parents[2] / "models" / "data" / "external_indicators_demo.csv"
 #: Larger files are refused unread: a statistics table is a few thousand rows at most.
 MAX_BYTES = 20 * 2**20
 

@@ -175,3 +175,34 @@ def test_shipped_demo_file_is_synthetic_and_loads(city, tmp_path):
         "GROUP BY ALL"
     )
     assert all(n == 13 for _, n in counts)
+
+
+def test_demo_init_loads_the_synthetic_statistics_and_the_cli_imports(demo_copy, capsys):
+    from app.cli import main
+    from models.store import Store
+
+    folder = demo_copy()
+    config = folder / "config.yaml"
+    revised = folder / "revised.csv"
+    revised.write_text(
+        "indicator_id,period,scope_code,value\neconomy.retail_growth,2026-11,445100,9.9\n",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "--user", "admin", "indicators", "import",
+                 str(revised)]) == 0  # fmt: skip
+    assert "loaded" in capsys.readouterr().out
+    bad = folder / "bad.csv"
+    bad.write_text("indicator_id,period,scope_code,value\nnope,2026-11,445100,1\n", "utf-8")
+    assert main(["--config", str(config), "--user", "admin", "indicators", "import",
+                 str(bad)]) == 1  # fmt: skip
+    assert "line 2" in capsys.readouterr().out
+    with Store(folder / "cityops.duckdb") as store:
+        rows = store.query_rows(
+            "SELECT count(*), count(*) FILTER (WHERE synthetic), "
+            "max(value) FILTER (WHERE indicator_id = 'economy.retail_growth' "
+            "AND period = '2026-11' AND scope_code = '445100') FROM indicator_values"
+        )
+        assert rows == [(91, 90, 9.9)]  # the demo's 91 rows, one replaced by a real figure
+        assert store.query_value(
+            "SELECT count(*) FROM audit_log WHERE action = 'indicators.import' AND actor = 'init'"
+        ) == 1

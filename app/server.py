@@ -35,6 +35,7 @@ _PAGE_MODULES = (
     "app.pages.admin",
     "app.pages.dispatch.page",
     "app.pages.field.page",
+    "app.pages.cockpit.page",
     "app.pages.coming",
 )
 

@@ -24,7 +24,7 @@ from app.pages.cockpit.logic import (
     key_indicators,
     major_counts,
     ranking_rows,
-    report_files,
+    report_links,
     stored_period,
     weight_rows,
 )
@@ -216,16 +216,22 @@ def test_major_counts():
     assert major_counts(frame.iloc[0:0]) == []
 
 
-def test_report_files_newest_first():
-    files = report_files(
-        {
-            "daily": ["daily-2026-12-05.pdf", "daily-2026-12-06.xlsx", "daily-2026-12-06.pdf",
-                      "notes.txt", "daily-2026-12-06.pdf.tmp"],
-            "monthly": ["monthly-2026-11.pdf", "monthly-2026-11.xlsx", "monthly-26-11.pdf"],
-        }
-    )  # fmt: skip
-    assert [f.name for f in files] == [
-        "monthly-2026-11.xlsx", "monthly-2026-11.pdf",
-        "daily-2026-12-06.xlsx", "daily-2026-12-06.pdf", "daily-2026-12-05.pdf",
+def test_report_links_newest_first():
+    from app.reports.store import list_reports
+
+    items = [
+        {"kind": "daily", "period": "2026-12-05", "format": "pdf"},
+        {"kind": "daily", "period": "2026-12-06", "format": "xlsx"},
+        {"kind": "daily", "period": "2026-12-06", "format": "pdf"},
+        {"kind": "monthly", "period": "2026-11", "format": "xlsx"},
+        {"kind": "monthly", "period": "2026-11", "format": "pdf"},
+    ]
+    assert report_links(items) == [
+        ("daily", "2026-12-06", [("pdf", "/api/v1/reports/daily/2026-12-06.pdf"),
+                                 ("xlsx", "/api/v1/reports/daily/2026-12-06.xlsx")]),
+        ("daily", "2026-12-05", [("pdf", "/api/v1/reports/daily/2026-12-05.pdf")]),
+        ("monthly", "2026-11", [("pdf", "/api/v1/reports/monthly/2026-11.pdf"),
+                                ("xlsx", "/api/v1/reports/monthly/2026-11.xlsx")]),
     ]  # fmt: skip
-    assert files[1].url == "/api/v1/reports/monthly/2026-11.pdf"
+    assert report_links([]) == []
+    assert callable(list_reports)

@@ -34,10 +34,6 @@ RANK_FIGURES: tuple[str, ...] = ("registered", "overdue_count", "closed", "handl
 MAX_LIST = 20_000
 _INDICATOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_REPORT = {
-    "daily": re.compile(r"daily-(\d{4}-\d{2}-\d{2})\.(pdf|xlsx)"),
-    "monthly": re.compile(r"monthly-(\d{4}-\d{2})\.(pdf|xlsx)"),
-}
 
 
 # -- the period ------------------------------------------------------------------------------
@@ -145,7 +141,8 @@ def change_view(change: object, direction: object) -> Change:
     up = number > 0
     better = up if direction != "lower" else not up
     sign = "+" if up else "−"
-    return Change("▲" if up else "▼", "better" if better else "worse", sign + format_number(abs(number)))
+    text = sign + format_number(abs(number))
+    return Change("▲" if up else "▼", "better" if better else "worse", text)
 
 
 def status_class(status: object) -> str:
@@ -375,24 +372,16 @@ def major_counts(frame: pd.DataFrame) -> list[tuple[str, int]]:
     return sorted(((str(k), int(v)) for k, v in totals.items()), key=lambda kv: (-kv[1], kv[0]))
 
 
-@dataclass(frozen=True)
-class ReportFile:
-    kind: str  # daily | monthly
-    period: str  # 2026-12-06 | 2026-11
-    ext: str  # pdf | xlsx
-    name: str
-
-    @property
-    def url(self) -> str:
-        return f"/api/v1/reports/{self.kind}/{self.period}.{self.ext}"
+Links = list[tuple[str, str, list[tuple[str, str]]]]
 
 
-def report_files(names_by_kind: Mapping[str, Iterable[str]]) -> list[ReportFile]:
-    """The report files among the names found in ``daily/`` and ``monthly/``, newest first
-    (names of no report's form are left out)."""
-    found = []
-    for kind, pattern in _REPORT.items():
-        for name in names_by_kind.get(kind, ()):
-            if match := pattern.fullmatch(name):
-                found.append(ReportFile(kind, match[1], match[2], name))
-    return sorted(found, key=lambda f: (f.kind, f.period, f.ext), reverse=True)
+def report_links(items: Iterable[Mapping[str, Any]]) -> Links:
+    """The kept reports (``app.reports.store.list_reports`` items) by kind and period, newest
+    first: (kind, period, [(format, download URL), ...]) with PDF before XLSX."""
+    grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for item in items:
+        kind, period, fmt = str(item["kind"]), str(item["period"]), str(item["format"])
+        url = f"/api/v1/reports/{kind}/{period}.{fmt}"
+        grouped.setdefault((kind, period), []).append((fmt, url))
+    ordered = sorted(grouped.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True)
+    return [(kind, period, sorted(links)) for (kind, period), links in ordered]

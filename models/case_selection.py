@@ -67,27 +67,27 @@ class CaseSelection:
             fields[name] = _texts(key, value)
         return cls(**fields)
 
-    def sql(self) -> tuple[str, dict[str, Any]]:
-        """The condition on ``cases c`` and its named parameters (``$sel_*``)."""
+    def sql(self, prefix: str = "sel") -> tuple[str, dict[str, Any]]:
+        """The condition on ``cases c`` and its named parameters (``$<prefix>_*``)."""
         parts, params = [], {}
         place = []
         if self.majors:
-            place.append("list_contains($sel_majors, substr(c.category_code, 1, 2))")
-            params["sel_majors"] = list(self.majors)
+            place.append(f"list_contains(${prefix}_majors, substr(c.category_code, 1, 2))")
+            params[f"{prefix}_majors"] = list(self.majors)
         if self.categories:
-            place.append("list_contains($sel_categories, c.category_code)")
-            params["sel_categories"] = list(self.categories)
+            place.append(f"list_contains(${prefix}_categories, c.category_code)")
+            params[f"{prefix}_categories"] = list(self.categories)
         if place:
             parts.append(f"coalesce({' OR '.join(place)}, FALSE)")
         if self.kinds:
             parts.append(
                 "c.category_code IN (SELECT k.category_code FROM categories k"
-                " WHERE list_contains($sel_kinds, k.kind))"
+                f" WHERE list_contains(${prefix}_kinds, k.kind))"
             )
-            params["sel_kinds"] = list(self.kinds)
+            params[f"{prefix}_kinds"] = list(self.kinds)
         if self.sources:
-            parts.append("coalesce(list_contains($sel_sources, c.source), FALSE)")
-            params["sel_sources"] = list(self.sources)
+            parts.append(f"coalesce(list_contains(${prefix}_sources, c.source), FALSE)")
+            params[f"{prefix}_sources"] = list(self.sources)
         return (" AND ".join(parts) or "TRUE"), params
 
 

@@ -51,34 +51,44 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 # Milestones count only when they happened by ``now``: evaluating with an earlier ``now``
 # gives the picture of that moment (for dispatch and closure exactly; handling uses the
 # latest feedback). Every predicate is NULL-free, so NOT and FILTER behave plainly.
-_DISPATCHED = "coalesce(c.dispatched_at <= $now, FALSE)"
-_HANDLED = "coalesce(c.handled_at <= $now AND c.stage <> 'rework', FALSE)"
-_CLOSED = "coalesce(c.closed_at <= $now, FALSE)"
-_HANDLED_ON_TIME = "coalesce(c.handling_used_s <= c.sla_limit_s, FALSE)"
-_PAST_DUE = "coalesce(c.due_at < $now, FALSE)"
-_PAST_DISPATCH_DUE = "coalesce(c.dispatch_due_at < $now, FALSE)"
-_DISPATCHED_ON_TIME = "coalesce(c.dispatched_at <= c.dispatch_due_at, FALSE)"
+
+#: The tests on one case that the predicates are made of (NULL-free, on ``cases c``).
+ATOMS: dict[str, str] = {
+    "dispatched": "coalesce(c.dispatched_at <= $now, FALSE)",
+    "handled": "coalesce(c.handled_at <= $now AND c.stage <> 'rework', FALSE)",
+    "closed": "coalesce(c.closed_at <= $now, FALSE)",
+    "handled_on_time": "coalesce(c.handling_used_s <= c.sla_limit_s, FALSE)",
+    "past_due": "coalesce(c.due_at < $now, FALSE)",
+    "past_dispatch_due": "coalesce(c.dispatch_due_at < $now, FALSE)",
+    "dispatched_on_time": "coalesce(c.dispatched_at <= c.dispatch_due_at, FALSE)",
+    "sent_back": "coalesce(c.rework_count > 0, FALSE)",
+    "timed": "c.handling_used_s IS NOT NULL",
+}
+
+#: Each predicate as a form over :data:`ATOMS` (``{atom}``): filled with the atoms' SQL it
+#: gives :data:`PREDICATES`; filled with column names it reads atoms computed once per case.
+PREDICATE_FORMS: dict[str, str] = {
+    "registered": "TRUE",
+    "dispatched": "{dispatched}",
+    "dispatch_due": "({dispatched} OR {past_dispatch_due})",
+    "on_time_dispatch": "({dispatched} AND {dispatched_on_time})",
+    "handled": "{handled}",
+    "handling_due": "({dispatched} AND ({handled} OR {past_due}))",
+    "on_time_handling": "({dispatched} AND {handled} AND {handled_on_time})",
+    "closed": "{closed}",
+    "closure_due": "({closed} OR {past_due})",
+    "reworked": "({handled} AND {sent_back})",
+    "overdue_count": (
+        "(({handled} AND NOT {handled_on_time})"
+        " OR ({dispatched} AND NOT {handled} AND NOT {closed} AND {past_due})"
+        " OR (NOT {dispatched} AND NOT {closed} AND {past_dispatch_due}))"
+    ),
+    "handling_timed": "({handled} AND {timed})",
+}
 
 #: The one table of case predicates: every count of ``evaluate`` and every list of
 #: ``cases_behind`` is built from it, so a figure and its cases cannot drift apart.
-PREDICATES: dict[str, str] = {
-    "registered": "TRUE",
-    "dispatched": _DISPATCHED,
-    "dispatch_due": f"({_DISPATCHED} OR {_PAST_DISPATCH_DUE})",
-    "on_time_dispatch": f"({_DISPATCHED} AND {_DISPATCHED_ON_TIME})",
-    "handled": _HANDLED,
-    "handling_due": f"({_DISPATCHED} AND ({_HANDLED} OR {_PAST_DUE}))",
-    "on_time_handling": f"({_DISPATCHED} AND {_HANDLED} AND {_HANDLED_ON_TIME})",
-    "closed": _CLOSED,
-    "closure_due": f"({_CLOSED} OR {_PAST_DUE})",
-    "reworked": f"({_HANDLED} AND c.rework_count > 0)",
-    "overdue_count": (
-        f"(({_HANDLED} AND NOT {_HANDLED_ON_TIME})"
-        f" OR ({_DISPATCHED} AND NOT {_HANDLED} AND NOT {_CLOSED} AND {_PAST_DUE})"
-        f" OR (NOT {_DISPATCHED} AND NOT {_CLOSED} AND {_PAST_DISPATCH_DUE}))"
-    ),
-    "handling_timed": f"({_HANDLED} AND c.handling_used_s IS NOT NULL)",
-}
+PREDICATES: dict[str, str] = {k: form.format(**ATOMS) for k, form in PREDICATE_FORMS.items()}
 
 #: Rate -> (numerator, denominator); NULL when the denominator is 0.
 RATES: dict[str, tuple[str, str]] = {

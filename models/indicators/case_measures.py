@@ -1,17 +1,18 @@
 """Case indicators: the evaluation's figures (``models.evaluation.FIGURES``, the same
-predicates and cohort) over a selection of categories / sources, for many periods in one
-query. Rates are given in percent (0–100), counts in cases, handling time in hours."""
+predicates and cohort) over a selection of categories / sources, for many periods and many
+indicators in one query. Rates are given in percent (0–100), counts in cases, handling
+time in hours."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from models.case_selection import CaseSelection, case_conditions
-from models.evaluation import COHORT_WHERE, FIGURES, PREDICATES, RATES
+from models.case_selection import CaseSelection, scope_sql
+from models.evaluation import ATOMS, COHORT_WHERE, FIGURES, PREDICATE_FORMS, RATES
 from models.security import Scope
 
 #: measure key -> (evaluation figure, factor from the figure to the indicator's unit)
@@ -25,109 +26,160 @@ CASE_FIGURES: dict[str, tuple[str, float]] = {
     "cases.rework_rate": ("rework_rate", 100.0),
     "cases.mean_handling_hours": ("mean_handling_hours", 1.0),
 }
+Request = tuple[str, CaseSelection | None]  # (figure, selection)
 
 
-def _aggregate(figure: str) -> tuple[list[str], str]:
-    """The aggregates a figure needs (over the joined cases) and its value from them."""
+def _needs(figure: str) -> list[str]:
+    """The predicates a figure is counted from."""
     if figure in RATES:
-        num, den = RATES[figure]
-        aggs = [
-            f"count(*) FILTER (WHERE {PREDICATES[num]}) AS {figure}__num",
-            f"count(*) FILTER (WHERE {PREDICATES[den]}) AS {figure}__den",
-        ]
-        value = f"CASE WHEN g.{figure}__den > 0 THEN g.{figure}__num::DOUBLE / g.{figure}__den END"
-        return aggs, value
+        return list(RATES[figure])
     if figure == "mean_handling_hours":
-        pred = PREDICATES["handling_timed"]
-        return [f"avg(c.handling_used_s) FILTER (WHERE {pred}) / 3600.0 AS {figure}"], f"g.{figure}"
-    if figure in PREDICATES:
-        return [f"count(*) FILTER (WHERE {PREDICATES[figure]}) AS {figure}"], (
-            f"coalesce(g.{figure}, 0)"
-        )
+        return ["handling_timed"]
+    if figure in PREDICATE_FORMS:
+        return [figure]
     raise ValueError(f"figure {figure!r} has no value per period")
+
+
+def _bucket(periods: Sequence[tuple[datetime, datetime]]) -> tuple[str, dict[str, Any]]:
+    """A CASE giving each case the index of the period holding its registration."""
+    params: dict[str, Any] = {}
+    whens = []
+    order = sorted(range(len(periods)), key=lambda i: periods[i][0])
+    for before, i in zip([None, *order], order, strict=False):
+        start, end = periods[i]
+        if end <= start:
+            raise ValueError(f"empty period: {start} .. {end}")
+        if before is not None and periods[before][1] > start:
+            raise ValueError("periods must not overlap")
+        params[f"ps{i}"], params[f"pe{i}"] = start, end
+        whens.append(f"WHEN c.registered_at >= $ps{i} AND c.registered_at < $pe{i} THEN {i}")
+    return f"CASE {' '.join(whens)} END", params
+
+
+def case_figures(
+    store: Any,
+    requests: Sequence[Request],
+    *,
+    periods: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+    scope: Scope | None = None,
+) -> list[list[float | None]]:
+    """Figures of :func:`models.evaluation.evaluate`, each over its own selection of cases,
+    for every period, in one scan of the cases.
+
+    Each period's cohort is the evaluation's: cases registered in ``[start, end)`` and by
+    ``now``, not drills, not voided; milestones count when reached by ``now``.
+
+    Parameters
+    ----------
+    requests
+        ``(figure, selection)`` pairs: a count or rate of ``FIGURES`` or
+        ``mean_handling_hours``; ``selection`` None for every case.
+    periods
+        ``[start, end)`` naive UTC, not overlapping.
+
+    Returns
+    -------
+    list
+        Per request, one value per period: counts (0 without cases), rates as fractions
+        0..1 and mean hours (None when there is nothing to divide by).
+    """
+    if not periods:
+        raise ValueError("no periods given")
+    bucket, params = _bucket(periods)
+    preds = list(dict.fromkeys(p for figure, _ in requests for p in _needs(figure)))
+    atoms = {a: f"a_{a}" for a in ATOMS}  # the atoms computed once per case, then combined
+    flags = [f"{PREDICATE_FORMS[p].format(**atoms)} AS f_{p}" for p in preds]
+    sels: dict[CaseSelection | None, int] = {}
+    conds = []
+    for _, sel in requests:
+        if sel not in sels:
+            sels[sel] = k = len(sels)
+            cond, more = ("TRUE", {}) if sel is None else sel.sql(f"s{k}")
+            conds.append(f"{cond} AS s{k}")
+            params |= more
+    aggs, names = [], {}
+    for figure, sel in requests:
+        k = sels[sel]
+        for p in _needs(figure):
+            if (k, p) not in names:
+                names[k, p] = name = f"n{len(names)}"
+                aggs.append(f"coalesce(sum(n) FILTER (WHERE s{k} AND f_{p}), 0) AS {name}")
+        if figure == "mean_handling_hours" and (k, "mean") not in names:
+            names[k, "mean"] = name = f"n{len(names)}"
+            timed = f"FILTER (WHERE s{k} AND f_handling_timed)"
+            aggs.append(f"sum(used) {timed} / sum(n) {timed} / 3600.0 AS {name}")
+    where, more = scope_sql(scope)
+    params |= more | {
+        "now": now,
+        "start": min(s for s, _ in periods),
+        "end": max(e for _, e in periods),
+    }
+    # each case's atoms once, then the cases folded by period, category, source and every
+    # predicate needed (a few thousand groups), then each selection's counts over the groups
+    sql = f"""
+WITH a AS (
+  SELECT {bucket} AS period, c.category_code, c.source, c.handling_used_s,
+    {", ".join(f"{sql} AS a_{name}" for name, sql in ATOMS.items())}
+  FROM cases c
+  WHERE {COHORT_WHERE} AND {where}
+), g AS (
+  SELECT period, category_code, source, {", ".join(flags)},
+    count(*) AS n, sum(handling_used_s) AS used
+  FROM a WHERE period IS NOT NULL
+  GROUP BY ALL
+), s AS (
+  SELECT c.*, {", ".join(conds)} FROM g c
+)
+SELECT period, {", ".join(aggs)} FROM s GROUP BY period
+"""
+    got = store.query_df(sql, params).set_index("period")
+    out = []
+    for figure, sel in requests:
+        k, values = sels[sel], []
+        for i in range(len(periods)):
+            row = got.loc[i] if i in got.index else None
+
+            def count(p: str, row: Any = row, k: int = k) -> int:
+                return 0 if row is None else int(row[names[k, p]])
+
+            if figure in RATES:
+                num, den = (count(p) for p in RATES[figure])
+                values.append(num / den if den else None)
+            elif figure == "mean_handling_hours":
+                mean = None if row is None else row[names[k, "mean"]]
+                values.append(None if mean is None or pd.isna(mean) else float(mean))
+            else:
+                values.append(float(count(figure)))
+        out.append(values)
+    return out
 
 
 def figures_by_period(
     store: Any,
     *,
-    figures: Iterable[str],
+    figures: Sequence[str],
     periods: Sequence[tuple[datetime, datetime]],
     now: datetime,
     scope: Scope | None = None,
     selection: CaseSelection | None = None,
 ) -> pd.DataFrame:
-    """Figures of :func:`models.evaluation.evaluate` (counts, rates as fractions,
-    ``mean_handling_hours``) for each period, in one query over the cases.
-
-    Each period's cohort is the evaluation's: cases registered in ``[start, end)`` and by
-    ``now``, not drills, not voided; milestones count when reached by ``now``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per period in the given order (column ``period``: its index), one column
-        per figure; counts 0 and rates / means NaN for a period without cases.
-    """
+    """:func:`case_figures` of one selection as a frame: column ``period`` (the index into
+    ``periods``) and one column per figure (rates as fractions, NaN where undefined)."""
     figures = list(dict.fromkeys(figures))
-    if not periods:
-        raise ValueError("no periods given")
-    aggs, values = [], []
-    for figure in figures:
-        more, value = _aggregate(figure)
-        aggs += more
-        values.append(f"{value} AS {figure}")
-    rows = ", ".join(f"({i}, $ps{i}::TIMESTAMP, $pe{i}::TIMESTAMP)" for i in range(len(periods)))
-    params: dict[str, Any] = {"now": now}
-    for i, (start, end) in enumerate(periods):
-        if end <= start:
-            raise ValueError(f"empty period: {start} .. {end}")
-        params[f"ps{i}"], params[f"pe{i}"] = start, end
-    params["start"] = min(s for s, _ in periods)
-    params["end"] = max(e for _, e in periods)
-    where, extra = case_conditions(scope, selection)
-    sql = f"""
-WITH p(period, ps, pe) AS (VALUES {rows}),
-g AS (
-  SELECT p.period, {", ".join(aggs)}
-  FROM cases c JOIN p ON c.registered_at >= p.ps AND c.registered_at < p.pe
-  WHERE {COHORT_WHERE} AND {where}
-  GROUP BY p.period
-)
-SELECT p.period, {", ".join(values)}
-FROM p LEFT JOIN g ON g.period = p.period
-ORDER BY p.period
-"""
-    return store.query_df(sql, params | extra)
-
-
-Measure = Callable[..., list[float | None]]
+    values = case_figures(
+        store, [(f, selection) for f in figures], periods=periods, now=now, scope=scope
+    )
+    frame = pd.DataFrame(
+        {f: pd.Series(v, dtype="float64") for f, v in zip(figures, values, strict=True)}
+    )
+    frame.insert(0, "period", range(len(periods)))
+    return frame
 
 
 def selection_of(params: Any) -> CaseSelection:
     """An indicator's case selection from its parameters (ValueError on unknown ones)."""
     return CaseSelection.from_params(params)
-
-
-def _measure(key: str) -> Measure:
-    figure, factor = CASE_FIGURES[key]
-
-    def measure(store: Any, ind: Any, periods: list, scope: Scope, now: datetime) -> list:
-        frame = figures_by_period(
-            store,
-            figures=[figure],
-            periods=[(p.start, p.end) for p in periods],
-            now=now,
-            scope=scope,
-            selection=selection_of(ind.params),
-        )
-        return [None if pd.isna(v) else float(v) * factor for v in frame[figure]]
-
-    measure.__name__ = key.replace(".", "_")
-    measure.__doc__ = f"The evaluation's {figure!r} per period, times {factor:g}."
-    measure.check_params = selection_of  # type: ignore[attr-defined]
-    measure.figure = figure  # type: ignore[attr-defined]
-    measure.factor = factor  # type: ignore[attr-defined]
-    return measure
 
 
 def figure_of(measure_key: str) -> str:
@@ -137,6 +189,36 @@ def figure_of(measure_key: str) -> str:
     figure = CASE_FIGURES[measure_key][0]
     assert figure in FIGURES
     return figure
+
+
+def measure_many(
+    store: Any, indicators: Sequence[Any], periods: Sequence[Any], scope: Scope, now: datetime
+) -> list[list[float | None]]:
+    """The values of many case indicators (one list per indicator, one value per period)
+    in one query: what each case measure gives, all at once."""
+    requests = [(figure_of(i.measure), selection_of(i.params)) for i in indicators]
+    found = case_figures(
+        store, requests, periods=[(p.start, p.end) for p in periods], now=now, scope=scope
+    )
+    return [
+        [None if v is None else v * CASE_FIGURES[i.measure][1] for v in values]
+        for i, values in zip(indicators, found, strict=True)
+    ]
+
+
+Measure = Callable[..., list[float | None]]
+
+
+def _measure(key: str) -> Measure:
+    figure, factor = CASE_FIGURES[key]
+
+    def measure(store: Any, ind: Any, periods: list, scope: Scope, now: datetime) -> list:
+        return measure_many(store, [ind], periods, scope, now)[0]
+
+    measure.__name__ = key.replace(".", "_")
+    measure.__doc__ = f"The evaluation's {figure!r} per period, times {factor:g}."
+    measure.check_params = selection_of  # type: ignore[attr-defined]
+    return measure
 
 
 MEASURES: dict[str, Measure] = {key: _measure(key) for key in CASE_FIGURES}

@@ -41,8 +41,10 @@ def compute_indicators(
 ) -> list[dict]:
     """Every indicator's value for ``period`` as seen by ``scope`` at ``now``.
 
-    Each measure is asked once for the ``max(trend_periods, 2)`` periods ending with
-    ``period`` (one query per case indicator, whatever the trend length).
+    Every measure is asked once for the ``max(trend_periods, 2)`` periods ending with
+    ``period``; the case indicators are computed together in one query
+    (:func:`~models.indicators.case_measures.measure_many`, the same values as their
+    measures one by one).
 
     Returns
     -------
@@ -58,9 +60,16 @@ def compute_indicators(
         raise ValueError(f"trend_periods must be at least 1, not {trend_periods}")
     inds = tuple(load_indicators() if indicators is None else indicators)
     periods = last_periods(period, max(trend_periods, 2))
+    # the case indicators all at once (one scan of the cases), the others measure by measure
+    cased = [i for i in inds if i.measure in case_measures.MEASURES]
+    batch = case_measures.measure_many(store, cased, periods, scope, now) if cased else []
+    found = dict(zip([i.id for i in cased], batch, strict=True))
     out = []
     for ind in inds:
-        values = [_clean(v) for v in MEASURES[ind.measure](store, ind, periods, scope, now)]
+        got = found.get(ind.id)
+        if got is None:
+            got = MEASURES[ind.measure](store, ind, periods, scope, now)
+        values = [_clean(v) for v in got]
         if len(values) != len(periods):
             raise RuntimeError(f"measure {ind.measure} gave {len(values)} values for "
                                f"{len(periods)} periods")  # fmt: skip

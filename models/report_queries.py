@@ -13,9 +13,7 @@ from models.security import Scope
 from models.store import Store
 
 #: The period's cases a report looks at: reported in ``[start, end)``, no drills, not voided.
-_PERIOD = (
-    "NOT c.exercise AND c.stage <> 'void' AND c.reported_at >= ? AND c.reported_at < ?"
-)
+_PERIOD = "NOT c.exercise AND c.stage <> 'void' AND c.reported_at >= ? AND c.reported_at < ?"
 
 
 def _where(scope: Scope, start: datetime, end: datetime) -> tuple[str, list[Any]]:
@@ -33,9 +31,7 @@ def period_cases(store: Store, *, start: datetime, end: datetime, scope: Scope) 
     )
 
 
-def category_counts(
-    store: Store, *, start: datetime, end: datetime, scope: Scope
-) -> pd.DataFrame:
+def category_counts(store: Store, *, start: datetime, end: datetime, scope: Scope) -> pd.DataFrame:
     """Cases of the period per category, most first: ``category_code``, ``name_zh``,
     ``name_en``, ``cases``."""
     where, params = _where(scope, start, end)

@@ -18,7 +18,7 @@ ENGINES = {
     "waitress": ("app/server.py",),
     "GeoToolCN": ("ingest/demo_city/boundaries.py",),
     "amqtt": ("ingest/mqtt/embedded.py",),
-    "openpyxl": ("ingest/files/tabular.py",),
+    "openpyxl": ("ingest/files/tabular.py", "app/reports/xlsx.py"),  # reading; the report writer
     "defusedxml": ("ingest/cap.py",),
     "h3": ("layers/hexbin.py",),
 }

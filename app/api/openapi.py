@@ -238,13 +238,23 @@ def _paths() -> dict[str, Any]:
                 "summary": "A report as PDF or XLSX, made on request when missing and its "
                 "period is over (a district-scoped caller gets the district's)",
                 "parameters": [
-                    {"name": "kind", "in": "path", "required": True,
-                     "schema": {"type": "string", "enum": ["daily", "monthly"]}},
-                    {"name": "file", "in": "path", "required": True,
-                     "schema": {"type": "string",
-                                "pattern": "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?\\.(pdf|xlsx)$"},
-                     "description": "the period and format: 2026-12-06.pdf (daily), "
-                     "2026-11.xlsx (monthly)"},
+                    {
+                        "name": "kind",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["daily", "monthly"]},
+                    },
+                    {
+                        "name": "file",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "pattern": "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?\\.(pdf|xlsx)$",
+                        },
+                        "description": "the period and format: 2026-12-06.pdf (daily), "
+                        "2026-11.xlsx (monthly)",
+                    },
                     _DISTRICT_PARAM,
                 ],  # fmt: skip
                 "responses": {

@@ -12,12 +12,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-from app.reports.content import ReportContent  # noqa: E402
-from layers.cases import stage_group  # noqa: E402
+from app.reports.content import ReportContent
+from layers.cases import stage_group
 
 FONT_FAMILY = "Noto Sans CJK SC"
 INK = "#1f2d3d"

@@ -78,8 +78,10 @@ def _ranking(store: Store, by: str, period: Period, key: ReportKey, weights, now
     )
     if key.district is not None:  # evaluate sees the city: keep the district's own groups
         values = df["group_value"].fillna("")
-        keep = values.str.startswith(key.district) if by != "department" else (
-            values.str.contains(key.district, regex=False)
+        keep = (
+            values.str.startswith(key.district)
+            if by != "department"
+            else (values.str.contains(key.district, regex=False))
         )
         df = df[keep]
     df = df[df["group_value"].notna()].reset_index(drop=True)

@@ -61,8 +61,8 @@ tr { page-break-inside: avoid; }
 
 
 def _local(moment: datetime, tz: str) -> str:
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).strftime(
-        "%Y-%m-%d %H:%M"
+    return (
+        moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
     )
 
 
@@ -140,11 +140,13 @@ def render_html(content: ReportContent) -> str:
     parts.append(_section("城市运行得分", "City score", _table(score)))
     parts.append(_section("指标一览", "Indicators (traffic lights against targets)",
                           _table(indicators)))  # fmt: skip
-    parts.append(_section("关键指标趋势", "Trends of key indicators",
-                          _img(charts.trend_chart(content)) or '<p class="empty">—</p>'))  # fmt: skip
+    trend = _img(charts.trend_chart(content)) or '<p class="empty">—</p>'
+    parts.append(_section("关键指标趋势", "Trends of key indicators", trend))
     if content.key.kind == "monthly":
         parts.append(_section("每日案件", "Cases per day", _img(charts.daily_chart(content))))
-    parts.append(_section("案件类别分布", "Cases by category", _img(charts.category_chart(content))))
+    parts.append(
+        _section("案件类别分布", "Cases by category", _img(charts.category_chart(content)))
+    )
     parts.append(_section("案件分布图", "Map of the period's cases",
                           _img(charts.case_map(content), "map")))  # fmt: skip
     for table in rest:

@@ -48,8 +48,10 @@ def latest_monthly(now: datetime, *, tz: str, daily_at: str, monthly_day: int) -
     local = _local(now, tz)
     first = local.date().replace(day=1)
     scheduled = datetime.combine(first.replace(day=monthly_day), _at(daily_at))
-    month_end = first - timedelta(days=1) if local >= scheduled else (
-        (first - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    month_end = (
+        first - timedelta(days=1)
+        if local >= scheduled
+        else ((first - timedelta(days=1)).replace(day=1) - timedelta(days=1))
     )
     return f"{month_end.year:04d}-{month_end.month:02d}"
 

@@ -51,9 +51,7 @@ def _plain(value: Any) -> Any:
 
 
 def _rows(df: pd.DataFrame, columns: tuple[Column, ...]) -> tuple[tuple[Any, ...], ...]:
-    return tuple(
-        tuple(_plain(row[c.key]) for c in columns) for row in df.to_dict("records")
-    )
+    return tuple(tuple(_plain(row[c.key]) for c in columns) for row in df.to_dict("records"))
 
 
 INDICATOR_COLUMNS = (
@@ -128,7 +126,9 @@ def _localised(df: pd.DataFrame, columns: tuple[Column, ...], tz: str) -> pd.Dat
 
 def indicator_table(content: ReportContent) -> Table:
     df = pd.DataFrame(content.indicators, columns=[c.key for c in INDICATOR_COLUMNS])
-    return Table("指标 Indicators", "指标一览", "Indicators", INDICATOR_COLUMNS, _rows(df, INDICATOR_COLUMNS))
+    return Table(
+        "指标 Indicators", "指标一览", "Indicators", INDICATOR_COLUMNS, _rows(df, INDICATOR_COLUMNS)
+    )
 
 
 def score_table(content: ReportContent) -> Table:
@@ -161,7 +161,8 @@ def other_tables(content: ReportContent) -> list[Table]:
     return [
         Table("类别 Categories", "案件类别分布", "Cases by category", CATEGORY_COLUMNS,
               _rows(content.categories, CATEGORY_COLUMNS)),
-        Table("每日 Daily", "每日案件", "Cases per day", DAILY_COLUMNS, _rows(daily, DAILY_COLUMNS)),
+        Table("每日 Daily", "每日案件", "Cases per day", DAILY_COLUMNS,
+              _rows(daily, DAILY_COLUMNS)),
         Table("突发事件 Incidents", "突发事件", "Incidents", INCIDENT_COLUMNS,
               _rows(incidents, INCIDENT_COLUMNS)),
         Table("重点案件 Notable", "督办与超期案件", "Escalated and overdue cases",

@@ -28,8 +28,19 @@ def test_a_leader_gets_every_indicator_with_the_issue_fields(world):
     items = response.get_json()
     assert isinstance(items, list) and len(items) >= 30
     for item in items:
-        for key in ("id", "name", "dimension", "value", "unit", "target", "status", "trend",
-                    "name_en", "previous", "change"):
+        for key in (
+            "id",
+            "name",
+            "dimension",
+            "value",
+            "unit",
+            "target",
+            "status",
+            "trend",
+            "name_en",
+            "previous",
+            "change",
+        ):
             assert key in item, (key, item["id"])
         assert item["dimension"] in DIMENSIONS
         assert item["status"] in ("green", "yellow", "red", None)
@@ -47,9 +58,13 @@ def test_a_district_narrows_and_only_narrows(world):
     counts = [i for i in own.get_json() if i["unit"] == "件" and i["value"] is not None]
     assert any(i["value"] < city[i["id"]] for i in counts)  # a part of the city
     assert _get(world, "xq_leader", period=MONTH, scope="street:445102007").status_code == 200
-    for user, scope in (("xq_leader", f"district:{RP}"), ("xq_leader", "city"),
-                        ("rp_leader", f"district:{XQ}"), ("st_leader", f"district:{XQ}"),
-                        ("st_leader", "street:445102001")):
+    for user, scope in (
+        ("xq_leader", f"district:{RP}"),
+        ("xq_leader", "city"),
+        ("rp_leader", f"district:{XQ}"),
+        ("st_leader", f"district:{XQ}"),
+        ("st_leader", "street:445102001"),
+    ):
         response = _get(world, user, period=MONTH, scope=scope)
         assert response.status_code == 403, (user, scope)
         assert response.get_json()["code"] == "forbidden"

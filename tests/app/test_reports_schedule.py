@@ -73,15 +73,24 @@ def test_file_names_round_trip_and_other_names_are_ignored():
     assert key.file_name("pdf") == "monthly-2026-11-445102.pdf"
     assert parse_file_name("monthly-2026-11-445102.pdf") == (key, "pdf")
     assert parse_file_name("daily-2026-12-06.xlsx") == (ReportKey("daily", "2026-12-06"), "xlsx")
-    for name in ("daily-2026-12-06.pdf.tmp", ".daily-2026-12-06.pdf.1.tmp", "x.pdf",
-                 "monthly-2026-11-44510.pdf", "daily-2026-12-32.pdf"):
+    for name in (
+        "daily-2026-12-06.pdf.tmp",
+        ".daily-2026-12-06.pdf.1.tmp",
+        "x.pdf",
+        "monthly-2026-11-44510.pdf",
+        "daily-2026-12-32.pdf",
+    ):
         assert parse_file_name(name) is None, name
 
 
 def test_expired_files_are_past_keep_days(tmp_path):
-    for name in ("daily/daily-2026-01-01.pdf", "daily/daily-2026-12-01.pdf",
-                 "monthly/monthly-2025-10.xlsx", "monthly/monthly-2026-11.pdf",
-                 "daily/notes.txt"):
+    for name in (
+        "daily/daily-2026-01-01.pdf",
+        "daily/daily-2026-12-01.pdf",
+        "monthly/monthly-2025-10.xlsx",
+        "monthly/monthly-2026-11.pdf",
+        "daily/notes.txt",
+    ):
         path = tmp_path / name
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"x")

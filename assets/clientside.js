@@ -45,3 +45,15 @@ window.dash_clientside.cityops = Object.assign(window.dash_clientside.cityops, {
     return window.dash_clientside.no_update;
   },
 });
+
+// The wall's theme map (app/pages/screen/themes.py): the map loads the theme's picture and
+// the address keeps it (/screen?theme=<id>), so a reload opens the same theme.
+window.dash_clientside.cityops.setTheme = function (theme) {
+  if (theme) {
+    const url = new URL(window.location.href);
+    url.searchParams.set("theme", theme);
+    window.history.replaceState(window.history.state, "", url.toString());
+    window.cityopsMap.call("setTheme", theme);
+  }
+  return window.dash_clientside.no_update;
+};

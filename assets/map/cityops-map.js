@@ -210,7 +210,9 @@
       this.layers = new Map(); // id -> LayerState
       this.order = []; // draw order of layer ids
       this.visibleGroups = new Set(config.visible || []);
-      this.modes = { cases: "auto", grid: "district" };
+      this.modes = { cases: "auto", grid: config.gridMode || "district" };
+      this.theme = config.theme || ""; // the wall's theme map: the server filters by it
+      el.dataset.theme = this.theme;
       this.cursor = null;
       this.replayAt = null;
       this.ages = {};
@@ -344,7 +346,10 @@
       const load = this.stats.loads;
       this.pointsLoading = true;
       this.el.dataset.points = "loading";
-      const q = at ? `?at=${encodeURIComponent(at)}` : "";
+      const params = new URLSearchParams();
+      if (at) params.set("at", at);
+      if (this.theme) params.set("theme", this.theme);
+      const q = params.toString() ? `?${params}` : "";
       this.fetchJson(`${this.config.api}/case-points${q}`)
         .then((json) => {
           if (load !== this.stats.loads) return; // a newer picture was loaded meanwhile
@@ -426,6 +431,7 @@
       const params = new URLSearchParams();
       if (this.replayAt) params.set("at", this.replayAt);
       if (this.modes.cases === "points" || this.zoomBand().startsWith("near")) params.set("points", "1");
+      if (this.theme) params.set("theme", this.theme);
       const at = params.toString() ? `?${params}` : "";
       if (!this.baseLoaded) {
         const base = await this.fetchJson(this.config.api + "/base");
@@ -436,6 +442,9 @@
       if (load !== this.stats.loads) return; // a newer load started meanwhile
       this.setLayers(body.layers, { replace: false });
       if (this.gridColors) this.applyGridMode(this.modes.grid);
+      else if (this.modes.grid !== "district") {
+        this.setGridMode(this.modes.grid).catch((err) => { this.el.dataset.error = String(err); });
+      }
       this.cursor = body.cursor;
       this.ages = body.ages || {};
       this.pendingFirstDraw = true;
@@ -456,7 +465,8 @@
       const started = performance.now();
       try {
         const body = await this.fetchJson(
-          `${this.config.api}/changes?cursor=${encodeURIComponent(this.cursor || "")}`);
+          `${this.config.api}/changes?cursor=${encodeURIComponent(this.cursor || "")}` +
+          (this.theme ? `&theme=${encodeURIComponent(this.theme)}` : ""));
         const fetched = performance.now();
         this.stats.fetchMs = (this.stats.fetchMs || 0) + (fetched - started);
         this.stats.polls += 1;
@@ -604,6 +614,15 @@
     setVisible(groups) {
       this.visibleGroups = new Set(groups || []);
       this.redrawNow();
+    }
+
+    // A theme map chosen on the wall: the picture again, of the theme's cases and sensors.
+    async setTheme(theme) {
+      const next = theme || "";
+      if (next === this.theme) return;
+      this.theme = next;
+      this.el.dataset.theme = next;
+      await this.load();
     }
 
     setCasesMode(mode) {

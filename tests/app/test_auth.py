@@ -107,6 +107,7 @@ def test_callback_of_a_forbidden_page_is_403_before_dash_runs(demo_app):
         "inputs": [
             {"id": ids.SCREEN_KPI_TICK, "property": "n_intervals", "value": 1},
             {"id": ids.SCREEN_REPLAY, "property": "data", "value": None},
+            {"id": ids.SCREEN_THEME, "property": "data", "value": None},
         ],
         "changedPropIds": [],
     }

@@ -49,6 +49,7 @@ def kpi_body(replay: object) -> dict:
         "inputs": [
             {"id": ids.SCREEN_KPI_TICK, "property": "n_intervals", "value": 1},
             {"id": ids.SCREEN_REPLAY, "property": "data", "value": replay},
+            {"id": ids.SCREEN_THEME, "property": "data", "value": None},
         ],
         "changedPropIds": [f"{ids.SCREEN_REPLAY}.data"],
     }

@@ -22,6 +22,7 @@ from app.pages.screen.picture import (
     grid_colors_payload,
     picture_payload,
 )
+from app.pages.screen.themes import theme_for
 from app.photos import photo_response
 from app.validation import Rejected, replay_instant
 from models.clock import utcnow
@@ -43,6 +44,11 @@ def _user() -> Any:
 def _zoom(user: Any) -> float:
     ctx = get_context()
     return float(initial_view(ctx.store, user.scope, ctx.config.settings)["zoom"])
+
+
+def _theme() -> Any:
+    """The theme the browser names (``?theme=``); unknown or none: the default theme."""
+    return theme_for(flask.request.args.get("theme"))
 
 
 def _base(user: Any, lang: str) -> dict[str, Any]:
@@ -83,6 +89,7 @@ def layers() -> flask.Response:
     ctx = get_context()
     now = utcnow()
     at = replay_instant(flask.request.args.get("at"), now=now, zoned=True)
+    theme = _theme()
     with expensive(user.get_id()):
         body = picture_payload(
             ctx.store,
@@ -96,6 +103,8 @@ def layers() -> flask.Response:
             defer_points_above=None
             if flask.request.args.get("points") == "1"
             else ctx.config.settings.map.hex_above_cases,
+            case_majors=theme.case_majors,
+            sensor_kinds=theme.sensor_kinds,
         )
     return flask.jsonify(body)
 
@@ -113,6 +122,7 @@ def case_points() -> flask.Response:
             at=at,
             lang=current_language(ctx.config),
             calendar=ctx.calendar(),
+            case_majors=_theme().case_majors,
         )
     return flask.jsonify(body)
 
@@ -121,6 +131,7 @@ def case_points() -> flask.Response:
 def changes() -> flask.Response:
     user = _user()
     ctx = get_context()
+    theme = _theme()
     body = changes_payload(
         ctx.store,
         user.scope,
@@ -132,6 +143,8 @@ def changes() -> flask.Response:
         tz=ctx.config.settings.calendar.timezone,
         calendar=ctx.calendar(),
         zoom=_zoom(user),
+        case_majors=theme.case_majors,
+        sensor_kinds=theme.sensor_kinds,
     )
     return flask.jsonify(body)
 

@@ -29,8 +29,9 @@ from app.i18n import t
 from app.pages.screen.cards import render_card
 from app.pages.screen.layout import current_kpis, render_banners, render_kpis
 from app.pages.screen.legends import render_legend
-from app.pages.screen.logic import LAYER_GROUPS, local_minute
+from app.pages.screen.logic import LAYER_GROUPS, legend_blocks, local_minute
 from app.pages.screen.ranking import render_ranking
+from app.pages.screen.themes import theme_for, themed_state
 from app.validation import (
     Rejected,
     replay_at,
@@ -40,6 +41,7 @@ from app.validation import (
     slider_hours,
 )
 from models.clock import utcnow
+from models.security import may_open
 
 GRID_MODES = ("district", "open_cases", "overdue", "score")
 
@@ -62,6 +64,12 @@ for _control, _function in (
         prevent_initial_call=True,
     )
 clientside_callback(
+    ClientsideFunction(namespace="cityops", function_name="setTheme"),
+    Output(ids.SCREEN_UI_SINK, "data", allow_duplicate=True),
+    Input(ids.SCREEN_THEME, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
     ClientsideFunction(namespace="cityops", function_name="setReplay"),
     Output(ids.SCREEN_UI_SINK, "data", allow_duplicate=True),
     Input(ids.SCREEN_REPLAY, "data"),
@@ -70,13 +78,32 @@ clientside_callback(
 
 
 @callback(
+    Output(ids.SCREEN_GROUPS, "value"),
+    Output(ids.SCREEN_GRID_MODE, "value"),
+    Output(ids.SCREEN_THEME, "data"),
+    Input(ids.SCREEN_THEME_SELECT, "value"),
+    prevent_initial_call=True,
+)
+def choose_theme(theme_id: object) -> Any:
+    """A theme chosen on the switcher: its layer groups and grid colouring go to the panel
+    (the user may change them after), its id (the default for an unknown one) to the store
+    that the map, the KPI strip and the legend follow."""
+    user = current_user()
+    if user is None or not may_open(user.role, "screen"):
+        return no_update, no_update, no_update
+    state = themed_state(theme_id)
+    return list(state.groups), state.grid_mode, state.theme
+
+
+@callback(
     Output(ids.SCREEN_KPIS, "children"),
     Output(ids.SCREEN_BANNERS, "children"),
     Input(ids.SCREEN_KPI_TICK, "n_intervals"),
     Input(ids.SCREEN_REPLAY, "data"),
+    Input(ids.SCREEN_THEME, "data"),
     prevent_initial_call=True,
 )
-def refresh_kpis(_n: int, replay: object) -> Any:
+def refresh_kpis(_n: int, replay: object, theme_id: object = None) -> Any:
     user = current_user()
     if user is None:
         return no_update, no_update
@@ -89,19 +116,26 @@ def refresh_kpis(_n: int, replay: object) -> Any:
     with expensive(user.get_id()):
         values = current_kpis(user.scope, at)
     banners = render_banners(values, at, lang, app_ctx.config.settings.calendar.timezone)
-    return render_kpis(values, lang), banners
+    return render_kpis(values, lang, theme_for(theme_id).kpis), banners
 
 
 @callback(
     Output(ids.SCREEN_LEGEND, "children"),
     Input(ids.SCREEN_GROUPS, "value"),
     Input(ids.SCREEN_GRID_MODE, "value"),
+    Input(ids.SCREEN_THEME, "data"),
 )
-def refresh_legend(groups: object, grid_mode: object) -> Any:
+def refresh_legend(groups: object, grid_mode: object, theme_id: object = None) -> Any:
     shown = [g for g in groups if g in LAYER_GROUPS] if isinstance(groups, list) else []
     mode = grid_mode if grid_mode in GRID_MODES else "district"
-    app_ctx = get_context()
-    return render_legend(shown, str(mode), current_language(app_ctx.config))
+    lang = current_language(get_context().config)
+    theme = theme_for(theme_id)
+    return render_legend(
+        legend_blocks(theme, shown),
+        str(mode),
+        lang,
+        theme_name=theme.name(lang) if theme.case_majors else None,
+    )
 
 
 @callback(

@@ -20,6 +20,8 @@ from app.pages.screen.picture import (
     newest_iso,
     place,
     sensor_ages,
+    themed_cases,
+    themed_sensors,
 )
 from layers.cases import case_point_changes
 from layers.sensors import build_sensor_layers
@@ -73,6 +75,8 @@ def changes_payload(
     zoom: float,
     max_age: timedelta | None = None,
     max_behind: int | None = None,
+    case_majors: tuple[str, ...] = (),
+    sensor_kinds: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """What changed since ``cursor_text``: upserts, removals, replaced layers and feed items.
 
@@ -85,6 +89,9 @@ def changes_payload(
     after ``now``, or more than ``max_behind`` change sequences behind the store, answers
     ``{"reset": true}``: the browser then reloads the whole picture, and no request diffs
     more than that.
+
+    With a theme's ``case_majors`` / ``sensor_kinds`` only its cases and sensors go out; a
+    changed case of another category is removed (it may have been recategorised).
     """
     cursor = Cursor.decode(cursor_text or "")
     if cursor is None or cursor.epoch != EPOCH:
@@ -109,9 +116,11 @@ def changes_payload(
             fresh = turned[~turned["case_id"].isin(changed["case_id"])]
             changed = pd.concat([changed, fresh]) if len(changed) else fresh
         if len(changed):
-            spec, gone = case_point_changes(changed, **case_labels(lang))
+            kept = themed_cases(changed, case_majors)
+            spec, gone = case_point_changes(kept, **case_labels(lang))
             upserts["case-points"] = place(spec)
-            removes["case-points"] = gone
+            others = changed.loc[~changed["case_id"].isin(kept["case_id"]), "case_id"]
+            removes["case-points"] = [*gone, *map(str, others)]
             hex_dirty = True
             ages["cases"] = {"at": now.isoformat() + "Z", "stale_s": STALE_AFTER_S["cases"]}
         if seq > cursor.seq and emergency_changed(store, cursor.seq):
@@ -121,9 +130,13 @@ def changes_payload(
             place(
                 _HEXES.get(
                     # levels on the hexagons move with the clock too (see sla_turned)
-                    (scope.label(), lang, seq, round(zoom), _floor(now, HEX_EVERY)),
+                    (scope.label(), lang, seq, round(zoom), _floor(now, HEX_EVERY), case_majors),
                     lambda: hex_layer(
-                        cases_at(store, scope, at=now, calendar=calendar), lang=lang, zoom=zoom
+                        themed_cases(
+                            cases_at(store, scope, at=now, calendar=calendar), case_majors
+                        ),
+                        lang=lang,
+                        zoom=zoom,
                     ),
                 )
             )
@@ -132,8 +145,10 @@ def changes_payload(
     sensors = sensors_changed_since(
         store, scope, received_after=received_after, since_seq=cursor.seq, at=now, tz=tz
     )
+    ages.update(sensor_ages(sensors))
     if len(sensors):
-        specs = build_sensor_layers(sensors, now=now, lang=lang)
+        # the theme's kinds, and every alarm (a cleared one of another kind goes too)
+        specs = build_sensor_layers(themed_sensors(sensors, sensor_kinds), now=now, lang=lang)
         alarm_ids = set(sensors.loc[sensors["alarm"].astype(bool), "sensor_id"])
         for spec in specs:
             upserts[spec.layer_id] = place(spec)
@@ -143,7 +158,6 @@ def changes_payload(
     if len(traffic):
         upserts["traffic-segments"] = place(build_traffic_layer(traffic, now=now, lang=lang))
         ages["traffic"] = {"at": newest_iso(traffic["ts"]), "stale_s": STALE_AFTER_S["traffic"]}
-    ages.update(sensor_ages(sensors))
     moved = positions_moved(store, received_after)
     if moved and not any(layer["group"] == "emergency" for layer in replace):
         replace += emergency_layers(store, scope, at=now, lang=lang)

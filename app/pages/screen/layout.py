@@ -16,6 +16,7 @@ from app.i18n import t
 from app.pages.screen.logic import (
     KPI_KEYS,
     LAYER_GROUPS,
+    WallState,
     format_kpi,
     grid_version_info,
     local_minute,
@@ -23,12 +24,14 @@ from app.pages.screen.logic import (
     screen_kpis,
     zoom_targets,
 )
+from app.pages.screen.themes import theme_switcher, themed_state
 from app.validation import REPLAY_SLIDER_HOURS
 from models.clock import utcnow
 from models.security import may_open
 
 
-def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
+def render_kpis(values: dict[str, Any], lang: str, keys: tuple[str, ...] = KPI_KEYS) -> list[Any]:
+    """The KPI strip: ``keys`` (a theme's KPIs) left to right."""
     return [
         html.Div(
             className="kpi",
@@ -38,7 +41,8 @@ def render_kpis(values: dict[str, Any], lang: str) -> list[Any]:
                 html.Div(t(f"kpi.{key}", lang), className="kpi-label"),
             ],
         )
-        for key in KPI_KEYS
+        for key in keys
+        if key in KPI_KEYS
     ]
 
 
@@ -112,10 +116,13 @@ def _layer_options(lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _left_panel(lang: str, version: dict[str, Any], zoom_options: list[dict[str, Any]]) -> Any:
+def _left_panel(
+    lang: str, version: dict[str, Any], zoom_options: list[dict[str, Any]], state: WallState
+) -> Any:
     return html.Div(
         className="side left",
         children=[
+            theme_switcher(state, lang),
             html.Div(
                 id=ids.SCREEN_LAYERS,
                 className="panel block",
@@ -124,7 +131,7 @@ def _left_panel(lang: str, version: dict[str, Any], zoom_options: list[dict[str,
                     dcc.Checklist(
                         id=ids.SCREEN_GROUPS,
                         options=_layer_options(lang),
-                        value=list(LAYER_GROUPS),
+                        value=list(state.groups),
                         className="layer-list",
                     ),
                     html.Div(t("layer.grid_colour", lang), className="panel-sub"),
@@ -134,7 +141,7 @@ def _left_panel(lang: str, version: dict[str, Any], zoom_options: list[dict[str,
                             {"label": t(f"grid_mode.{m}", lang), "value": m}
                             for m in ("district", "open_cases", "overdue", "score")
                         ],
-                        value="district",
+                        value=state.grid_mode,
                         className="radio-row",
                     ),
                     html.Div(t("layer.cases_mode", lang), className="panel-sub"),
@@ -224,13 +231,14 @@ def _replay_bar(lang: str) -> Any:
     )
 
 
-def layout(**_query: str) -> html.Div:
+def layout(theme: str | None = None, **_query: str) -> html.Div:
     ctx = get_context()
     user = current_user()
     if user is None or not may_open(user.role, "screen"):
         # the gate refuses the page URL; the Pages callback can still ask by pathname
         return html.Div()
     lang = current_language(ctx.config)
+    state = themed_state(theme)  # ?theme=<id> (unknown or none: the default theme)
     version = grid_version_info(ctx.store)
     settings = ctx.config.settings
     with expensive(user.get_id()):  # the page is the KPIs now: in the user's slots too
@@ -242,18 +250,20 @@ def layout(**_query: str) -> html.Div:
             className="banners",
             children=render_banners(kpis, None, lang, tz),
         ),
-        html.Div(id=ids.SCREEN_KPIS, className="kpi-strip", children=render_kpis(kpis, lang)),
+        html.Div(
+            id=ids.SCREEN_KPIS, className="kpi-strip", children=render_kpis(kpis, lang, state.kpis)
+        ),
     ]
     if version is None:
         children.append(html.Div(t("notice.no_grid", lang), className="notice big"))
         return html.Div(className="screen", children=children)
     anchor = utcnow()
-    config = map_config(ctx.store, user.scope, settings=settings, lang=lang)
+    config = map_config(ctx.store, user.scope, settings=settings, lang=lang, state=state)
     children += [
         html.Div(
             className="wall-body",
             children=[
-                _left_panel(lang, version, zoom_targets(ctx.store, user.scope, lang=lang)),
+                _left_panel(lang, version, zoom_targets(ctx.store, user.scope, lang=lang), state),
                 html.Div(
                     className="map-wrap",
                     children=[

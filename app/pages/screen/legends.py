@@ -50,26 +50,36 @@ def _grid_items(mode: str, lang: str) -> list[Any]:
     return _items(legend)
 
 
-def render_legend(groups: list[str], grid_mode: str, lang: str) -> list[Any]:
-    blocks: list[Any] = [html.Div(t("legend.title", lang), className="panel-title")]
-    if "grid" in groups:
-        blocks.append(_block(t(f"grid_mode.{grid_mode}", lang), _grid_items(grid_mode, lang)))
-    if "cases" in groups:
-        stages = [
-            (t(f"stage_group.{g}", lang), CASE_STAGE_FILL[g])
-            for g in ("awaiting", "handling", "verifying")
-        ]
-        stages.append((t("exercise.legend", lang), EXERCISE_FILL))
-        rings = [(t(f"sla.{k}", lang), CASE_SLA_LINE[k]) for k in ("yellow", "red")]
-        blocks.append(_block(t("layer.cases", lang), _items(stages) + _items(rings, ring=True)))
-    if "env" in groups:
-        blocks.append(_block(t("layer.env", lang), _items(environment_legend(lang))))
-    if "iot" in groups:
-        blocks.append(_block(t("layer.iot", lang), _items(sensor_legend(lang))))
-    if "traffic" in groups:
-        blocks.append(_block(t("layer.traffic", lang), _items(traffic_legend(lang))))
-    if "emergency" in groups:
-        items = incident_level_legend(lang) + resource_status_legend(lang)
-        blocks.append(_block(t("layer.emergency", lang), _items(items)))
-        blocks.append(_block(t("legend.warnings", lang), _items(warning_severity_legend(lang))))
-    return blocks
+def render_legend(
+    blocks: list[str], grid_mode: str, lang: str, *, theme_name: str | None = None
+) -> list[Any]:
+    """The legend: ``blocks`` in order (see :func:`app.pages.screen.logic.legend_blocks`).
+    With ``theme_name``, the cases block says it holds that theme's categories only."""
+    out: list[Any] = [html.Div(t("legend.title", lang), className="panel-title")]
+    for block in blocks:
+        if block == "grid":
+            out.append(_block(t(f"grid_mode.{grid_mode}", lang), _grid_items(grid_mode, lang)))
+        elif block == "cases":
+            stages = [
+                (t(f"stage_group.{g}", lang), CASE_STAGE_FILL[g])
+                for g in ("awaiting", "handling", "verifying")
+            ]
+            stages.append((t("exercise.legend", lang), EXERCISE_FILL))
+            rings = [(t(f"sla.{k}", lang), CASE_SLA_LINE[k]) for k in ("yellow", "red")]
+            items = _items(stages) + _items(rings, ring=True)
+            if theme_name:
+                note = t("theme.legend_cases_of", lang, theme=theme_name)
+                items.append(html.Div(note, className="legend-note", id="screen-legend-filter"))
+            out.append(_block(t("layer.cases", lang), items))
+        elif block == "env":
+            out.append(_block(t("layer.env", lang), _items(environment_legend(lang))))
+        elif block == "iot":
+            out.append(_block(t("layer.iot", lang), _items(sensor_legend(lang))))
+        elif block == "traffic":
+            out.append(_block(t("layer.traffic", lang), _items(traffic_legend(lang))))
+        elif block == "emergency":
+            items = incident_level_legend(lang) + resource_status_legend(lang)
+            out.append(_block(t("layer.emergency", lang), _items(items)))
+        elif block == "warnings":
+            out.append(_block(t("legend.warnings", lang), _items(warning_severity_legend(lang))))
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from models.map_state import kpis_at, resources_at, sensors_at
 from models.map_state.grid_version import current_grid_info
 from models.security import Scope
 from models.store import Store
+from models.themes import Theme
 from models.work_calendar import WorkCalendar
 
 #: The KPI strip, left to right (SPEC §4 wall: today's cases, overdue, closure rate, AQI,
@@ -38,6 +40,57 @@ MIN_REDRAW_MS = 1000
 
 #: Switchable layer groups, in the order of the layer panel; base layers are always on.
 LAYER_GROUPS = ("grid", "cases", "env", "iot", "traffic", "emergency")
+
+
+#: Legend blocks, in the legend's default order: one per layer group, and the warning areas.
+LEGEND_BLOCKS = (*LAYER_GROUPS, "warnings")
+
+
+@dataclass(frozen=True)
+class WallState:
+    """What the wall shows, apart from the instant: the theme and what it set, which the
+    user may change after (layer groups, grid colouring, case display)."""
+
+    theme: str | None = None
+    groups: tuple[str, ...] = LAYER_GROUPS
+    grid_mode: str = "district"
+    cases_mode: str = "auto"
+    case_majors: tuple[str, ...] = ()
+    sensor_kinds: tuple[str, ...] = ()
+    kpis: tuple[str, ...] = KPI_KEYS
+    legend: tuple[str, ...] = LEGEND_BLOCKS
+
+
+def apply_theme(theme: Theme, state: WallState) -> WallState:
+    """``state`` with ``theme`` applied: its layer groups (in the panel's order), grid
+    colouring (a theme without one: the plain district colours), filters, KPIs and legend.
+    Whatever a theme does not name (the case display, and any later state) stays."""
+    return replace(
+        state,
+        theme=theme.id,
+        groups=tuple(g for g in LAYER_GROUPS if g in theme.layers),
+        grid_mode=theme.grid_colour or "district",
+        case_majors=theme.case_majors,
+        sensor_kinds=theme.sensor_kinds,
+        kpis=theme.kpis,
+        legend=theme.legend,
+    )
+
+
+def legend_blocks(theme: Theme, groups: list[str]) -> list[str]:
+    """The legend's blocks: the theme's own whose layer group is on, then one for each
+    group the user switched on beyond the theme's layers (with its warning areas)."""
+
+    def group_of(block: str) -> str:
+        return "emergency" if block == "warnings" else block
+
+    shown = [b for b in theme.legend if group_of(b) in groups]
+    for group in (g for g in LAYER_GROUPS if g in groups):
+        if group not in theme.layers and group not in shown:
+            shown.append(group)
+            if group == "emergency" and "warnings" not in shown:
+                shown.append("warnings")
+    return shown
 
 
 def local_minute(moment: datetime, tz: str) -> str:
@@ -112,8 +165,17 @@ def initial_view(store: Store, scope: Scope, settings: Settings) -> dict[str, fl
     }
 
 
-def map_config(store: Store, scope: Scope, *, settings: Settings, lang: str) -> dict[str, Any]:
-    """What the browser's map component needs to start (cityops-map.js ``mount``)."""
+def map_config(
+    store: Store,
+    scope: Scope,
+    *,
+    settings: Settings,
+    lang: str,
+    state: WallState | None = None,
+) -> dict[str, Any]:
+    """What the browser's map component needs to start (cityops-map.js ``mount``): with
+    the wall's ``state``, its theme (the API filters by it), groups and grid colouring."""
+    state = state or WallState()
     return {
         "elementId": ids.SCREEN_MAP,
         "api": "/screen/api",
@@ -131,7 +193,9 @@ def map_config(store: Store, scope: Scope, *, settings: Settings, lang: str) -> 
         "feedId": ids.SCREEN_FEED,
         "feedMax": 60,
         "selectionId": ids.SCREEN_SELECTION,
-        "visible": list(LAYER_GROUPS),
+        "visible": list(state.groups),
+        "theme": state.theme,
+        "gridMode": state.grid_mode,
         "ageText": {
             "s": t("age.seconds", lang),
             "m": t("age.minutes", lang),

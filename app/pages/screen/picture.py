@@ -193,6 +193,20 @@ def _grid_since(store: Store) -> str | None:
     return None if info is None else info.valid_from.isoformat() + "Z"
 
 
+def themed_cases(cases: pd.DataFrame, majors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The cases of a theme's categories (major codes, the first two digits); all without."""
+    if not majors or not len(cases):
+        return cases
+    return cases[cases["category_code"].astype(str).str[:2].isin(majors)]
+
+
+def themed_sensors(sensors: pd.DataFrame, kinds: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The sensors of a theme's kinds, and every alarming one; all without kinds."""
+    if not kinds or not len(sensors):
+        return sensors
+    return sensors[sensors["kind"].isin(kinds) | sensors["alarm"].astype(bool)]
+
+
 def emergency_layers(
     store: Store, scope: Scope, *, at: datetime, lang: str
 ) -> list[dict[str, Any]]:
@@ -218,6 +232,8 @@ def picture_payload(
     calendar: WorkCalendar,
     zoom: float,
     defer_points_above: int | None = None,
+    case_majors: tuple[str, ...] = (),
+    sensor_kinds: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Every thematic layer at ``at`` (None: now, with a live cursor) and the feed up to then.
 
@@ -225,6 +241,9 @@ def picture_payload(
     status-aware hexagons: the case points layer comes empty, marked ``deferred`` with its
     ``count``, and the browser asks :func:`case_points_payload` once it needs points (zoomed
     in, or points chosen). A city overview then costs kilobytes, not megabytes.
+
+    A theme's ``case_majors`` and ``sensor_kinds`` keep the case and sensor layers to its
+    categories and kinds (here, on the server: the browser never gets the others).
     """
     moment = at or now
     seq = current_change_seq(store)
@@ -232,16 +251,22 @@ def picture_payload(
     sensors = sensors_at(store, scope, at=moment, tz=tz)
     traffic = traffic_at(store, at=moment)
     resources = resources_at(store, scope, at=moment)
-    open_count = int(cases["open"].sum()) if len(cases) else 0
+    shown = themed_cases(cases, case_majors)
+    open_count = int(shown["open"].sum()) if len(shown) else 0
     defer = defer_points_above is not None and open_count > defer_points_above
     layers = [
         _case_points(
-            cases.iloc[:0] if defer else cases,
+            shown.iloc[:0] if defer else shown,
             lang=lang,
             deferred_count=open_count if defer else None,
         ),
-        place(hex_layer(cases, lang=lang, zoom=zoom)),
-        *[place(s) for s in build_sensor_layers(sensors, now=moment, lang=lang)],
+        place(hex_layer(shown, lang=lang, zoom=zoom)),
+        *[
+            place(s)
+            for s in build_sensor_layers(
+                themed_sensors(sensors, sensor_kinds), now=moment, lang=lang
+            )
+        ],
         place(build_traffic_layer(traffic, now=moment, lang=lang)),
         *emergency_layers(store, scope, at=moment, lang=lang),
     ]
@@ -267,10 +292,18 @@ def _case_points(
 
 
 def case_points_payload(
-    store: Store, scope: Scope, *, at: datetime, lang: str, calendar: WorkCalendar
+    store: Store,
+    scope: Scope,
+    *,
+    at: datetime,
+    lang: str,
+    calendar: WorkCalendar,
+    case_majors: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The whole case points layer at ``at``: what a deferred layer loads when needed."""
-    return _case_points(cases_at(store, scope, at=at, calendar=calendar), lang=lang)
+    """The whole case points layer at ``at`` (of a theme's categories): what a deferred
+    layer loads when needed."""
+    cases = cases_at(store, scope, at=at, calendar=calendar)
+    return _case_points(themed_cases(cases, case_majors), lang=lang)
 
 
 def grid_colors_payload(

@@ -208,6 +208,9 @@ def test_card_data():
     assert card["sla_level"] == "red" and card["reported"] == "11-02 09:00"
     assert card["history"][0]["actor"] == "12345" and card["history"][0]["note"] == ""
     assert card_data({"id": "C2"}, lang="zh", tz=TZ)["sla"] == "—"
+    zh = card_data({**view, "address": None, "district_code": "445102"}, lang="zh", tz=TZ,
+                   names={"445102": "湘桥区"})  # fmt: skip
+    assert zh["history"][0]["action"] == "上报" and zh["place"] == "湘桥区"
 
 
 def test_major_counts():

@@ -267,6 +267,8 @@ def _names(scope: Scope, lang: str, categories: Any) -> dict[str, str]:
         return out
 
     names = dict(app_ctx.cached(("cockpit-areas", version, scope.label(), lang), build))
+    if categories is None:
+        return names
     column = "name_zh" if lang == "zh" else "name_en"
     for code, name in zip(categories["category_code"], categories[column], strict=True):
         names[f"cat:{code}"] = str(name)
@@ -312,16 +314,15 @@ def _cases(user: SessionUser, drill: Drill, period: Period, lang: str) -> tuple[
 def drill_down(_ind: object, _rank: object, _close: object, data: object) -> Any:
     """The cases behind a clicked figure (the same predicates, the user's scope)."""
     lang = _lang()
-    closed = "ck-drill hidden"
+    opened, closed = "ck-drill", "ck-drill hidden"
+    user = leader()
+    if user is None:
+        return opened, _msg(t("cockpit.forbidden", lang)), [], ""
     if ctx.triggered_id == ids.DRILL_CLOSE:
         return closed, [], [], t("cockpit.card_pick", lang)
     clicked = ctx.triggered[0].get("value") if ctx.triggered else None
     if not isinstance(clicked, int) or isinstance(clicked, bool) or clicked < 1:
         raise PreventUpdate  # tiles drawn anew, not clicked
-    opened = "ck-drill"
-    user = leader()
-    if user is None:
-        return opened, _msg(t("cockpit.forbidden", lang)), [], ""
     try:
         drill = drill_request(ctx.triggered_id)
         period = _period_or_message(data, lang)
@@ -335,7 +336,10 @@ def drill_down(_ind: object, _rank: object, _close: object, data: object) -> Any
     except ValueError:
         return opened, _msg(t("cockpit.bad_drill", lang)), [], ""
     rows = case_rows(frame, lang=lang, tz=_tz(), names=_names(user.scope, lang, categories))
-    head = drill_head(title, len(frame), counted(frame), len(frame) > MAX_LIST, lang)
+    numerator = counted(frame)
+    if numerator is None:  # a count: every case listed is the figure, no line to mark
+        rows = [{**r, "counted": ""} for r in rows]
+    head = drill_head(title, len(frame), numerator, len(frame) > MAX_LIST, lang)
     return opened, head, rows, t("cockpit.card_pick", lang)
 
 
@@ -359,4 +363,5 @@ def open_case(cell: object) -> Any:
         view = case_view(app_ctx.store, actor, wanted, now=utcnow(), calendar=app_ctx.calendar())
     except Refused as exc:
         return _msg(refusal_text(exc, lang))
-    return case_card(card_data(view, lang=lang, tz=_tz()), lang)
+    names = _names(user.scope, lang, None)
+    return case_card(card_data(view, lang=lang, tz=_tz(), names=names), lang)

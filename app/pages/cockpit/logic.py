@@ -323,9 +323,13 @@ def case_id_of(cell: object) -> str | None:
     return None
 
 
-def card_data(view: Mapping[str, Any], *, lang: str, tz: str) -> dict[str, Any]:
+def card_data(
+    view: Mapping[str, Any], *, lang: str, tz: str, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The compact case card from ``models.case_view.case_view``: id, category, stage,
-    place, SLA standing and history."""
+    place (address, else district and street by ``names``), SLA standing and history
+    (actions in the reader's words)."""
+    names = names or {}
     category = view.get("category") or {}
     name = category.get(f"name_{lang}") or category.get("name_zh") or category.get("code") or "—"
     sla = view.get("sla")
@@ -334,11 +338,16 @@ def card_data(view: Mapping[str, Any], *, lang: str, tz: str) -> dict[str, Any]:
         sla_level = sla.get("level") if sla.get("level") in ("green", "yellow", "red") else "none"
     else:
         sla_text, sla_level = "—", "none"
-    place = view.get("address") or view.get("cell_code") or "—"
+    areas = [
+        names.get(c, c)
+        for c in (view.get("district_code"), view.get("street_code"))
+        if isinstance(c, str) and c
+    ]
+    place = view.get("address") or " · ".join(areas) or view.get("cell_code") or "—"
     history = [
         {
             "at": local_time(h.get("at"), tz),
-            "action": str(h.get("action") or ""),
+            "action": t(f"dispatch.action_{h.get('action')}", lang) if h.get("action") else "",
             "to": stage_label(str(h.get("to") or ""), lang) if h.get("to") else "",
             "actor": str(h.get("actor") or ""),
             "note": str(h.get("note") or ""),

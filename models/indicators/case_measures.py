@@ -41,9 +41,9 @@ def _needs(figure: str) -> list[str]:
 
 
 def _bucket(periods: Sequence[tuple[datetime, datetime]]) -> tuple[str, dict[str, Any]]:
-    """A CASE giving each case the index of the period holding its registration."""
+    """A CASE giving each case the index of the period holding its registration (NULL in
+    none): a balanced search over the periods sorted by start, a few comparisons a case."""
     params: dict[str, Any] = {}
-    whens = []
     order = sorted(range(len(periods)), key=lambda i: periods[i][0])
     for before, i in zip([None, *order], order, strict=False):
         start, end = periods[i]
@@ -52,8 +52,16 @@ def _bucket(periods: Sequence[tuple[datetime, datetime]]) -> tuple[str, dict[str
         if before is not None and periods[before][1] > start:
             raise ValueError("periods must not overlap")
         params[f"ps{i}"], params[f"pe{i}"] = start, end
-        whens.append(f"WHEN c.registered_at >= $ps{i} AND c.registered_at < $pe{i} THEN {i}")
-    return f"CASE {' '.join(whens)} END", params
+
+    def search(lo: int, hi: int) -> str:  # over order[lo:hi]
+        if hi - lo == 1:
+            i = order[lo]
+            return f"CASE WHEN c.registered_at >= $ps{i} AND c.registered_at < $pe{i} THEN {i} END"
+        mid = (lo + hi) // 2
+        left, right = search(lo, mid), search(mid, hi)
+        return f"CASE WHEN c.registered_at < $ps{order[mid]} THEN {left} ELSE {right} END"
+
+    return search(0, len(order)), params
 
 
 def case_figures(
@@ -115,21 +123,21 @@ def case_figures(
         "start": min(s for s, _ in periods),
         "end": max(e for _, e in periods),
     }
-    # each case's atoms once, then the cases folded by period, category, source and every
-    # predicate needed (a few thousand groups), then each selection's counts over the groups
+    # each case's atoms once, packed as bits; the cases folded by period, category, source
+    # and atoms (a few thousand groups); there the predicates and each selection's counts
+    bits = " + ".join(f"({sql})::INTEGER * {1 << i}" for i, sql in enumerate(ATOMS.values()))
+    unpack = ", ".join(f"(g.bits & {1 << i}) <> 0 AS a_{a}" for i, a in enumerate(ATOMS))
     sql = f"""
-WITH a AS (
-  SELECT {bucket} AS period, c.category_code, c.source, c.handling_used_s,
-    {", ".join(f"{sql} AS a_{name}" for name, sql in ATOMS.items())}
+WITH g AS (
+  SELECT {bucket} AS period, c.category_code, c.source, {bits} AS bits,
+    count(*) AS n, sum(c.handling_used_s) AS used
   FROM cases c
   WHERE {COHORT_WHERE} AND {where}
-), g AS (
-  SELECT period, category_code, source, {", ".join(flags)},
-    count(*) AS n, sum(handling_used_s) AS used
-  FROM a WHERE period IS NOT NULL
   GROUP BY ALL
+), a AS (
+  SELECT g.*, {unpack} FROM g WHERE g.period IS NOT NULL
 ), s AS (
-  SELECT c.*, {", ".join(conds)} FROM g c
+  SELECT c.period, c.n, c.used, {", ".join(flags)}, {", ".join(conds)} FROM a c
 )
 SELECT period, {", ".join(aggs)} FROM s GROUP BY period
 """

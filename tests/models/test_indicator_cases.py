@@ -193,3 +193,15 @@ def test_selection_by_kind_and_an_earlier_now(store: Store) -> None:
                               periods=periods, now=t(11, 0))  # fmt: skip
     assert list(early["registered"]) == [7] and list(early["handled"]) == [0]
     assert early["closure_rate"].isna().all()
+
+
+def test_periods_in_any_order_with_gaps(store: Store) -> None:
+    days = [parse_period(f"2026-10-{d:02d}") for d in (11, 9, 10, 1, 20)]
+    sep = parse_period("2026-09")
+    periods = [(p.start, p.end) for p in [*days, sep]]
+    frame = figures_by_period(store, figures=["registered"], periods=periods, now=NOW)
+    # everything is registered on 10-10 09:00 local, P1 on 09-20
+    assert list(frame["registered"]) == [0, 0, 7, 0, 0, 1]
+    with pytest.raises(ValueError, match="overlap"):
+        figures_by_period(store, figures=["registered"], now=NOW,
+                          periods=[(OCT.start, OCT.end), (days[0].start, days[0].end)])  # fmt: skip

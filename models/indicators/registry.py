@@ -31,7 +31,9 @@ class Indicator:
     name_en: str
     dimension: str  # one of config_sections.DIMENSIONS
     measure: str  # key into measures.MEASURES, e.g. 'cases.on_time_handling_rate'
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )  # read-only; left out of the hash, so an Indicator can key a dict
     unit: str = ""
     target: float | None = None
     direction: str = "higher"  # 'higher' | 'lower' is better

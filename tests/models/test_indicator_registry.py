@@ -108,6 +108,7 @@ def test_case_based_follows_the_measure() -> None:
     (ind,) = parse_indicators([GOOD])
     assert isinstance(ind, Indicator) and ind.case_based
     assert ind.params["majors"] == ["02"]
+    assert {ind: 1}[ind] == 1  # hashable, though its params are a mapping
 
 
 def test_achievement_both_directions_capped() -> None:

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from app.reports.content import ReportContent
 from layers.cases import stage_group
+from models.indicators.periods import last_periods
 
 FONT_FAMILY = "Noto Sans CJK SC"
 INK = "#1f2d3d"
@@ -28,7 +29,7 @@ STAGE_COLOURS = {
     "awaiting": ("#1677ff", "待受理/立案 awaiting"),
     "handling": ("#08a88a", "处置中 handling"),
     "verifying": ("#7cb305", "待核查 verifying"),
-    "closed": ("#b0b8c4", "已结案 closed"),
+    "closed": ("#8c96a3", "已结案 closed"),
     "other": ("#fa8c16", "其他 other"),
 }
 STATUS_COLOURS = {"green": "#52c41a", "yellow": "#faad14", "red": "#ff4d4f"}
@@ -91,6 +92,8 @@ def trend_chart(content: ReportContent, n: int = 6) -> str | None:
         return None
     cols = 3
     rows = math.ceil(len(chosen) / cols)
+    n_trend = max(len(i["trend"]) for i in chosen)
+    labels = [p.label for p in last_periods(content.period, n_trend)]
     fig = _figure(7.2, 1.9 * rows)
     for i, ind in enumerate(chosen):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -103,8 +106,8 @@ def trend_chart(content: ReportContent, n: int = 6) -> str | None:
         if ind.get("target") is not None:
             ax.axhline(ind["target"], color=MUTED, linestyle="--", linewidth=0.8)
         ax.set_title(f"{ind['name_zh']}（{ind.get('unit') or ''}）", fontsize=8.5, color=INK)
-        ax.set_xticks([])
-        ax.tick_params(labelsize=7)
+        ax.set_xticks([0, len(trend) - 1], [labels[-len(trend)], labels[-1]] if labels else [])
+        ax.tick_params(labelsize=6.5)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     fig.tight_layout()
@@ -130,24 +133,23 @@ def daily_chart(content: ReportContent) -> str | None:
     return _svg(fig)
 
 
-def category_chart(content: ReportContent, n: int = 10) -> str | None:
+def category_chart(content: ReportContent, n: int = 12) -> str | None:
     """The period's cases by category: the ``n`` largest, the rest as 其他."""
     df = content.categories
     if df.empty:
         return None
     top = df.head(n)
-    labels = list(top["name_zh"])
+    labels = [f"{zh} {en}" for zh, en in zip(top["name_zh"], top["name_en"], strict=True)]
     values = [int(v) for v in top["cases"]]
-    rest = int(df["cases"].iloc[n:].sum())
-    if rest:
-        labels.append("其他 others")
-        values.append(rest)
-    fig = _figure(7.2, 0.28 * len(labels) + 0.6)
+    rest, kinds = int(df["cases"].iloc[n:].sum()), len(df) - len(top)
+    fig = _figure(7.2, 0.28 * len(labels) + 0.8)
     ax = fig.add_subplot(1, 1, 1)
     ax.barh(labels[::-1], values[::-1], color=ACCENT)
     for y, v in enumerate(values[::-1]):
         ax.text(v, y, f" {v:,d}", va="center", fontsize=7, color=INK)
-    ax.set_xlabel("件 cases")
+    total = int(df["cases"].sum())
+    note = f"共 {total:,d} 件 total" + (f"；其余 {kinds} 类 {rest:,d} 件 others" if rest else "")
+    ax.set_xlabel(f"件 cases（{note}）")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
@@ -172,14 +174,19 @@ def case_map(content: ReportContent) -> str | None:
     cases = content.cases
     if not cases.empty:
         groups = stage_group(cases["stage"]).where(cases["stage"] != "closed", "closed")
-        size = 4 if len(cases) < 2000 else 1.5
-        for group, (colour, label) in STAGE_COLOURS.items():
+        size = 5 if len(cases) < 2000 else 2.5
+        # closed cases first, small and pale; open ones over them
+        for group in ("closed", *(g for g in STAGE_COLOURS if g != "closed")):
+            colour, label = STAGE_COLOURS[group]
             picked = cases[groups == group]
             if picked.empty:
                 continue
-            ax.scatter(picked["lon"], picked["lat"], s=size, color=colour, linewidths=0,
-                       label=f"{label} ({len(picked):,d})", rasterized=True, zorder=3)  # fmt: skip
-        ax.legend(fontsize=7, frameon=False, loc="lower right", markerscale=3)
+            closed = group == "closed"
+            ax.scatter(picked["lon"], picked["lat"], s=size / 2.5 if closed else size,
+                       color=colour, alpha=0.35 if closed else 0.95, linewidths=0,
+                       label=f"{label} ({len(picked):,d})", rasterized=True,
+                       zorder=3 if closed else 4)  # fmt: skip
+        ax.legend(fontsize=7.5, frameon=False, loc="lower right", markerscale=3)
     minx, miny, maxx, maxy = districts.total_bounds
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)

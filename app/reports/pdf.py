@@ -48,6 +48,9 @@ th { background: #eaf1fb; color: #0b3a75; font-weight: 700; text-align: left;
 th .en { display: block; font-weight: 400; font-size: 6.5pt; color: #7a8797; }
 td { padding: 1mm 1.5mm; border-bottom: 0.4pt solid #dde4ee; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.s { white-space: nowrap; }
+td .sub { display: block; font-size: 6.5pt; color: #7a8797; }
+table.narrow { width: 60%; }
 tr { page-break-inside: avoid; }
 .light { display: inline-block; width: 3.2mm; height: 3.2mm; border-radius: 50%;
   vertical-align: -0.5mm; margin-right: 1mm; }
@@ -82,23 +85,37 @@ def _img(svg: str | None, css_class: str = "chart") -> str:
     return f'<img class="{css_class}" src="data:image/svg+xml;base64,{data}">'
 
 
-def _table(table: Table) -> str:
+#: Columns the PDF prints under another one, small (the XLSX keeps them apart).
+_UNDER = {"name_zh": ("name_en", "id")}
+
+
+def _table(table: Table, css_class: str = "") -> str:
     if not table.rows:
         return '<p class="empty">本期无 / none this period</p>'
+    keys = [c.key for c in table.columns]
+    hidden = {k for main, under in _UNDER.items() if main in keys for k in under}
+    shown = [(i, c) for i, c in enumerate(table.columns) if c.key not in hidden]
     head = "".join(
-        f'<th>{escape(c.zh)}<span class="en">{escape(c.en)}</span></th>' for c in table.columns
+        f'<th>{escape(c.zh)}<span class="en">{escape(c.en)}</span></th>' for _, c in shown
     )
     body = []
     for row in table.rows:
         cells = []
-        for col, value in zip(table.columns, row, strict=True):
+        for i, col in shown:
+            value = row[i]
             text = escape(show(value, col.fmt))
             if col.fmt == "status":
                 text = f'<span class="light {escape(value or "none")}"></span>{text}'
-            numeric = col.fmt in ("int", "num", "pct")
-            cells.append(f'<td class="n">{text}</td>' if numeric else f"<td>{text}</td>")
+            for extra in _UNDER.get(col.key, ()):
+                if extra in keys and row[keys.index(extra)]:
+                    text += f'<span class="sub">{escape(str(row[keys.index(extra)]))}</span>'
+            css = {"int": "n", "num": "n", "pct": "n", "status": "s"}.get(col.fmt)
+            cells.append(f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (
+        f'<table class="{css_class}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _section(zh: str, en: str, inner: str) -> str:
@@ -137,7 +154,7 @@ def render_html(content: ReportContent) -> str:
     weights = "，".join(f"{k} {v:g}" for k, v in content.weights.items())
     parts = [_cover(content)]
     score, indicators, *rest = tables
-    parts.append(_section("城市运行得分", "City score", _table(score)))
+    parts.append(_section("城市运行得分", "City score", _table(score, "narrow")))
     parts.append(_section("指标一览", "Indicators (traffic lights against targets)",
                           _table(indicators)))  # fmt: skip
     trend = _img(charts.trend_chart(content)) or '<p class="empty">—</p>'

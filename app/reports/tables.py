@@ -187,7 +187,11 @@ def show(value: Any, fmt: str) -> str:
     if fmt == "pct":
         return f"{100 * value:.1f}%"
     if fmt == "num":
-        return f"{value:,.1f}" if isinstance(value, int | float) else str(value)
+        if not isinstance(value, int | float):
+            return str(value)
+        if float(value).is_integer() and abs(value) >= 10:
+            return f"{value:,.0f}"  # a count: no decimals
+        return f"{value:,.1f}".replace("-0.0", "0.0")
     if fmt == "int":
         return f"{int(value):,d}"
     if fmt == "status":

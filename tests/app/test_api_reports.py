@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
+from app.reports.tables import show
 from app.reports.xlsx import HEADER_ROWS
 from tests.app.reports_support import (
     DAY,
@@ -52,7 +53,7 @@ def test_the_monthly_pdf_is_made_and_holds_city_period_and_indicators(world, mon
     for item in indicators:
         assert item["id"] in text, item["id"]
         if item["value"] is not None:
-            assert f"{item['value']:,.1f}" in flat, (item["id"], item["value"])
+            assert show(item["value"], "num") in flat, (item["id"], item["value"])
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
     assert "Noto-Sans-CJK-SC" in fonts and " yes yes " in fonts  # embedded, subset
 

@@ -96,3 +96,26 @@ def test_expired_files_are_past_keep_days(tmp_path):
         path.write_bytes(b"x")
     old = expired(tmp_path, keep_days=300, today=date(2026, 12, 7))
     assert [p.name for p in old] == ["daily-2026-01-01.pdf", "monthly-2025-10.xlsx"]
+
+
+def test_run_once_makes_what_is_due_once_and_survives_a_failure(demo_copy, caplog):
+    """On a real demo copy: the due reports are made, a second look makes nothing, and a
+    report folder that cannot be written is logged, not raised."""
+    from app.reports.schedule import run_once
+    from models.config import load_config
+    from models.store import Store
+    from tests.conftest import write_config
+
+    folder = demo_copy()
+    now = datetime(2026, 12, 6, 23, 30)  # 07:30 on the 7th in Shanghai
+    config = load_config(folder / "config.yaml")
+    with Store(config.database_path) as store:
+        made = run_once(config, store, now)
+        assert made == [ReportKey("daily", "2026-12-06"), ReportKey("monthly", "2026-11")]
+        assert (config.report_dir / "monthly" / "monthly-2026-11.xlsx").is_file()
+        assert run_once(config, store, now) == []
+        (folder / "blocked").write_text("a file where the folder should be")
+        write_config(folder, demo={"history_days": 0}, reports={"dir": "blocked"})
+        broken = load_config(folder / "config.yaml")
+        assert run_once(broken, store, now) == []
+    assert "report failed" in caplog.text

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
 from models.case_selection import CaseSelection, case_conditions
+from models.indicators.periods import parse_period
 from models.security import Scope
 
 #: ``by`` -> (cases column, name expression, joins giving the name). ``g`` is the aggregate.
@@ -368,14 +368,5 @@ def period_of_month(month: str, tz: str = "Asia/Shanghai") -> tuple[datetime, da
     match = _MONTH.fullmatch(month.strip()) if isinstance(month, str) else None
     if not match:
         raise ValueError(f"month must look like 2026-10, not {month!r}")
-    year, mon = int(match[1]), int(match[2])
-    if not 1 <= mon <= 12 or year < 1:
-        raise ValueError(f"no such month: {month!r}")
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz!r}") from exc
-    nxt = (year + 1, 1) if mon == 12 else (year, mon + 1)
-    start = datetime(year, mon, 1, tzinfo=zone)
-    end = datetime(*nxt, 1, tzinfo=zone)
-    return _naive_utc(start, "start"), _naive_utc(end, "end")
+    period = parse_period(match[0], tz)  # the one calendar of periods
+    return period.start, period.end

@@ -203,13 +203,17 @@ def measure_many(
     store: Any, indicators: Sequence[Any], periods: Sequence[Any], scope: Scope, now: datetime
 ) -> list[list[float | None]]:
     """The values of many case indicators (one list per indicator, one value per period)
-    in one query: what each case measure gives, all at once."""
+    in one query: what each case measure gives, all at once. A period not begun at
+    ``now`` has no value (None), not a count of 0."""
     requests = [(figure_of(i.measure), selection_of(i.params)) for i in indicators]
     found = case_figures(
         store, requests, periods=[(p.start, p.end) for p in periods], now=now, scope=scope
     )
     return [
-        [None if v is None else v * CASE_FIGURES[i.measure][1] for v in values]
+        [
+            None if v is None or p.start > now else v * CASE_FIGURES[i.measure][1]
+            for v, p in zip(values, periods, strict=True)
+        ]
         for i, values in zip(indicators, found, strict=True)
     ]
 

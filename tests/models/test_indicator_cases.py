@@ -205,3 +205,10 @@ def test_periods_in_any_order_with_gaps(store: Store) -> None:
     with pytest.raises(ValueError, match="overlap"):
         figures_by_period(store, figures=["registered"], now=NOW,
                           periods=[(OCT.start, OCT.end), (days[0].start, days[0].end)])  # fmt: skip
+
+
+def test_a_period_not_begun_has_no_value(store: Store) -> None:
+    rows = compute_indicators(store, period=parse_period("2026-12"), scope=CITY, now=NOW,
+                              trend_periods=3)  # fmt: skip
+    reg = {r["id"]: r for r in rows}["governance.registered"]
+    assert reg["trend"] == [7, 0, None] and reg["value"] is None and reg["previous"] == 0

@@ -77,7 +77,16 @@ class PhotoSettings(Section):
 
 
 #: The eight dimensions of the city operation indicator system (SPEC §2.7), in screen order.
-DIMENSIONS = ("生态宜居", "城市安全", "交通运行", "公共服务", "市场监管", "综合治理", "城市管理", "生态环境")
+DIMENSIONS = (
+    "生态宜居",
+    "城市安全",
+    "交通运行",
+    "公共服务",
+    "市场监管",
+    "综合治理",
+    "城市管理",
+    "生态环境",
+)
 
 
 class CockpitSettings(Section):

@@ -35,8 +35,15 @@ h1.doc { string-set: doc-title content(); display: none; }
 .cover .title { font-size: 24pt; font-weight: 700; margin-top: 10mm; }
 .cover .en { font-size: 12pt; color: #7a8797; margin-top: 2mm; }
 .cover .period { font-size: 16pt; margin-top: 14mm; }
-.cover .meta { font-size: 9pt; color: #7a8797; margin-top: 40mm; line-height: 1.7; }
-.cover .score { font-size: 40pt; font-weight: 700; color: #1677ff; margin-top: 10mm; }
+.cover .meta { font-size: 9pt; color: #7a8797; margin-top: 18mm; line-height: 1.7; }
+.tiles { display: flex; flex-wrap: wrap; justify-content: center; margin: 8mm 10mm 0; }
+.tile { width: 34mm; margin: 1.5mm; padding: 2.5mm 0; border-radius: 2mm; font-size: 9pt;
+  background: #f4f7fb; border-top: 1.2mm solid #d0d7e2; }
+.tile b { display: block; font-size: 16pt; color: #1f2d3d; }
+.tile.green { border-top-color: #52c41a; } .tile.yellow { border-top-color: #faad14; }
+.tile.red { border-top-color: #ff4d4f; }
+.cover .cases { font-size: 11pt; margin-top: 6mm; color: #1f2d3d; }
+.cover .score { font-size: 40pt; font-weight: 700; color: #1677ff; margin-top: 8mm; }
 .cover .score small { display: block; font-size: 10pt; color: #7a8797; font-weight: 400; }
 h2 { font-size: 14pt; color: #0b3a75; border-bottom: 1.5pt solid #1677ff; padding-bottom: 1mm;
   margin: 6mm 0 3mm; page-break-after: avoid; }
@@ -122,6 +129,13 @@ def _section(zh: str, en: str, inner: str) -> str:
     return f'<h2>{escape(zh)}<span class="en">{escape(en)}</span></h2>{inner}'
 
 
+def _band(score: float | None) -> str:
+    """A dimension score's band on the cover (the lights' colours)."""
+    if score is None:
+        return "none"
+    return "green" if score >= 90 else "yellow" if score >= 75 else "red"
+
+
 def _cover(content: ReportContent) -> str:
     zh, en = TITLES[content.key.kind]
     score = content.score.get("score")
@@ -130,6 +144,12 @@ def _cover(content: ReportContent) -> str:
         if score is not None else ""
     )  # fmt: skip
     area = content.area_zh if content.key.district else ""
+    tiles = "".join(
+        f'<div class="tile {_band(value)}"><b>{"—" if value is None else f"{value:.0f}"}</b>'
+        f"{escape(dim)}</div>"
+        for dim, value in (content.score.get("dimensions") or {}).items()
+    )
+    cases = int(content.categories["cases"].sum()) if not content.categories.empty else 0
     return (
         f'<h1 class="doc">{escape(content.area_zh)} {escape(zh)} {escape(content.key.period)}</h1>'
         '<section class="cover">'
@@ -139,6 +159,8 @@ def _cover(content: ReportContent) -> str:
         f'<div class="period">{_period_text(content)}<br><small>{escape(content.key.period)}'
         "</small></div>"
         f"{score_html}"
+        f'<div class="tiles">{tiles}</div>'
+        f'<div class="cases">本期上报案件 {cases:,d} 件 · cases reported this period</div>'
         '<div class="meta">'
         f"统计区间 Period：{_local(content.period.start, content.tz)} 至 "
         f"{_local(content.period.end, content.tz)}（{escape(content.tz)}）<br>"

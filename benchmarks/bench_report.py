@@ -20,17 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.cli import main as cityops  # noqa: E402
-from app.reports.content import gather  # noqa: E402
-from app.reports.make import make_report  # noqa: E402
-from app.reports.pdf import render_pdf  # noqa: E402
-from app.reports.schedule import latest_monthly  # noqa: E402
-from app.reports.store import ReportKey  # noqa: E402
-from app.reports.xlsx import render_xlsx  # noqa: E402
-from models.clock import utcnow  # noqa: E402
-from models.config import load_config  # noqa: E402
-from models.indicators.periods import parse_period  # noqa: E402
-from models.store import Store  # noqa: E402
+from app.cli import main as cityops
+from app.reports.content import gather
+from app.reports.make import make_report
+from app.reports.pdf import render_pdf
+from app.reports.schedule import latest_monthly
+from app.reports.store import ReportKey
+from app.reports.xlsx import render_xlsx
+from models.clock import utcnow
+from models.config import load_config
+from models.indicators.periods import parse_period
+from models.store import Store
 
 TARGET_S = 15.0
 
@@ -69,9 +69,7 @@ def run(folder: Path, days: int, repeat: int) -> dict:
             ),
             repeat,
         )
-        total, paths = _best(
-            lambda: make_report(store, config, key, now=now, force=True), repeat
-        )
+        total, paths = _best(lambda: make_report(store, config, key, now=now, force=True), repeat)
         gathered, content = _best(lambda: gather(store, config, key, now=now), repeat)
         pdf_s, pdf = _best(lambda: render_pdf(content), repeat)
         xlsx_s, xlsx = _best(lambda: render_xlsx(content), repeat)

@@ -80,6 +80,43 @@ def band_name(band: int, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
+def segment_weights(length_m: ArrayLike, road_class: ArrayLike) -> np.ndarray:
+    """Each segment's weight in the city index: length x class weight (:data:`CLASS_WEIGHTS`)."""
+    length = np.asarray(length_m, dtype=float)
+    classes = np.asarray(road_class, dtype=object)
+    return length * np.array([CLASS_WEIGHTS.get(str(c), 1.0) for c in classes], dtype=float)
+
+
+def city_index_by(
+    groups: ArrayLike, index: ArrayLike, weight: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`city_index` of many groups of segment readings at once (e.g. one group per
+    time slot): the weighted mean index of each group.
+
+    Parameters
+    ----------
+    groups
+        The group of each reading (integers or any sortable values).
+    index
+        Travel-time index of each reading (NaN: no data, left out).
+    weight
+        Weight of each reading's segment (:func:`segment_weights`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The groups with data (sorted) and their city index.
+    """
+    idx = np.asarray(index, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    keys = np.asarray(groups)
+    ok = np.isfinite(idx) & np.isfinite(w) & (w > 0)
+    found, inverse = np.unique(keys[ok], return_inverse=True)
+    total = np.bincount(inverse, weights=w[ok], minlength=len(found))
+    weighted = np.bincount(inverse, weights=idx[ok] * w[ok], minlength=len(found))
+    return found, weighted / total if len(found) else np.array([], dtype=float)
+
+
 def city_index(index: ArrayLike, length_m: ArrayLike, road_class: ArrayLike) -> float | None:
     """The city's congestion index: segment indexes weighted by length x class weight.
 
@@ -95,10 +132,6 @@ def city_index(index: ArrayLike, length_m: ArrayLike, road_class: ArrayLike) -> 
         Road class per segment (keys of :data:`CLASS_WEIGHTS`).
     """
     idx = np.asarray(index, dtype=float)
-    length = np.asarray(length_m, dtype=float)
-    classes = np.asarray(road_class, dtype=object)
-    weight = length * np.array([CLASS_WEIGHTS.get(str(c), 1.0) for c in classes], dtype=float)
-    ok = np.isfinite(idx) & np.isfinite(weight) & (weight > 0)
-    if not ok.any():
-        return None
-    return float(np.sum(idx[ok] * weight[ok]) / np.sum(weight[ok]))
+    _, values = city_index_by(np.zeros(idx.shape, dtype=np.int64), idx,
+                              segment_weights(length_m, road_class))  # fmt: skip
+    return float(values[0]) if len(values) else None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from models.freshness import STALE_AFTER_INTERVALS
 from models.geography import current_grid_version
 from models.indicators.sensing_measures import counts_per_period, per_period, periods_cte
 from models.security import Scope
@@ -72,40 +73,45 @@ def incidents_opened(
 def sensor_availability(
     store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
 ) -> Values:
-    """Share (%) of expected readings received (设备在线率) from sensors in ``scope``.
+    """Share (%) of sensor-days on which a sensor in ``scope`` reported (设备日在线率).
 
-    A sensor is expected to report once per ``interval_s`` (the interval by which
-    ``models.freshness`` judges it stale) from the later of the period's start and its
-    ``installed_on`` to the earlier of the period's end and ``now``. Each interval of
-    ``interval_s`` (counted from the epoch) holding at least one reading counts once (an
-    observation, or a sample on a traffic detector's segment); the figure is the sum of
-    received intervals over the sum of expected ones (a sensor cannot give more than it
-    owes). ``params.kinds`` limits the sensor kinds.
+    A sensor owes a report on each local day of the period from its ``installed_on`` day,
+    once the day is old enough for the sensor to have gone stale in it: the day's start
+    plus :data:`~models.freshness.STALE_AFTER_INTERVALS` of its ``interval_s`` is at or
+    before ``now`` (the one notion of "stale", ``models.freshness``). A day counts as
+    received when the sensor sent at least one reading in it (an observation, or a sample on
+    a traffic detector's segment). ``params.kinds`` limits the sensor kinds.
     """
+    if not periods:
+        return []
     cte, params = periods_cte(periods)
     where, scope_params = scope.sql_filter("s.cell_code")
     kinds = _kinds(ind)
+    firsts = [p.first_day for p in periods]
+    bounds = [min(p.start for p in periods), max(p.end for p in periods)]
     rows = store.query_rows(
-        f"WITH {cte}, win AS (SELECT p, s.sensor_id, s.interval_s, "
-        "greatest(p_start, coalesce(s.installed_on::TIMESTAMP, p_start)) AS w_start, "
-        "least(p_end, ?::TIMESTAMP) AS w_end FROM sensors s CROSS JOIN periods "
+        f"WITH {cte}, firsts AS (SELECT unnest(?::INTEGER[]) AS p, unnest(?::DATE[]) AS first), "
+        "days AS (SELECT p, p_start, "
+        "unnest(range(0, ceil(epoch(p_end - p_start) / 86400)::BIGINT)) AS d FROM periods), "
+        "own AS (SELECT sensor_id, kind, interval_s, installed_on, segment_id FROM sensors s "
         f"WHERE s.interval_s > 0 AND (? OR list_contains(?, s.kind)) AND {where}), "
-        "due AS (SELECT *, epoch(w_end - w_start) / interval_s AS expected FROM win "
-        "WHERE w_end > w_start), "
-        "readings AS (SELECT sensor_id, ts FROM observations WHERE NOT exercise "
-        "UNION ALL SELECT s.sensor_id, t.ts FROM traffic_samples t JOIN sensors s "
-        "ON s.segment_id = t.segment_id AND s.kind = 'traffic'), "
-        "got AS (SELECT d.p, d.sensor_id, count(DISTINCT floor(epoch(r.ts) / d.interval_s)) "
-        "AS n FROM due d JOIN readings r ON r.sensor_id = d.sensor_id AND r.ts >= d.w_start "
-        "AND r.ts < d.w_end GROUP BY ALL) "
-        "SELECT d.p, sum(d.expected), sum(least(coalesce(g.n, 0), ceil(d.expected))) "
-        "FROM due d LEFT JOIN got g USING (p, sensor_id) GROUP BY d.p",
-        [*params, now, kinds is None, kinds or [], *scope_params],
-    )
-    return per_period(
-        len(periods),
-        {p: min(100.0, 100.0 * got / due) for p, due, got in rows if due and due > 0},
-    )
+        "due AS (SELECT days.p, days.d, o.sensor_id FROM days JOIN firsts USING (p) "
+        "CROSS JOIN own o "
+        "WHERE (o.installed_on IS NULL OR o.installed_on <= first + days.d::INTEGER) "
+        f"AND days.p_start + to_seconds((days.d * 86400 + {STALE_AFTER_INTERVALS} * o.interval_s)"
+        "::BIGINT) <= ?), "
+        "readings AS (SELECT r.sensor_id, r.ts FROM observations r JOIN own USING (sensor_id) "
+        "WHERE NOT r.exercise AND r.ts >= ? AND r.ts < ? UNION ALL SELECT o.sensor_id, t.ts "
+        "FROM traffic_samples t JOIN own o ON o.segment_id = t.segment_id AND o.kind = 'traffic' "
+        "WHERE t.ts >= ? AND t.ts < ?), "
+        "seen AS (SELECT DISTINCT p, r.sensor_id, floor(epoch(r.ts - p_start) / 86400)::BIGINT "
+        "AS d FROM readings r JOIN periods ON r.ts >= p_start AND r.ts < p_end) "
+        "SELECT due.p, count(*), count(seen.sensor_id) FROM due "
+        "LEFT JOIN seen USING (p, d, sensor_id) GROUP BY due.p",
+        [*params, list(range(len(periods))), firsts, kinds is None, kinds or [], *scope_params,
+         now, *bounds, *bounds],
+    )  # fmt: skip
+    return per_period(len(periods), {p: 100.0 * got / due for p, due, got in rows if due})
 
 
 def patrol_coverage(

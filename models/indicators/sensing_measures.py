@@ -13,9 +13,9 @@ time zones without daylight saving (China Standard Time has none since 1992).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,21 +26,23 @@ from models.environment.noise import DAY_START, NIGHT_START
 from models.environment.water import WATER_PARAMETERS
 from models.security import Scope
 from models.store import Store
-from models.traffic import CLASS_WEIGHTS, city_index, congestion_band, congestion_index
+from models.traffic import city_index_by, congestion_band, congestion_index, segment_weights
 
 if TYPE_CHECKING:
     from models.indicators.periods import Period
     from models.indicators.registry import Indicator
 
 Values = list[float | None]
+T = TypeVar("T")
 
 #: GB 3095-2012 §8 (data validity): a 24-hour mean needs at least 20 hourly means.
 MIN_HOURS_PER_DAY = 20
 #: An O3 8-hour moving mean needs 6 hourly means; the daily maximum needs 14 such means.
 MIN_HOURS_PER_8H = 6
 MIN_8H_MEANS_PER_DAY = 14
-#: Length of one traffic time slot (a city index is taken per slot, then averaged).
-TRAFFIC_SLOT_S = 900
+#: Length of one traffic time slot (a city index is taken per slot, then averaged); an hour,
+#: as the hourly index curves of city traffic reports (``params.slot_s`` may set 900).
+TRAFFIC_SLOT_S = 3600
 #: Peak hours (早晚高峰), local clock: the default of the ``peak_hours`` parameter.
 PEAK_HOURS = ("07:00-09:00", "17:00-19:00")
 #: The first congested band of ``models.traffic`` (2 轻度拥堵, then 中度 and 严重).
@@ -55,6 +57,10 @@ def periods_cte(periods: Sequence[Period]) -> tuple[str, list[Any]]:
         "unnest(?::TIMESTAMP[]) AS p_end)"
     )
     return sql, [list(range(len(periods))), [x.start for x in periods], [x.end for x in periods]]
+
+
+def _bounds(periods: Sequence[Period]) -> tuple:
+    return tuple((p.start, p.end) for p in periods)
 
 
 def per_period(n: int, values: Mapping[int, float | None]) -> Values:
@@ -95,6 +101,28 @@ def _sensor_rows(
         f"GROUP BY {group}",
         [*params, kind, list(metrics), *scope_params],
     )
+
+
+#: The last result of each shared computation, by kind: (key, value).
+_SHARED: dict[str, tuple[tuple, Any]] = {}
+
+
+def shared(kind: str, store: Store, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, reused by the next call of the same ``kind`` with the same ``key``.
+
+    Several indicators read the same intermediate result (the air days, the traffic slots)
+    in one ``compute_indicators`` run. ``key`` must hold everything the result depends on,
+    including the ``now`` of the run; the store's path and its table row counts are added,
+    so a later run (another ``now``) or new rows never see an old result. Only the latest
+    result of a kind is kept.
+    """
+    full = (str(store.path), *key)
+    hit = _SHARED.get(kind)
+    if hit is not None and hit[0] == full:
+        return hit[1]
+    value = compute()
+    _SHARED[kind] = (full, value)
+    return value
 
 
 # -- air: HJ 633-2012 daily report ------------------------------------------------------
@@ -157,9 +185,11 @@ def _air_measure(kind: str):
     def measure(
         store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
     ) -> Values:
-        days = city_daily_air(
-            store, periods, scope, min_hours=int(ind.params.get("min_hours", MIN_HOURS_PER_DAY))
-        )
+        hours = int(ind.params.get("min_hours", MIN_HOURS_PER_DAY))
+        rows = store.query_value("SELECT count(*) FROM observations")
+        key = (_bounds(periods), scope, hours, now, rows)
+        days = shared("air", store, key,
+                      lambda: city_daily_air(store, periods, scope, min_hours=hours))  # fmt: skip
         grouped = days.groupby("p")
         if kind == "good_share":  # 优良天数比例: AQI ≤ 100, among days with an AQI
             values = grouped["aqi"].agg(lambda a: 100.0 * float((a <= 100).mean()))
@@ -244,7 +274,9 @@ def _noise_measure(kind: str):
     def measure(
         store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
     ) -> Values:
-        frame = noise_assessments(store, periods, scope)
+        rows = store.query_value("SELECT count(*) FROM observations")
+        key = (_bounds(periods), scope, now, rows)
+        frame = shared("noise", store, key, lambda: noise_assessments(store, periods, scope))
         grouped = frame.groupby("p")["exceeded"]
         if kind == "exceedances":  # 超标点次: sensor-day-periods above the limit
             return counts_per_period(periods, grouped.sum().astype(int).to_dict(), now)
@@ -261,29 +293,50 @@ def _minutes(text: str) -> tuple[int, int]:
     return start.hour * 60 + start.minute, end.hour * 60 + end.minute
 
 
-def traffic_slots(store: Store, periods: Sequence[Period], slot_s: int = TRAFFIC_SLOT_S):
-    """Per period and time slot: each segment's mean speed, its travel-time index, length
-    and class (``models.traffic.congestion_index``). City-wide: segments carry no cell.
+def traffic_slots(
+    store: Store, periods: Sequence[Period], slot_s: int = TRAFFIC_SLOT_S
+) -> dict[str, np.ndarray]:
+    """Per period and time slot: each segment's mean speed as a travel-time index
+    (``models.traffic.congestion_index``) and the segment's weight in the city index
+    (``segment_weights``). City-wide: segments carry no cell.
 
     Returns
     -------
-    pandas.DataFrame
-        ``p``, ``slot``, ``minute`` (local minute of day the slot starts at), ``index``,
-        ``length_m``, ``road_class``.
+    dict of numpy.ndarray
+        ``p`` (period index), ``slot`` (slot of the period), ``minute`` (local minute of
+        the day the slot starts at), ``index`` and ``weight``, one entry per segment-slot.
     """
+    segments = store.query_df(
+        "SELECT row_number() OVER (ORDER BY segment_id) - 1 AS k, free_flow_kmh, length_m, "
+        "road_class FROM road_segments ORDER BY k"
+    )
     cte, params = periods_cte(periods)
     frame = store.query_df(
-        f"WITH {cte} SELECT p, floor(epoch(t.ts - p_start) / ?)::BIGINT AS slot, "
-        "t.segment_id, r.free_flow_kmh, r.length_m, r.road_class, avg(t.speed_kmh) AS speed "
-        "FROM traffic_samples t JOIN road_segments r USING (segment_id) "
+        f"WITH {cte}, seg AS (SELECT segment_id, row_number() OVER (ORDER BY segment_id) - 1 "
+        "AS k FROM road_segments) SELECT p, floor(epoch(t.ts - p_start) / ?)::BIGINT AS slot, "
+        "seg.k, avg(t.speed_kmh) AS speed FROM traffic_samples t JOIN seg USING (segment_id) "
         "JOIN periods ON t.ts >= p_start AND t.ts < p_end WHERE t.speed_kmh IS NOT NULL "
         "GROUP BY ALL",
         [*params, slot_s],
     )
-    speed = frame["speed"].to_numpy(float)
-    frame["index"] = congestion_index(frame["free_flow_kmh"].to_numpy(float), speed)
-    frame["minute"] = (frame["slot"] * slot_s // 60) % 1440
-    return frame
+    k = frame["k"].to_numpy(np.int64)
+    free = segments["free_flow_kmh"].to_numpy(float)[k]
+    weight = segment_weights(segments["length_m"], segments["road_class"])[k]
+    slot = frame["slot"].to_numpy(np.int64)
+    return {
+        "p": frame["p"].to_numpy(np.int64),
+        "slot": slot,
+        "minute": (slot * slot_s // 60) % 1440,
+        "index": np.asarray(congestion_index(free, frame["speed"].to_numpy(float)), dtype=float),
+        "weight": weight,
+    }
+
+
+def _per_p(n: int, p: np.ndarray, num: np.ndarray, den: np.ndarray) -> Values:
+    """sum(num) / sum(den) for each period index in ``p`` (None where ``den`` sums to 0)."""
+    top = np.bincount(p, weights=num, minlength=n)
+    bottom = np.bincount(p, weights=den, minlength=n)
+    return per_period(n, {i: top[i] / bottom[i] for i in range(n) if bottom[i] > 0})
 
 
 def _traffic_measure(kind: str):
@@ -291,23 +344,22 @@ def _traffic_measure(kind: str):
         store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
     ) -> Values:
         del scope  # city-wide: road segments carry no cell (see the module docstring)
-        frame = traffic_slots(store, periods, int(ind.params.get("slot_s", TRAFFIC_SLOT_S)))
-        if kind == "peak" and len(frame):
-            spans = [_minutes(t) for t in ind.params.get("peak_hours", PEAK_HOURS)]
-            minute = frame["minute"]
-            frame = frame[np.logical_or.reduce([(minute >= a) & (minute < b) for a, b in spans])]
+        n = len(periods)
+        slot_s = int(ind.params.get("slot_s", TRAFFIC_SLOT_S))
+        rows = store.query_value("SELECT count(*) FROM traffic_samples")
+        key = (_bounds(periods), slot_s, now, rows)
+        t = shared("traffic", store, key, lambda: traffic_slots(store, periods, slot_s))
+        if kind == "peak" and len(t["p"]):
+            spans = [_minutes(x) for x in ind.params.get("peak_hours", PEAK_HOURS)]
+            keep = np.logical_or.reduce([(t["minute"] >= a) & (t["minute"] < b) for a, b in spans])
+            t = {key: values[keep] for key, values in t.items()}
         if kind == "congested_share":  # share of weighted segment-slots in 轻度拥堵 or worse
-            weight = frame["length_m"] * frame["road_class"].map(CLASS_WEIGHTS).fillna(1.0)
-            jam = np.asarray(congestion_band(frame["index"].to_numpy(float))) >= CONGESTED_BAND
-            frame = frame.assign(w=weight, jam=weight * jam)
-            sums = frame.groupby("p")[["w", "jam"]].sum()
-            return per_period(len(periods), (100.0 * sums["jam"] / sums["w"]).to_dict())
-        slots = frame.groupby(["p", "slot"]).apply(
-            lambda g: city_index(g["index"], g["length_m"], g["road_class"]), include_groups=False
-        )
-        if slots.empty:
-            return [None] * len(periods)
-        return per_period(len(periods), slots.astype(float).groupby(level="p").mean().to_dict())
+            jam = np.asarray(congestion_band(t["index"]), dtype=np.int64) >= CONGESTED_BAND
+            return _per_p(n, t["p"], 100.0 * t["weight"] * jam, t["weight"])
+        # the city index of each slot, then the mean over the period's slots with data
+        width = int(t["slot"].max()) + 1 if len(t["slot"]) else 1
+        slots, values = city_index_by(t["p"] * width + t["slot"], t["index"], t["weight"])
+        return _per_p(n, (slots // width).astype(np.int64), values, np.ones(len(values)))
 
     return measure
 

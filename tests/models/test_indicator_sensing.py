@@ -9,6 +9,7 @@ import math
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -18,6 +19,7 @@ from models.indicators.periods import parse_period
 from models.indicators.registry import Indicator
 from models.indicators.sensing_measures import MEASURES as SENSING
 from models.security import Scope
+from models.traffic import city_index, city_index_by, segment_weights
 
 CELL_A = "445102001001001"
 CELL_A2 = "445102001001002"
@@ -201,6 +203,27 @@ def test_traffic_is_city_wide(traffic):
     assert measure("traffic.congestion_index_mean", traffic, [DAY1], DISTRICT_B) == [1.5]
 
 
+def test_shared_traffic_slots_see_new_rows_at_the_same_now(traffic):
+    assert measure("traffic.congestion_index_mean", traffic, [DAY1]) == [1.5]
+    frame = pd.DataFrame({"segment_id": ["S2"], "ts": [local(5, 15.5)], "speed_kmh": [40.0],
+                          "msg_id": ["late"], "received_at": [local(5, 15.5)]})  # fmt: skip
+    traffic.append("traffic_samples", frame)  # 15:00 slot: S2 alone at 1.0
+    approx(measure("traffic.congestion_index_mean", traffic, [DAY1]), [(1.8 + 1.2 + 1.0) / 3])
+
+
+def test_city_index_by_group_is_city_index_of_each_group():
+    rng = np.random.default_rng(7)
+    index = rng.uniform(1, 5, 200)
+    index[::17] = np.nan
+    length = rng.uniform(100, 2000, 200)
+    classes = rng.choice(["expressway", "arterial", "local", "track"], 200)
+    groups = rng.integers(0, 9, 200)
+    found, values = city_index_by(groups, index, segment_weights(length, classes))
+    for g, v in zip(found, values, strict=True):
+        mine = groups == g
+        assert v == pytest.approx(city_index(index[mine], length[mine], classes[mine]))
+
+
 # -- safety -----------------------------------------------------------------------------
 
 
@@ -239,31 +262,34 @@ def test_incidents_by_level_city_wide(store):
     approx(measure("safety.incidents", store, [DAY1], types=["fire"]), [0.0])
 
 
-def test_sensor_availability(store):
+def test_sensor_availability_by_sensor_days(store):
     add_sensors(store, [("MH-1", "manhole", CELL_A, 600, None),
                         ("MH-2", "manhole", CELL_B, 600, None),
+                        ("MH-3", "manhole", CELL_B, 600, None),
                         ("TD-1", "traffic", CELL_B, 300, None, "S1")])  # fmt: skip
-    start = DAY1.start
-    # MH-1: one message (two metrics) every 20 minutes -> 72 of 144 intervals
-    add_obs(store, [("MH-1", start + timedelta(minutes=20 * k), m, 1.0)
-                    for k in range(72) for m in ("tilt_deg", "open")])  # fmt: skip
-    # MH-2: every 10 minutes for the first 12 hours, twice in each interval -> 72 of 144
-    add_obs(store, [("MH-2", start + timedelta(minutes=10 * k + s), "tilt_deg", 1.0)
-                    for k in range(72) for s in (1, 2)])  # fmt: skip
-    # TD-1 reports through its segment's samples: 288 expected, 144 received
-    frame = pd.DataFrame({"segment_id": "S1",
-                          "ts": [start + timedelta(minutes=10 * k) for k in range(144)],
+    store.write(lambda tx: tx.execute(
+        "UPDATE sensors SET installed_on = DATE '2026-11-07' WHERE sensor_id = 'MH-3'"))
+    add_obs(store, [("MH-1", local(5, 9), "tilt_deg", 1.0), ("MH-1", local(5, 9), "open", 0.0),
+                    ("MH-1", local(6, 23.9), "tilt_deg", 1.0),
+                    ("MH-2", local(5, 0.1), "tilt_deg", 1.0),
+                    ("MH-3", local(7, 12), "tilt_deg", 1.0)])  # fmt: skip
+    add_obs(store, [("MH-2", local(6, 9), "tilt_deg", 1.0)], exercise=True)  # a drill
+    # TD-1 reports through its segment's samples, on each of the three days
+    frame = pd.DataFrame({"segment_id": "S1", "ts": [local(d, 12) for d in (5, 6, 7)],
                           "speed_kmh": 50.0})  # fmt: skip
     frame["msg_id"] = [f"s{i}" for i in range(len(frame))]
     frame["received_at"] = frame["ts"]
     store.append("traffic_samples", frame)
-    approx(measure("safety.sensor_availability", store, [DAY1], kinds=["manhole"]), [50.0])
-    approx(measure("safety.sensor_availability", store, [DAY1], DISTRICT_A), [50.0])
-    approx(measure("safety.sensor_availability", store, [DAY1]), [50.0])
-    approx(measure("safety.sensor_availability", store, [DAY2], kinds=["manhole"]), [0.0])
-    # at noon UTC-8 (12 hours in), only the first half of the day was owed
-    approx(measure("safety.sensor_availability", store, [DAY1, DAY2], kinds=["manhole"],
-                   now=start + timedelta(hours=12)), [75.0, None])  # fmt: skip
+    # manholes: MH-1 2 of 3 days, MH-2 1 of 3, MH-3 (installed on the 7th) 1 of 1
+    approx(measure("safety.sensor_availability", store, [SPAN], kinds=["manhole"]), [400 / 7])
+    approx(measure("safety.sensor_availability", store, [SPAN]), [70.0])
+    approx(measure("safety.sensor_availability", store, [SPAN], DISTRICT_A), [200 / 3])
+    approx(measure("safety.sensor_availability", store, [DAY1, DAY2], kinds=["manhole"]),
+           [100.0, 50.0])  # fmt: skip
+    # ten minutes into the 7th no sensor has missed three intervals yet: the day is not owed
+    early = local(7, 1 / 6)
+    approx(measure("safety.sensor_availability", store, [SPAN, DAY3], kinds=["manhole"],
+                   now=early), [75.0, None])  # fmt: skip
 
 
 # -- grid work --------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from app.pages.cockpit.logic import (
     major_counts,
     ranking_rows,
     stored_period,
+    unit_text,
 )
 from app.pages.cockpit.panels import (
     case_card,
@@ -195,7 +196,7 @@ def render_summary(data: object) -> Any:
     names = {d: dimension_name(d, lang) for d in DIMENSIONS}
     labels = [p.label for p in last_periods(period, settings.trend_periods)]
     series = [
-        (indicator_name(r, lang), r.get("trend") or [], str(r.get("unit") or ""))
+        (indicator_name(r, lang), r.get("trend") or [], unit_text(r.get("unit"), lang))
         for r in key_indicators(results)
     ]
     majors = [
@@ -247,7 +248,8 @@ def render_ranking(data: object, by: object) -> Any:
         now=utcnow(),
         scope=user.scope,
     )
-    return ranking_table(str(by), ranking_rows(frame), lang)
+    names = _names(user.scope, lang, None) if by in ("district", "street") else None
+    return ranking_table(str(by), ranking_rows(frame, names=names), lang)
 
 
 # -- drill-down --------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ def _cases(user: SessionUser, drill: Drill, period: Period, lang: str) -> tuple[
         )[0]["value"]  # fmt: skip
         name = ind.name_zh if lang == "zh" else ind.name_en
         return frame, t("cockpit.drill_title", lang, figure=name,
-                        value=format_value(value, ind.unit))  # fmt: skip
+                        value=format_value(value, ind.unit, lang))  # fmt: skip
     frame = evaluation.cases_behind(
         app_ctx.store, figure=drill.figure, group_key=drill.by, group_value=drill.value,
         period_start=period.start, period_end=period.end, now=now, scope=user.scope,

@@ -121,7 +121,7 @@ def radar(scores: Mapping[str, Any], names: Mapping[str, str], *, empty: str) ->
         )
     )
     fig.update_layout(
-        **_base(margin={"l": 70, "r": 70, "t": 26, "b": 26}),
+        **_base(margin={"l": 92, "r": 92, "t": 26, "b": 26}),
         polar={
             "bgcolor": "rgba(0,0,0,0)",
             "radialaxis": {"range": [0, 100], "showticklabels": False, "gridcolor": LINE,
@@ -145,7 +145,7 @@ def trend_lines(
             go.Scatter(
                 x=list(labels)[-len(values) :],
                 y=[_finite(v) for v in values],
-                name=f"{name}（{unit}）" if unit else name,
+                name=f"{name} ({unit})" if unit else name,
                 mode="lines+markers",
                 line={"color": SERIES[i % len(SERIES)], "width": 2},
                 marker={"size": 4},

@@ -115,12 +115,25 @@ def format_number(value: object) -> str:
     return f"{number:.2f}"
 
 
-def format_value(value: object, unit: object) -> str:
-    """A figure with its unit (``92.5%``, ``1,204 件``)."""
+#: Units of the indicator declarations -> their message key (``cockpit.unit_<key>``).
+UNITS = {"件": "cases", "次": "times", "点次": "readings", "起": "incidents", "天": "days",
+         "件/人": "per_worker", "亿元": "yi_yuan", "h": "hours"}  # fmt: skip
+
+
+def unit_text(unit: object, lang: str) -> str:
+    """A unit in the reader's words (``件`` -> ``cases``); others (%, μg/m³) as declared."""
+    if not isinstance(unit, str):
+        return ""
+    return t(f"cockpit.unit_{UNITS[unit]}", lang) if unit in UNITS else unit
+
+
+def format_value(value: object, unit: object, lang: str = "zh") -> str:
+    """A figure with its unit (``92.5%``, ``1,204 件``, ``1,204 cases``)."""
     text = format_number(value)
-    if text == "—" or not unit:
+    shown = unit_text(unit, lang)
+    if text == "—" or not shown:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    return f"{text}{shown}" if shown == "%" else f"{text} {shown}"
 
 
 @dataclass(frozen=True)
@@ -192,8 +205,12 @@ def key_indicators(results: Sequence[Mapping[str, Any]], n: int = 4) -> list[Map
 # -- rankings ----------------------------------------------------------------------------------
 
 
-def ranking_rows(frame: pd.DataFrame, limit: int = 50) -> list[dict[str, Any]]:
-    """The rows of an evaluation, best first, as the ranking table shows them."""
+def ranking_rows(
+    frame: pd.DataFrame, limit: int = 50, names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of an evaluation, best first, as the ranking table shows them (an area's
+    name from ``names`` by code when given: the reader's language)."""
+    names = names or {}
 
     def pct(v: Any) -> str:
         return "—" if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
@@ -207,7 +224,8 @@ def ranking_rows(frame: pd.DataFrame, limit: int = 50) -> list[dict[str, Any]]:
             {
                 "rank": i + 1,
                 "value": "" if value is None else str(value),
-                "name": str(name) if isinstance(name, str) and name else str(value or "—"),
+                "name": names.get(str(value))
+                or (str(name) if isinstance(name, str) and name else str(value or "—")),
                 "score": score_text(r.get("score")),
                 "registered": int(r.get("registered") or 0),
                 "overdue_count": int(r.get("overdue_count") or 0),

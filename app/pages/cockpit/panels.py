@@ -59,7 +59,7 @@ def indicator_tile(r: Mapping[str, Any], lang: str) -> html.Div:
     change = change_view(r.get("change"), r.get("direction"))
     target = r.get("target")
     target_text = (
-        t("cockpit.target", lang, target=format_value(target, r.get("unit")))
+        t("cockpit.target", lang, target=format_value(target, r.get("unit"), lang))
         if target is not None
         else t("cockpit.no_target", lang)
     )
@@ -85,7 +85,7 @@ def indicator_tile(r: Mapping[str, Any], lang: str) -> html.Div:
                 className="ck-ind-mid",
                 children=[
                     html.Span(
-                        format_value(r.get("value"), r.get("unit")), className="ck-ind-value"
+                        format_value(r.get("value"), r.get("unit"), lang), className="ck-ind-value"
                     ),  # fmt: skip
                     dcc.Graph(
                         figure=charts.sparkline(r.get("trend") or [], status),

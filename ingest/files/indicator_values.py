@@ -149,7 +149,12 @@ def _import(
     if missing:
         result.reason = f"missing column(s) {', '.join(missing)}; the file has {sheet.columns}"
         return
-    known = external_indicators(indicators if indicators is not None else load_indicators())
+    try:
+        declared = indicators if indicators is not None else load_indicators()
+    except ValueError as exc:  # a broken declarations file: say so, load nothing
+        result.reason = f"cannot read the indicator declarations: {exc}"[:1000]
+        return
+    known = external_indicators(declared)
     rows, problems = check_rows(_records(sheet), indicators=known, codes=scope_codes(store), tz=tz)
     result.rows_total = sheet.table.num_rows
     result.bad_rows = list(sheet.bad) + [

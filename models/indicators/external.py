@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from models.indicators.measure_kit import with_params
 from models.indicators.periods import DEFAULT_TZ, parse_period
 from models.security import Scope
 from models.store import Store, WriteTx
@@ -224,11 +225,4 @@ def external_value(
     return [found.get(p.label) for p in periods]
 
 
-def _no_params(params: Mapping[str, Any]) -> None:
-    if params:
-        raise ValueError(f"external.value takes no params, got {sorted(params)}")
-
-
-external_value.check_params = _no_params  # type: ignore[attr-defined]
-
-MEASURES: dict[str, Any] = {MEASURE_KEY: external_value}
+MEASURES: dict[str, Any] = {MEASURE_KEY: with_params(external_value)}

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from models.freshness import STALE_AFTER_INTERVALS
 from models.geography import current_grid_version
-from models.indicators.sensing_measures import counts_per_period, per_period, periods_cte
+from models.indicators.measure_kit import (
+    counts_per_period,
+    per_period,
+    periods_cte,
+    texts,
+    with_params,
+)
 from models.security import Scope
 from models.store import Store
 
@@ -180,10 +186,19 @@ def reports_per_grid_worker(
     return [None if v is None else v / workers for v in counts]
 
 
+_LEVELS = ("I", "II", "III", "IV")
+
+
+def _levels(value: Any) -> list[str]:
+    if bad := [v for v in texts(value) if v not in _LEVELS]:
+        raise ValueError(f"incident levels are {', '.join(_LEVELS)}, not {bad}")
+    return list(value)
+
+
 MEASURES: dict[str, Any] = {
-    "safety.alarms": alarms_opened,
-    "safety.incidents": incidents_opened,
-    "safety.sensor_availability": sensor_availability,
-    "grid.patrol_coverage": patrol_coverage,
-    "grid.reports_per_worker": reports_per_grid_worker,
+    "safety.alarms": with_params(alarms_opened, kinds=texts),
+    "safety.incidents": with_params(incidents_opened, levels=_levels, types=texts),
+    "safety.sensor_availability": with_params(sensor_availability, kinds=texts),
+    "grid.patrol_coverage": with_params(patrol_coverage),
+    "grid.reports_per_worker": with_params(reports_per_grid_worker),
 }

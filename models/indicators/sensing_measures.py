@@ -12,10 +12,9 @@ time zones without daylight saving (China Standard Time has none since 1992).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, time
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,19 @@ from models.environment import aqi, as_water_class, meets_target, noise_limit, w
 from models.environment.aqi import POLLUTANTS
 from models.environment.noise import DAY_START, NIGHT_START
 from models.environment.water import WATER_PARAMETERS
+from models.indicators.measure_kit import (
+    Values,
+    bounds_of,
+    counts_per_period,
+    minutes,
+    one_of,
+    per_period,
+    periods_cte,
+    shared,
+    spans,
+    whole,
+    with_params,
+)
 from models.security import Scope
 from models.store import Store
 from models.traffic import city_index_by, congestion_band, congestion_index, segment_weights
@@ -32,8 +44,6 @@ if TYPE_CHECKING:
     from models.indicators.periods import Period
     from models.indicators.registry import Indicator
 
-Values = list[float | None]
-T = TypeVar("T")
 
 #: GB 3095-2012 §8 (data validity): a 24-hour mean needs at least 20 hourly means.
 MIN_HOURS_PER_DAY = 20
@@ -47,38 +57,6 @@ TRAFFIC_SLOT_S = 3600
 PEAK_HOURS = ("07:00-09:00", "17:00-19:00")
 #: The first congested band of ``models.traffic`` (2 轻度拥堵, then 中度 and 严重).
 CONGESTED_BAND = 2
-
-
-def periods_cte(periods: Sequence[Period]) -> tuple[str, list[Any]]:
-    """A ``periods(p, p_start, p_end)`` table expression of the asked periods and its params
-    (``p`` is the index into ``periods``), for joining rows to every period they fall in."""
-    sql = (
-        "periods AS (SELECT unnest(?::INTEGER[]) AS p, unnest(?::TIMESTAMP[]) AS p_start, "
-        "unnest(?::TIMESTAMP[]) AS p_end)"
-    )
-    return sql, [list(range(len(periods))), [x.start for x in periods], [x.end for x in periods]]
-
-
-def _bounds(periods: Sequence[Period]) -> tuple:
-    return tuple((p.start, p.end) for p in periods)
-
-
-def per_period(n: int, values: Mapping[int, float | None]) -> Values:
-    """``values`` (period index -> value) as a list of ``n`` values, None where missing."""
-    out: Values = []
-    for i in range(n):
-        v = values.get(i)
-        out.append(None if v is None or not math.isfinite(float(v)) else float(v))
-    return out
-
-
-def counts_per_period(
-    periods: Sequence[Period], counts: Mapping[int, int], now: datetime
-) -> Values:
-    """Counts per period: 0 where nothing happened, None for a period not begun at ``now``."""
-    return [
-        None if p.start > now else float(counts.get(i, 0)) for i, p in enumerate(periods)
-    ]
 
 
 def _sensor_rows(
@@ -101,28 +79,6 @@ def _sensor_rows(
         f"GROUP BY {group}",
         [*params, kind, list(metrics), *scope_params],
     )
-
-
-#: The last result of each shared computation, by kind: (key, value).
-_SHARED: dict[str, tuple[tuple, Any]] = {}
-
-
-def shared(kind: str, store: Store, key: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, reused by the next call of the same ``kind`` with the same ``key``.
-
-    Several indicators read the same intermediate result (the air days, the traffic slots)
-    in one ``compute_indicators`` run. ``key`` must hold everything the result depends on,
-    including the ``now`` of the run; the store's path and its table row counts are added,
-    so a later run (another ``now``) or new rows never see an old result. Only the latest
-    result of a kind is kept.
-    """
-    full = (str(store.path), *key)
-    hit = _SHARED.get(kind)
-    if hit is not None and hit[0] == full:
-        return hit[1]
-    value = compute()
-    _SHARED[kind] = (full, value)
-    return value
 
 
 # -- air: HJ 633-2012 daily report ------------------------------------------------------
@@ -187,7 +143,7 @@ def _air_measure(kind: str):
     ) -> Values:
         hours = int(ind.params.get("min_hours", MIN_HOURS_PER_DAY))
         rows = store.query_value("SELECT count(*) FROM observations")
-        key = (_bounds(periods), scope, hours, now, rows)
+        key = (bounds_of(periods), scope, hours, now, rows)
         days = shared("air", store, key,
                       lambda: city_daily_air(store, periods, scope, min_hours=hours))  # fmt: skip
         grouped = days.groupby("p")
@@ -275,7 +231,7 @@ def _noise_measure(kind: str):
         store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
     ) -> Values:
         rows = store.query_value("SELECT count(*) FROM observations")
-        key = (_bounds(periods), scope, now, rows)
+        key = (bounds_of(periods), scope, now, rows)
         frame = shared("noise", store, key, lambda: noise_assessments(store, periods, scope))
         grouped = frame.groupby("p")["exceeded"]
         if kind == "exceedances":  # 超标点次: sensor-day-periods above the limit
@@ -286,11 +242,6 @@ def _noise_measure(kind: str):
 
 
 # -- traffic: congestion index (models.traffic), city-wide -------------------------------
-
-
-def _minutes(text: str) -> tuple[int, int]:
-    start, end = (time.fromisoformat(t.strip()) for t in text.split("-"))
-    return start.hour * 60 + start.minute, end.hour * 60 + end.minute
 
 
 def traffic_slots(
@@ -347,10 +298,10 @@ def _traffic_measure(kind: str):
         n = len(periods)
         slot_s = int(ind.params.get("slot_s", TRAFFIC_SLOT_S))
         rows = store.query_value("SELECT count(*) FROM traffic_samples")
-        key = (_bounds(periods), slot_s, now, rows)
+        key = (bounds_of(periods), slot_s, now, rows)
         t = shared("traffic", store, key, lambda: traffic_slots(store, periods, slot_s))
         if kind == "peak" and len(t["p"]):
-            spans = [_minutes(x) for x in ind.params.get("peak_hours", PEAK_HOURS)]
+            spans = [minutes(x) for x in ind.params.get("peak_hours", PEAK_HOURS)]
             keep = np.logical_or.reduce([(t["minute"] >= a) & (t["minute"] < b) for a, b in spans])
             t = {key: values[keep] for key, values in t.items()}
         if kind == "congested_share":  # share of weighted segment-slots in 轻度拥堵 or worse
@@ -364,14 +315,18 @@ def _traffic_measure(kind: str):
     return measure
 
 
+_HOURS = whole(1, 24)
+_SLOT = whole(60, 86400)
 MEASURES: dict[str, Any] = {
-    "env.aqi_good_day_share": _air_measure("good_share"),
-    "env.pm25_mean": _air_measure("pm25"),
-    "env.heavy_pollution_days": _air_measure("heavy_days"),
-    "env.water_target_share": water_target_share,
-    "env.noise_exceedances": _noise_measure("exceedances"),
-    "env.noise_compliance_rate": _noise_measure("compliance"),
-    "traffic.congestion_index_mean": _traffic_measure("mean"),
-    "traffic.congestion_index_peak": _traffic_measure("peak"),
-    "traffic.congested_share": _traffic_measure("congested_share"),
+    "env.aqi_good_day_share": with_params(_air_measure("good_share"), min_hours=_HOURS),
+    "env.pm25_mean": with_params(_air_measure("pm25"), min_hours=_HOURS),
+    "env.heavy_pollution_days": with_params(_air_measure("heavy_days"), min_hours=_HOURS),
+    "env.water_target_share": with_params(water_target_share,
+                                          waterbody=one_of("river", "lake")),  # fmt: skip
+    "env.noise_exceedances": with_params(_noise_measure("exceedances")),
+    "env.noise_compliance_rate": with_params(_noise_measure("compliance")),
+    "traffic.congestion_index_mean": with_params(_traffic_measure("mean"), slot_s=_SLOT),
+    "traffic.congestion_index_peak": with_params(_traffic_measure("peak"), slot_s=_SLOT,
+                                                 peak_hours=spans),  # fmt: skip
+    "traffic.congested_share": with_params(_traffic_measure("congested_share"), slot_s=_SLOT),
 }

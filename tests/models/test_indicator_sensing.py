@@ -16,7 +16,7 @@ import shapely
 
 from models.indicators.grid_measures import MEASURES as GRID
 from models.indicators.periods import parse_period
-from models.indicators.registry import Indicator
+from models.indicators.registry import Indicator, parse_indicators
 from models.indicators.sensing_measures import MEASURES as SENSING
 from models.security import Scope
 from models.traffic import city_index, city_index_by, segment_weights
@@ -345,3 +345,25 @@ def test_reports_per_grid_worker(store):
     approx(measure("grid.reports_per_worker", store, [DAY1], Scope("cells", (CELL_A,))), [2.0])
     approx(measure("grid.reports_per_worker", store, [DAY1], Scope("district", ("445122",))),
            [None])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("measure_key", "params", "message"),
+    [
+        ("safety.alarms", {"kind": ["gas"]}, "unknown params"),
+        ("safety.alarms", {"kinds": "gas"}, "params.kinds"),
+        ("safety.incidents", {"levels": ["V"]}, "incident levels"),
+        ("env.pm25_mean", {"min_hours": 30}, "params.min_hours"),
+        ("env.water_target_share", {"waterbody": "sea"}, "params.waterbody"),
+        ("traffic.congestion_index_peak", {"peak_hours": ["09:00-07:00"]}, "ends before"),
+        ("traffic.congestion_index_peak", {"peak_hours": ["rush"]}, "not HH:MM-HH:MM"),
+        ("external.value", {"x": 1}, "takes no params"),
+        ("grid.patrol_coverage", {"cells": 1}, "unknown params"),
+    ],
+)
+def test_bad_params_are_refused_on_loading_naming_the_indicator(measure_key, params, message):
+    entry = {"id": "bad.one", "name_zh": "坏", "name_en": "bad", "dimension": "城市安全",
+             "measure": measure_key, "params": params, "unit": "", "direction": "lower"}
+    with pytest.raises(ValueError, match=message) as caught:
+        parse_indicators([entry])
+    assert "bad.one" in str(caught.value)

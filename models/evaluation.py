@@ -63,6 +63,8 @@ ATOMS: dict[str, str] = {
     "dispatched_on_time": "coalesce(c.dispatched_at <= c.dispatch_due_at, FALSE)",
     "sent_back": "coalesce(c.rework_count > 0, FALSE)",
     "timed": "c.handling_used_s IS NOT NULL",
+    "rated": "coalesce(c.rated_at <= $now, FALSE)",  # 12345 回访 given by now
+    "content": "coalesce(c.satisfaction IN ('satisfied', 'basic'), FALSE)",  # 满意 or 基本满意
 }
 
 #: Each predicate as a form over :data:`ATOMS` (``{atom}``): filled with the atoms' SQL it
@@ -84,6 +86,8 @@ PREDICATE_FORMS: dict[str, str] = {
         " OR (NOT {dispatched} AND NOT {closed} AND {past_dispatch_due}))"
     ),
     "handling_timed": "({handled} AND {timed})",
+    "rated": "{rated}",
+    "satisfied": "({rated} AND {content})",
 }
 
 #: The one table of case predicates: every count of ``evaluate`` and every list of
@@ -96,6 +100,7 @@ RATES: dict[str, tuple[str, str]] = {
     "on_time_handling_rate": ("on_time_handling", "handling_due"),
     "closure_rate": ("closed", "closure_due"),
     "rework_rate": ("reworked", "handled"),
+    "satisfaction_rate": ("satisfied", "rated"),  # 满意率: (满意 + 基本满意) / 回访
 }
 
 #: Figure -> (predicate of the cases behind it, predicate flagging the numerator or None).
@@ -117,7 +122,8 @@ _COHORT = f"FROM cases c WHERE {COHORT_WHERE}"
 _CASE_COLUMNS = (
     "c.case_id, c.category_code, c.district_code, c.street_code, c.assigned_unit, c.assignee,"
     " c.stage, c.registered_at, c.dispatched_at, c.dispatch_due_at, c.due_at, c.handled_at,"
-    " c.closed_at, c.sla_limit_s, c.handling_used_s, c.rework_count"
+    " c.closed_at, c.sla_limit_s, c.handling_used_s, c.rework_count, c.satisfaction,"
+    " c.rated_at"
 )
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -285,7 +291,7 @@ SELECT group_value, group_name,
   registered, dispatched, dispatch_due, on_time_dispatch, on_time_dispatch_rate,
   handled, handling_due, on_time_handling, on_time_handling_rate,
   closure_due, closed, closure_rate, reworked, rework_rate, overdue_count,
-  handling_timed, mean_handling_hours,
+  handling_timed, mean_handling_hours, rated, satisfied, satisfaction_rate,
   {_score_sql()} AS score
 FROM r
 ORDER BY score DESC NULLS LAST, group_value NULLS LAST

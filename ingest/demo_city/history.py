@@ -111,6 +111,7 @@ def generate_case_history(
             "data",
         )
     }
+    ratings = np.random.default_rng(seed + 1)  # its own stream: the cases stay as they were
     for i, rep in enumerate(arrivals.reports):
         path = walk_case(
             rep,
@@ -152,6 +153,7 @@ def generate_case_history(
                 "sla_limit_s": m["sla_limit_s"],
                 "handling_used_s": m["handling_used_s"],
                 "returns_count": m["returns"],
+                **_follow_up(rep.source, m, end, ratings),
             }
         )
 
@@ -183,6 +185,25 @@ def generate_case_history(
     return counts
 
 
+#: 12345 回访 grades (满意, 基本满意, 不满意) and their odds, handled on time or late
+_GRADES = ("satisfied", "basic", "unsatisfied")
+_ODDS = {True: (0.82, 0.12, 0.06), False: (0.5, 0.22, 0.28)}
+
+
+def _follow_up(
+    source: str, m: Mapping[str, Any], end: datetime, rng: np.random.Generator
+) -> dict[str, Any]:
+    """The caller's rating of a closed hotline order, one to three days after closure (none
+    when that is after ``end``, or for other sources)."""
+    none = {"satisfaction": None, "rated_at": None}
+    if source != "hotline" or m["closed_at"] is None:
+        return none
+    rated_at = m["closed_at"] + timedelta(hours=float(rng.uniform(2, 72)))
+    on_time = (m["handling_used_s"] or 0) <= (m["sla_limit_s"] or 0)
+    grade = _GRADES[int(rng.choice(3, p=_ODDS[on_time]))]
+    return none if rated_at > end else {"satisfaction": grade, "rated_at": rated_at}
+
+
 def _data_json(data: Mapping[str, Any] | None) -> str | None:
     # the same encoding as models.cases: timedeltas as seconds
     if not data:
@@ -207,6 +228,8 @@ _MILESTONES_SCHEMA = pa.schema(
         ("sla_limit_s", pa.int64()),
         ("handling_used_s", pa.int64()),
         ("returns_count", pa.int32()),
+        ("satisfaction", pa.string()),
+        ("rated_at", _TS),
     ]
 )
 #: Columns of case_transitions rows appended after a case's first (also the benchmarks').

@@ -22,6 +22,7 @@ from ingest.files.tabular import Sheet, rename_columns
 from ingest.files.times import LOCAL_TZ, parse_time
 from ingest.locate import store_locator
 from models.case_builder import CaseBatch, NewReport, prepare_cases, write_cases
+from models.case_feedback import Rating, parse_satisfaction, record_ratings
 from models.store import WriteTx
 
 ALIASES = {
@@ -34,11 +35,15 @@ ALIASES = {
     **dict.fromkeys(("community", "所属社区", "社区", "社区名称"), "community"),
     **dict.fromkeys(("address", "地址", "事发地址", "详细地址"), "address"),
     **dict.fromkeys(("caller", "reporter", "来电人", "反映人"), "caller"),
+    # 12345 回访 (follow-up): the caller's rating, in the same export or a later one
+    **dict.fromkeys(("satisfaction", "满意度", "回访结果", "满意度评价", "回访满意度"), "satisfaction"),
+    **dict.fromkeys(("rated_at", "回访时间"), "rated_at"),
 }
 REQUIRED = ("order_no", "received_at", "category")
 HINT = (
     "A hotline export has 工单编号/order_no, 受理时间/received_at, 问题分类/category and either "
-    "经度/lon + 纬度/lat or 所属社区/community (optional: 问题描述, 地址, 来电人)."
+    "经度/lon + 纬度/lat or 所属社区/community (optional: 问题描述, 地址, 来电人, 回访结果 "
+    "with 满意/基本满意/不满意, 回访时间)."
 )
 ACTOR = "hotline-import"
 _CATEGORY = re.compile(r"^\d{4,6}$")
@@ -103,7 +108,20 @@ def _parse_row(values: dict, ctx: Context, communities: _Communities) -> dict | 
     description = values.get("description")
     if description is not None and len(description) > 4000:
         return "description longer than 4000 characters", "description"
+    try:
+        grade = parse_satisfaction(values.get("satisfaction"))
+    except ValueError as exc:
+        return str(exc), "satisfaction"
+    rated_at = None
+    if values.get("rated_at") is not None:
+        rated_at = parse_time(values["rated_at"], local_tz=ctx.local_tz or LOCAL_TZ)
+        if not isinstance(rated_at, datetime):
+            return rated_at or "bad rated_at", "rated_at"
+        if (problem := ctx.window.problem(rated_at, now=ctx.now)) is not None:
+            return problem, "rated_at"
     row = {
+        "satisfaction": grade,
+        "rated_at": rated_at,
         "order_no": order_no,
         "reported_at": received,
         "category_code": category,
@@ -153,7 +171,16 @@ def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFa
     first_at: dict[str, int] = {}
     records = renamed.table.to_pylist()
     for line, values in zip(renamed.lines.tolist(), records):
-        for key in ("lon", "lat", "community", "description", "address", "caller"):
+        for key in (
+            "lon",
+            "lat",
+            "community",
+            "description",
+            "address",
+            "caller",
+            "satisfaction",
+            "rated_at",
+        ):
             values.setdefault(key, None)
         parsed = _parse_row(values, ctx, communities)
         if isinstance(parsed, tuple):
@@ -210,12 +237,20 @@ def prepare_hotline(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFa
     bad.sort(key=lambda b: b.line)
     if bad:
         return Plan("hotline", len(records), never_written, bad_rows=bad, line_unit=sheet.line_unit)
-    return Plan("hotline", len(records), _writer(batch), line_unit=sheet.line_unit)
+    ratings = [
+        Rating(f"hotline:{r['order_no']}", r["satisfaction"], r["rated_at"] or ctx.now, ACTOR)
+        for r in rows
+        if r["satisfaction"] is not None
+    ]
+    return Plan("hotline", len(records), _writer(batch, ratings), line_unit=sheet.line_unit)
 
 
-def _writer(batch: CaseBatch) -> Callable[[WriteTx], Written]:
+def _writer(batch: CaseBatch, ratings: list[Rating]) -> Callable[[WriteTx], Written]:
     def write(tx: WriteTx) -> Written:
         written = write_cases(tx, batch)
-        return Written(written.created, duplicates=len(batch) - written.created)
+        rated = record_ratings(tx, ratings)  # an order already imported gets its 回访 rating
+        return Written(
+            written.created, duplicates=len(batch) - written.created, details={"rated": rated}
+        )
 
     return write

@@ -25,6 +25,7 @@ CASE_FIGURES: dict[str, tuple[str, float]] = {
     "cases.closure_rate": ("closure_rate", 100.0),
     "cases.rework_rate": ("rework_rate", 100.0),
     "cases.mean_handling_hours": ("mean_handling_hours", 1.0),
+    "cases.satisfaction_rate": ("satisfaction_rate", 100.0),
 }
 Request = tuple[str, CaseSelection | None]  # (figure, selection)
 

@@ -511,6 +511,13 @@ CREATE TABLE indicator_values (
 );
 """
 
+_SATISFACTION = """
+-- 12345 回访: the caller's rating of how the case was handled (satisfied / basic / unsatisfied,
+-- i.e. 满意 / 基本满意 / 不满意), from a hotline export's follow-up column; NULL where unknown
+ALTER TABLE cases ADD COLUMN satisfaction VARCHAR;
+ALTER TABLE cases ADD COLUMN rated_at TIMESTAMP;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -529,6 +536,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(14, "cases: the logged-in user who reported them", _REPORTED_BY),
     Migration(15, "indicator values imported from elsewhere (statistics)", _INDICATOR_VALUES),
+    Migration(16, "cases: the caller's satisfaction (12345 回访) and when it was given", _SATISFACTION),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -245,3 +245,54 @@ def test_orders_become_cases_like_any_other_report(db, tmp_path):
         [rows[0][0]],
     )
     assert "duplicates" in json.loads(detail)
+
+
+SATISFACTION_HEADER = "工单编号,受理时间,问题分类,问题描述,经度,纬度,所属社区,地址,来电人,回访结果,回访时间\n"
+
+
+def _rating(db: Store, order_no: str) -> tuple:
+    return tuple(
+        db.query_rows(
+            "SELECT satisfaction, rated_at FROM cases WHERE external_id = ?",
+            [f"hotline:{order_no}"],
+        )[0]
+    )
+
+
+def test_a_follow_up_export_records_the_callers_satisfaction_on_the_existing_order(db, tmp_path):
+    # 12345 回访: the same order comes again, later, with the caller's rating; it is not a
+    # duplicate to skip but the rating of the case already imported
+    first = tmp_path / "orders.csv"
+    first.write_text(HEADER + "S-1,2026-11-24 10:00,0201,x,116.654367,23.66935,,,\n", "utf-8")
+    assert ingest_file(db, first, now=NOW).rows_loaded == 1
+    assert _rating(db, "S-1") == (None, None)
+    follow_up = tmp_path / "follow_up.csv"
+    follow_up.write_text(
+        SATISFACTION_HEADER
+        + "S-1,2026-11-24 10:00,0201,x,116.654367,23.66935,,,,基本满意,2026-11-25 08:30\n"
+        + "S-2,2026-11-24 11:00,0201,y,116.654367,23.66935,,,,不满意,\n",
+        "utf-8",
+    )
+    result = ingest_file(db, follow_up, now=NOW)
+    assert result.ok, (result.reason, result.bad_rows)
+    assert (result.rows_loaded, result.rows_duplicate) == (1, 1)
+    assert _rating(db, "S-1") == ("basic", datetime(2026, 11, 25, 0, 30))  # Beijing → UTC
+    # a new order rated in the same file: rated at its import when no time is given
+    assert _rating(db, "S-2")[0] == "unsatisfied" and _rating(db, "S-2")[1] is not None
+    events = db.query_rows(
+        "SELECT kind, detail FROM case_events JOIN cases USING (case_id) "
+        "WHERE external_id = 'hotline:S-1'"
+    )
+    assert ("satisfaction", "basic") in [tuple(e) for e in events]
+
+
+def test_an_unknown_satisfaction_word_is_a_bad_row_naming_the_column(db, tmp_path):
+    path = tmp_path / "bad_rating.csv"
+    path.write_text(
+        SATISFACTION_HEADER + "S-9,2026-11-24 10:00,0201,x,116.654367,23.66935,,,,很好吧,\n",
+        "utf-8",
+    )
+    result = ingest_file(db, path, now=NOW)
+    assert result.status == "failed"
+    assert [b.column for b in result.bad_rows] == ["satisfaction"]
+    assert "满意" in result.bad_rows[0].reason

@@ -53,10 +53,12 @@ CASES = [
     case("U4", "0202", stage="registered", dispatched_at=None, due_at=None, assigned_unit=None,
          **OPEN),
     # hotline: noise, all on time (2 h), closed
-    case("H1", "0601", source="hotline", handling_used_s=7_200),
+    case("H1", "0601", source="hotline", handling_used_s=7_200,
+         satisfaction="basic", rated_at=t(12)),  # 回访: 基本满意
     # hotline: typhoon damage, dispatched late, handled on time (10 h), due after NOW, open
     case("H2", "0801", source="hotline", stage="handled", dispatched_at=t(10, 4),
-         due_at=t(20, month=11), closed_at=None, handling_used_s=36_000),
+         due_at=t(20, month=11), closed_at=None, handling_used_s=36_000,
+         satisfaction="unsatisfied", rated_at=t(13)),  # 回访: 不满意
     # another district: all on time
     case("B1", "0201", cell=D2 + "001001001"),
     # never counted: a drill; September's case counts for the previous period only
@@ -87,6 +89,7 @@ EXPECTED: dict[str, float | None] = {
     "service.response": 100 * 1 / 2,  # H2 dispatched late
     "service.on_time_handling": 100.0,
     "service.closure": 100.0,  # H2 not due yet
+    "service.satisfaction": 100 * 1 / 2,  # rated by NOW: H1 basic (counts), H2 unsatisfied
     # 生态环境: noise H1
     "eco.registered": 1,
     "eco.on_time_handling": 100.0,
@@ -212,3 +215,15 @@ def test_a_period_not_begun_has_no_value(store: Store) -> None:
                               trend_periods=3)  # fmt: skip
     reg = {r["id"]: r for r in rows}["governance.registered"]
     assert reg["trend"] == [7, 0, None] and reg["value"] is None and reg["previous"] == 0
+
+
+def test_satisfaction_counts_ratings_given_by_now(store: Store) -> None:
+    # at 10-12 12:00 only H1 (基本满意, rated 10-12 01:00) is rated: 满意率 100 %
+    rows = compute_indicators(
+        store, period=OCT, scope=CITY, now=t(12, 12), trend_periods=2
+    )
+    value = {r["id"]: r["value"] for r in rows}["service.satisfaction"]
+    assert value == pytest.approx(100.0)
+    behind = cases_behind(store, "service.satisfaction", period=OCT, scope=CITY, now=NOW)
+    assert sorted(behind["case_id"]) == ["H1", "H2"]
+    assert dict(zip(behind["case_id"], behind["in_numerator"])) == {"H1": True, "H2": False}

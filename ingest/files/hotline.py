@@ -36,7 +36,9 @@ ALIASES = {
     **dict.fromkeys(("address", "地址", "事发地址", "详细地址"), "address"),
     **dict.fromkeys(("caller", "reporter", "来电人", "反映人"), "caller"),
     # 12345 回访 (follow-up): the caller's rating, in the same export or a later one
-    **dict.fromkeys(("satisfaction", "满意度", "回访结果", "满意度评价", "回访满意度"), "satisfaction"),
+    **dict.fromkeys(
+        ("satisfaction", "满意度", "回访结果", "满意度评价", "回访满意度"), "satisfaction"
+    ),
     **dict.fromkeys(("rated_at", "回访时间"), "rated_at"),
 }
 REQUIRED = ("order_no", "received_at", "category")

@@ -247,7 +247,7 @@ def test_orders_become_cases_like_any_other_report(db, tmp_path):
     assert "duplicates" in json.loads(detail)
 
 
-SATISFACTION_HEADER = "工单编号,受理时间,问题分类,问题描述,经度,纬度,所属社区,地址,来电人,回访结果,回访时间\n"
+SATISFACTION_HEADER = HEADER.rstrip("\n") + ",回访结果,回访时间\n"
 
 
 def _rating(db: Store, order_no: str) -> tuple:

@@ -124,6 +124,8 @@ def wall(demo_copy, tmp_path_factory):
                 requests: list[str] = []
                 page.on("request", lambda r: requests.append(r.url))
                 login(page, url, "operator", demo_passwords(folder)["operator"])
+                # every layer on, grid by district: the overview theme (test_browser_themes.py)
+                page.goto(url + "/screen?theme=overview")
                 page.wait_for_selector("#screen-map[data-drawn]", timeout=90_000)
                 yield {
                     "page": page,

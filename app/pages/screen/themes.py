@@ -117,13 +117,12 @@ def theme_switcher(state: WallState, lang: str) -> html.Div:
     themes, _default, problem = wall_themes()
     children: list[Any] = [
         html.Div(t("theme.title", lang), className="panel-title"),
-        dcc.Dropdown(
+        # one click per theme on a wall (a dropdown's list would open under the panels)
+        dcc.RadioItems(
             id=ids.SCREEN_THEME_SELECT,
             options=theme_options(themes, lang),
             value=state.theme,
-            clearable=False,
-            searchable=False,
-            className="theme-select",
+            className="theme-chips",
         ),
         dcc.Store(id=ids.SCREEN_THEME, data=state.theme),
     ]

@@ -298,7 +298,8 @@ def _cases(user: SessionUser, drill: Drill, period: Period, lang: str) -> tuple[
         period_start=period.start, period_end=period.end, now=now, scope=user.scope,
     )  # fmt: skip
     key = "overdue" if drill.figure == "overdue_count" else drill.figure
-    figure = f"{drill.value or '—'} · {t(f'cockpit.col_{key}', lang)}"
+    group = _names(user.scope, lang, None).get(drill.value or "", drill.value or "—")
+    figure = f"{group} · {t(f'cockpit.col_{key}', lang)}"
     return frame, t("cockpit.drill_title", lang, figure=figure, value=f"{len(frame):,}")
 
 

@@ -36,6 +36,7 @@ HEAT_SCALE = [[0.0, _rgb(HEX_RAMP[0][1])], [0.5, _rgb(HEX_RAMP[1][1])], [1.0, _r
 
 def _base(**extra: Any) -> dict[str, Any]:
     return {
+        "template": "none",  # no default template: a sparkline's JSON stays small
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "font": {"family": FONT, "color": TEXT, "size": 12},
@@ -108,7 +109,10 @@ def radar(scores: Mapping[str, Any], names: Mapping[str, str], *, empty: str) ->
     if not any(_finite(scores[d]) is not None for d in dims):
         return empty_figure(empty)
     values = [_finite(scores[d]) or 0.0 for d in dims]
-    labels = [names.get(d, d) for d in dims]
+    # long names (English) break after their first word, or they reach past the panel
+    labels = [
+        (n.replace(" ", "<br>", 1) if len(n) > 10 else n) for n in (names.get(d, d) for d in dims)
+    ]
     fig = go.Figure(
         go.Scatterpolar(
             r=[*values, values[0]],
@@ -121,7 +125,7 @@ def radar(scores: Mapping[str, Any], names: Mapping[str, str], *, empty: str) ->
         )
     )
     fig.update_layout(
-        **_base(margin={"l": 92, "r": 92, "t": 26, "b": 26}),
+        **_base(margin={"l": 80, "r": 80, "t": 30, "b": 30}),
         polar={
             "bgcolor": "rgba(0,0,0,0)",
             "radialaxis": {"range": [0, 100], "showticklabels": False, "gridcolor": LINE,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import flask_login
 import pytest
 from dash.exceptions import PreventUpdate
+from plotly.utils import PlotlyJSONEncoder
 
 from app.auth import SessionUser
 from models.config import load_config
@@ -250,3 +251,47 @@ def test_a_district_leader_cannot_open_another_districts_case(cockpit):
         assert (case in card and "dispatch-test" in card) == seen, card[:300]
         if not seen:
             assert "dispatch-test" not in card and "0201" not in card
+
+
+def test_every_case_figure_agrees_with_its_drill_down(cockpit):
+    """For every case-based tile: a count is its list's length; a rate is the share of its
+    list above the line (the rows marked ✓, all of them when none is marked ✗)."""
+    from models.indicators.registry import load_indicators
+
+    context = as_user(cockpit, SCOPED)
+    try:
+        from app.pages.cockpit import callbacks as cb
+
+        tiles = json.loads(json.dumps(cb.render_summary({"label": this_month()})[2],
+                                      cls=PlotlyJSONEncoder))  # fmt: skip
+    finally:
+        context.pop()
+    values: dict[str, str] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if isinstance(props, dict) and "data-indicator" in props:
+                values[props["data-indicator"]] = props["data-value"]
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(tiles)
+    checked = 0
+    for ind in (i for i in load_indicators() if i.case_based):
+        value = values[ind.id]
+        rows = drill(cockpit, SCOPED, {"type": "cockpit-ind", "id": ind.id})["cockpit-cases"]
+        rows = rows["rowData"]
+        if ind.unit == "件":
+            assert float(value) == len(rows), ind.id
+        elif ind.unit == "%" and rows:
+            marks = [r["counted"] for r in rows]
+            above = marks.count("✓") if "✗" in marks else len(rows)
+            assert abs(float(value) - 100 * above / len(rows)) < 1e-6, ind.id
+        elif ind.unit == "%":
+            assert value == "None", ind.id
+        checked += 1
+    assert checked >= 20

@@ -20,8 +20,6 @@ from models.evaluation import DEFAULT_WEIGHTS, GROUPS
 from models.indicators.periods import KINDS, Period, parse_period, period_containing
 from models.workflow import stage_label
 
-__all__ = ["Invalid"]
-
 #: The longest custom period (days): a year and a leap day.
 MAX_CUSTOM_DAYS = 366
 #: Years a period may lie in.

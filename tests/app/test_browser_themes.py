@@ -20,7 +20,11 @@ from tests.browser import chromium, login, served
 from tests.conftest import ROOT, SECRET, demo_passwords
 
 pytestmark = pytest.mark.browser
-STREET, FLOOD = 30, 12  # open 道路不洁 (0201) and 积水 (0401) cases seeded
+#: Open cases seeded: city-management ones clustered on cells (the grid shows its classes),
+#: and 积水 / 树木倒伏 / 台风灾情 ones (三防's).
+URBAN = ("0201", "0302", "0501", "0105", "0106", "0701")
+FLOODING = ("0401", "0403", "0801")
+STREET, FLOOD = 170, 24
 
 
 def _seed(folder: Path) -> tuple[str, tuple[float, float]]:
@@ -35,20 +39,26 @@ def _seed(folder: Path) -> tuple[str, tuple[float, float]]:
     now = datetime.now(UTC).replace(tzinfo=None)
     with Store(folder / "cityops.duckdb") as store:
         locate = store_locator(store)
-        cells = load_cells(store).sample(STREET + FLOOD, random_state=11)
+        cells = load_cells(store).sample(60, random_state=11)
         points = [(p.x, p.y) for p in cells.geometry.representative_point()]
-        for i, (lon, lat) in enumerate(points):
+        # a few hot cells, more with a handful, most with one or two
+        per_cell = [12] * 5 + [5] * 10 + [2] * 15 + [1] * 30
+        spots = [points[j] for j, n in enumerate(per_cell) for _ in range(n)]
+        assert len(spots) == STREET
+        for i, (lon, lat) in enumerate(spots + points[:FLOOD]):
+            flood = i >= STREET
+            codes = FLOODING if flood else URBAN
             report_case(
                 store,
-                category_code="0201" if i < STREET else "0401",
+                category_code=codes[i % len(codes)],
                 lon=lon,
                 lat=lat,
-                at=now - timedelta(minutes=5 + i),
+                at=now - timedelta(minutes=5 + i // 3),
                 source="grid_worker",
                 actor="GW1",
                 role="grid_worker",
                 locate=locate,
-                text="道路不洁" if i < STREET else "路面积水",
+                text="路面积水" if flood else "城市管理问题",
             )
         _record, token = create_token(
             store, "operator", label="themes test", created_by="test", at=now

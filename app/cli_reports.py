@@ -10,6 +10,7 @@ from app.reports.schedule import latest_daily, latest_monthly
 from app.reports.store import READER_ROLES, BadReport, ReportKey, check_period, scope_district
 from models.clock import utcnow
 from models.config import Config
+from models.report_queries import area_names
 from models.store import Store
 from models.users import AccessDenied, User
 
@@ -37,7 +38,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("file", type=Path)
 
 
-def _key(config: Config, args: argparse.Namespace, user: User) -> ReportKey:
+def _key(config: Config, store: Store, args: argparse.Namespace, user: User) -> ReportKey:
     tz = config.settings.calendar.timezone
     if args.period:
         period = check_period(args.kind, args.period)
@@ -52,6 +53,8 @@ def _key(config: Config, args: argparse.Namespace, user: User) -> ReportKey:
         raise BadReport("--district takes a 6-digit district code")
     if own is not None and district != own:
         raise AccessDenied(f"district {district} is outside the scope of {user.username}")
+    if district is not None and district not in area_names(store, [district]):
+        raise BadReport(f"no district {district}")
     return ReportKey(args.kind, period, district)
 
 
@@ -59,7 +62,7 @@ def run_report(config: Config, store: Store, args: argparse.Namespace, user: Use
     """Make the report (or find it made) and print its two files."""
     from app.reports.make import make_report
 
-    key = _key(config, args, user)
+    key = _key(config, store, args, user)
     paths = make_report(store, config, key, now=utcnow(), force=args.force)
     store.audit("cli.report", actor=user.username, target=key.file_name("pdf"))
     for path in paths.values():

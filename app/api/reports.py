@@ -5,7 +5,9 @@ Scope: a city-scoped caller gets the city's reports, or one district's with
 ``?district=445102``; a caller scoped to one district gets that district's reports
 (files ``monthly-2026-11-445102.pdf``) and 403 for another's; street, cell and unit
 scopes, and several districts, get 403 (reports are made for the city or one district).
-A report not made yet is made on request once its period is over (404 before).
+A report not made yet is made on request once its period is over (404 before) and while
+it is younger than ``reports.keep_days`` (404 after: it would be removed at once).
+A district that does not exist is 404 (no empty report is made for it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from app.api.errors import ApiError
 from app.api.indicators import reader
 from app.bounds import expensive
 from app.context import get_context
-from app.reports.make import make_report, period_over
+from app.reports.make import make_report, past_retention, period_over
 from app.reports.store import (
     FORMATS,
     MEDIA,
@@ -30,6 +32,7 @@ from app.reports.store import (
 )
 from models.case_service import Actor
 from models.clock import utcnow
+from models.report_queries import area_names
 
 _FILE = re.compile(r"^(?P<period>[0-9-]{7,10})\.(?P<fmt>pdf|xlsx)$")
 _DISTRICT = re.compile(r"^[0-9]{6}$")
@@ -51,6 +54,8 @@ def _district(who: Actor) -> str | None:
         raise ApiError(400, "district must be a 6-digit district code")
     if own is not None and asked != own:
         raise ApiError(403, f"district {asked} is outside your scope")
+    if asked not in area_names(get_context().store, [asked]):
+        raise ApiError(404, f"no district {asked}")
     return asked
 
 
@@ -88,6 +93,8 @@ def report_file(kind: str, file: str) -> flask.Response:
         now = utcnow()
         if not period_over(ctx.config, key, now):
             raise ApiError(404, f"the period {period} is not over yet: no report")
+        if past_retention(ctx.config, key, now):
+            raise ApiError(404, f"the period {period} is older than reports are kept")
         with expensive(who.username):
             try:
                 path = make_report(ctx.store, ctx.config, key, now=now)[fmt]

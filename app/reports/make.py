@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from app.reports.content import gather, report_period
 from app.reports.pdf import render_pdf
@@ -29,6 +30,14 @@ def made(config: Config, key: ReportKey) -> bool:
 def period_over(config: Config, key: ReportKey, now: datetime) -> bool:
     """Whether the report's period has ended at ``now`` (naive UTC)."""
     return report_period(key, config.settings.calendar.timezone).end <= now
+
+
+def past_retention(config: Config, key: ReportKey, now: datetime) -> bool:
+    """Whether the report's period began more than ``reports.keep_days`` local days before
+    ``now`` (such a file would be removed by the next look of the schedule)."""
+    zone = ZoneInfo(config.settings.calendar.timezone)
+    local_today = now.replace(tzinfo=UTC).astimezone(zone).date()
+    return (local_today - key.first_day()).days > config.settings.reports.keep_days
 
 
 def make_report(

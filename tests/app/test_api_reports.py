@@ -150,6 +150,9 @@ def test_a_district_leader_gets_the_district_report(world):
         ("/api/v1/reports/monthly/2099-01.pdf", 404),  # not over: not made
         ("/api/v1/reports/monthly/2026-11.pdf?district=4451", 400),
         ("/api/v1/reports/monthly/2026-11.pdf?kind=x", 400),
+        ("/api/v1/reports/monthly/2026-11.pdf?district=999999", 404),  # no such district
+        ("/api/v1/reports?district=999999", 404),
+        ("/api/v1/reports/monthly/2020-01.pdf", 404),  # older than reports.keep_days
     ],
 )
 def test_bad_paths_are_json_errors(world, path, status):

@@ -56,6 +56,7 @@ def test_a_district_operator_gets_the_district_report_only(folder, capsys):
         ("leader", ("report", "monthly", "--period", "2099-01"), "not over"),
         ("leader", ("report", "monthly", "--period", "../x"), "YYYY-MM"),
         ("leader", ("indicators", "import", "x.csv"), "needs the role admin"),
+        ("leader", ("report", "daily", "--district", "999999"), "no district"),
     ],
 )
 def test_refusals(folder, capsys, user, args, message):

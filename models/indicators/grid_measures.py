@@ -160,17 +160,34 @@ def _overlaps(kind: str, codes: Sequence[str], scope: Scope) -> bool:
     return any(a.startswith(b) or b.startswith(a) for a in codes for b in scope.codes)
 
 
+def grid_workers_in(store: Store, scope: Scope) -> int:
+    """How many grid workers (网格员) ``scope`` has: the distinct names the current grid's
+    cells in ``scope`` list (``grid_cells.grid_workers``, the grid's own roster); when the
+    grid lists none there, the enabled ``grid_worker`` accounts whose scope shares ground
+    with ``scope``, as they are now (neither keeps history)."""
+    version = current_grid_version(store)
+    if version is not None:
+        where, params = scope.sql_filter("cell_code")
+        listed = store.query_value(
+            "SELECT count(DISTINCT w) FROM (SELECT unnest(grid_workers) AS w FROM grid_cells "
+            f"WHERE version_id = ? AND {where}) WHERE w IS NOT NULL AND w <> ''",
+            [version, *params],
+        )
+        if listed:
+            return int(listed)
+    users = store.query_rows(
+        "SELECT scope_kind, scope_codes FROM users WHERE role = 'grid_worker' AND NOT disabled"
+    )
+    return sum(_overlaps(kind, list(codes), scope) for kind, codes in users)
+
+
 def reports_per_grid_worker(
     store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
 ) -> Values:
     """Cases reported by grid workers (``source = 'grid_worker'``, not drills) in ``scope``
-    in the period, per grid worker (人均上报) of ``scope``: enabled users of role
-    ``grid_worker`` whose own scope shares ground with it, as they are now (the user table
-    keeps no history). None when the scope has no grid worker."""
-    users = store.query_rows(
-        "SELECT scope_kind, scope_codes FROM users WHERE role = 'grid_worker' AND NOT disabled"
-    )
-    workers = sum(_overlaps(kind, list(codes), scope) for kind, codes in users)
+    in the period, per grid worker of ``scope`` (人均上报, :func:`grid_workers_in`). None
+    when the scope has no grid worker."""
+    workers = grid_workers_in(store, scope)
     if not workers:
         return [None] * len(periods)
     cte, params = periods_cte(periods)

@@ -26,7 +26,6 @@ from models.environment.water import WATER_PARAMETERS
 from models.indicators.measure_kit import (
     Values,
     bounds_of,
-    counts_per_period,
     minutes,
     one_of,
     per_period,
@@ -235,7 +234,7 @@ def _noise_measure(kind: str):
         frame = shared("noise", store, key, lambda: noise_assessments(store, periods, scope))
         grouped = frame.groupby("p")["exceeded"]
         if kind == "exceedances":  # 超标点次: sensor-day-periods above the limit
-            return counts_per_period(periods, grouped.sum().astype(int).to_dict(), now)
+            return per_period(len(periods), grouped.sum().astype(float).to_dict())
         return per_period(len(periods), (100.0 * (1 - grouped.mean())).to_dict())
 
     return measure

@@ -157,7 +157,7 @@ def noise(store):
 
 
 def test_noise_exceedances_and_compliance(noise):
-    approx(measure("env.noise_exceedances", noise, [DAY1, DAY2]), [2.0, 0.0])
+    approx(measure("env.noise_exceedances", noise, [DAY1, DAY2]), [2.0, None])  # no data
     approx(measure("env.noise_compliance_rate", noise, [DAY1, DAY2]), [100 / 3, None])
     approx(measure("env.noise_exceedances", noise, [DAY1], DISTRICT_B), [1.0])
     approx(measure("env.noise_compliance_rate", noise, [DAY1], DISTRICT_A), [50.0])
@@ -345,6 +345,16 @@ def test_reports_per_grid_worker(store):
     approx(measure("grid.reports_per_worker", store, [DAY1], Scope("cells", (CELL_A,))), [2.0])
     approx(measure("grid.reports_per_worker", store, [DAY1], Scope("district", ("445122",))),
            [None])  # fmt: skip
+    # a grid whose cells list no grid worker leaves the accounts to count
+    _grid(store)
+    approx(measure("grid.reports_per_worker", store, [DAY1], DISTRICT_A), [1.5])
+    # the grid's own roster (names per cell) counts when it has one: A 3 names, B 1
+    store.write(lambda tx: tx.execute(
+        "UPDATE grid_cells SET grid_workers = CASE cell_code WHEN ? THEN ['GW-1', 'GW-2'] "
+        "WHEN ? THEN ['GW-2', 'GW-3'] WHEN ? THEN ['GW-9'] ELSE [] END", [CELL_A, CELL_A2, CELL_B]))
+    approx(measure("grid.reports_per_worker", store, [DAY1], DISTRICT_A), [1.0])
+    approx(measure("grid.reports_per_worker", store, [DAY1]), [1.0])
+    approx(measure("grid.reports_per_worker", store, [DAY1], Scope("cells", (CELL_B,))), [1.0])
 
 
 @pytest.mark.parametrize(

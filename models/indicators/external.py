@@ -16,6 +16,7 @@ city nor exactly one district has no external values.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,7 @@ ALIASES: dict[str, str] = {
     "模拟数据": "synthetic",
     "来源": "source",
 }
+_FIRST_OF_MONTH = re.compile(r"\d{4}-\d{2}-01")
 _TRUE = {"true", "1", "yes", "y", "是"}
 _FALSE = {"false", "0", "no", "n", "否", ""}
 
@@ -101,6 +103,15 @@ def _flag(text: str | None) -> bool | None:
     return True if word in _TRUE else False if word in _FALSE else None
 
 
+def _month_cell(text: str, ind: Indicator | None) -> str:
+    """A spreadsheet turns a typed ``2026-11`` into the date 1 November 2026: for a monthly
+    indicator, the first day of a month (with or without a midnight time) is that month."""
+    day = text.removesuffix(" 00:00:00").removesuffix("T00:00:00")
+    if ind is not None and ind.frequency == "monthly" and _FIRST_OF_MONTH.fullmatch(day):
+        return day[:7]
+    return text
+
+
 def check_rows(
     records: Sequence[tuple[int, Mapping[str, str | None]]],
     *,
@@ -130,7 +141,7 @@ def check_rows(
         text = (record.get("period") or "").strip()
         label = None
         try:
-            period = parse_period(text, tz)
+            period = parse_period(_month_cell(text, ind), tz)
             label = period.label
             want = FREQUENCY_KINDS.get(ind.frequency) if ind is not None else None
             if ind is not None and period.kind != want:

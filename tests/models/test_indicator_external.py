@@ -122,15 +122,16 @@ def test_xlsx_works_as_csv_does(city, tmp_path):
     sheet.append(["指标编码", "期别", "区划代码", "数值"])  # Chinese headers are understood
     sheet.append(["retail_growth", "2026-11", "445100", 3.1])
     sheet.append(["gdp_growth", "2026-Q3", 445100, 4.8])
+    sheet.append(["retail_growth", datetime(2026, 10, 1), 445100, 2.5])  # a typed 2026-10
     path = tmp_path / "values.xlsx"
     book.save(path)
     result = import_external(city, path, actor="admin1", now=NOW, indicators=INDICATORS)
-    assert result.ok and result.rows_loaded == 2
-    assert value(city, RETAIL, ["2026-11"]) == [3.1]
-    sheet.append(["retail_growth", "2026-12", "445100", "n/a"])  # sheet row 4
+    assert result.ok and result.rows_loaded == 3
+    assert value(city, RETAIL, ["2026-10", "2026-11"]) == [2.5, 3.1]
+    sheet.append(["retail_growth", "2026-12", "445100", "n/a"])  # sheet row 5
     book.save(path)
     again = import_external(city, path, actor="admin1", now=NOW, indicators=INDICATORS)
-    assert not again.ok and [b.line for b in again.bad_rows] == [4]
+    assert not again.ok and [b.line for b in again.bad_rows] == [5]
     assert again.line_unit == "row"
 
 

@@ -232,7 +232,7 @@ def render_ranking(data: object, by: object) -> Any:
     user = leader()
     if user is None:
         return _msg(t("cockpit.forbidden", lang))
-    if by not in evaluation.GROUPS:
+    if not isinstance(by, str) or by not in evaluation.GROUPS:
         return _msg(t("cockpit.bad_drill", lang))
     try:
         period = _period_or_message(data, lang)

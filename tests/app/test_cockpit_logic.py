@@ -68,6 +68,8 @@ def test_a_custom_range():
         ("day", "2026-02-30", None, None, "cockpit.bad_period"),
         ("week", "2026-W60", None, None, "cockpit.bad_period"),
         ("year", "1066", None, None, "cockpit.bad_period"),
+        ("year", "0001", None, None, "cockpit.bad_period"),
+        ("year", "9999", None, None, "cockpit.bad_period"),
         ("custom", None, "2026-11-15", "2026-11-01", "cockpit.bad_period"),
         ("custom", None, "2026-11-01", None, "cockpit.bad_custom"),
         ("custom", None, "yesterday", "2026-11-01", "cockpit.bad_custom"),
@@ -91,6 +93,7 @@ def test_defaults_are_the_current_period():
 def test_stored_period():
     assert stored_period({"label": "2026-11"}, TZ).kind == "month"
     assert stored_period({"label": "nonsense"}, TZ) is None
+    assert stored_period({"label": "0001"}, TZ) is None  # year 1 overflows in UTC
     assert stored_period("2026-11", TZ) is None
     assert stored_period(None, TZ) is None
 

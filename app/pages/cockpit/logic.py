@@ -67,16 +67,22 @@ def choose_period(kind: object, value: object, start: object, end: object, tz: s
         if not isinstance(value, str) or not value.strip() or len(value) > 40:
             raise Invalid("cockpit.bad_period", value=str(value)[:40] if value else "")
         text = value.strip()
-    try:
-        period = parse_period(text, tz)
-    except ValueError:
-        raise Invalid("cockpit.bad_period", value=text[:40]) from None
-    if period.kind != kind:
-        raise Invalid("cockpit.bad_period", value=text[:40])
-    if not (YEARS[0] <= period.first_day.year and period.last_day.year <= YEARS[1]):
+    period = _parse(text, tz)
+    if period is None or period.kind != kind:
         raise Invalid("cockpit.bad_period", value=text[:40])
     if kind == "custom" and (period.last_day - period.first_day).days + 1 > MAX_CUSTOM_DAYS:
         raise Invalid("cockpit.custom_too_long", days=MAX_CUSTOM_DAYS)
+    return period
+
+
+def _parse(text: str, tz: str) -> Period | None:
+    """The period ``text`` names within :data:`YEARS`, or None (year 1 overflows in UTC)."""
+    try:
+        period = parse_period(text, tz)
+    except (ValueError, OverflowError):
+        return None
+    if not (YEARS[0] <= period.first_day.year and period.last_day.year <= YEARS[1]):
+        return None
     return period
 
 
@@ -85,10 +91,7 @@ def stored_period(data: object, tz: str) -> Period | None:
     label = data.get("label") if isinstance(data, dict) else None
     if not isinstance(label, str) or len(label) > 40:
         return None
-    try:
-        return parse_period(label, tz)
-    except ValueError:
-        return None
+    return _parse(label, tz)
 
 
 # -- figures -----------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ def feed_cases(
     since: int | None,
     window: timedelta,
     limit: int,
+    majors: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """The newest cases of ``scope`` for the feed, newest first, at most ``limit``.
+    """The newest cases of ``scope`` for the feed, newest first, at most ``limit``; with
+    ``majors`` (a theme map's), only cases of those category major codes.
 
     Without ``since``: reported by ``until``. With ``since`` (a change sequence): changed
     after it, reported in the ``window`` before ``until`` and not closed or voided.
@@ -47,6 +49,9 @@ def feed_cases(
             "AND c.stage NOT IN ('closed', 'void')"
         )
         cond_params = [since, until - window, until]
+    if majors:
+        cond += f" AND substr(c.category_code, 1, 2) IN ({', '.join('?' * len(majors))})"
+        cond_params = [*cond_params, *majors]
     return store.query_df(
         "SELECT c.case_id, c.reported_at, c.source, k.name_zh AS category_zh, "
         "k.name_en AS category_en, c.address, "

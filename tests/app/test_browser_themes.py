@@ -167,6 +167,8 @@ def test_switching_to_flood_sets_layers_kpis_legend_filter_and_address(wall):
     assert "theme=flood_typhoon" in page.url
     legend = page.inner_text("#screen-legend")
     assert "预警区域" in legend and "三防" in legend
+    feed = page.inner_text("#screen-feed")
+    assert "积水" in feed and "道路不洁" not in feed  # the feed's cases are the theme's too
     assert any("/screen/api/layers" in r and "theme=flood_typhoon" in r for r in wall["requests"])
     page.wait_for_timeout(2500)
     page.screenshot(path=str(wall["shots"] / "wall-theme-flood_typhoon-1920x1080.png"))

@@ -137,6 +137,8 @@ def test_the_picture_holds_only_the_theme_categories_and_sensor_kinds(store):
     )
     shown = _ids(_layer(themed, "case-points"))
     assert flooded in shown and street not in shown
+    feed = {item["id"] for item in themed["feed"] if item["kind"] == "case"}
+    assert flooded in feed and street not in feed
     all_kinds = {r["kind"] for r in _layer(everything, "sensor-points")["data"]}
     kinds = {r["kind"] for r in _layer(themed, "sensor-points")["data"]}
     alarming = {r["kind"] for r in _layer(themed, "sensor-alarms")["data"]}
@@ -160,6 +162,7 @@ def test_live_changes_follow_the_theme(store):
     )
     assert changed["upserts"]["case-points"]["columns"]["id"] == [flooded]
     assert street in changed["removes"]["case-points"]
+    assert [item["id"] for item in changed["feed"] if item["kind"] == "case"] == [flooded]
     unthemed = changes_payload(store, CITY, cursor_text=first["cursor"], **common)
     assert set(unthemed["upserts"]["case-points"]["columns"]["id"]) == {street, flooded}
 

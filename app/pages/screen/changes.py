@@ -177,7 +177,9 @@ def changes_payload(
         "removes": removes,
         "replace": replace,
         "ages": ages,
-        "feed": feed_items(store, scope, until=now, since=cursor.seq, lang=lang, tz=tz),
+        "feed": feed_items(
+            store, scope, until=now, since=cursor.seq, lang=lang, tz=tz, case_majors=case_majors
+        ),
     }
     return body
 

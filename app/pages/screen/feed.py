@@ -26,12 +26,20 @@ def _local_time(moment: datetime, tz: str) -> str:
 
 
 def feed_items(
-    store: Store, scope: Scope, *, until: datetime, since: int | None, lang: str, tz: str
+    store: Store,
+    scope: Scope,
+    *,
+    until: datetime,
+    since: int | None,
+    lang: str,
+    tz: str,
+    case_majors: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """Feed items, oldest first: with ``since`` (a change sequence) only rows changed after it
-    and fresh at ``until``; without, the last :data:`FEED_LENGTH` events up to ``until``."""
+    and fresh at ``until``; without, the last :data:`FEED_LENGTH` events up to ``until``.
+    A theme's ``case_majors`` keep the cases to its categories (alarms all stay)."""
     options = {"until": until, "since": since, "window": FEED_WINDOW, "limit": FEED_LENGTH}
-    cases = feed_cases(store, scope, **options)
+    cases = feed_cases(store, scope, **options, majors=case_majors)
     alarms = feed_alarms(store, scope, **options)
     items: list[tuple[datetime, dict[str, Any]]] = []
     for case in cases.itertuples(index=False):

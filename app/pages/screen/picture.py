@@ -275,7 +275,9 @@ def picture_payload(
         "replay": at is not None,
         "layers": layers,
         "ages": _ages(cases, sensors, traffic, resources, _grid_since(store)),
-        "feed": feed_items(store, scope, until=moment, since=None, lang=lang, tz=tz),
+        "feed": feed_items(
+            store, scope, until=moment, since=None, lang=lang, tz=tz, case_majors=case_majors
+        ),
     }
     if at is None:
         body["cursor"] = Cursor(EPOCH, seq, now - timedelta(seconds=2), now).encode()

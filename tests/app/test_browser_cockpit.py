@@ -73,6 +73,13 @@ def test_a_leader_reads_the_month_and_drills_into_a_figure(city, tmp_path):
         answer = page.request.get(url + href)
         assert answer.status == 200 and answer.body()[:4] == b"%PDF"
 
+        # a custom span: this month so far, filled in when the kind is picked
+        page.click(".ck-kinds label:has-text('自定义')")
+        page.wait_for_selector("#cockpit-period-label:has-text('..')", timeout=30_000)
+        assert page.locator("#cockpit-from").is_visible()
+        page.click(".ck-kinds label:has-text('月') >> nth=0")
+        page.wait_for_selector("#cockpit-value:visible", timeout=10_000)
+
         # the previous month, typed in the picker
         previous = page.evaluate(
             "(() => { const d = new Date(); d.setDate(1); d.setMonth(d.getMonth() - 1);"

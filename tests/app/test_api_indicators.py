@@ -78,6 +78,10 @@ def test_a_district_narrows_and_only_narrows(world):
         {"period": "2026-11-31"},
         {"period": "../2026"},
         {"period": "x" * 100},
+        {"period": "0001"},  # overflows in UTC
+        {"period": "9999-12"},
+        {"period": "1999-12"},
+        {"period": "2001-01-01..2026-01-01"},  # a custom span longer than a year
         {"scope": "district:12"},
         {"scope": "planet:earth"},
         {"scope": "unit:CG-445102"},

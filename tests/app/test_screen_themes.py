@@ -146,6 +146,40 @@ def test_the_picture_holds_only_the_theme_categories_and_sensor_kinds(store):
     assert _layer(themed, "env-points")["data"] == [] or alarming
 
 
+def test_a_theme_narrows_the_scope_never_widens_it(store):
+    from models.geography import load_cells
+
+    north = load_cells(store, scope=parse_scope("district:445122")).geometry.iloc[0]
+    spot = north.representative_point()
+    inside = _report(store, "0401")  # 湘桥区
+    outside = report_case(
+        store,
+        category_code="0401",
+        lon=spot.x,
+        lat=spot.y,
+        at=NOW - timedelta(minutes=3),
+        source="grid_worker",
+        actor="GW1",
+        role="grid_worker",
+        locate=store_locator(store),
+        text="积水",
+    ).case_id
+    body = picture_payload(
+        store,
+        parse_scope("district:445102"),
+        at=None,
+        now=NOW,
+        lang="zh",
+        tz="Asia/Shanghai",
+        calendar=CAL,
+        zoom=9.1,
+        case_majors=("04",),
+    )
+    assert inside in _ids(_layer(body, "case-points"))
+    assert outside not in _ids(_layer(body, "case-points"))
+    assert outside not in {item["id"] for item in body["feed"]}
+
+
 def test_points_on_demand_follow_the_theme(store):
     street, flooded = _report(store, "0201"), _report(store, "0401")
     body = case_points_payload(store, CITY, at=NOW, lang="zh", calendar=CAL, case_majors=("04",))

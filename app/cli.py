@@ -111,6 +111,21 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
             calendar=WorkCalendar.from_settings(config.settings.calendar),
         )
         print(f"demo case history loaded: {history['cases']} cases ({days} days)")
+    days = config.settings.demo.readings_days
+    if days:
+        from ingest.demo_city.readings import generate_patrol_history, generate_readings_history
+
+        seed = config.settings.demo.seed
+        written = generate_readings_history(store, end=utcnow(), days=days, seed=seed)
+        written["patrol check-ins"] = generate_patrol_history(
+            store, end=utcnow(), days=days, seed=seed
+        )
+        if any(written.values()):
+            print(
+                "demo readings history loaded (synthetic): "
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in written.items())
+                + f" ({days} days)"
+            )
     if config.settings.demo.create_users and not list_users(store):
         lines = []
         for username, role, scope, display in _demo_users(store):

@@ -188,6 +188,7 @@ class DemoSettings(_Section):
     seed: int = 20261124
     create_users: bool = True
     history_days: int = Field(90, ge=0, le=3650)
+    readings_days: int = Field(0, ge=0, le=400)  # past sensor readings and traffic samples
 
 
 class LoggingSettings(_Section):

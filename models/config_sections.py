@@ -130,4 +130,4 @@ class ThemeSettings(Section):
     """Theme maps (专题一张图): the shipped themes plus an optional file of a city's own."""
 
     extra_file: Path | None = None  # YAML, same shape as models/data/themes.yaml
-    default: str = "urban_management"
+    default: str = "overview"

@@ -8,18 +8,20 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from app.pages.cockpit.logic import (
-    Invalid,
-    by_dimension,
+from app.pages.cockpit.drilldown import (
     card_data,
     case_id_of,
     case_rows,
+    counted,
+    drill_request,
+)
+from app.pages.cockpit.logic import (
+    Invalid,
+    by_dimension,
     change_view,
     choose_period,
-    counted,
     default_value,
     dimension_name,
-    drill_request,
     format_value,
     key_indicators,
     major_counts,

@@ -20,18 +20,20 @@ from app.bounds import expensive
 from app.context import get_context
 from app.i18n import t
 from app.pages.cockpit import charts, ids
-from app.pages.cockpit.logic import (
+from app.pages.cockpit.drilldown import (
     MAX_LIST,
     Drill,
-    Invalid,
     card_data,
     case_id_of,
     case_rows,
-    choose_period,
     counted,
+    drill_request,
+)
+from app.pages.cockpit.logic import (
+    Invalid,
+    choose_period,
     default_value,
     dimension_name,
-    drill_request,
     format_value,
     indicator_name,
     key_indicators,

@@ -1,6 +1,6 @@
 """Pure logic of the leader cockpit (no I/O): the period a picker names, figures and their
-changes as shown, indicators by dimension, ranking rows and weights, what a drill-down click
-asks for, the rows of a drill-down list, a compact case card and the report files listed."""
+changes as shown, indicators by dimension, ranking rows and weights, the charts' data and the
+report links (the drill-down's logic: drilldown.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from typing import Any
 import pandas as pd
 
 from app.i18n import t
-from app.pages.dispatch.logic import Invalid, local_time, time_left_text
+from app.pages.dispatch.logic import Invalid
 from models.config_sections import DIMENSIONS
 from models.evaluation import DEFAULT_WEIGHTS, GROUPS
 from models.indicators.periods import KINDS, Period, parse_period, period_containing
-from models.workflow import stage_label
 
 #: The longest custom period (days): a year and a leap day.
 MAX_CUSTOM_DAYS = 366
@@ -28,9 +27,6 @@ YEARS = (2000, 2100)
 RANK_GROUPS: tuple[str, ...] = tuple(GROUPS)
 #: Ranking figures a click may drill into (counts: the list's length is the figure).
 RANK_FIGURES: tuple[str, ...] = ("registered", "overdue_count", "closed", "handled")
-#: Rows a drill-down list holds at most (the figure is still the whole count).
-MAX_LIST = 20_000
-_INDICATOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -244,148 +240,6 @@ def weight_rows(weights: Mapping[str, float]) -> list[tuple[str, float, float]]:
         (k, float(weights.get(k, 0.0)), 100 * float(weights.get(k, 0.0)) / total)
         for k in DEFAULT_WEIGHTS
     ]
-
-
-# -- drill-down ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Drill:
-    """What a drill-down click asks for: an indicator's cases, or a ranking figure's."""
-
-    kind: str  # 'indicator' | 'ranking'
-    indicator: str = ""
-    by: str = ""
-    value: str | None = None
-    figure: str = ""
-
-
-def drill_request(trigger: object) -> Drill:
-    """The drill-down a clicked id names, checked (ids come from the browser).
-
-    Raises
-    ------
-    Invalid
-        Anything but an indicator tile's or a ranking figure's id of known parts.
-    """
-    if not isinstance(trigger, Mapping):
-        raise Invalid("cockpit.bad_drill")
-    kind = trigger.get("type")
-    if kind == "cockpit-ind":
-        ident = trigger.get("id")
-        if isinstance(ident, str) and _INDICATOR_ID.fullmatch(ident):
-            return Drill("indicator", indicator=ident)
-    elif kind == "cockpit-rank-fig":
-        by, value, figure = trigger.get("by"), trigger.get("value"), trigger.get("figure")
-        if (
-            by in RANK_GROUPS
-            and figure in RANK_FIGURES
-            and isinstance(value, str)
-            and len(value) <= 100
-            and value.isprintable()
-        ):
-            return Drill("ranking", by=str(by), value=value or None, figure=str(figure))
-    raise Invalid("cockpit.bad_drill")
-
-
-def case_rows(frame: pd.DataFrame, *, lang: str, tz: str,
-              names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """The rows of a drill-down list: id, category, stage, place, registered, counted."""
-    names = names or {}
-    out = []
-    for r in frame.head(MAX_LIST).to_dict("records"):
-        code = r.get("category_code")
-        place = " · ".join(
-            names.get(c, c)
-            for c in (r.get("district_code"), r.get("street_code"))
-            if isinstance(c, str) and c
-        )
-        flag = r.get("in_numerator")
-        out.append(
-            {
-                "case_id": str(r.get("case_id")),
-                "category": names.get(f"cat:{code}", str(code or "—")),
-                "stage": stage_label(str(r.get("stage") or ""), lang),
-                "place": place or "—",
-                "registered": local_time(_instant(r.get("registered_at")), tz),
-                "counted": "" if flag is None or pd.isna(flag) else ("✓" if bool(flag) else "✗"),
-            }
-        )
-    return out
-
-
-def _instant(value: Any) -> datetime | None:
-    if value is None or (not isinstance(value, datetime) and not hasattr(value, "to_pydatetime")):
-        return None
-    if pd.isna(value):
-        return None
-    return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
-
-
-def counted(frame: pd.DataFrame) -> int | None:
-    """How many of a list are above the line of a rate (``in_numerator``); None for counts."""
-    if "in_numerator" not in frame or frame.empty:
-        return None
-    flags = frame["in_numerator"]
-    if flags.isna().all() or bool(flags.fillna(True).astype(bool).all()):
-        return None
-    return int(flags.fillna(False).astype(bool).sum())
-
-
-def case_id_of(cell: object) -> str | None:
-    """The case id of a clicked drill-down row (dash-ag-grid's ``cellClicked``)."""
-    if not isinstance(cell, Mapping):
-        return None
-    ident = cell.get("rowId")
-    if isinstance(ident, str) and 0 < len(ident) <= 64 and ident.isprintable():
-        return ident
-    return None
-
-
-def card_data(
-    view: Mapping[str, Any], *, lang: str, tz: str, names: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """The compact case card from ``models.case_view.case_view``: id, category, stage,
-    place (address, else district and street by ``names``), SLA standing and history
-    (actions in the reader's words)."""
-    names = names or {}
-    category = view.get("category") or {}
-    name = category.get(f"name_{lang}") or category.get("name_zh") or category.get("code") or "—"
-    sla = view.get("sla")
-    if isinstance(sla, Mapping):
-        sla_text = time_left_text(sla.get("left_s"), lang)
-        sla_level = sla.get("level") if sla.get("level") in ("green", "yellow", "red") else "none"
-    else:
-        sla_text, sla_level = "—", "none"
-    areas = [
-        names.get(c, c)
-        for c in (view.get("district_code"), view.get("street_code"))
-        if isinstance(c, str) and c
-    ]
-    place = view.get("address") or " · ".join(areas) or view.get("cell_code") or "—"
-    history = [
-        {
-            "at": local_time(h.get("at"), tz),
-            "action": t(f"dispatch.action_{h.get('action')}", lang) if h.get("action") else "",
-            "to": stage_label(str(h.get("to") or ""), lang) if h.get("to") else "",
-            "actor": str(h.get("actor") or ""),
-            "note": str(h.get("note") or ""),
-        }
-        for h in view.get("history") or []
-    ]
-    labels = view.get("stage_label") or {}
-    return {
-        "id": str(view.get("id")),
-        "category": f"{category.get('code') or ''} {name}".strip(),
-        "stage": labels.get(lang) or str(view.get("stage") or ""),
-        "place": str(place),
-        "unit": str(view.get("unit_name") or view.get("unit") or "—"),
-        "reported": local_time(view.get("reported_at"), tz),
-        "sla": sla_text,
-        "sla_level": sla_level,
-        "description": str(view.get("description") or ""),
-        "history": history,
-    }
 
 
 # -- charts' data and the reports ------------------------------------------------------------

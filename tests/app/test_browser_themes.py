@@ -69,6 +69,11 @@ def _seed(folder: Path) -> tuple[str, tuple[float, float]]:
 @pytest.fixture(scope="module")
 def wall(demo_copy, tmp_path_factory):
     folder = demo_copy()
+    # the shipped wall opens on the overview; this city chose urban management as its default
+    config = folder / "config.yaml"
+    text = config.read_text("utf-8")
+    assert "themes:" not in text
+    config.write_text(text + "themes: {default: urban_management}\n", "utf-8")
     token, spot = _seed(folder)
     shots = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)

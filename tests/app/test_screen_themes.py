@@ -101,7 +101,7 @@ def test_every_shipped_theme_applies(demo_app):
         from app.context import get_context
 
         themes, default, problem = build_themes(store, get_context().config)
-    assert problem is None and default == "urban_management"
+    assert problem is None and default == "overview"  # themes.default's default
     for theme in themes.values():
         state = apply_theme(theme, WallState())
         assert set(state.groups) == set(theme.layers) and set(state.groups) <= set(LAYER_GROUPS)
@@ -119,7 +119,7 @@ def test_a_bad_city_file_leaves_the_shipped_themes(demo_copy, tmp_path):
     config = load_config(config_path, environ={"CITYOPS_SECRET_KEY": SECRET})
     with Store(config.database_path) as s:
         themes, default, problem = build_themes(s, config)
-    assert "port" not in themes and "urban_management" in themes and default == "urban_management"
+    assert "port" not in themes and "urban_management" in themes and default == "overview"
     assert problem is not None and "theme 'port'" in problem
 
 
@@ -249,7 +249,7 @@ def test_choosing_a_theme_sets_the_panel_and_an_unknown_one_gives_the_default(cl
     for bad in ("nope", None, 7, ["traffic"], {"id": "traffic"}):
         response = _choose(client, bad)
         assert response.status_code == 200, bad
-        assert response.get_json()["response"][ids.SCREEN_THEME]["data"] == "urban_management"
+        assert response.get_json()["response"][ids.SCREEN_THEME]["data"] == "overview"
 
 
 def test_a_role_without_the_wall_cannot_choose_a_theme(demo_app):
@@ -300,8 +300,9 @@ def test_the_kpi_strip_and_legend_follow_the_theme(client):
 def test_the_page_opens_on_the_theme_of_its_address(client):
     for search, theme, groups in (
         ("?theme=environment", "environment", ["env", "iot"]),
-        ("?theme=nonsense", "urban_management", ["grid", "cases"]),
-        ("", "urban_management", ["grid", "cases"]),
+        ("?theme=urban_management", "urban_management", ["grid", "cases"]),
+        ("?theme=nonsense", "overview", list(LAYER_GROUPS)),
+        ("", "overview", list(LAYER_GROUPS)),
     ):
         text = _render_search(client, search)
         assert f'"data": "{theme}"' in text or f'"data":"{theme}"' in text, search

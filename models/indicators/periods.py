@@ -61,10 +61,14 @@ def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+#: Years a period may lie in: wide for a city's records, far from the calendar's ends.
+YEARS = (1900, 2999)
+
+
 def _make(kind: str, first: date, last: date, tz: str) -> Period:
     """The period of ``kind`` covering local days ``first..last``."""
-    if first.year < 1 or last.year > 9998:
-        raise ValueError("period out of range")
+    if first.year < YEARS[0] or last.year > YEARS[1]:
+        raise ValueError(f"period out of range (years {YEARS[0]}-{YEARS[1]})")
     if kind == "day":
         label = first.isoformat()
     elif kind == "week":
@@ -144,6 +148,8 @@ def parse_period(text: str, tz: str = DEFAULT_TZ) -> Period:
             return _make("quarter", *_span("quarter", first), tz)
         if match := _YEAR.fullmatch(text):
             return _make("year", *_span("year", date(int(match[1]), 1, 1)), tz)
+    except OverflowError as exc:
+        raise ValueError(f"bad period {text!r}: out of range") from exc
     except ValueError as exc:
         raise ValueError(f"bad period {text!r}: {exc}") from exc
     raise ValueError(
@@ -161,7 +167,14 @@ def period_containing(kind: str, moment: datetime, tz: str = DEFAULT_TZ) -> Peri
 
 def previous_period(p: Period, n: int = 1) -> Period:
     """The period ``n`` steps before ``p`` (``n`` may be 0 or negative: later); a custom
-    period steps back by its own length in days."""
+    period steps back by its own length in days. ValueError beyond :data:`YEARS`."""
+    try:
+        return _step_back(p, n)
+    except OverflowError as exc:
+        raise ValueError(f"period out of range (years {YEARS[0]}-{YEARS[1]})") from exc
+
+
+def _step_back(p: Period, n: int) -> Period:
     first = p.first_day
     if p.kind == "day":
         day = first - timedelta(days=n)

@@ -94,3 +94,17 @@ def test_bad_text_is_a_value_error(text: str) -> None:
 def test_unknown_zone_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         parse_period("2026-11", "Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    "text", ["0001", "0001-01-01", "0001-Q1", "9999-W52", "0001-01-01..0001-01-02", "1899-12"]
+)
+def test_years_out_of_range_are_a_value_error_not_an_overflow(text: str) -> None:
+    # found by the cockpit's fuzz test: year 1 overflowed converting local midnight to UTC
+    with pytest.raises(ValueError, match="out of range"):
+        parse_period(text)
+
+
+def test_stepping_far_back_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        previous_period(parse_period("2026-11-05"), 10**7)

@@ -10,7 +10,6 @@ import pytest
 from app.cli import main
 from models.config import load_config
 from tests.app.reports_support import pdf_text
-from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +64,7 @@ def test_refusals(folder, capsys, user, args, message):
 
 
 def test_admin_imports_the_demo_external_indicators(folder, capsys):
-    pytest.importorskip("models.indicators.external").__dict__.get("import_external") or (
-        pytest.skip("import_external not there yet")
-    )
-    demo = ROOT / "models" / "data" / "external_indicators_demo.csv"
-    assert _run(folder, "admin", "indicators", "import", str(demo)) == 0
+    from ingest.files.indicator_values import DEMO_FILE
+
+    assert _run(folder, "admin", "indicators", "import", str(DEMO_FILE)) == 0
+    assert capsys.readouterr().out.strip()  # the load report

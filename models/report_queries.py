@@ -107,3 +107,14 @@ def area_names(store: Store, codes: list[str]) -> dict[str, str]:
         f"SELECT code, name_zh FROM admin_areas WHERE code IN ({marks})", list(codes)
     )
     return {code: name for code, name in rows}
+
+
+def synthetic_parts(store: Store) -> list[str]:
+    """What in the store is made up (a report says so on its cover): ``geography`` when an
+    administrative area is synthetic (the demo city), ``statistics`` when an imported
+    indicator value is marked synthetic."""
+    row = store.query_rows(
+        "SELECT (SELECT coalesce(bool_or(synthetic), FALSE) FROM admin_areas), "
+        "(SELECT coalesce(bool_or(synthetic), FALSE) FROM indicator_values)"
+    )[0]
+    return [name for name, flag in zip(("geography", "statistics"), row, strict=True) if flag]

@@ -24,6 +24,7 @@ from models.report_queries import (
     notable_cases,
     period_cases,
     period_incidents,
+    synthetic_parts,
 )
 from models.security import Scope
 from models.store import Store
@@ -57,7 +58,7 @@ class ReportContent:
     notable: pd.DataFrame
     districts: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame
-    notes: list[str] = field(default_factory=list)
+    synthetic: list[str] = field(default_factory=list)  # see synthetic_parts
 
 
 def report_period(key: ReportKey, tz: str) -> Period:
@@ -148,4 +149,5 @@ def gather(store: Store, config: Config, key: ReportKey, *, now: datetime) -> Re
         notable=notable_cases(store, **bounds, now=now),
         districts=load_admin_areas(store, "district", scope=scope),
         streets=load_admin_areas(store, "street", scope=scope),
+        synthetic=synthetic_parts(store),
     )

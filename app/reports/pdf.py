@@ -42,6 +42,8 @@ h1.doc { string-set: doc-title content(); display: none; }
 .tile b { display: block; font-size: 16pt; color: #1f2d3d; }
 .tile.green { border-top-color: #52c41a; } .tile.yellow { border-top-color: #faad14; }
 .tile.red { border-top-color: #ff4d4f; }
+.cover .synthetic { margin: 6mm auto 0; padding: 2mm 4mm; border: 0.8pt solid #fa8c16;
+  color: #ad4e00; font-size: 9pt; border-radius: 1.5mm; }
 .cover .cases { font-size: 11pt; margin-top: 6mm; color: #1f2d3d; }
 .cover .score { font-size: 40pt; font-weight: 700; color: #1677ff; margin-top: 8mm; }
 .cover .score small { display: block; font-size: 10pt; color: #7a8797; font-weight: 400; }
@@ -129,6 +131,21 @@ def _section(zh: str, en: str, inner: str) -> str:
     return f'<h2>{escape(zh)}<span class="en">{escape(en)}</span></h2>{inner}'
 
 
+SYNTHETIC = {
+    "geography": ("演示城市（模拟地理与案件）", "a demo city"),
+    "statistics": ("模拟统计数据", "synthetic statistics"),
+}
+
+
+def _synthetic_note(content: ReportContent) -> str:
+    """A plain mark on the cover when the figures rest on made-up data."""
+    if not content.synthetic:
+        return ""
+    zh = "、".join(SYNTHETIC[p][0] for p in content.synthetic)
+    en = ", ".join(SYNTHETIC[p][1] for p in content.synthetic)
+    return f'<div class="synthetic">含模拟数据：{escape(zh)} · synthetic data: {escape(en)}</div>'
+
+
 def _band(score: float | None) -> str:
     """A dimension score's band on the cover (the lights' colours)."""
     if score is None:
@@ -165,7 +182,8 @@ def _cover(content: ReportContent) -> str:
         f"统计区间 Period：{_local(content.period.start, content.tz)} 至 "
         f"{_local(content.period.end, content.tz)}（{escape(content.tz)}）<br>"
         f"生成时间 Made：{_local(content.made_at, content.tz)}<br>"
-        "数据来源：CityOps 城市运行管理服务平台（离线生成）</div></section>"
+        "数据来源：CityOps 城市运行管理服务平台（离线生成）</div>"
+        f"{_synthetic_note(content)}</section>"
     )
 
 

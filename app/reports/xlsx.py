@@ -34,7 +34,9 @@ def render_xlsx(content: ReportContent) -> bytes:
         sheet = book.create_sheet(table.sheet)
         sheet["A1"] = f"{content.area_zh} {zh_title} · {table.title_zh} {table.title_en}"
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet["A2"] = f"{content.city_zh} {content.key.kind} {content.key.period}"
+        sheet["A2"] = f"{content.city_zh} {content.key.kind} {content.key.period}" + (
+            " · 含模拟数据 synthetic data" if content.synthetic else ""
+        )
         for j, col in enumerate(table.columns, start=1):
             for row, text in ((3, col.zh), (4, col.en)):
                 cell = sheet.cell(row=row, column=j, value=text)

@@ -46,6 +46,7 @@ def test_the_monthly_pdf_is_made_and_holds_city_period_and_indicators(world, mon
     text = pdf_text(path)
     assert "潮州市" in text and MONTH in text and "2026年11月" in text
     assert "城市运行月报" in text
+    assert "含模拟数据" in text  # the demo city is synthetic, and the cover says so
     indicators = (
         world.bearer("leader").get("/api/v1/indicators", query_string={"period": MONTH}).get_json()
     )

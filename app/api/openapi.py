@@ -216,7 +216,8 @@ def _paths() -> dict[str, Any]:
         },
         "/reports": {
             "get": {
-                "summary": "The kept daily and monthly reports of the caller's city or district",
+                "summary": "The kept daily and monthly reports of the caller's city or district "
+                "(roles leader, admin, operator; city or one-district scopes)",
                 "parameters": [_DISTRICT_PARAM],
                 "responses": {
                     **_ok(

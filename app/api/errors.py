@@ -42,6 +42,7 @@ CODES = {
     415: "unsupported_media_type",
     422: "bad_data",
     429: "rate_limited",
+    503: "unavailable",
 }
 #: Every code an answer may carry (the OpenAPI document's enum).
 ALL_CODES = (*CODES.values(), "wrong_stage", "changed", "exists")

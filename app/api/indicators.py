@@ -16,12 +16,17 @@ import flask
 from app.api.errors import ApiError, actor
 from app.bounds import expensive
 from app.context import get_context
-from app.pages.cockpit.logic import MAX_CUSTOM_DAYS, YEARS, stored_period
 from app.reports.store import READER_ROLES
 from models.case_service import Actor
 from models.clock import utcnow
 from models.indicators.compute import compute_indicators
-from models.indicators.periods import Period, period_containing
+from models.indicators.periods import (
+    MAX_CUSTOM_DAYS,
+    YEARS,
+    Period,
+    parse_period,
+    period_containing,
+)
 from models.security import Scope, parse_scope
 
 #: Roles that may read indicators and reports.
@@ -82,13 +87,14 @@ def requested_period(text: str | None, tz: str) -> Period:
         return period_containing("month", utcnow(), tz)
     if len(text) > 40:
         raise ApiError(400, "period is too long")
-    period = stored_period({"label": text.strip()}, tz)  # the cockpit's one reading: 2000-2100
-    if period is None:
+    try:
+        period = parse_period(text.strip(), tz)
+    except ValueError:
         raise ApiError(
             400,
             f"period {text.strip()[:40]!r} is not one of 2026-11, 2026-11-05, 2026-W45, "
             f"2026-Q4, 2026, 2026-11-01..2026-11-15 within {YEARS[0]}-{YEARS[1]}",
-        )
+        ) from None
     if period.kind == "custom" and (period.last_day - period.first_day).days >= MAX_CUSTOM_DAYS:
         raise ApiError(400, f"a custom period is at most {MAX_CUSTOM_DAYS} days")
     return period

@@ -12,6 +12,7 @@ A district that does not exist is 404 (no empty report is made for it).
 
 from __future__ import annotations
 
+import logging
 import re
 
 import flask
@@ -33,6 +34,8 @@ from app.reports.store import (
 from models.case_service import Actor
 from models.clock import utcnow
 from models.report_queries import area_names
+
+log = logging.getLogger(__name__)
 
 _FILE = re.compile(r"^(?P<period>[0-9-]{7,10})\.(?P<fmt>pdf|xlsx)$")
 _DISTRICT = re.compile(r"^[0-9]{6}$")
@@ -100,6 +103,13 @@ def report_file(kind: str, file: str) -> flask.Response:
                 path = make_report(ctx.store, ctx.config, key, now=now)[fmt]
             except BadReport as exc:
                 raise ApiError(404, str(exc)) from None
+            except Exception:  # a disk, font or data problem: logged, the client may retry
+                log.exception("report %s could not be made", key.file_name(fmt))
+                raise ApiError(
+                    503,
+                    "the report could not be made now; try again later",
+                    headers={"Retry-After": "60"},
+                ) from None
         ctx.store.audit("api.report_made", actor=who.username, target=key.file_name(fmt))
     assert fmt in FORMATS
     response = flask.send_file(

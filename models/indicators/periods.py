@@ -63,6 +63,8 @@ def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
 
 #: Years a period may lie in: wide for a city's records, far from the calendar's ends.
 YEARS = (1900, 2999)
+#: Longest custom period a screen or the API computes, in days.
+MAX_CUSTOM_DAYS = 366
 
 
 def _make(kind: str, first: date, last: date, tz: str) -> Period:

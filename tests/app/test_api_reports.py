@@ -172,3 +172,14 @@ def test_refused_roles_and_scopes(world, user):
         response = world.bearer(user).get(url)
         assert response.status_code == 403, (user, url)
         assert response.get_json()["code"] == "forbidden"
+
+
+def test_a_report_that_cannot_be_made_is_a_503_json_not_a_500(world):
+    # the file's place is taken (here by a folder): making it fails inside the server
+    blocked = report_dir(world) / "daily" / "daily-2026-11-18.pdf"
+    blocked.mkdir(parents=True)
+    response = world.bearer("leader").get("/api/v1/reports/daily/2026-11-18.pdf")
+    assert response.status_code == 503, response.get_data()[:300]
+    body = response.get_json()
+    assert body["code"] == "unavailable" and "try again" in body["error"]
+    assert response.headers["Retry-After"]

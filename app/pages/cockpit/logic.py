@@ -17,12 +17,16 @@ from app.i18n import t
 from app.pages.dispatch.logic import Invalid
 from models.config_sections import DIMENSIONS
 from models.evaluation import DEFAULT_WEIGHTS, GROUPS
-from models.indicators.periods import KINDS, Period, parse_period, period_containing
+from models.indicators.periods import (
+    KINDS,
+    MAX_CUSTOM_DAYS,
+    Period,
+    parse_period,
+    period_containing,
+)
 
 #: The longest custom period (days): a year and a leap day.
-MAX_CUSTOM_DAYS = 366
 #: Years a period may lie in.
-YEARS = (2000, 2100)
 #: Ranking groupings, in the order of the picker.
 RANK_GROUPS: tuple[str, ...] = tuple(GROUPS)
 #: Ranking figures a click may drill into (counts: the list's length is the figure).
@@ -72,14 +76,11 @@ def choose_period(kind: object, value: object, start: object, end: object, tz: s
 
 
 def _parse(text: str, tz: str) -> Period | None:
-    """The period ``text`` names within :data:`YEARS`, or None (year 1 overflows in UTC)."""
+    """The period ``text`` names (``models.indicators.periods``), or None."""
     try:
-        period = parse_period(text, tz)
-    except (ValueError, OverflowError):
+        return parse_period(text, tz)
+    except ValueError:
         return None
-    if not (YEARS[0] <= period.first_day.year and period.last_day.year <= YEARS[1]):
-        return None
-    return period
 
 
 def stored_period(data: object, tz: str) -> Period | None:

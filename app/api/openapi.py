@@ -47,6 +47,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         415: "the body is not application/json",
         422: "missing or bad data",
         429: "too many requests (Retry-After says when to try again)",
+        503: "the report could not be made now (Retry-After says when to try again)",
     }
     out = {}
     for code in sorted({401, *codes}):
@@ -266,7 +267,7 @@ def _paths() -> dict[str, Any]:
                             for media in REPORT_MEDIA.values()
                         },
                     },
-                    **_errors(400, 403, 404, 429),
+                    **_errors(400, 403, 404, 429, 503),
                 },
             },
         },

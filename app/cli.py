@@ -42,6 +42,7 @@ def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:
         ("admin", "admin", "city", "系统管理员"),
         ("xq_operator", "operator", "district:445102", "湘桥区分中心坐席"),
         ("street_operator", "operator", f"street:{first_street}", "镇街子中心坐席"),
+        ("district_leader", "leader", "district:445102", "湘桥区领导（演示）"),  # its cockpit
         # handlers (处置人员): the district's urban-management bureau, and the street office
         # answering for its communities' committees (where the grid worker's cases go)
         ("xq_cg", "handler", "unit:CG-445102", "湘桥区城管执法局处置员"),

@@ -36,12 +36,14 @@ def test_demo_init_made_one_user_per_role_with_scopes(demo_copy):
         "admin",
         "xq_operator",
         "street_operator",
+        "district_leader",
     } <= set(passwords)
     assert (folder / "demo-users.txt").stat().st_mode & 0o077 == 0
     with Store(folder / "cityops.duckdb") as store:
         gw = get_user(store, "gridworker")
         assert gw.role == "grid_worker" and gw.scope.kind == "cells" and gw.scope.codes
         assert get_user(store, "xq_operator").scope.codes == ("445102",)
+        assert get_user(store, "district_leader").scope.codes == ("445102",)
         assert store.query_value("SELECT count(*) FROM users") == len(passwords)
         assert store.query_value("SELECT count(*) FROM audit_log WHERE action = 'user.add'") == len(
             passwords

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -105,17 +107,8 @@ def list_reports(root: Path, *, district: str | None = None) -> list[dict]:
     """The report files kept for the city (``district`` None) or one district, newest
     period first: kind, period, district, format, name, bytes, made_at (UTC ISO)."""
     out = []
-    for kind in KINDS:
-        folder = root / kind
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            parsed = parse_file_name(path.name)
-            if parsed is None or not path.is_file():
-                continue
-            key, fmt = parsed
-            if key.kind != kind or key.district != district:
-                continue
+    for path, key, fmt in _kept(root):
+        if key.district == district and path.is_file():
             stat = path.stat()
             made = datetime.fromtimestamp(stat.st_mtime).astimezone().isoformat()
             out.append(
@@ -136,20 +129,23 @@ def list_reports(root: Path, *, district: str | None = None) -> list[dict]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
 def expired(root: Path, *, keep_days: int, today: date) -> list[Path]:
     """Report files whose period began more than ``keep_days`` days before ``today``."""
-    old = []
+    return sorted(p for p, key, _ in _kept(root) if (today - key.first_day()).days > keep_days)
+
+
+def _kept(root: Path) -> Iterator[tuple[Path, ReportKey, str]]:
+    """Every report file under ``root`` by its name: path, key and format (other files and
+    a name in the wrong kind's folder are passed over)."""
     for kind in KINDS:
         folder = root / kind
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            parsed = parse_file_name(path.name)
-            if parsed is not None and (today - parsed[0].first_day()).days > keep_days:
-                old.append(path)
-    return sorted(old)
+        if folder.is_dir():
+            for path in folder.iterdir():
+                parsed = parse_file_name(path.name)
+                if parsed is not None and parsed[0].kind == kind:
+                    yield path, *parsed

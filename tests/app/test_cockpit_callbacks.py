@@ -295,3 +295,25 @@ def test_every_case_figure_agrees_with_its_drill_down(cockpit):
             assert value == "None", ind.id
         checked += 1
     assert checked >= 20
+
+
+def test_a_ranking_figure_with_a_chinese_value_drills_down(cockpit):
+    """The browser sends the clicked id as raw UTF-8 JSON (``JSON.stringify``), not with
+    ``\\u`` escapes: the figure of a group named in Chinese still opens its list."""
+    dep = dep_for(cockpit, "cockpit-drill.className")
+    trigger = {"type": "cockpit-rank-fig", "by": "department", "value": "万绿社区",
+               "figure": "registered"}  # fmt: skip
+    body = _drill_body(dep, trigger, this_month())
+    body["changedPropIds"] = [
+        json.dumps(trigger, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        + ".n_clicks"
+    ]
+    response = cockpit["client"]("leader").post(
+        "/_dash-update-component",
+        data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.status_code
+    answer = response.get_json()["response"]
+    assert answer["cockpit-drill"]["className"] == "ck-drill"
+    assert "万绿社区" in json.dumps(answer["cockpit-drill-head"], ensure_ascii=False)

@@ -26,6 +26,7 @@ from app.pages.cockpit.drilldown import (
     card_data,
     case_id_of,
     case_rows,
+    clicks_of,
     counted,
     drill_request,
 )
@@ -325,7 +326,7 @@ def drill_down(_ind: object, _rank: object, _close: object, data: object) -> Any
         return opened, _msg(t("cockpit.forbidden", lang)), [], ""
     if ctx.triggered_id == ids.DRILL_CLOSE:
         return closed, [], [], t("cockpit.card_pick", lang)
-    clicked = ctx.triggered[0].get("value") if ctx.triggered else None
+    clicked = clicks_of(ctx.triggered_id, ctx.inputs_list) if ctx.triggered else None
     if not isinstance(clicked, int) or isinstance(clicked, bool) or clicked < 1:
         raise PreventUpdate  # tiles drawn anew, not clicked
     try:

@@ -60,6 +60,20 @@ def drill_request(trigger: object) -> Drill:
     raise Invalid("cockpit.bad_drill")
 
 
+def clicks_of(trigger: object, inputs: object) -> object:
+    """The ``n_clicks`` of the clicked component ``trigger`` among the callback's inputs.
+
+    Dash keys ``ctx.triggered[0]["value"]`` by the id re-encoded with ``\\u`` escapes, while
+    the browser sends a non-ASCII id (a ranking group named in Chinese) in raw UTF-8: the
+    value is then lost. The parsed id is compared to each input's id instead.
+    """
+    for item in inputs if isinstance(inputs, list) else []:
+        for one in item if isinstance(item, list) else [item]:
+            if isinstance(one, Mapping) and one.get("id") == trigger:
+                return one.get("value")
+    return None
+
+
 def case_rows(frame: pd.DataFrame, *, lang: str, tz: str,
               names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """The rows of a drill-down list: id, category, stage, place, registered, counted."""

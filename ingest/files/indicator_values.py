@@ -155,7 +155,9 @@ def _import(
         result.reason = f"cannot read the indicator declarations: {exc}"[:1000]
         return
     known = external_indicators(declared)
-    rows, problems = check_rows(_records(sheet), indicators=known, codes=scope_codes(store), tz=tz)
+    rows, problems = check_rows(
+        _records(sheet), indicators=known, codes=scope_codes(store), tz=tz, now=now
+    )
     result.rows_total = sheet.table.num_rows
     result.bad_rows = list(sheet.bad) + [
         BadRow(p.line, p.reason, p.column, p.value) for p in problems

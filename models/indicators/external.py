@@ -112,20 +112,39 @@ def _month_cell(text: str, ind: Indicator | None) -> str:
     return text
 
 
+#: The widest plausible imported figure, and of a figure in percent (a growth rate cannot
+#: fall below -100 %): beyond them a row is a typing or export error, not a statistic.
+MAX_MAGNITUDE = 1e9
+PERCENT_RANGE = (-100.0, 10_000.0)
+
+
+def _value_problem(value: float, ind: Indicator | None) -> str | None:
+    if not math.isfinite(value):
+        return "not a finite number"
+    if abs(value) > MAX_MAGNITUDE:
+        return f"out of range: larger than {MAX_MAGNITUDE:g} in magnitude"
+    if ind is not None and ind.unit == "%" and not PERCENT_RANGE[0] <= value <= PERCENT_RANGE[1]:
+        return f"out of range for a percentage ({PERCENT_RANGE[0]:g} to {PERCENT_RANGE[1]:g})"
+    return None
+
+
 def check_rows(
     records: Sequence[tuple[int, Mapping[str, str | None]]],
     *,
     indicators: Mapping[str, Indicator],
     codes: set[str],
     tz: str = DEFAULT_TZ,
+    now: datetime | None = None,
 ) -> tuple[list[ValueRow], list[RowProblem]]:
     """Judge every record ``(line, {column: text})``; returns the good rows and every problem.
 
     A row is good when its ``indicator_id`` is a known external indicator, its ``period``
     parses (``parse_period``) to the kind of the indicator's frequency, its ``scope_code``
-    is in ``codes``, its ``value`` is a finite number and ``synthetic`` (when given) is a
-    yes/no word; a key (indicator, period, scope) given twice in the file is refused at its
-    second line.
+    is in ``codes``, its ``value`` is a finite number within :data:`MAX_MAGNITUDE` (within
+    :data:`PERCENT_RANGE` for a percentage) and ``synthetic`` (when given) is a yes/no word;
+    with ``now`` (naive UTC), a period not over by then is refused (figures are published
+    after their period); a key (indicator, period, scope) given twice in the file is
+    refused at its second line.
     """
     rows: list[ValueRow] = []
     problems: list[RowProblem] = []
@@ -148,6 +167,9 @@ def check_rows(
                 found.append(RowProblem(
                     line, f"{ident} is {ind.frequency}: its periods are of kind {want}, "
                     f"not {period.kind}", "period", text))  # fmt: skip
+            elif now is not None and period.end > now:
+                found.append(RowProblem(line, f"the period {period.label} is not over yet",
+                                        "period", text))  # fmt: skip
         except ValueError as exc:
             found.append(RowProblem(line, f"not a period: {exc}", "period", text))
         code = (record.get("scope_code") or "").strip()
@@ -159,8 +181,8 @@ def check_rows(
             value = float(raw.replace(",", ""))
         except ValueError:
             value = math.nan
-        if not math.isfinite(value):
-            found.append(RowProblem(line, "not a finite number", "value", raw))
+        if (problem := _value_problem(value, ind)) is not None:
+            found.append(RowProblem(line, problem, "value", raw[:40]))
         synthetic = _flag(record.get("synthetic"))
         if synthetic is None:
             found.append(RowProblem(line, "not yes/no (true/false, 1/0, 是/否)", "synthetic",

@@ -83,7 +83,7 @@ def test_good_file_loads_and_shows_exactly_its_periods(city, tmp_path):
 
 
 def test_one_bad_row_loads_nothing_and_names_its_line(city, tmp_path):
-    text = GOOD + "retail_growth,2026-12,445100,abc,\n"
+    text = GOOD + "retail_growth,2026-09,445100,abc,\n"
     result = load(city, tmp_path, text)
     assert not result.ok and stored(city) == 0
     assert [(b.line, b.column) for b in result.bad_rows] == [(6, "value")]
@@ -128,7 +128,7 @@ def test_xlsx_works_as_csv_does(city, tmp_path):
     result = import_external(city, path, actor="admin1", now=NOW, indicators=INDICATORS)
     assert result.ok and result.rows_loaded == 3
     assert value(city, RETAIL, ["2026-10", "2026-11"]) == [2.5, 3.1]
-    sheet.append(["retail_growth", "2026-12", "445100", "n/a"])  # sheet row 5
+    sheet.append(["retail_growth", "2026-09", "445100", "n/a"])  # sheet row 5
     book.save(path)
     again = import_external(city, path, actor="admin1", now=NOW, indicators=INDICATORS)
     assert not again.ok and [b.line for b in again.bad_rows] == [5]
@@ -207,3 +207,29 @@ def test_demo_init_loads_the_synthetic_statistics_and_the_cli_imports(demo_copy,
         assert store.query_value(
             "SELECT count(*) FROM audit_log WHERE action = 'indicators.import' AND actor = 'init'"
         ) == 1
+
+
+def test_absurd_values_and_periods_not_over_are_refused(city, tmp_path):
+    # found by the independent tester: 1e308 and a 50-digit number loaded and wrecked the
+    # cockpit's tiles and the report; a quarter that has not begun loaded too
+    text = (
+        "indicator_id,period,scope_code,value,synthetic\n"
+        "retail_growth,2026-09,445100,1e308,\n"  # 2: out of any plausible range
+        "retail_growth,2026-08,445100,12345678901234567890123456789012345678901234567890,\n"
+        "retail_growth,2026-07,445100,-150,\n"  # 4: a fall of more than 100 %
+        "gdp_growth,2027-Q1,445100,5,\n"  # 5: not begun
+        "retail_growth,2026-12,445100,3,\n"  # 6: the month is not over at NOW (12-07)
+        "retail_growth,2026-06,445100,3,\n"  # 7: fine
+    )
+    result = load(city, tmp_path, text)
+    assert not result.ok and stored(city) == 0
+    assert [(b.line, b.column) for b in result.bad_rows] == [
+        (2, "value"), (3, "value"), (4, "value"), (5, "period"), (6, "period"),
+    ]  # fmt: skip
+    assert "not over" in result.bad_rows[3].reason
+
+
+def test_full_width_digits_are_no_period():
+    for text in ("２０２６-１１", "2026-１１", "٢٠٢٦"):
+        with pytest.raises(ValueError):
+            parse_period(text)

@@ -26,12 +26,13 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "a.name_zh",
         "LEFT JOIN admin_areas a ON a.code = g.group_value",
     ),
-    # a unit is a department, or a locality body (street / community) answering for a cell
+    # the units that are departments (the ``departments`` table): a locality body (street,
+    # community, village committee answering for its cells) belongs to the street ranking,
+    # the units without a department (and cases without a unit) are not ranked here
     "department": (
         "assigned_unit",
-        "coalesce(d.name_zh, a.name_zh)",
-        "LEFT JOIN departments d ON d.dept_code = g.group_value "
-        "LEFT JOIN admin_areas a ON a.code = g.group_value",
+        "d.name_zh",
+        "JOIN departments d ON d.dept_code = g.group_value",
     ),
     "post": (
         "assignee",
@@ -202,7 +203,8 @@ def _score_sql() -> str:
     }
     num = " + ".join(f"$w_{k} * coalesce({v}, 0)" for k, v in parts.items())
     den = " + ".join(f"CASE WHEN ({v}) IS NULL THEN 0 ELSE $w_{k} END" for k, v in parts.items())
-    return f"100 * ({num}) / nullif({den}, 0)"
+    # not rated (NULL) while no case of the group is due for handling or closure yet
+    return f"CASE WHEN handling_due + closure_due > 0 THEN 100 * ({num}) / nullif({den}, 0) END"
 
 
 def evaluate(
@@ -239,7 +241,10 @@ def evaluate(
     - ``score``: 0–100, ``100 * Σ w·s / Σ w`` over components s in 0..1: dispatch (on-time
       dispatch rate), handling (on-time handling rate), closure (closure rate), rework
       (1 − rework rate), overdue (1 − min(1, overdue_count / registered)). A NULL
-      component drops out, its weight with it.
+      component drops out, its weight with it. A group with no case due for handling or
+      closure yet (``handling_due + closure_due = 0``: e.g. one case dispatched on time and
+      still within its limit) is not rated: ``score`` is NULL (未评, never 100) and the
+      group comes after every rated one.
 
     Rates are fractions 0..1 and NULL (never 0) when the denominator is 0.
 
@@ -250,8 +255,9 @@ def evaluate(
     period_start, period_end
         The period, naive UTC (aware datetimes are converted); see :func:`period_of_month`.
     by
-        ``district``, ``street``, ``department`` (``assigned_unit``) or ``post``
-        (``assignee``).
+        ``district``, ``street``, ``department`` (``assigned_unit``, only the units of the
+        ``departments`` table: locality bodies and cases without a unit are not ranked) or
+        ``post`` (``assignee``).
     weights
         Score weights by component (see :data:`DEFAULT_WEIGHTS`); unnamed ones weigh 0.
     now

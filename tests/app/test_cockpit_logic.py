@@ -170,7 +170,9 @@ def test_ranking_rows_and_weights():
     assert rows[0] == {"rank": 1, "value": "445102", "name": "湘桥区", "score": "91",
                        "registered": 10, "overdue_count": 1, "on_time": "90.0%",
                        "closure": "—"}  # fmt: skip
-    assert (rows[1]["value"], rows[1]["name"], rows[1]["score"]) == ("", "—", "—")
+    assert (rows[1]["value"], rows[1]["name"], rows[1]["score"]) == ("", "—", "未评")
+    assert rows[1]["rank"] == "—"  # not rated: no place in the ranking
+    assert ranking_rows(frame, lang="en")[1]["score"] == "not rated"
     weights = weight_rows({"dispatch": 1, "handling": 1, "closure": 2})
     assert [w[0] for w in weights] == ["dispatch", "handling", "closure", "rework", "overdue"]
     assert [round(w[2]) for w in weights] == [25, 25, 50, 0, 0]

@@ -24,6 +24,8 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     s = Store(Path(tmp_path_factory.mktemp("rank")) / "x.duckdb")
     rows = [{**c, "cell_code": c["street_code"] + "001001"} for c in CASES]
     s.append("cases", pd.DataFrame(rows))
+    s.append("departments", pd.DataFrame([{"dept_code": d, "name_zh": d, "level": "city"}
+                                          for d in ("CG", "SW")]))  # fmt: skip
     yield s
     s.close()
 
@@ -41,8 +43,8 @@ def test_a_district_scope_sees_its_cases_only(store: Store):
         store, period_start=START, period_end=END, by="department", now=NOW, scope=SCOPE_D1
     )
     by_unit = frame.fillna({"group_value": "-"}).set_index("group_value")["registered"]
-    # 445102: A1, A2 (CG), A3 (SW), A4 (no unit); SW's A6 and R1 lie in 445103
-    assert by_unit.to_dict() == {"CG": 2, "SW": 1, "-": 1}
+    # 445102: A1, A2 (CG), A3 (SW), A4 (no unit: not ranked); SW's A6 and R1 lie in 445103
+    assert by_unit.to_dict() == {"CG": 2, "SW": 1}
     districts = evaluate(
         store, period_start=START, period_end=END, by="district", now=NOW, scope=SCOPE_D1
     )

@@ -110,7 +110,12 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     )
     s.append(
         "departments",
-        pd.DataFrame([{"dept_code": "CG", "name_zh": "城管局", "level": "district"}]),
+        pd.DataFrame(
+            [
+                {"dept_code": "CG", "name_zh": "城管局", "level": "district"},
+                {"dept_code": "SW", "name_zh": "水务局", "level": "district"},
+            ]
+        ),
     )
     s.append(
         "users",
@@ -210,7 +215,9 @@ def test_exercise_void_and_other_months_never_count(store: Store):
         ids = set()
         for value in run(store, by)["group_value"]:
             ids |= set(behind(store, "registered", by, None if pd.isna(value) else value).case_id)
-        assert ids == {"A1", "A2", "A3", "A4", "A5", "A6", "R1"}, by
+        # a department ranking ranks departments: the undispatched A4 A5 have none
+        unranked = {"A4", "A5"} if by == "department" else set()
+        assert ids == {"A1", "A2", "A3", "A4", "A5", "A6", "R1"} - unranked, by
 
 
 def test_department_and_post(store: Store):
@@ -233,18 +240,9 @@ def test_department_and_post(store: Store):
             "mean_handling_hours": 1.0,
         },
     )  # fmt: skip
-    assert pd.isna(dept.loc["SW", "group_name"])
-    # the undispatched A4 A5 form the group without a unit: only A4 is judged (on dispatch)
-    unassigned = dept[dept["group_value"].isna()].iloc[0]
-    check(
-        unassigned,
-        {
-            "registered": 2, "dispatch_due": 1, "on_time_dispatch_rate": 0.0,
-            "on_time_handling_rate": None, "closure_rate": None, "rework_rate": None,
-            "mean_handling_hours": None, "overdue_count": 1,
-            "score": score(dispatch=0.0, overdue=1 - 1 / 2),
-        },
-    )  # fmt: skip
+    assert dept.loc["SW", "group_name"] == "水务局"
+    # the undispatched A4 A5 have no unit: no department answers for them, not ranked
+    assert dept["group_value"].notna().all() and list(dept.index) == ["CG", "SW"]
     post = run(store, "post")
     assert post.loc["w1", "group_name"] == "网格员一"
     # w2 = A3 alone: dispatched on time, not handled and past due
@@ -263,15 +261,16 @@ def test_rates_are_null_when_nothing_is_due(store: Store):
     assert set(street["group_value"]) == {S1, S2, S3, S4}
     assert street.loc[S1, "group_name"] == "太平街道"
     # S4 = A5 alone, registered but not yet due for anything: every rate NULL, not 0;
-    # only the overdue component (1 - 0/1) is left for the score
+    # nothing due for handling or closure: not rated (NULL, not 100), ranked last
     check(
         street.loc[S4],
         {
             "registered": 1, "on_time_dispatch_rate": None, "on_time_handling_rate": None,
             "closure_rate": None, "rework_rate": None, "mean_handling_hours": None,
-            "overdue_count": 0, "score": 100.0,
+            "overdue_count": 0, "score": None,
         },
     )  # fmt: skip
+    assert list(street.index)[-1] == S4
     only_dispatch = run(store, "street", weights={"dispatch": 1})
     assert pd.isna(only_dispatch.loc[S4, "score"])
     assert same(only_dispatch.loc[S1, "score"], 50.0)  # A1 on time, A2 late
@@ -317,7 +316,7 @@ def test_cases_behind_match_every_figure(store: Store, by: str):
             hours["handling_used_s"].mean() / 3600 if len(hours) else None,
         )
         assert len(behind(store, "score", by, value)) == row["registered"]
-    assert frame["registered"].sum() == 7
+    assert frame["registered"].sum() == (5 if by == "department" else 7)
 
 
 def test_cases_behind_names_the_cases(store: Store):

@@ -47,6 +47,8 @@ CASES = [
 def store(tmp_path_factory: pytest.TempPathFactory):
     s = Store(Path(tmp_path_factory.mktemp("evalscope")) / "x.duckdb")
     s.append("cases", pd.DataFrame(CASES))
+    s.append("departments", pd.DataFrame([{"dept_code": d, "name_zh": d, "level": "city"}
+                                          for d in ("CG", "SW")]))  # fmt: skip
     yield s
     s.close()
 

@@ -252,7 +252,7 @@ def render_ranking(data: object, by: object) -> Any:
         scope=user.scope,
     )
     names = _names(user.scope, lang, None) if by in ("district", "street") else None
-    return ranking_table(str(by), ranking_rows(frame, names=names), lang)
+    return ranking_table(str(by), ranking_rows(frame, names=names, lang=lang), lang)
 
 
 # -- drill-down --------------------------------------------------------------------------------

@@ -204,10 +204,12 @@ def key_indicators(results: Sequence[Mapping[str, Any]], n: int = 4) -> list[Map
 
 
 def ranking_rows(
-    frame: pd.DataFrame, limit: int = 50, names: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
+    frame: pd.DataFrame, limit: int = 50, names: Mapping[str, str] | None = None,
+    lang: str = "zh",
+) -> list[dict[str, Any]]:  # fmt: skip
     """The rows of an evaluation, best first, as the ranking table shows them (an area's
-    name from ``names`` by code when given: the reader's language)."""
+    name from ``names`` by code when given: the reader's language). A group without a
+    score (nothing due yet, see ``evaluate``) has no rank and reads 未评 / not rated."""
     names = names or {}
 
     def pct(v: Any) -> str:
@@ -220,11 +222,13 @@ def ranking_rows(
         name = r.get("group_name")
         rows.append(
             {
-                "rank": i + 1,
+                "rank": i + 1 if _number(r.get("score")) is not None else "—",
                 "value": "" if value is None else str(value),
                 "name": names.get(str(value))
                 or (str(name) if isinstance(name, str) and name else str(value or "—")),
-                "score": score_text(r.get("score")),
+                "score": score_text(r.get("score"))
+                if _number(r.get("score")) is not None
+                else t("cockpit.not_rated", lang),
                 "registered": int(r.get("registered") or 0),
                 "overdue_count": int(r.get("overdue_count") or 0),
                 "on_time": pct(r.get("on_time_handling_rate")),

@@ -86,7 +86,10 @@ def sensor_availability(
     plus :data:`~models.freshness.STALE_AFTER_INTERVALS` of its ``interval_s`` is at or
     before ``now`` (the one notion of "stale", ``models.freshness``). A day counts as
     received when the sensor sent at least one reading in it (an observation, or a sample on
-    a traffic detector's segment). ``params.kinds`` limits the sensor kinds.
+    a traffic detector's segment). ``params.kinds`` limits the sensor kinds. A sensor without
+    an ``installed_on`` owes reports from its first reading, or, never heard, from the first
+    reading of any sensor (when monitoring began); before any reading at all nothing is owed
+    and the value is None, not 0.
     """
     if not periods:
         return []
@@ -99,8 +102,14 @@ def sensor_availability(
         f"WITH {cte}, firsts AS (SELECT unnest(?::INTEGER[]) AS p, unnest(?::DATE[]) AS first), "
         "days AS (SELECT p, p_start, "
         "unnest(range(0, ceil(epoch(p_end - p_start) / 86400)::BIGINT)) AS d FROM periods), "
-        "own AS (SELECT sensor_id, kind, interval_s, installed_on, segment_id FROM sensors s "
-        f"WHERE s.interval_s > 0 AND (? OR list_contains(?, s.kind)) AND {where}), "
+        "began AS (SELECT min(ts)::DATE AS day FROM observations WHERE NOT exercise), "
+        "heard AS (SELECT sensor_id, min(ts)::DATE AS day FROM observations WHERE NOT exercise "
+        "GROUP BY sensor_id), "
+        "own AS (SELECT s.sensor_id, s.kind, s.interval_s, s.segment_id, "
+        "coalesce(s.installed_on, heard.day, began.day) AS installed_on FROM sensors s "
+        "LEFT JOIN heard USING (sensor_id) CROSS JOIN began "
+        f"WHERE s.interval_s > 0 AND (? OR list_contains(?, s.kind)) AND {where} "
+        "AND coalesce(s.installed_on, heard.day, began.day) IS NOT NULL), "
         "due AS (SELECT days.p, days.d, o.sensor_id FROM days JOIN firsts USING (p) "
         "CROSS JOIN own o "
         "WHERE (o.installed_on IS NULL OR o.installed_on <= first + days.d::INTEGER) "
@@ -124,7 +133,8 @@ def patrol_coverage(
     store: Store, ind: Indicator, periods: list[Period], scope: Scope, now: datetime
 ) -> Values:
     """Share (%) of the current grid's cells in ``scope`` with at least one patrol check-in
-    (``patrol_checkins.cell_code``, whoever made it) in the period (巡查覆盖率)."""
+    (``patrol_checkins.cell_code``, whoever made it) in the period (巡查覆盖率); None for a
+    period that ended before the first check-in ever recorded (patrols not yet kept)."""
     version = current_grid_version(store)
     if version is None:
         return [None] * len(periods)
@@ -134,7 +144,8 @@ def patrol_coverage(
         f"SELECT count(*) FROM grid_cells c WHERE c.version_id = ? AND {where}",
         [version, *scope_params],
     )
-    if not total:
+    began = store.query_value("SELECT min(checked_at) FROM patrol_checkins")
+    if not total or began is None:
         return [None] * len(periods)
     rows = store.query_rows(
         f"WITH {cte} SELECT p, count(DISTINCT k.cell_code) FROM patrol_checkins k "
@@ -145,7 +156,7 @@ def patrol_coverage(
     )
     covered = dict(rows)
     return [
-        None if p.start > now else 100.0 * covered.get(i, 0) / total
+        None if p.start > now or p.end <= began else 100.0 * covered.get(i, 0) / total
         for i, p in enumerate(periods)
     ]
 

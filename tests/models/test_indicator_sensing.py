@@ -377,3 +377,23 @@ def test_bad_params_are_refused_on_loading_naming_the_indicator(measure_key, par
     with pytest.raises(ValueError, match=message) as caught:
         parse_indicators([entry])
     assert "bad.one" in str(caught.value)
+
+
+def test_before_monitoring_and_patrols_began_there_is_no_value_not_zero(store):
+    # found by the independent tester: 2026-05 and 1970-01 showed 0 % availability and 0 %
+    # patrol coverage (red) although nothing was monitored or patrolled then
+    early = parse_period("2026-10-05")
+    assert measure("safety.sensor_availability", store, [early]) == [None]  # no sensors
+    add_sensors(store, [("MH-1", "manhole", CELL_A, 600, None),
+                        ("MH-2", "manhole", CELL_B, 600, None)])  # fmt: skip
+    assert measure("safety.sensor_availability", store, [early]) == [None]  # never heard
+    add_obs(store, [("MH-1", local(5, 9), "tilt_deg", 1.0)])
+    # monitoring began on the 5th: MH-2 (never heard) owes from then, MH-1 from its first
+    assert measure("safety.sensor_availability", store, [early, DAY1]) == [None, 50.0]
+    _grid(store)
+    assert measure("grid.patrol_coverage", store, [early, DAY1]) == [None, None]
+    store.write(lambda tx: tx.execute(
+        "INSERT INTO patrol_checkins (username, checked_at, lon, lat, cell_code, in_scope) "
+        "VALUES ('w1', ?, 116.6, 23.6, ?, TRUE)", [local(6, 9), CELL_A]))  # fmt: skip
+    got = measure("grid.patrol_coverage", store, [early, DAY1, DAY2, DAY3])
+    assert got == [None, None, 25.0, 0.0]  # from the day patrols began, 0 is a real 0

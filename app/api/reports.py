@@ -63,8 +63,11 @@ def _district(who: Actor) -> str | None:
 
 
 def _url(item: dict) -> str:
+    """The file's download URL; a district's report names its district (``?district=``),
+    without which the same path is the city's report."""
+    extra = {"district": item["district"]} if item.get("district") else {}
     return flask.url_for(
-        ".report_file", kind=item["kind"], file=f"{item['period']}.{item['format']}"
+        ".report_file", kind=item["kind"], file=f"{item['period']}.{item['format']}", **extra
     )
 
 

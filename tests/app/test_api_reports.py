@@ -134,6 +134,14 @@ def test_a_district_leader_gets_the_district_report(world):
     for url in (f"/api/v1/reports/daily/{DAY}.pdf", "/api/v1/reports"):
         refused = world.bearer("xq_leader").get(url, query_string={"district": RP})
         assert refused.status_code == 403 and refused.get_json()["code"] == "forbidden"
+    # a district's listing links the district's files, not the city's
+    listed = world.bearer("leader").get("/api/v1/reports", query_string={"district": XQ})
+    item = next(i for i in listed.get_json()["items"] if i["name"] == f"daily-{DAY}-{XQ}.pdf")
+    assert item["url"] == f"/api/v1/reports/daily/{DAY}.pdf?district={XQ}"
+    got = world.bearer("leader").get(item["url"])
+    assert got.status_code == 200 and f"daily-{DAY}-{XQ}.pdf" in got.headers["Content-Disposition"]
+    own = world.bearer("xq_leader").get("/api/v1/reports").get_json()["items"][0]["url"]
+    assert world.bearer("xq_leader").get(own).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -244,4 +244,8 @@ def test_report_links_newest_first():
                                 ("xlsx", "/api/v1/reports/monthly/2026-11.xlsx")]),
     ]  # fmt: skip
     assert report_links([]) == []
+    district = [{"kind": "monthly", "period": "2026-10", "format": "pdf", "district": "445122"}]
+    assert report_links(district) == [
+        ("monthly", "2026-10", [("pdf", "/api/v1/reports/monthly/2026-10.pdf?district=445122")])
+    ]
     assert callable(list_reports)

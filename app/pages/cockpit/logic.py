@@ -264,11 +264,15 @@ Links = list[tuple[str, str, list[tuple[str, str]]]]
 
 def report_links(items: Iterable[Mapping[str, Any]]) -> Links:
     """The kept reports (``app.reports.store.list_reports`` items) by kind and period, newest
-    first: (kind, period, [(format, download URL), ...]) with PDF before XLSX."""
+    first: (kind, period, [(format, download URL), ...]) with PDF before XLSX. A district's
+    report's URL names the district (``?district=``; the bare path is the city's)."""
     grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for item in items:
         kind, period, fmt = str(item["kind"]), str(item["period"]), str(item["format"])
         url = f"/api/v1/reports/{kind}/{period}.{fmt}"
+        district = item.get("district")
+        if isinstance(district, str) and district.isdigit():
+            url += f"?district={district}"
         grouped.setdefault((kind, period), []).append((fmt, url))
     ordered = sorted(grouped.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True)
     return [(kind, period, sorted(links)) for (kind, period), links in ordered]

@@ -18,6 +18,19 @@ from models.indicators.periods import Period, last_periods
 from models.indicators.registry import Indicator, indicator_by_id, load_indicators, status_of
 from models.security import Scope
 
+#: The shortest period, in days, an indicator of each update frequency has a value over: a
+#: monthly figure (patrol coverage, satisfaction) over a day or a week is not kept, so it is
+#: None there, not a partial figure judged against a monthly target.
+FREQUENCY_DAYS = {
+    "realtime": 0,
+    "hourly": 0,
+    "daily": 1,
+    "weekly": 7,
+    "monthly": 28,
+    "quarterly": 90,
+    "yearly": 365,
+}
+
 #: The most an indicator's achievement of its target counts for in the city score (120 %):
 #: doing far better on one indicator makes up a little for another, not without bound.
 ACHIEVEMENT_CAP = 1.2
@@ -54,19 +67,22 @@ def compute_indicators(
         ``status`` (see :func:`~models.indicators.registry.status_of`), ``previous`` (the
         previous period's value), ``change`` (value − previous, None if either is None),
         ``trend`` (``trend_periods`` values, oldest first, ending with ``value``),
-        ``case_based``, ``source_dept``, ``frequency``.
+        ``case_based``, ``source_dept``, ``frequency``. An indicator over a period
+        shorter than its frequency (:data:`FREQUENCY_DAYS`) has no values.
     """
     if trend_periods < 1:
         raise ValueError(f"trend_periods must be at least 1, not {trend_periods}")
     inds = tuple(load_indicators() if indicators is None else indicators)
     periods = last_periods(period, max(trend_periods, 2))
     # the case indicators all at once (one scan of the cases), the others measure by measure
-    cased = [i for i in inds if i.measure in case_measures.MEASURES]
+    days = (period.last_day - period.first_day).days + 1
+    kept = {i.id for i in inds if days >= FREQUENCY_DAYS.get(i.frequency, 0)}
+    cased = [i for i in inds if i.measure in case_measures.MEASURES and i.id in kept]
     batch = case_measures.measure_many(store, cased, periods, scope, now) if cased else []
     found = dict(zip([i.id for i in cased], batch, strict=True))
     out = []
     for ind in inds:
-        got = found.get(ind.id)
+        got = found.get(ind.id) if ind.id in kept else [None] * len(periods)
         if got is None:
             got = MEASURES[ind.measure](store, ind, periods, scope, now)
         values = [_clean(v) for v in got]
@@ -159,7 +175,8 @@ def cases_behind(
     """The cases behind a case indicator's figure for ``period``, by the same predicates
     (:func:`models.evaluation.cases_behind`): for a count, the cases counted; for a rate,
     its denominator's cases with ``in_numerator`` marking the numerator's; for a mean
-    time, the cases averaged. Ordered by ``case_id``; at most ``limit`` rows.
+    time, the cases averaged. Ordered by ``case_id``; at most ``limit`` rows. None of them
+    over a period shorter than the indicator's frequency (it has no figure there).
 
     Raises
     ------
@@ -169,6 +186,7 @@ def cases_behind(
     ind = indicator_by_id(indicator_id, None if indicators is None else tuple(indicators))
     if not ind.case_based:
         raise ValueError(f"indicator {indicator_id!r} is not computed from cases")
+    days = (period.last_day - period.first_day).days + 1
     return evaluation.cases_behind(
         store,
         figure=case_measures.figure_of(ind.measure),
@@ -177,5 +195,5 @@ def cases_behind(
         now=now,
         scope=scope,
         selection=case_measures.selection_of(ind.params),
-        limit=limit,
+        limit=0 if days < FREQUENCY_DAYS.get(ind.frequency, 0) else limit,
     )

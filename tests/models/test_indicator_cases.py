@@ -227,3 +227,24 @@ def test_satisfaction_counts_ratings_given_by_now(store: Store) -> None:
     behind = cases_behind(store, "service.satisfaction", period=OCT, scope=CITY, now=NOW)
     assert sorted(behind["case_id"]) == ["H1", "H2"]
     assert dict(zip(behind["case_id"], behind["in_numerator"])) == {"H1": True, "H2": False}
+
+
+def test_an_indicator_has_no_value_over_a_period_shorter_than_its_frequency(store) -> None:
+    # found by the independent tester: a monthly figure (patrol coverage, satisfaction) over
+    # a day was red and pulled a daily report's score down; over a day it is not kept
+    from dataclasses import replace
+
+    from models.indicators.registry import indicator_by_id
+
+    monthly = replace(indicator_by_id("service.registered"), id="m", frequency="monthly")
+    daily = replace(monthly, id="d", frequency="daily")
+    for label, expected in (("2026-10-10", (None, 1.0)), ("2026-W41", (None, 1.0)),
+                            ("2026-10", (2.0, 2.0)),
+                            ("2026-10-01..2026-10-28", (2.0, 2.0))):  # fmt: skip
+        rows = compute_indicators(store, period=parse_period(label), scope=CITY, now=NOW,
+                                  indicators=[monthly, daily], trend_periods=2)  # fmt: skip
+        got = tuple(r["value"] for r in rows)
+        assert got[0] == expected[0], label
+        assert rows[0]["status"] is None and (got[0] is None) == all(
+            v is None for v in rows[0]["trend"]
+        )

@@ -1,6 +1,7 @@
 """The report's tables, once: the PDF prints them and the XLSX writes them (one sheet each),
 so the two never disagree. Cells hold plain values (numbers stay numbers); a column's
-``fmt`` says how to show it: ``int``, ``num`` (one decimal), ``pct`` (a 0..1 fraction),
+``fmt`` says how to show it: ``int``, ``num`` (one decimal), ``pct`` (a percent 0..100, as
+the cockpit shows it; the header says ``(%)``),
 ``text``, ``status`` (a traffic light), ``time`` (a naive UTC datetime shown local)."""
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ RANK_COLUMNS = (
     Column("group_name", "名称", "Name"),
     Column("group_value", "代码", "Code"),
     Column("registered", "立案数", "Registered", "int"),
-    Column("on_time_dispatch_rate", "按期派遣率", "On-time dispatch", "pct"),
-    Column("on_time_handling_rate", "按期处置率", "On-time handling", "pct"),
-    Column("closure_rate", "结案率", "Closure", "pct"),
-    Column("rework_rate", "返工率", "Rework", "pct"),
+    Column("on_time_dispatch_rate", "按期派遣率 (%)", "On-time dispatch (%)", "pct"),
+    Column("on_time_handling_rate", "按期处置率 (%)", "On-time handling (%)", "pct"),
+    Column("closure_rate", "结案率 (%)", "Closure (%)", "pct"),
+    Column("rework_rate", "返工率 (%)", "Rework (%)", "pct"),
     Column("overdue_count", "超期数", "Overdue", "int"),
     Column("score", "综合得分", "Score", "num"),
 )
@@ -146,7 +147,13 @@ def ranking_tables(content: ReportContent, *, limit: int | None = None) -> list[
         if by not in content.rankings:
             continue
         df = content.rankings[by].copy()
-        df.insert(0, "rank", range(1, len(df) + 1))
+        for c in RANK_COLUMNS:  # evaluate's 0..1 fractions, in percent as on the screen
+            if c.fmt == "pct":
+                df[c.key] = pd.to_numeric(df[c.key], errors="coerce").astype(float) * 100
+        # best first; a group not rated (no score: nothing due yet) comes last, unranked
+        rated = pd.to_numeric(df["score"], errors="coerce").notna().tolist()
+        ranks = [i + 1 if ok else None for i, ok in enumerate(rated)]
+        df.insert(0, "rank", pd.Series(ranks, index=df.index, dtype=object))
         if limit is not None:
             df = df.head(limit)
         out.append(Table(f"{zh} {en}"[:31], zh, en, RANK_COLUMNS, _rows(df, RANK_COLUMNS)))
@@ -185,7 +192,7 @@ def show(value: Any, fmt: str) -> str:
     if value is None:
         return "—"
     if fmt == "pct":
-        return f"{100 * value:.1f}%"
+        return f"{value:.1f}%"
     if fmt == "num":
         if not isinstance(value, int | float):
             return str(value)

@@ -1,5 +1,6 @@
 """The report as an XLSX workbook (openpyxl): the PDF's tables, one sheet each, numbers kept
-as numbers (rates as fractions with a percent format), zh headers over en ones."""
+as numbers (rates in percent as the cockpit shows them, 82.75 for 82.75 %, the header saying
+``(%)``; an indicator's value in its unit, the 单位 column), zh headers over en ones."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.reports.content import ReportContent
 from app.reports.pdf import TITLES
 from app.reports.tables import all_tables
 
-FORMATS = {"pct": "0.0%", "num": "#,##0.0##", "int": "#,##0", "time": "yyyy-mm-dd hh:mm"}
+FORMATS = {"pct": "0.0#", "num": "#,##0.0##", "int": "#,##0", "time": "yyyy-mm-dd hh:mm"}
 _FILL = {
     "green": PatternFill("solid", fgColor="B7EB8F"),
     "yellow": PatternFill("solid", fgColor="FFE58F"),

@@ -100,6 +100,14 @@ def test_the_xlsx_holds_the_same_numbers_as_the_json_api(world, monthly_pdf):
     ranking = book["区县排名 Districts"]
     values = [r for r in ranking.iter_rows(min_row=HEADER_ROWS + 1, values_only=True)]
     assert values and all(isinstance(r[3], int) for r in values)  # 立案数 as numbers
+    # rates stored as the screen shows them: percent, the unit in the header
+    head = [c.value for c in ranking[3]]
+    column = head.index("按期处置率 (%)")
+    rates = [r[column] for r in values if r[column] is not None]
+    assert rates and all(0 <= r <= 100 for r in rates) and max(rates) > 1
+    assert ranking.cell(row=HEADER_ROWS + 1, column=column + 1).number_format == "0.0#"
+    unit = header.index("单位")
+    assert any(row[unit] == "%" and row[header.index("本期值")] > 1 for row in rows)
 
 
 def test_the_list_names_the_made_files_and_a_second_request_is_not_remade(world, monthly_pdf):

@@ -41,7 +41,8 @@ class AccessDenied(UserError):
     """The named user may not do what was asked (unknown, disabled, or another role)."""
 
 
-def _unknown_scope_codes(store: Store, scope: Scope) -> list[str]:
+def unknown_scope_codes(store: Store, scope: Scope) -> list[str]:
+    """The codes of ``scope`` that name no known place, cell or unit (empty for the city)."""
     if scope.kind == "city":
         return []
     if scope.kind == "unit":
@@ -62,7 +63,7 @@ def _role_scope_problems(store: Store, role: str, scope: Scope) -> list[str]:
     problems = []
     if role not in ROLES:
         problems.append(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    unknown = _unknown_scope_codes(store, scope)
+    unknown = unknown_scope_codes(store, scope)
     if unknown:
         problems.append(f"unknown {scope.kind} codes in scope: {', '.join(unknown)}")
     if role == "grid_worker" and scope.kind == "city":

@@ -28,6 +28,7 @@ from models.indicators.periods import (
     period_containing,
 )
 from models.security import Scope, parse_scope
+from models.users import unknown_scope_codes
 
 #: Roles that may read indicators and reports.
 ROLES = READER_ROLES
@@ -77,6 +78,8 @@ def requested_scope(who: Actor, text: str | None) -> Scope:
         raise ApiError(400, f"scope must be one of {', '.join(PLACE_KINDS)} (e.g. district:445102)")
     if not within(scope, who.scope):
         raise ApiError(403, f"scope {scope.label()} is outside yours ({who.scope.label()})")
+    if unknown := unknown_scope_codes(get_context().store, scope):
+        raise ApiError(404, f"no such {scope.kind}: {', '.join(unknown)[:200]}")
     return scope
 
 

@@ -39,7 +39,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "the role may not, the scope asked is outside the caller's, or a cookie write "
         "without the CSRF header",
         404: "no such case in the caller's scope (a report: no such report, or its "
-        "period is not over)",
+        "period is not over; indicators: no such district or street)",
         405: "method not allowed",
         409: "the case's stage does not allow it, it changed meanwhile, or (a report) "
         "the external_id was used for another report",
@@ -211,7 +211,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     **_ok("one object per indicator", {"type": "array", "items": ref("Indicator")}),
-                    **_errors(400, 403, 429),
+                    **_errors(400, 403, 404, 429),
                 },
             },
         },

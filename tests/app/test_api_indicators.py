@@ -109,3 +109,11 @@ def test_operator_and_admin_may_read(world):
 def test_without_credentials_401(world):
     response = world.app.server.test_client().get(URL)
     assert response.status_code == 401
+
+
+def test_an_unknown_place_is_a_404_not_zeros(world):
+    # found by the independent tester: district:999999 answered 200 with zeros everywhere
+    for scope in ("district:999999", "street:445102999"):
+        response = _get(world, "leader", period=MONTH, scope=scope)
+        assert response.status_code == 404, (scope, response.get_data()[:200])
+        assert response.get_json()["code"] == "not_found"

@@ -305,8 +305,7 @@ def test_a_ranking_figure_with_a_chinese_value_drills_down(cockpit):
                "figure": "registered"}  # fmt: skip
     body = _drill_body(dep, trigger, this_month())
     body["changedPropIds"] = [
-        json.dumps(trigger, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        + ".n_clicks"
+        json.dumps(trigger, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + ".n_clicks"
     ]
     response = cockpit["client"]("leader").post(
         "/_dash-update-component",

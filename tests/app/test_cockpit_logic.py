@@ -249,3 +249,24 @@ def test_report_links_newest_first():
         ("monthly", "2026-10", [("pdf", "/api/v1/reports/monthly/2026-10.pdf?district=445122")])
     ]
     assert callable(list_reports)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ({"label": ["x"]}, "x"),
+        (["2026-13"], "2026-13"),
+        ({"a": {"b": 1}}, ""),
+        ("x" * 500, "x" * 24 + "…"),
+        ("2026-1\n3\x00", "2026-13"),
+    ],
+)
+def test_a_bad_period_is_named_as_plain_text_not_python(value, shown):
+    from app.pages.cockpit.logic import period_invalid
+
+    text = period_invalid(value).text("zh")
+    assert f"“{shown}”" in text
+    assert not set("{}[]'\\") & set(text), text
+    with pytest.raises(Invalid) as caught:
+        choose_period("month", value, None, None, TZ)
+    assert not set("{}[]'\\") & set(caught.value.text("en"))

@@ -39,6 +39,7 @@ from app.pages.cockpit.logic import (
     indicator_name,
     key_indicators,
     major_counts,
+    period_invalid,
     ranking_rows,
     stored_period,
     unit_text,
@@ -147,7 +148,7 @@ def apply_period(_n: object, value: object, start: object, end: object, kind: ob
 def _period_or_message(data: object, lang: str) -> Period:
     period = stored_period(data, _tz())
     if period is None:
-        raise Invalid("cockpit.bad_period", value=str(data)[:40])
+        raise period_invalid(data)
     return period
 
 

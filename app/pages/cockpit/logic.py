@@ -48,6 +48,29 @@ def default_value(kind: str, now: datetime, tz: str) -> tuple[str, str, str]:
     return p.label, p.first_day.isoformat(), p.last_day.isoformat()
 
 
+#: Characters of a refused value a message repeats at most.
+SHOWN_CHARS = 24
+
+
+def plain_text(value: object, depth: int = 0) -> str:
+    """A value from the browser as a message may repeat it: plain printable text, never a
+    Python repr (a store's ``{"label": ...}`` or a list gives its first text), cut to
+    :data:`SHOWN_CHARS` characters with an ellipsis; nothing usable gives ``""``."""
+    if isinstance(value, Mapping) and depth < 3:
+        return plain_text(value.get("label"), depth + 1)
+    if isinstance(value, list | tuple) and value and depth < 3:
+        return plain_text(value[0], depth + 1)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    text = "".join(ch for ch in str(value)[:400] if ch.isprintable()).strip()
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+def period_invalid(value: object) -> Invalid:
+    """The refusal of a period that is not understood, naming it as plain text."""
+    return Invalid("cockpit.bad_period", value=plain_text(value))
+
+
 def choose_period(kind: object, value: object, start: object, end: object, tz: str) -> Period:
     """The period the picker names, checked.
 
@@ -65,11 +88,11 @@ def choose_period(kind: object, value: object, start: object, end: object, tz: s
         text = f"{str(start).strip()}..{str(end).strip()}"
     else:
         if not isinstance(value, str) or not value.strip() or len(value) > 40:
-            raise Invalid("cockpit.bad_period", value=str(value)[:40] if value else "")
+            raise period_invalid(value)
         text = value.strip()
     period = _parse(text, tz)
     if period is None or period.kind != kind:
-        raise Invalid("cockpit.bad_period", value=text[:40])
+        raise period_invalid(text)
     if kind == "custom" and (period.last_day - period.first_day).days + 1 > MAX_CUSTOM_DAYS:
         raise Invalid("cockpit.custom_too_long", days=MAX_CUSTOM_DAYS)
     return period

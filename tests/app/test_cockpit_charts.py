@@ -50,3 +50,33 @@ def test_trend_lines_category_bars_and_heat_map():
     assert heat.layout.yaxis.scaleratio > 1  # degrees of longitude are shorter
     for fig in (trends, bars, heat, charts.heat_map(cells.iloc[0:0], label="x", empty="无")):
         _no_tiles(fig)
+
+
+def test_trend_labels_are_short_and_upright():
+    months = ["2025-12", "2026-01", "2026-02", "2026-03"]
+    assert charts.axis_labels(months) == ["12<br>2025", "01<br>2026", "02", "03"]
+    assert charts.axis_labels(["2026-W44", "2026-W45"]) == ["W44<br>2026", "W45"]
+    assert charts.axis_labels(["2026-11-30", "2026-12-01"]) == ["11-30<br>2026", "12-01"]
+    assert charts.axis_labels(["2025", "2026"]) == ["2025", "2026"]
+    assert charts.axis_labels(["2026-11-01..2026-11-15"]) == ["11-01<br>2026"]
+    labels = [f"2026-{m:02d}" for m in range(1, 13)]
+    fig = charts.trend_lines([("结案率", [90.0] * 12, "%")], labels, empty="-")
+    assert list(fig.data[0].x) == labels  # the data keep the full label (hover)
+    axis = fig.layout.xaxis
+    assert axis.tickangle == 0 and axis.automargin is True
+    assert list(axis.tickvals) == labels and list(axis.ticktext) == charts.axis_labels(labels)
+    assert max(len(line) for text in axis.ticktext for line in text.split("<br>")) <= 5
+
+
+def test_the_heat_maps_colour_bar_counts_whole_cases():
+    cells = pd.DataFrame(
+        {"cell_code": list("abcd"), "centroid_lon": [116.6] * 4, "centroid_lat": [23.6] * 4,
+         "cases": [1, 2, 2, 3]}
+    )  # fmt: skip
+    marker = charts.heat_map(cells, label="案件数", empty="-").data[0].marker
+    assert float(marker.cmax).is_integer()
+    bar = marker.colorbar
+    assert bar.tickformat == "d" and bar.dtick >= 1 and float(bar.dtick).is_integer()
+    big = cells.assign(cases=[1, 40, 80, 200])
+    bar = charts.heat_map(big, label="案件数", empty="-").data[0].marker.colorbar
+    assert float(bar.dtick).is_integer() and bar.dtick > 1

@@ -5,6 +5,7 @@ grid cell (plain axes in degrees, no map tiles: nothing is fetched)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -137,6 +138,26 @@ def radar(scores: Mapping[str, Any], names: Mapping[str, str], *, empty: str) ->
     return fig
 
 
+_DATED = re.compile(r"(\d{4})-(.+)")
+
+
+def axis_labels(labels: Sequence[str]) -> list[str]:
+    """Short tick labels of periods: without the year (``11``, ``W45``, ``Q4``, ``11-05``;
+    a custom span by its first day), the year on a second line under the first tick and
+    where it changes. Short and upright, they fit a narrow chart without being cut."""
+    out: list[str] = []
+    year = None
+    for label in labels:
+        text = str(label).split("..", 1)[0]
+        match = _DATED.fullmatch(text)
+        if match is None:
+            out.append(text)
+            continue
+        out.append(match[2] + (f"<br>{match[1]}" if match[1] != year else ""))
+        year = match[1]
+    return out
+
+
 def trend_lines(
     series: Sequence[tuple[str, Sequence[Any], str]], labels: Sequence[str], *, empty: str
 ) -> go.Figure:
@@ -144,6 +165,7 @@ def trend_lines(
     if not series:
         return empty_figure(empty)
     fig = go.Figure()
+    labels = [str(label) for label in labels]
     for i, (name, values, unit) in enumerate(series):
         fig.add_trace(
             go.Scatter(
@@ -161,7 +183,8 @@ def trend_lines(
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
                 "font": {"size": 11}},
         xaxis={"gridcolor": "rgba(28,74,126,0.45)", "tickfont": {"size": 10, "color": MUTED},
-               "type": "category"},
+               "type": "category", "tickmode": "array", "tickvals": labels,
+               "ticktext": axis_labels(labels), "tickangle": 0, "automargin": True},
         yaxis={"gridcolor": "rgba(28,74,126,0.45)", "tickfont": {"size": 10, "color": MUTED},
                "zeroline": False},
     )  # fmt: skip
@@ -200,7 +223,9 @@ def heat_map(cells: pd.DataFrame, *, label: str, empty: str) -> go.Figure:
         return empty_figure(empty)
     frame = cells.sort_values("cases")
     lat = float(frame["centroid_lat"].mean())
-    top = max(float(frame["cases"].quantile(0.98)), 1.0)
+    # whole cases: the scale ends on a whole count, the colour bar ticks whole counts
+    top = max(math.ceil(float(frame["cases"].quantile(0.98))), 1)
+    step = max(1, math.ceil((top - 1) / 5))
     fig = go.Figure(
         go.Scattergl(
             x=frame["centroid_lon"],
@@ -216,7 +241,9 @@ def heat_map(cells: pd.DataFrame, *, label: str, empty: str) -> go.Figure:
                 "cmin": 1,
                 "cmax": top,
                 "colorbar": {"thickness": 8, "len": 0.8, "title": {"text": label, "side": "right"},
-                             "tickfont": {"size": 10, "color": MUTED}, "outlinewidth": 0},
+                             "tickfont": {"size": 10, "color": MUTED}, "outlinewidth": 0,
+                             "tickmode": "linear", "tick0": 0, "dtick": step,
+                             "tickformat": "d"},
                 "line": {"width": 0},
             },
             hovertemplate="%{text}<br>" + label + ": %{customdata}<extra></extra>",

@@ -119,6 +119,21 @@ def test_a_leader_reads_the_month_and_drills_into_a_figure(city, tmp_path):
         page.click("#cockpit-drill-close")
         page.wait_for_selector("#cockpit-drill.hidden", state="attached", timeout=10_000)
 
+        # a department's figure drills into its cases (the department ranking's ids)
+        page.click(".ck-rank-panel .ck-kinds label:has-text('部门')")
+        dept_fig = "#cockpit-ranking .ck-fig[id*='department']"
+        page.wait_for_selector(dept_fig, timeout=30_000)
+        names = page.locator("#cockpit-ranking .ck-rank-name").all_inner_texts()
+        assert names and all("村" not in n for n in names), names  # departments, not villages
+        fig = page.locator(dept_fig).first
+        wanted = _figure(fig.inner_text())
+        fig.click()
+        page.wait_for_selector("#cockpit-drill:not(.hidden) #cockpit-drill-count",
+                               timeout=30_000)  # fmt: skip
+        assert page.get_attribute("#cockpit-drill-count", "data-n") == str(wanted)
+        page.click("#cockpit-drill-close")
+        page.wait_for_selector("#cockpit-drill.hidden", state="attached", timeout=10_000)
+
         # the desk: 1440×900, no sideways scrolling
         page.set_viewport_size({"width": 1440, "height": 900})
         page.reload()
@@ -127,4 +142,31 @@ def test_a_leader_reads_the_month_and_drills_into_a_figure(city, tmp_path):
         page.wait_for_timeout(800)
         _no_sideways_scroll(page)
         page.screenshot(path=str(SCREENS / "cockpit-1440x900.png"))
+
+        # in English the dimension tiles' names are whole (wrapped, never cut) on the wall
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(url + "/lang/en?next=/cockpit")
+        page.wait_for_selector(f"[data-indicator='{INDICATOR}']", timeout=60_000)
+        page.wait_for_selector(".ck-dim-name", timeout=30_000)
+        cut = page.evaluate(
+            "[...document.querySelectorAll('.ck-dim-name')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)"
+            ".map(e => e.textContent)"
+        )
+        assert cut == [], cut
+        assert "City score" in page.inner_text(".ck-city-label")
+        _charts_drawn(page)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(tmp_path / "cockpit-en.png"))
     assert outside_requests == []
+
+
+def test_a_district_leaders_score_is_the_districts(city, tmp_path):
+    password = demo_passwords(city)["district_leader"]
+    with served(city, secret=SECRET) as url, chromium(tmp_path, width=1920, height=1080) as page:
+        login(page, url, "district_leader", password, path="/cockpit")
+        page.wait_for_selector(f"[data-indicator='{INDICATOR}']", timeout=60_000)
+        assert page.inner_text(".ck-city-label").strip() == "区域运行指数"
+        _charts_drawn(page)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(tmp_path / "cockpit-district.png"))

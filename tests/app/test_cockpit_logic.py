@@ -3,6 +3,7 @@ drill-down request a click names, ranking rows and weights, cards and the report
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pandas as pd
@@ -270,3 +271,18 @@ def test_a_bad_period_is_named_as_plain_text_not_python(value, shown):
     with pytest.raises(Invalid) as caught:
         choose_period("month", value, None, None, TZ)
     assert not set("{}[]'\\") & set(caught.value.text("en"))
+
+
+def test_the_score_is_named_for_the_scope():
+    from app.pages.cockpit.panels import score_block
+
+    city = {"score": 91.0, "dimensions": {}}
+
+    def label(lang: str, kind: str) -> str:
+        return json.dumps(score_block(city, lang, scope_kind=kind), default=str,
+                          ensure_ascii=False)  # fmt: skip
+
+    assert "城市运行指数" in label("zh", "city") and "City score" in label("en", "city")
+    district_zh, district_en = label("zh", "district"), label("en", "district")
+    assert "区域运行指数" in district_zh and "城市" not in district_zh
+    assert "District score" in district_en and "City" not in district_en

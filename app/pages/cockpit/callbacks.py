@@ -212,7 +212,7 @@ def render_summary(data: object) -> Any:
         first=period.first_day.isoformat(), last=period.last_day.isoformat(),
     )  # fmt: skip
     return (
-        score_block(city, lang),
+        score_block(city, lang, user.scope.kind),
         charts.radar(city.get("dimensions") or {}, names, empty=empty),
         indicator_panel(results, lang),
         charts.trend_lines(series, labels, empty=empty),

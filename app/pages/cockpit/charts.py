@@ -126,7 +126,7 @@ def radar(scores: Mapping[str, Any], names: Mapping[str, str], *, empty: str) ->
         )
     )
     fig.update_layout(
-        **_base(margin={"l": 80, "r": 80, "t": 30, "b": 30}),
+        **_base(margin={"l": 80, "r": 80, "t": 40, "b": 44}),  # room for two-line names
         polar={
             "bgcolor": "rgba(0,0,0,0)",
             "radialaxis": {"range": [0, 100], "showticklabels": False, "gridcolor": LINE,

@@ -23,9 +23,11 @@ from app.pages.cockpit.logic import (
 )
 
 
-def score_block(city: Mapping[str, Any], lang: str) -> list[Any]:
-    """The city score, big, and the score of each dimension as small tiles."""
+def score_block(city: Mapping[str, Any], lang: str, scope_kind: str = "city") -> list[Any]:
+    """The score, big, and the score of each dimension as small tiles. The score is the
+    city's for a city scope, else the area's (a district leader's: 区域运行指数)."""
     dims = city.get("dimensions") or {}
+    label = "cockpit.city_score" if scope_kind == "city" else "cockpit.area_score"
     tiles = [
         html.Div(
             className="ck-dim",
@@ -45,7 +47,7 @@ def score_block(city: Mapping[str, Any], lang: str) -> list[Any]:
                     id="cockpit-city-score",
                     className="ck-city-score",
                 ),  # fmt: skip
-                html.Div(t("cockpit.city_score", lang), className="ck-city-label"),
+                html.Div(t(label, lang), className="ck-city-label"),
                 html.Div(t("cockpit.score_hint", lang), className="ck-hint"),
             ],
         ),

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pillow_heif
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 
 pillow_heif.register_heif_opener()
 
@@ -335,6 +335,9 @@ def process_photo(
             limit=round(max_bytes / 2**20, 1),
         )
     fmt = sniff_format(raw)
+    # a truncated upload must fail to decode: WeasyPrint (the PDF reports) turns Pillow's
+    # global LOAD_TRUNCATED_IMAGES on when imported, which would fill half a photo with grey
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     image = _open(raw, fmt, max_pixels)
     try:
         lon, lat, taken_at = _exif_data(image)

@@ -224,7 +224,12 @@ def render_html(content: ReportContent) -> str:
 
 def render_pdf(content: ReportContent) -> bytes:
     """The report as PDF bytes."""
+    from PIL import ImageFile
     from weasyprint import HTML
+
+    # WeasyPrint's import turns Pillow's global LOAD_TRUNCATED_IMAGES on; our reports hold no
+    # bitmaps of unknown origin, and case photos must never be read half (models/photos.py)
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     with _RENDER:
         html = render_html(content)

@@ -267,3 +267,19 @@ def test_position_is_read_from_every_accepted_format_and_never_stored(fmt):
     assert photo.taken_lon == pytest.approx(116.625, abs=1e-4)
     assert b"Exif" not in photo.image and b"PhoneMaker" not in photo.image
     assert len(Image.open(io.BytesIO(photo.image)).getexif()) == 0
+
+
+def test_a_truncated_jpeg_stays_corrupt_after_a_report_was_made():
+    # found by the full suite: WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on
+    # import, so once the server had made a PDF report, half a photo was accepted
+    import weasyprint  # noqa: F401  (the import is the side effect)
+    from PIL import ImageFile
+
+    try:
+        assert ImageFile.LOAD_TRUNCATED_IMAGES  # what WeasyPrint does to every Pillow user
+        raw = _encode(_marked(800, 600), "JPEG")
+        with pytest.raises(PhotoError) as info:
+            process_photo(raw[: len(raw) // 2], **LIMITS)
+        assert info.value.code == "corrupt"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False

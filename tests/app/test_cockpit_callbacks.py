@@ -16,8 +16,7 @@ from app.auth import SessionUser
 from models.config import load_config
 from models.store import Store
 from models.users import get_user
-from tests.app.test_auth import _csrf
-from tests.app.test_dispatch_callbacks import call, seed_cases
+from tests.app.test_dispatch_callbacks import call, logged_in_clients, seed_cases
 from tests.conftest import SECRET, demo_passwords
 
 SCOPED = "xq_leader"
@@ -57,18 +56,7 @@ def cockpit(demo_copy):
     app = create_app(config, store)
     app.server.config["TESTING"] = True
     passwords = {**demo_passwords(folder), SCOPED: SCOPED_PASSWORD}
-    clients: dict[str, object] = {}
-
-    def client(username: str):
-        if username not in clients:
-            c = app.server.test_client()
-            r = c.post(
-                "/login",
-                data={"username": username, "password": passwords[username], "csrf": _csrf(c)},
-            )
-            assert r.status_code == 302, username
-            clients[username] = c
-        return clients[username]
+    client = logged_in_clients(app, passwords)
 
     deps = client("leader").get("/_dash-dependencies").get_json()
     yield {

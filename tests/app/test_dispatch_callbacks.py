@@ -72,18 +72,7 @@ def console(demo_copy):
     app = create_app(config, store)
     app.server.config["TESTING"] = True
     passwords = {**demo_passwords(folder), SCOPED: SCOPED_PASSWORD}
-    clients: dict[str, object] = {}
-
-    def client(username: str):
-        if username not in clients:
-            c = app.server.test_client()
-            r = c.post(
-                "/login",
-                data={"username": username, "password": passwords[username], "csrf": _csrf(c)},
-            )
-            assert r.status_code == 302, username
-            clients[username] = c
-        return clients[username]
+    client = logged_in_clients(app, passwords)
 
     deps = client("dispatcher").get("/_dash-dependencies").get_json()
     yield {
@@ -114,6 +103,24 @@ def _outputs(output: str) -> object:
         {"id": part.split(".", 1)[0], "property": part.split(".", 1)[1].split("@", 1)[0]}
         for part in output.strip(".").split("...")
     ]
+
+
+def logged_in_clients(app, passwords: dict[str, str]):
+    """A factory of Flask test clients of ``app``, each logged in once as its user."""
+    clients: dict[str, object] = {}
+
+    def client(username: str):
+        if username not in clients:
+            c = app.server.test_client()
+            r = c.post(
+                "/login",
+                data={"username": username, "password": passwords[username], "csrf": _csrf(c)},
+            )
+            assert r.status_code == 302, username
+            clients[username] = c
+        return clients[username]
+
+    return client
 
 
 def call(client, dep: dict, values: dict[str, object] | None = None, trigger: str | None = None):

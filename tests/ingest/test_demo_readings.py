@@ -75,20 +75,28 @@ def test_a_second_run_adds_nothing(filled) -> None:
 
 def test_the_environment_indicators_have_values_over_the_history(filled) -> None:
     store, _, _ = filled
-    period = parse_period("2026-11-01..2026-11-02")
-    rows = compute_indicators(store, period=period, scope=Scope("city"), now=END, trend_periods=2)
-    values = {r["id"]: r["value"] for r in rows}
+
+    def values(text: str) -> dict:
+        period = parse_period(text)
+        rows = compute_indicators(
+            store, period=period, scope=Scope("city"), now=END, trend_periods=2
+        )  # fmt: skip
+        return {r["id"]: r["value"] for r in rows}
+
+    days = values("2026-11-01..2026-11-02")
     for ident in (
         "env.aqi_good_days",
         "env.pm25",
-        "env.water_on_target",
         "livable.noise_compliance",
         "traffic.congestion_mean",
         "traffic.congestion_peak",
         "safety.sensor_availability",
     ):
-        assert values[ident] is not None, ident
-    assert values["safety.sensor_availability"] == pytest.approx(100.0)
+        assert days[ident] is not None, ident
+    assert days["safety.sensor_availability"] == pytest.approx(100.0)
+    # a monthly figure has no value over two days, and one over 28 days of which 4 have data
+    assert days["env.water_on_target"] is None
+    assert values("2026-10-06..2026-11-02")["env.water_on_target"] is not None
 
 
 def test_grid_workers_patrol_their_cells_in_the_history(filled) -> None:
@@ -106,8 +114,8 @@ def test_grid_workers_patrol_their_cells_in_the_history(filled) -> None:
     )
     assert wrong == 0
     rows = compute_indicators(
-        store, period=parse_period("2026-11-01..2026-11-03"), scope=Scope("city"), now=END,
+        store, period=parse_period("2026-10-07..2026-11-03"), scope=Scope("city"), now=END,
         trend_periods=2,
     )  # fmt: skip
-    coverage = {r["id"]: r["value"] for r in rows}["grid.patrol_coverage"]
+    coverage = {r["id"]: r["value"] for r in rows}["grid.patrol_coverage"]  # monthly: 28 days
     assert 20 < coverage < 100

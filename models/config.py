@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from models.config_sections import (
     CalendarSettings,
     CockpitSettings,
+    EmergencySettings,
     PhotoSettings,
     ReportSettings,
     ThemeSettings,
@@ -216,6 +217,7 @@ class Settings(_Section):
     cockpit: CockpitSettings = CockpitSettings()
     reports: ReportSettings = ReportSettings()
     themes: ThemeSettings = ThemeSettings()
+    emergency: EmergencySettings = EmergencySettings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()
 

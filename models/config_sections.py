@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -131,3 +132,19 @@ class ThemeSettings(Section):
 
     extra_file: Path | None = None  # YAML, same shape as models/data/themes.yaml
     default: str = "overview"
+
+
+class EmergencySettings(Section):
+    """Emergency command (应急指挥): dispatch acknowledgement, nearest units, cameras, warnings."""
+
+    ack_timeout_s: int = Field(120, ge=10, le=3600)  # unacknowledged: re-sent once, then red
+    arrival_radius_m: float = Field(150.0, gt=0, le=5000)  # a unit this near the scene arrived
+    position_max_age_s: int = Field(600, ge=30, le=86_400)  # an older position is not trusted
+    fallback_speed_kmh: float = Field(30.0, gt=0, le=200)  # straight line, off the network
+    snap_max_m: float = Field(500.0, gt=0, le=10_000)  # farther from a road: off the network
+    nearest_limit: int = Field(10, ge=1, le=200)  # candidates listed
+    camera_radius_m: float = Field(500.0, gt=0, le=20_000)  # cameras listed on a card
+    wall_mode_level: Literal["I", "II", "III", "IV"] = "III"  # this level or above: 战时
+    cap_sender: str = Field("cityops@chaozhou.example", min_length=3, max_length=200)
+    cap_sender_name: str = Field("潮州市应急管理局", min_length=1, max_length=200)
+    plans_extra_file: Path | None = None  # YAML, same shape as models/data/plans.yaml

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.store.migrations_command import COMMAND
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -518,6 +520,7 @@ ALTER TABLE cases ADD COLUMN satisfaction VARCHAR;
 ALTER TABLE cases ADD COLUMN rated_at TIMESTAMP;
 """
 
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "geography, grids, users, audit log, dead letters", _GEOGRAPHY),
     Migration(2, "categories, departments, cases and their history", _CASES),
@@ -537,6 +540,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "cases: the logged-in user who reported them", _REPORTED_BY),
     Migration(15, "indicator values imported from elsewhere (statistics)", _INDICATOR_VALUES),
     Migration(16, "cases: the caller's satisfaction (12345 回访) and when it was given", _SATISFACTION),
+    Migration(17, "emergency command: plan tasks, cameras, outbox, order re-sends, warnings", COMMAND),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

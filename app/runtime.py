@@ -31,6 +31,8 @@ class Background:
     rules: threading.Thread | None = None
     supervisor: threading.Thread | None = None
     reports: threading.Thread | None = None
+    outbox: threading.Thread | None = None
+    command: threading.Thread | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def health(self) -> dict[str, Any]:
@@ -53,6 +55,8 @@ class Background:
             ("drop folder watcher", self.watcher),
             ("sensor rules", self.rules),
             ("report schedule", self.reports),
+            ("outbox sender", self.outbox),
+            ("emergency command", self.command),
         ):
             if thread is not None and not thread.is_alive() and not stopping:
                 problems.append(f"the {name} thread is not running")
@@ -76,6 +80,9 @@ class Background:
             self.rules.join(10)
         if self.supervisor is not None:
             self.supervisor.join(10)
+        for thread in (self.outbox, self.command):
+            if thread is not None:
+                thread.join(10)
         if self.reports is not None:
             self.reports.join(30)  # a report being made finishes first
         if self.broker is not None:
@@ -122,6 +129,7 @@ def start_background(
             receive_maximum=settings.ingest.receive_maximum,
             window=TimeWindow.from_settings(settings.ingest),
             case_timezone=settings.calendar.timezone,
+            arrival_radius_m=settings.emergency.arrival_radius_m,
         )
         bg.ingest.start()
         log.info(
@@ -133,6 +141,24 @@ def start_background(
                 "protocol": protocol,
             },
         )
+    if bg.ingest is not None:
+        from ingest.mqtt.outbound import run_outbox
+
+        # orders and warnings go out on the ingest's own connection, after their commit
+        bg.outbox = threading.Thread(
+            target=run_outbox,
+            args=(store, bg.ingest.publish, bg.stop_event),
+            name="outbox-sender",
+            daemon=True,
+        )
+        bg.outbox.start()
+    bg.command = threading.Thread(
+        target=_run_command,
+        args=(config, store, bg.stop_event),
+        name="emergency-command",
+        daemon=True,
+    )
+    bg.command.start()
     if settings.ingest.mqtt_enabled:
         bg.rules = threading.Thread(
             target=_run_rules,
@@ -263,3 +289,26 @@ def _run_supervision(config: Config, store: Store, stop: threading.Event) -> Non
             continue
         if raised:
             log.info("escalations raised", extra={"count": raised})
+
+
+def _run_command(
+    config: Config, store: Store, stop: threading.Event, *, interval_s: float = 5.0
+) -> None:
+    """Emergency command's clock: dispatch orders not acknowledged in time are re-sent once,
+    then flagged red (``emergency.ack_timeout_s``); a failed pass is logged and retried."""
+    from models.emergency.orders import sweep_unacknowledged
+
+    ack_timeout_s = config.settings.emergency.ack_timeout_s
+    prefix = config.settings.mqtt.topic_prefix
+    while not stop.wait(interval_s):
+        try:
+            done = store.write(
+                lambda tx: sweep_unacknowledged(
+                    tx, now=utcnow(), ack_timeout_s=ack_timeout_s, prefix=prefix
+                )
+            )
+        except Exception:
+            log.exception("emergency command pass failed")
+            continue
+        if done["resent"] or done["unacked"]:
+            log.info("dispatch orders", extra=done)

@@ -13,10 +13,17 @@ from ingest.cap_references import referenced_identifiers, stolen_reference
 from ingest.payloads import Observation, Rejected, UnitPosition
 from ingest.rows import TS, BatchRows, dead_letter_table
 from models.case_builder import write_cases
+from models.config_sections import EmergencySettings
+from models.emergency.orders import Position, record_acks, record_arrivals
 from models.store import WriteTx
 
+#: A unit this near its order's scene has arrived (``emergency.arrival_radius_m``).
+DEFAULT_ARRIVAL_RADIUS_M = EmergencySettings().arrival_radius_m
 
-def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
+
+def write_batch(
+    tx: WriteTx, rows: BatchRows, *, arrival_radius_m: float = DEFAULT_ARRIVAL_RADIUS_M
+) -> dict[str, int]:
     """Write ``rows`` inside the caller's transaction; returns rows inserted per table.
 
     Replayed messages (same id) insert nothing: every insert ignores existing keys, and the
@@ -45,13 +52,15 @@ def write_batch(tx: WriteTx, rows: BatchRows) -> dict[str, int]:
         _touch_sensors(tx, rows.sensor_seen)
     if rows.traffic is not None and rows.traffic.num_rows:
         _touch_detectors(tx, rows.traffic)
+    if rows.acks:
+        record_acks(tx, rows.acks)
     if rows.positions is not None and rows.positions.num_rows:
         _move_resources(tx, rows.positions)
-    for unit_id, order_id, ts in rows.acks:
-        tx.execute(
-            "UPDATE dispatch_orders SET acked_at = ? WHERE order_id = ? AND resource_id = ? "
-            "AND acked_at IS NULL",
-            [ts, order_id, unit_id],
+        p = rows.positions.select(["unit_id", "ts", "lon", "lat"]).to_pydict()
+        record_arrivals(
+            tx,
+            [Position(*v) for v in zip(p["unit_id"], p["ts"], p["lon"], p["lat"], strict=True)],
+            radius_m=arrival_radius_m,
         )
     return written
 

@@ -33,7 +33,7 @@ from ingest.mqtt.split import write_in_parts
 from ingest.payloads import Parsed, Rejected, parse_message, subscriptions
 from ingest.route_reports import attach_routes
 from ingest.rows import BatchRows, Locator, build_rows
-from ingest.sink import write_batch
+from ingest.sink import DEFAULT_ARRIVAL_RADIUS_M, write_batch
 from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 from models.case_builder import DEFAULT_TIMEZONE
 from models.clock import utcnow
@@ -97,8 +97,10 @@ class MqttIngest:
         clock: Callable[[], datetime] = utcnow,
         stall_after_s: float = STALL_AFTER_S,
         case_timezone: str = DEFAULT_TIMEZONE,
+        arrival_radius_m: float = DEFAULT_ARRIVAL_RADIUS_M,
     ):
         self.store = store
+        self.arrival_radius_m = arrival_radius_m  # emergency.arrival_radius_m
         self.case_timezone = case_timezone  # calendar.timezone: the local date of case ids
         self.locate = locate
         self.host, self.port = host, port
@@ -191,6 +193,16 @@ class MqttIngest:
         self._watchdog = threading.Thread(target=self._watch, name="mqtt-ingest-watch", daemon=True)
         self._watchdog.start()
 
+    def publish(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo | None:
+        """Send one outbound message (QoS 1) on this connection, for the outbox sender
+        (:mod:`ingest.mqtt.outbound`); None while not connected. The broker's ACL lets the
+        ingest user write the outbound topics (dispatch orders, CAP alerts out)."""
+        with self.stats.lock:
+            connected = self.stats.connected
+        if not connected or self._stop.is_set():
+            return None
+        return self._client.publish(topic, payload, qos=1)
+
     def stop(self, timeout_s: float = 10) -> None:
         """Commit what is queued, acknowledge it, then disconnect."""
         self._stop.set()
@@ -276,7 +288,9 @@ class MqttIngest:
     def _write(self, parsed: list[Parsed | Rejected], now: datetime) -> BatchRows:
         rows = build_rows(parsed, received_at=now, locate=self.locate, window=self.window)
         attach_routes(self.store, rows, tz=self.case_timezone)
-        self.store.write(lambda tx: write_batch(tx, rows))
+        self.store.write(
+            lambda tx: write_batch(tx, rows, arrival_radius_m=self.arrival_radius_m)
+        )
         return rows
 
     def _committed(

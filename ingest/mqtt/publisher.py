@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -97,6 +98,7 @@ class Publisher:
         self._room = threading.Event()
         self._marks: deque[tuple[int, mqtt.MQTTMessageInfo]] = deque()
         self._last: mqtt.MQTTMessageInfo | None = None
+        self._subscriptions: list[tuple[str, int]] = []
 
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -122,6 +124,8 @@ class Publisher:
         else:
             self._connected.set()
             log.info("mqtt publisher connected", extra={"broker": f"{self.host}:{self.port}"})
+            for topic, qos in self._subscriptions:  # again after every reconnect
+                client.subscribe(topic, qos=qos)
         self._connack.set()
 
     def _on_disconnect(
@@ -141,6 +145,22 @@ class Publisher:
             self.acked += 1
         if self.published - self.acked - self.failed <= self._low_water:
             self._room.set()
+
+    def subscribe(self, topic: str, handler: Callable[[str, bytes], None], *, qos: int = 1) -> None:
+        """Also receive ``topic`` on this connection (one connection per broker user: the
+        broker takes the user name as the client id). ``handler(topic, payload)`` runs on
+        paho's network thread and must not block; an exception in it is logged."""
+
+        def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            try:
+                handler(msg.topic, msg.payload)
+            except Exception:
+                log.exception("subscription handler failed", extra={"topic": msg.topic})
+
+        self._client.message_callback_add(topic, on_message)
+        self._subscriptions.append((topic, qos))
+        if self._connected.is_set():
+            self._client.subscribe(topic, qos=qos)
 
     # -- connection ---------------------------------------------------------------------
 

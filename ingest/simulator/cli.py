@@ -149,6 +149,7 @@ def run_simulate(args: argparse.Namespace, config: Config, *, out: TextIO | None
     """
     from ingest.mqtt.publisher import Publisher, PublisherError
     from ingest.simulator.clock import iso_local, parse_start
+    from ingest.simulator.responder import Responder
     from ingest.simulator.runner import DryRunSink, Pacing, PublisherSink, Sink, run_stream
     from ingest.simulator.scenarios import make_scenario
     from ingest.simulator.stream import simulate_messages
@@ -221,6 +222,9 @@ def run_simulate(args: argparse.Namespace, config: Config, *, out: TextIO | None
                 "dry_run": args.dry_run,
             },
         )
+        responder = Responder(list(world.units))
+        if isinstance(sink, PublisherSink):  # the crews read their orders on the same login
+            sink.publisher.subscribe(f"{mqtt.topic_prefix}/dispatch/+", responder.receive)
         messages = simulate_messages(
             world,
             start=start,
@@ -228,6 +232,7 @@ def run_simulate(args: argparse.Namespace, config: Config, *, out: TextIO | None
             scenario=scenario,
             prefix=mqtt.topic_prefix,
             traffic=args.traffic,
+            responder=responder,
         )
         stats = run_stream(
             messages,

@@ -31,6 +31,7 @@ from ingest.simulator.drills import (
 from ingest.simulator.environment import air_values, noise_values, water_quality_values
 from ingest.simulator.randomness import unit
 from ingest.simulator.reports import ReportDraft, reports_in_minute
+from ingest.simulator.responder import Responder
 from ingest.simulator.scenarios import Scenario
 from ingest.simulator.traffic import traffic_sample
 from ingest.simulator.units import unit_position
@@ -127,10 +128,19 @@ def _segment_messages(
         yield Message(t, topic, _dumps(payload))
 
 
-def _unit_messages(u: Unit, start: int, seed: int, prefix: str, tag: str) -> Iterator[Message]:
+def _unit_messages(
+    u: Unit, start: int, seed: int, prefix: str, tag: str, responder: Responder | None = None
+) -> Iterator[Message]:
     topic = f"{prefix}/units/{u.unit_id}/position"
     for t in schedule(u.key, u.interval_s, start, seed=seed):
         lon, lat, status = unit_position(u, t, seed=seed)
+        if responder is not None:  # a crew on a dispatch order: its acks, its own way
+            step = responder.step(u, t, (lon, lat))
+            for order_id in step.acks:
+                ack = {"id": f"{tag}-ack-{order_id}-{t}", "ts": iso_local(t), "order_id": order_id}
+                yield Message(t, f"{prefix}/dispatch/{u.unit_id}/ack", _dumps(ack))
+            if step.position is not None:
+                lon, lat, status = step.position
         payload = {
             "id": f"{tag}-{u.unit_id}-{t}",
             "ts": iso_local(t),
@@ -199,6 +209,7 @@ def simulate_messages(
     prefix: str = DEFAULT_PREFIX,
     traffic: str = "all",
     kinds: Collection[str] | None = None,
+    responder: Responder | None = None,
 ) -> Iterator[Message]:
     """All messages of the simulation from simulated second ``start`` on, in time order.
 
@@ -218,6 +229,8 @@ def simulate_messages(
         Samples for every road segment, or only those with a traffic detector (TD-…).
     kinds : collection of str, optional
         Only these of :data:`STREAM_KINDS` (default: all).
+    responder : Responder, optional
+        The units' crews answering dispatch orders (acks, driving to the scene).
 
     Returns
     -------
@@ -243,7 +256,7 @@ def simulate_messages(
             if traffic == "all" or g.detector
         ]
     if "units" in wanted:
-        sources += [_unit_messages(u, start, seed, prefix, tag) for u in world.units]
+        sources += [_unit_messages(u, start, seed, prefix, tag, responder) for u in world.units]
     places = drill_places(world, scenario) if scenario is not None else None
     if "reports" in wanted:
         sources.append(_report_messages(world, start, seed, scenario, places, prefix, tag))

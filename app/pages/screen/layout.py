@@ -25,6 +25,7 @@ from app.pages.screen.logic import (
     zoom_targets,
 )
 from app.pages.screen.themes import theme_switcher, themed_state
+from app.pages.screen.war import panel_parts, switch_control
 from app.validation import REPLAY_SLIDER_HOURS
 from models.clock import utcnow
 from models.security import may_open
@@ -117,12 +118,17 @@ def _layer_options(lang: str) -> list[dict[str, Any]]:
 
 
 def _left_panel(
-    lang: str, version: dict[str, Any], zoom_options: list[dict[str, Any]], state: WallState
+    lang: str,
+    version: dict[str, Any],
+    zoom_options: list[dict[str, Any]],
+    state: WallState,
+    role: str,
 ) -> Any:
     return html.Div(
         className="side left",
         children=[
             theme_switcher(state, lang),
+            switch_control(role, lang),
             html.Div(
                 id=ids.SCREEN_LAYERS,
                 className="panel block",
@@ -182,6 +188,7 @@ def _right_panel(lang: str) -> Any:
     return html.Div(
         className="side right",
         children=[
+            *panel_parts(),  # the incidents of an emergency (战时), shown when there are any
             html.Div(
                 className="panel block feed-panel",
                 children=[
@@ -263,7 +270,9 @@ def layout(theme: str | None = None, **_query: str) -> html.Div:
         html.Div(
             className="wall-body",
             children=[
-                _left_panel(lang, version, zoom_targets(ctx.store, user.scope, lang=lang), state),
+                _left_panel(
+                    lang, version, zoom_targets(ctx.store, user.scope, lang=lang), state, user.role
+                ),
                 html.Div(
                     className="map-wrap",
                     children=[
@@ -298,7 +307,7 @@ def layout(theme: str | None = None, **_query: str) -> html.Div:
         ),
         dcc.Interval(id=ids.SCREEN_KPI_TICK, interval=settings.refresh.kpi_s * 1000),
     ]
-    return html.Div(className="screen wall", children=children)
+    return html.Div(id=ids.SCREEN_ROOT, className="screen wall", children=children)
 
 
 dash.register_page(__name__, path="/screen", name="screen", title="CityOps · 一张图", layout=layout)

@@ -22,6 +22,10 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "shelter": ("避难场所", "shelter"),
     "expert": ("专家", "expert"),
 }
+#: A kind's word after a subtype in Chinese (防汛 + 队伍, 救灾 + 物资库).
+KIND_AFTER_SUBTYPE_ZH: dict[str, str] = {
+    "team": "队伍", "vehicle": "车辆", "depot": "物资库", "shelter": "避难场所", "expert": "专家",
+}  # fmt: skip
 #: Subtypes of the demo's resources (and of plan requirements).
 SUBTYPE_NAMES: dict[str, tuple[str, str]] = {
     "fire": ("消防", "fire"),
@@ -33,7 +37,7 @@ SUBTYPE_NAMES: dict[str, tuple[str, str]] = {
     "hazmat": ("危化品", "hazmat"),
     "forest_fire": ("森林消防", "forest-fire"),
     "shelter": ("避难", "shelter"),
-    "relief": ("救灾物资", "relief"),
+    "relief": ("救灾", "relief"),
     "geology": ("地质灾害", "geological hazards"),
     "meteorology": ("气象", "meteorology"),
     "structural": ("建筑结构", "structural engineering"),
@@ -75,9 +79,14 @@ def requirement_label(alternatives: tuple[tuple[str | None, str | None], ...], l
         if tag is not None and tag in STOCK_NAMES and kind in (None, "depot"):
             parts.append(_pick(STOCK_NAMES, tag, lang))
             continue
-        words = [_pick(SUBTYPE_NAMES, tag, lang)] if tag else []
-        words += [_pick(KIND_NAMES, kind, lang)] if kind else []
-        parts.append(("" if lang == "zh" else " ").join(words))
+        if not tag or tag == kind:
+            parts.append(_pick(KIND_NAMES, kind, lang) if kind else "")
+        elif not kind:
+            parts.append(_pick(SUBTYPE_NAMES, tag, lang))
+        elif lang == "zh":
+            parts.append(_pick(SUBTYPE_NAMES, tag, lang) + KIND_AFTER_SUBTYPE_ZH.get(kind, kind))
+        else:
+            parts.append(f"{_pick(SUBTYPE_NAMES, tag, lang)} {_pick(KIND_NAMES, kind, lang)}")
     return " / ".join(parts)
 
 

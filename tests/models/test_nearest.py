@@ -162,7 +162,7 @@ def test_requirement_matching(graph):
     assert [c.unit for c in team.candidates] == ["FLOOD_T"]
     assert set(whys(team).values()) == {"wrong_type"}
     matched = team.candidates[0].reasons[1]
-    assert matched.text("zh") == "符合需求：防汛救援队伍"
+    assert matched.text("zh") == "符合需求：防汛队伍"
     assert matched.text("en") == "matches flood-control team requirement"
     wrong = {e["unit"]: e["why"] for e in team.to_json("en")["excluded"]}
     assert wrong["FIRE_T"] == "wrong type for flood-control team"

@@ -10,7 +10,7 @@ import pytest
 
 from models.config_sections import EmergencySettings
 from models.emergency.nearest import Ranking, nearest_for, rank_units
-from models.emergency.nearest_text import Reason, age_text, distance_text, render
+from models.emergency.nearest_text import Reason, age_text, distance_text, render, requirement_label
 from models.emergency.requirements import parse_requirement
 from models.emergency.resources import load_units, status_board
 from models.emergency.road_graph import build_road_graph
@@ -323,3 +323,28 @@ def test_load_units_and_status_board_by_scope(city):
     assert board["depot"]["available"] == 0 and board["vehicle"]["available"] == 1
     street = status_board(city, scope=Scope("street", ("445102001",)))
     assert street["team"]["available"] == 1 and street["team"]["dispatched"] == 0
+
+
+def test_every_plan_requirement_has_a_chinese_name():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "requires" and isinstance(value, str):
+                    yield value
+                else:
+                    yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    plans = Path(__file__).resolve().parents[2] / "models" / "data" / "plans.yaml"
+    found = sorted(set(walk(yaml.safe_load(plans.read_text(encoding="utf-8")))))
+    assert found, "plans.yaml names no requirement"
+    for text in found:
+        label = requirement_label(parse_requirement(text), "zh")
+        assert label and not re.search(r"[A-Za-z_]", label), (text, label)

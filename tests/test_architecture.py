@@ -20,6 +20,7 @@ ENGINES = {
     "amqtt": ("ingest/mqtt/embedded.py",),
     "openpyxl": ("ingest/files/tabular.py", "app/reports/xlsx.py"),  # reading; the report writer
     "defusedxml": ("ingest/cap.py",),
+    "lxml": ("models/cap_schema.py",),  # the CAP 1.2 schema check of published warnings
     "h3": ("layers/hexbin.py",),
 }
 

@@ -15,6 +15,7 @@ from ingest.demo_city.communities import build_communities
 from ingest.demo_city.duty import assign_duty
 from ingest.demo_city.geomutil import GRID_M, xy_to_lonlat
 from ingest.demo_city.landmarks import build_landmarks
+from ingest.demo_city.population import synthetic_population
 from ingest.demo_city.registry import load_communities, load_towns
 from ingest.demo_city.resources import build_resources
 from ingest.demo_city.roads import build_roads
@@ -47,6 +48,7 @@ CELL_COLUMNS = [
     "area_m2",
     "centroid_lon",
     "centroid_lat",
+    "population",
     "synthetic",
     "geometry",
 ]
@@ -179,6 +181,7 @@ def generate_demo_city(*, seed: int = DEFAULT_SEED) -> DemoCity:
         centroid_lat=c_lat,
         synthetic=True,
     )
+    cells_utm["population"] = synthetic_population(cells_utm)  # synthetic, not census
     communities_utm = communities_utm.assign(kind=_community_kind(communities_utm))
     return DemoCity(
         districts=districts,

@@ -109,6 +109,9 @@ def _cell_rows(cells: gpd.GeoDataFrame, version_id: int) -> pa.Table:
         }
     )
     table = pa.Table.from_pandas(df, preserve_index=False)
+    if "population" in cells:  # synthetic residents (ingest/demo_city/population.py)
+        people = [None if pd.isna(v) else int(v) for v in cells["population"]]
+        table = table.append_column("population", pa.array(people, pa.int32()))
     workers = pa.array([list(w) for w in cells["grid_workers"]], type=pa.list_(pa.string()))
     return table.append_column("grid_workers", workers)
 

@@ -29,7 +29,10 @@ ALIASES = {
     **dict.fromkeys(("responsible_body", "responsibl", "责任主体", "责任单位"), "responsible_body"),
     **dict.fromkeys(("grid_workers", "grid_worke", "grid_worker", "网格员"), "grid_workers"),
     **dict.fromkeys(("size_class", "网格类型"), "size_class"),
+    **dict.fromkeys(("population", "pop", "人口", "常住人口", "人口数"), "population"),
 }
+#: Most residents one cell may hold (a larger figure is a bad row, not a dense city).
+MAX_CELL_POPULATION = 1_000_000
 _CODE = re.compile(r"^\d{15}$")
 _WORKER_SPLIT = re.compile(r"[;,，、|；]")
 
@@ -84,6 +87,47 @@ def _optional_text(frame: pd.DataFrame, column: str) -> list[str | None]:
     if column not in frame:
         return [None] * len(frame)
     return [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in frame[column]]
+
+
+def _whole_number(value: Any) -> int | None:
+    """A whole number from a cell's value (text of ASCII digits, an integer, an integral
+    float), or None when it is not one."""
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        return int(text) if text.isascii() and text.isdigit() else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _empty(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
+
+
+def _populations(frame: pd.DataFrame) -> tuple[list[int | None], list[BadRow]]:
+    """The optional ``population`` column: whole residents per cell, empty for unknown."""
+    if "population" not in frame:
+        return [None] * len(frame), []
+    out: list[int | None] = []
+    bad = []
+    for i, value in enumerate(frame["population"]):
+        if _empty(value):
+            out.append(None)
+            continue
+        number = _whole_number(value)
+        if number is None or not 0 <= number <= MAX_CELL_POPULATION:
+            out.append(None)
+            reason = f"population {str(value)[:20]!r} is not a whole number 0-{MAX_CELL_POPULATION}"
+            bad.append(BadRow(i, reason, column="population", value=str(value)[:40]))
+        else:
+            out.append(number)
+    return out, bad
 
 
 def _row_checks(codes: list[str], geoms: np.ndarray) -> tuple[list[BadRow], np.ndarray]:
@@ -156,6 +200,8 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
     codes = [_code_text(v) for v in gdf["cell_code"]]
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     bad, usable = _row_checks(codes, geoms)
+    populations, bad_populations = _populations(gdf)
+    bad += bad_populations
     metric_all = gpd.GeoSeries(gdf.geometry.values, crs="EPSG:4326").to_crs(ctx.metric_crs).values
     metric = np.asarray(metric_all, dtype=object)
     features = np.flatnonzero(usable)
@@ -196,6 +242,7 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
             "max_lat": bounds[:, 3],
             "geom_wkb": pa.array(list(shapely.to_wkb(geoms, output_dimension=2)), pa.binary()),
             "synthetic": pa.array([False] * len(codes)),
+            "population": pa.array(populations, pa.int32()),
         }
     )
 

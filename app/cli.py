@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                 host=host,
                 port=port,
                 allow_embedded_broker=args.command == "demo",
-                simulate=bool(getattr(args, "simulate", False)),
+                simulate=bool(getattr(args, "simulate", False) or getattr(args, "scenario", None)),
+                scenario=getattr(args, "scenario", None),
             )
         elif args.command == "worker":
             run_worker(config, store, status_every_s=args.status_every)

@@ -90,12 +90,17 @@ class Background:
 
 
 def start_background(
-    config: Config, store: Store, *, allow_embedded: bool = False, simulate: bool = False
+    config: Config,
+    store: Store,
+    *,
+    allow_embedded: bool = False,
+    simulate: bool = False,
+    scenario: str | None = None,
 ) -> Background:
     """Start what the config asks for; nothing here blocks on an absent broker.
 
     ``simulate`` also runs `cityops simulate` as a child process publishing a live day to
-    the same broker (the demo's moving picture).
+    the same broker (the demo's moving picture), with the drill ``scenario`` if given.
     """
     settings = config.settings
     bg = Background()
@@ -190,6 +195,8 @@ def start_background(
         if config.source is not None:
             command += ["--config", str(config.source)]
         command += ["simulate", "--protocol", str(protocol), "--log-every", "60"]
+        if scenario:  # a drill the emergency screens respond to (the crews answer orders)
+            command += ["--scenario", scenario]
         bg.simulator = subprocess.Popen(command, preexec_fn=_die_with_parent)
         log.info("simulator started", extra={"pid": bg.simulator.pid, "protocol": protocol})
     folder = settings.ingest.drop_folder

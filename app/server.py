@@ -195,6 +195,7 @@ def serve(
     port: int,
     allow_embedded_broker: bool = False,
     simulate: bool = False,
+    scenario: str | None = None,
 ) -> None:
     """Serve with waitress: one process, several threads, so the single writer lives here.
 
@@ -204,7 +205,7 @@ def serve(
     from waitress import create_server
 
     background = start_background(
-        config, store, allow_embedded=allow_embedded_broker, simulate=simulate
+        config, store, allow_embedded=allow_embedded_broker, simulate=simulate, scenario=scenario
     )
     app = create_app(config, store, background=background)
     control = start_control(config, store)  # CLI commands run here while we hold the file

@@ -9,4 +9,5 @@ if [ -z "${CITYOPS_MQTT_PASSWORD:-}" ] && command -v mosquitto >/dev/null; then
   broker_env=$(scripts/demo-broker.sh)  # fails the demo if the broker cannot start
   eval "$broker_env"
 fi
-exec .venv/bin/cityops demo --simulate "$@"
+# make demo SCENARIO=typhoon (or chemical_leak, forest_fire): the demo runs that drill
+exec .venv/bin/cityops demo --simulate ${CITYOPS_DEMO_SCENARIO:+--scenario "$CITYOPS_DEMO_SCENARIO"} "$@"

@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="also run `cityops simulate` (a live day at real speed)",
             )
+            s.add_argument(
+                "--scenario",
+                choices=["typhoon", "chemical_leak", "forest_fire"],
+                help="run a drill in the demo's simulator (implies --simulate): it starts "
+                "10 minutes after the start, the emergency screens respond to it",
+            )
     worker = sub.add_parser("worker", help="run ingest only (MQTT and the drop folder), no web")
     worker.add_argument(
         "--status-every",
@@ -46,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="log ingest counters every S seconds",
     )
-    ing = sub.add_parser("ingest", help="load files: grids, sensors, observations, hotline, CAP")
+    ing = sub.add_parser(
+        "ingest", help="load files: grids, sensors, observations, hotline, CAP, cameras"
+    )
     ing.add_argument("paths", nargs="+", type=Path)
-    ing.add_argument("--kind", choices=["grid", "sensors", "observations", "hotline", "cap"])
+    ing.add_argument(
+        "--kind", choices=["grid", "sensors", "observations", "hotline", "cap", "cameras"]
+    )
     ing.add_argument(
         "--local-time",
         action="store_true",

@@ -1,7 +1,8 @@
 """File ingest (SPEC §3.2): `cityops ingest PATH...` and the watched drop folder.
 
 Kinds: grids (GeoJSON, GPKG, Shapefile, GeoParquet), sensor registries (CSV/XLSX),
-historic observations (CSV/Parquet), 12345 hotline exports (CSV/XLSX), CAP 1.2 XML.
+historic observations (CSV/Parquet), 12345 hotline exports (CSV/XLSX), CAP 1.2 XML, camera
+registries (CSV/XLSX).
 Each file loads in one transaction (all rows or none) and gets a report of every bad row.
 """
 

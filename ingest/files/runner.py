@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from ingest.files import grids, hotline, observations, sensors
+from ingest.files import cameras, grids, hotline, observations, sensors
 from ingest.files.cap_file import prepare_cap
 from ingest.files.report import FileFailure, FileResult, Plan, write_report
 from ingest.files.source import Context, Source, open_source, shapefile_members
@@ -20,7 +20,7 @@ from ingest.time_window import DEFAULT_WINDOW, TimeWindow
 from models.store import Store, WriteTx
 
 log = logging.getLogger(__name__)
-KINDS = ("grid", "sensors", "observations", "hotline", "cap")
+KINDS = ("grid", "sensors", "observations", "hotline", "cap", "cameras")
 _KIND_ALIASES = {
     "grids": "grid",
     "boundaries": "grid",
@@ -29,12 +29,13 @@ _KIND_ALIASES = {
     "orders": "hotline",
     "12345": "hotline",
     "alert": "cap",
+    "camera": "cameras",
 }
 _GEO_FORMATS = ("geojson", "gpkg", "shp")
 
 
 def detect_kind(columns: list[str]) -> str | None:
-    """The tabular kind a header suggests (hotline, observations, sensors), or None."""
+    """The tabular kind a header suggests (hotline, observations, cameras, sensors), or None."""
 
     def canonical(aliases: dict[str, str]) -> set[str]:
         return {aliases.get(c, c) for c in columns}
@@ -44,6 +45,8 @@ def detect_kind(columns: list[str]) -> str | None:
     obs = canonical(observations.ALIASES)
     if "sensor_id" in obs and ({"ts", "ts_local"} & obs):
         return "observations"
+    if {"camera_id", "camera_class", "lon", "lat"} <= canonical(cameras.ALIASES):
+        return "cameras"
     if {"sensor_id", "kind", "lon", "lat"} <= canonical(sensors.ALIASES):
         return "sensors"
     return None
@@ -82,7 +85,7 @@ def _plan(source: Source, kind: str | None, ctx: Context) -> Plan | FileFailure:
     if kind is None:
         return FileFailure(
             f"cannot tell what this file holds from its columns ({', '.join(sheet.columns)}): "
-            "expected a sensor registry, observations or a 12345 hotline export"[:800]
+            "expected a sensor or camera registry, observations or a 12345 hotline export"[:800]
         )
     if source.fmt == "parquet" and kind != "observations":
         return FileFailure(f"Parquet files hold observations or grids, not {kind}")
@@ -90,6 +93,7 @@ def _plan(source: Source, kind: str | None, ctx: Context) -> Plan | FileFailure:
         "sensors": sensors.prepare_sensors,
         "hotline": hotline.prepare_hotline,
         "observations": observations.prepare_observations,
+        "cameras": cameras.prepare_cameras,
     }.get(kind)
     if prepare is None:
         return FileFailure(f"a {source.fmt} file cannot hold {kind}")
@@ -163,7 +167,8 @@ def ingest_file(
         A CSV, XLSX, Parquet, GeoJSON, GPKG, Shapefile (``.shp``, zipped, or a folder),
         GeoParquet or CAP XML file.
     kind
-        ``grid``, ``sensors``, ``observations``, ``hotline`` or ``cap``; detected when None.
+        ``grid``, ``sensors``, ``observations``, ``hotline``, ``cap`` or ``cameras``;
+        detected when None.
     now
         The load time (UTC-naive): ``started_at``, grid ``valid_from``, ``received_at``.
     done_dir, failed_dir

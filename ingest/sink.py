@@ -213,7 +213,12 @@ def _touch_detectors(tx: WriteTx, traffic: pa.Table) -> None:
 def _move_resources(tx: WriteTx, positions: pa.Table) -> None:
     with tx.registered(positions) as name:
         tx.execute(
-            "UPDATE resources SET lon = p.lon, lat = p.lat, status = p.status, "
+            # a unit with an open order stays dispatched whatever its radio says of
+            # "available" (its crew has not read the order yet): the order is the truth
+            "UPDATE resources SET lon = p.lon, lat = p.lat, status = CASE WHEN p.status = "
+            "'available' AND EXISTS (SELECT 1 FROM dispatch_orders o WHERE o.resource_id = "
+            "resources.resource_id AND o.status IN ('sent', 'acked', 'unacked')) "
+            "THEN resources.status ELSE p.status END, "
             "position_at = p.ts, change_seq = nextval('change_seq') "
             "FROM (SELECT unit_id, arg_max(lon, ts) AS lon, "
             "arg_max(lat, ts) AS lat, arg_max(status, ts) AS status, max(ts) AS ts FROM "

@@ -166,3 +166,25 @@ def test_the_outbox_keeps_messages_while_the_connection_is_down(env) -> None:
         lambda: store.query_value("SELECT count(*) FROM mqtt_outbox WHERE sent_at IS NULL") == 0,
         timeout_s=10,
     )  # the running sender delivers it once connected
+
+
+def test_a_patrol_report_does_not_undo_a_dispatch(env) -> None:
+    # a unit's radio keeps saying "available" until its crew has read the order: the order
+    # stands (the unit is not offered again as available) until it is acked, arrived or
+    # cancelled
+    store, port, _sender = env
+    unit_id = store.query_value(
+        "SELECT min(resource_id) FROM resources WHERE kind = 'vehicle' AND status = 'available'"
+    )
+    _send(store, unit_id)
+    now = utcnow()
+    far = {"id": "p-far", "ts": _iso(now), "lon": 116.70, "lat": 23.70, "status": "available"}
+    publish_all(port, [(f"{P}/units/{unit_id}/position", json.dumps(far).encode())],
+                user=SIMULATOR)  # fmt: skip
+    assert wait_until(
+        lambda: store.query_value(
+            "SELECT lon FROM resources WHERE resource_id = ?", [unit_id]) == 116.70,
+        timeout_s=15,
+    )  # fmt: skip
+    status = store.query_value("SELECT status FROM resources WHERE resource_id = ?", [unit_id])
+    assert status == "dispatched"

@@ -10,6 +10,7 @@ import shapely
 
 from ingest.demo_city.anchors import UTM50N, WGS84
 from ingest.demo_city.boundaries import load_district_boundaries, load_places, load_rivers, load_sea
+from ingest.demo_city.cameras import build_cameras
 from ingest.demo_city.cells import build_cells
 from ingest.demo_city.communities import build_communities
 from ingest.demo_city.duty import assign_duty
@@ -77,6 +78,17 @@ SENSOR_COLUMNS = [
     "synthetic",
     "geometry",
 ]
+CAMERA_COLUMNS = [
+    "camera_id",
+    "name",
+    "lon",
+    "lat",
+    "camera_class",
+    "stream_url",
+    "owner",
+    "synthetic",
+    "geometry",
+]
 RESOURCE_COLUMNS = [
     "resource_id",
     "kind",
@@ -110,6 +122,7 @@ class DemoCity:
     roads: gpd.GeoDataFrame
     sensors: gpd.GeoDataFrame
     resources: gpd.GeoDataFrame
+    cameras: gpd.GeoDataFrame
     landmarks: gpd.GeoDataFrame
     rivers: gpd.GeoDataFrame
     sea: gpd.GeoDataFrame
@@ -142,7 +155,7 @@ def generate_demo_city(*, seed: int = DEFAULT_SEED) -> DemoCity:
     """Generate the demo city deterministically from ``seed``, offline, without a database.
 
     Districts are real (derived from geotool-cn); town zones, communities, unit grid cells,
-    roads, sensors and emergency resources are generated inside them and named with the
+    roads, sensors, emergency resources and cameras are generated inside them and named with the
     real town and community names. Metric work is done in UTM 50N (EPSG:32650).
 
     Parameters
@@ -172,6 +185,7 @@ def generate_demo_city(*, seed: int = DEFAULT_SEED) -> DemoCity:
     cells_utm = assign_duty(cells_utm, communities_utm, roads_utm, rivers_utm, seed=seed)
     sensors_utm = build_sensors(streets_utm, urban_area, roads_utm, rivers_utm, seed=seed)
     resources_utm = build_resources(districts_utm, streets_utm, rivers_utm, seed=seed)
+    cameras_utm = build_cameras(roads_utm, urban_area, seed=seed)
 
     centroid = shapely.centroid(cells_utm.geometry.values)
     c_lon, c_lat = xy_to_lonlat(shapely.get_x(centroid), shapely.get_y(centroid))
@@ -191,6 +205,7 @@ def generate_demo_city(*, seed: int = DEFAULT_SEED) -> DemoCity:
         roads=_to_wgs84(roads_utm, ROAD_COLUMNS),
         sensors=_to_wgs84(_with_lonlat(sensors_utm), SENSOR_COLUMNS),
         resources=_to_wgs84(_with_lonlat(resources_utm), RESOURCE_COLUMNS),
+        cameras=_to_wgs84(_with_lonlat(cameras_utm), CAMERA_COLUMNS),
         landmarks=build_landmarks(load_places()),
         rivers=rivers,
         sea=load_sea(),

@@ -173,6 +173,7 @@ def load_demo_city(store: Store, city: DemoCity, *, now: datetime) -> dict[str, 
     )
     resources = pd.DataFrame(city.resources.drop(columns="geometry"))
     resources["position_at"] = now
+    cameras = pd.DataFrame(city.cameras.drop(columns="geometry")).assign(imported_at=now)
 
     def write(tx: WriteTx) -> dict[str, int]:
         counts = {
@@ -182,6 +183,7 @@ def load_demo_city(store: Store, city: DemoCity, *, now: datetime) -> dict[str, 
             "road_segments": tx.append("road_segments", roads),
             "sensors": tx.append("sensors", sensors),
             "resources": tx.append("resources", resources),
+            "cameras": tx.append("cameras", cameras),
         }
         tx.execute(
             "INSERT INTO grid_versions VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",

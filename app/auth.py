@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 #: Paths anyone may reach: the log-in page itself and the liveness probe.
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/favicon.ico"})
 #: Prefixes whose handlers decide access themselves: Open311 is the city's public status
-#: API, and its POST checks an API key instead of a session.
-SELF_GUARDED_PREFIXES = ("/open311/",)
+#: API, and its POST checks an API key instead of a session; /cap/ is the public feed of
+#: published warnings (app/cap_feed.py).
+SELF_GUARDED_PREFIXES = ("/open311/", "/cap/")
 #: Prefixes of machine endpoints: answered 401/403, never redirected.
 API_PREFIXES = (
     "/_dash-",

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from app.api import install_api, unknown_api_path
 from app.auth import current_user, install_auth
 from app.bounds import install_request_bounds
+from app.cap_feed import install_cap_feed
 from app.commands import start_control
 from app.context import EXTENSION_KEY, AppContext
 from app.i18n import t
@@ -74,6 +75,7 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
     server.extensions[EXTENSION_KEY] = ctx
     install_auth(server, config=config, store=store)
     install_open311(server, config=config, store=store)
+    install_cap_feed(server, config=config, store=store)  # public CAP feed, after Open311's gate
     server.register_blueprint(screen_api)
     install_api(server, config=config, store=store)
     install_photos(server, config=config, store=store)

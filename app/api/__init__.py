@@ -14,7 +14,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from app.api import actions, cases, indicators, openapi, photos, queue, reports
+from app.api import actions, alerts, cases, indicators, openapi, photos, queue, reports
 from app.api.errors import ApiError
 from models.config import Config
 from models.store import Store
@@ -34,6 +34,14 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Callable[..., Any]], ...] = (
     ("/indicators", ("GET",), indicators.list_indicators),
     ("/reports", ("GET",), reports.list_all),
     ("/reports/<kind>/<file>", ("GET",), reports.report_file),
+    ("/alerts", ("GET",), alerts.list_alerts),
+    ("/alerts", ("POST",), alerts.create_alert),
+    ("/alerts/<identifier>", ("GET",), alerts.get_alert),
+    ("/alerts/<identifier>", ("PATCH",), alerts.edit_alert),
+    ("/alerts/<identifier>/approve", ("POST",), alerts.approve_alert),
+    ("/alerts/<identifier>/publish", ("POST",), alerts.publish_alert),
+    ("/alerts/<identifier>/update", ("POST",), alerts.update_alert),
+    ("/alerts/<identifier>/cancel", ("POST",), alerts.cancel_alert),
     ("/openapi.json", ("GET",), openapi.serve_document),
 )
 

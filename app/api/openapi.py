@@ -10,6 +10,7 @@ import flask
 from app.api.actions import DATA_KEYS, MAX_BULK
 from app.api.cases import REPORT_FIELDS
 from app.api.errors import MAX_JSON_BYTES
+from app.api.openapi_alerts import ALERT_SCHEMAS, alert_paths
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.queue import DEFAULT_PAGE, MAX_PAGE
 from app.auth import API_CSRF_HEADER
@@ -271,6 +272,7 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        **alert_paths(),
         "/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -302,7 +304,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": _paths(),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **ALERT_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},

@@ -64,6 +64,7 @@ __all__ = [
     "listing",
     "preview_reach",
     "publish",
+    "require",
     "view",
 ]
 
@@ -87,6 +88,25 @@ def _may(who: Actor, roles: frozenset[str], what: str, *, city: bool = True) -> 
             403, f"warnings go out in the city's name: {what} needs a city-wide scope, "
             f"not {who.scope.label()}",
         )  # fmt: skip
+
+
+#: action -> (roles, whether a city-wide scope is needed)
+ACTION_RULES: dict[str, tuple[frozenset[str], bool]] = {
+    "read": (READ_ROLES, False),
+    "draft": (DRAFT_ROLES, True),
+    "edit": (DRAFT_ROLES, True),
+    "approve": (APPROVE_ROLES, True),
+    "publish": (PUBLISH_ROLES, True),
+    "update": (DRAFT_ROLES, True),
+    "cancel": (DRAFT_ROLES, True),
+}
+
+
+def require(who: Actor, action: str) -> None:
+    """Refuse (403) ``who`` an action of :data:`ACTION_RULES` their role or scope does not
+    allow (before a request's body is even read)."""
+    roles, city = ACTION_RULES[action]
+    _may(who, roles, action, city=city)
 
 
 def _existing(store: Store, identifier: str) -> WarningRecord:

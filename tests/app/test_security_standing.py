@@ -38,6 +38,9 @@ PUBLIC_ENDPOINTS = {
 SELF_GUARDED = {
     "open311.": "the city's public status API (public channels, redacted); POST needs an API key",
     "open311_unknown": "404 under /open311/ without Dash's page",
+    "cap_feed": "the public Atom index of published warnings in force (public gate)",
+    "cap_alert": "one published warning's CAP XML; drafts 404 (public gate)",
+    "cap_unknown": "404 under /cap/ without Dash's page",
 }
 #: Every endpoint that changes data (a method other than GET), with who may use it: new
 #: ones fail :func:`test_every_changing_endpoint_is_classified` until listed here.
@@ -56,6 +59,12 @@ CHANGING = {
     ("api_v1.case_claim", "POST"): "case API: dispatcher/admin, the case in the scope",
     ("api_v1.case_claim", "DELETE"): "case API: dispatcher/admin, their own claim",
     ("api_v1.add_case_photo", "POST"): "case API: the photo roles, the case in the scope",
+    ("api_v1.create_alert", "POST"): "warnings: emergency/admin, city scope",
+    ("api_v1.edit_alert", "PATCH"): "warnings: emergency/admin, city scope; not published",
+    ("api_v1.approve_alert", "POST"): "warnings: emergency/leader/admin, never the author",
+    ("api_v1.publish_alert", "POST"): "warnings: emergency/admin, approved ones only",
+    ("api_v1.update_alert", "POST"): "warnings: emergency/admin, our published alerts",
+    ("api_v1.cancel_alert", "POST"): "warnings: emergency/admin, our published alerts",
     ("screen_api.unknown", "POST"): "nobody: JSON 404 (an unknown path of the map's API)",
     ("/_dash-update-component", "POST"): "callbacks: per page roles and the user's scope",
 }

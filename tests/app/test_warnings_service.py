@@ -289,3 +289,14 @@ def test_reach_counts_cells_shares_and_population(world):
     assert len(street.cells) == 4 and street.cells_without_population == 1
     assert street.population == pytest.approx(7000, abs=70)
     assert geometry["type"] == "Polygon"
+
+
+def test_identifiers_are_unique_within_the_same_second_and_stable(world):
+    store, config = world
+    first = ws.draft(store, config, ALICE, content(), now=NOW)
+    second = ws.draft(store, config, CAROL, content(), now=NOW)
+    assert (first, second) == ("CN-445100-20261124080000-1", "CN-445100-20261124080000-2")
+    ws.edit(store, config, ALICE, first, {"severity": "Minor"}, now=LATER)
+    ws.approve(store, config, BOB, first, now=LATER)
+    ws.publish(store, config, ALICE, first, now=LATER)
+    assert parse_cap(published_xml(store, first)).identifier == first  # kept through it all

@@ -163,7 +163,7 @@ def incident_card(store: Store, incident_id: str, *, at: datetime) -> IncidentCa
     incident = _one(
         store.query_df(
             "SELECT incident_id, incident_type, level, title, status, exercise, opened_at, "
-            "CASE WHEN closed_at <= ? THEN closed_at END AS closed_at FROM incidents "
+            "lon, lat, CASE WHEN closed_at <= ? THEN closed_at END AS closed_at FROM incidents "
             "WHERE incident_id = ? AND opened_at <= ?",
             [at, incident_id, at],
         )

@@ -25,6 +25,7 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from app.auth import current_user
+from app.camera_links import cameras_block
 from app.context import get_context
 from app.i18n import t
 from app.pages.dispatch import ids
@@ -272,7 +273,19 @@ def show_case(opened: object, refreshed: object, shown: object) -> Any:
     shown_message = no_update if again else ""
     return (
         render_head(view, lang=lang),
-        render_body(view, nearby, lang=lang, tz=tz),
+        render_body(
+            view,
+            nearby,
+            lang=lang,
+            tz=tz,
+            cameras=cameras_block(
+                app_ctx.store,
+                view.get("lon"),
+                view.get("lat"),
+                radius_m=app_ctx.config.settings.emergency.camera_radius_m,
+                lang=lang,
+            ),
+        ),
         actions_class(allowed),
         {"id": wanted, "version": view.get("version"), "allowed": allowed, "holder": holder},
         case_map_config(app_ctx.store, view, nearby, lang=lang),

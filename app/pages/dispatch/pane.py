@@ -178,9 +178,15 @@ def history_block(view: Mapping[str, Any], *, lang: str, tz: str) -> html.Ol:
 
 
 def render_body(
-    view: Mapping[str, Any], nearby: Sequence[Mapping[str, Any]], *, lang: str, tz: str
+    view: Mapping[str, Any],
+    nearby: Sequence[Mapping[str, Any]],
+    *,
+    lang: str,
+    tz: str,
+    cameras: Any = None,
 ) -> list[Any]:
-    """Everything of the pane below the actions but the map (which is mounted apart)."""
+    """Everything of the pane below the actions but the map (which is mounted apart);
+    ``cameras`` the block of cameras nearby (:func:`app.camera_links.cameras_block`)."""
     description = view.get("description") or ""
     return [
         sla_block(view, lang=lang, tz=tz),
@@ -191,6 +197,7 @@ def render_body(
         html.Div(
             t("dispatch.nearby", lang, n=len(nearby)), className="nearby-note", id="dispatch-nearby"
         ),
+        cameras,
         html.H4(t("dispatch.photos", lang)),
         photos_block(view, lang=lang),
         html.H4(t("dispatch.history", lang)),

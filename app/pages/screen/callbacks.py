@@ -192,6 +192,7 @@ def show_card(chosen: object, _close: int | None) -> Any:
             lang=current_language(app_ctx.config),
             tz=app_ctx.config.settings.calendar.timezone,
             calendar=app_ctx.calendar(),
+            camera_radius_m=app_ctx.config.settings.emergency.camera_radius_m,
         )
     return body, "panel card"
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from app.camera_links import cameras_block
 from app.i18n import t
 from app.pages.screen.logic import local_minute
 from models.map_state.cards import (
@@ -67,7 +68,14 @@ def _not_found(lang: str) -> list[Any]:
 
 
 def _case_card(
-    store: Store, scope: Scope, case_id: str, at: datetime, lang: str, tz: str, cal: WorkCalendar
+    store: Store,
+    scope: Scope,
+    case_id: str,
+    at: datetime,
+    lang: str,
+    tz: str,
+    cal: WorkCalendar,
+    radius: float | None = None,
 ) -> list[Any]:
     card = case_card(store, scope, case_id, at=at, calendar=cal)
     if card is None:
@@ -119,6 +127,9 @@ def _case_card(
             className="card-photos",
         )
     )
+    if radius and (block := cameras_block(store, case["lon"], case["lat"], radius_m=radius,
+                                          lang=lang)):  # fmt: skip
+        body.append(block)
     body.append(html.Div(t("card.history", lang), className="card-sub"))
     body.append(
         html.Ol(
@@ -211,7 +222,9 @@ def _segment_card(store: Store, segment_id: str, at: datetime, lang: str, tz: st
     return body
 
 
-def _incident_card(store: Store, incident_id: str, at: datetime, lang: str, tz: str) -> list[Any]:
+def _incident_card(
+    store: Store, incident_id: str, at: datetime, lang: str, tz: str, radius: float | None = None
+) -> list[Any]:
     card = incident_card(store, incident_id, at=at)
     if card is None:
         return _not_found(lang)
@@ -235,6 +248,10 @@ def _incident_card(store: Store, incident_id: str, at: datetime, lang: str, tz: 
     ]
     if incident["exercise"]:
         body.insert(1, html.Div(t("exercise.label", lang), className="card-exercise"))
+    body.append(html.A(t("war.open", lang), href=f"/emergency?incident={incident_id}"))
+    if radius and (block := cameras_block(store, incident["lon"], incident["lat"],
+                                          radius_m=radius, lang=lang)):  # fmt: skip
+        body.append(block)
     return body
 
 
@@ -297,16 +314,18 @@ def render_card(
     lang: str,
     tz: str,
     calendar: WorkCalendar,
+    camera_radius_m: float | None = None,
 ) -> list[Any]:
-    """Children of the card for the clicked object, as it stood at ``at``."""
+    """Children of the card for the clicked object, as it stood at ``at``; a case's and an
+    incident's card list the cameras within ``camera_radius_m`` (none when None)."""
     if layer in CASE_LAYERS:
-        return _case_card(store, scope, key, at, lang, tz, calendar)
+        return _case_card(store, scope, key, at, lang, tz, calendar, camera_radius_m)
     if layer in SENSOR_LAYERS:
         return _sensor_card(store, scope, key, at, lang, tz)
     if layer == "traffic-segments":
         return _segment_card(store, key, at, lang, tz)
     if layer in INCIDENT_LAYERS:
-        return _incident_card(store, key, at, lang, tz)
+        return _incident_card(store, key, at, lang, tz, camera_radius_m)
     if layer in RESOURCE_LAYERS:
         return _resource_card(store, scope, key, at, lang, tz)
     if layer == "grid-cells":

@@ -9,6 +9,7 @@ from dash import html
 
 from app.context import get_context
 from app.i18n import t
+from layers.cameras import camera_legend
 from layers.emergency import incident_level_legend, resource_status_legend, warning_severity_legend
 from layers.grid import grid_mode_legend
 from layers.palette import CASE_SLA_LINE, CASE_STAGE_FILL, EXERCISE_FILL
@@ -79,6 +80,7 @@ def render_legend(
             out.append(_block(t("layer.traffic", lang), _items(traffic_legend(lang))))
         elif block == "emergency":
             items = incident_level_legend(lang) + resource_status_legend(lang)
+            items += camera_legend(lang)
             out.append(_block(t("layer.emergency", lang), _items(items)))
         elif block == "warnings":
             out.append(_block(t("legend.warnings", lang), _items(warning_severity_legend(lang))))

@@ -16,6 +16,7 @@ from app.i18n import t
 from app.pages.screen.cursor import EPOCH, Cursor
 from app.pages.screen.feed import feed_items
 from layers.basemap import build_base_layers
+from layers.cameras import build_camera_layer
 from layers.cases import build_case_points
 from layers.deck import layer_json
 from layers.emergency import build_emergency_layers
@@ -25,6 +26,7 @@ from layers.sensors import ENV_KINDS, build_sensor_layers
 from layers.spec import LayerSpec
 from layers.traffic import build_traffic_layer
 from layers.wire import encode_array
+from models.emergency.cameras import all_cameras
 from models.geography import load_admin_areas, load_base_features, load_cells, load_roads
 from models.map_state import (
     case_counts_by_cell,
@@ -60,6 +62,7 @@ PLACEMENT: dict[str, tuple[str, int]] = {
     "env-points": ("env", 35),
     "sensor-points": ("iot", 36),
     "sensor-alarms": ("base", 37),  # an alarm stays visible whatever is switched off
+    "cameras": ("emergency", 39),
     "shelters": ("emergency", 40),
     "resources": ("emergency", 41),
     "incidents": ("emergency", 45),
@@ -221,6 +224,22 @@ def emergency_layers(
     return [place(s) for s in specs]
 
 
+def camera_layer(store: Store, *, lang: str) -> dict[str, Any]:
+    """The cameras (视频监控点位): sent with the whole picture only, not with each change
+    (they move only when a registry is imported)."""
+    spec = build_camera_layer(
+        all_cameras(store),
+        lang=lang,
+        class_labels={k: t(f"camera_class.{k}", lang) for k in (1, 2, 3)},
+        word_labels={w: t(f"camera_layer.{w}", lang) for w in CAMERA_WORDS},
+    )
+    return place(spec)
+
+
+#: Tooltip words of the camera layer, from the catalog (camera_layer.<word>).
+CAMERA_WORDS = ("owner", "link", "no_link", "synthetic")
+
+
 def picture_payload(
     store: Store,
     scope: Scope,
@@ -269,6 +288,7 @@ def picture_payload(
         ],
         place(build_traffic_layer(traffic, now=moment, lang=lang)),
         *emergency_layers(store, scope, at=moment, lang=lang),
+        camera_layer(store, lang=lang),
     ]
     body: dict[str, Any] = {
         "at": moment.isoformat() + "Z",

@@ -311,7 +311,7 @@ def view(
     _may(who, READ_ROLES, "read", city=False)
     record = _existing(store, identifier)
     metric_crs = config.settings.map.metric_crs
-    geometry = resolved_from_json(record.area, metric_crs=metric_crs).geometry
+    geometry = resolved_from_json(record.area).geometry
     reach = warning_reach(store, geometry, metric_crs=metric_crs)
     out = as_json(record, who, now=now, reach=reach)
     out["geometry"] = json.loads(shapely.to_geojson(geometry))

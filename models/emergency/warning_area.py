@@ -16,6 +16,8 @@ from models.store import Store
 
 #: The area of one warning may be at most this large (Chaozhou is about 3,100 km²).
 MAX_AREA_KM2 = 20_000.0
+#: Widest span of one warning's area, in degrees of longitude or latitude (about 550 km).
+MAX_EXTENT_DEG = 5.0
 #: Points of the outline of one picked district or street as CAP carries it.
 MAX_OUTLINE_POINTS = 400
 #: Parts of a picked outline smaller than this share of it are left out (islets), and at
@@ -25,6 +27,7 @@ MAX_PARTS = 10
 #: The geocode scheme of a code: districts by GB/T 2260, streets and towns by GB/T 10114.
 GEOCODE_SCHEME = {6: "GB/T 2260", 9: "GB/T 10114"}
 DRAWN = Lang("地图绘制区域", "area drawn on the map")
+_GEOD = pyproj.Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,19 @@ def _cap_ring(ring: Any) -> str:
     return " ".join(f"{lat:.6f},{lon:.6f}" for lon, lat in ring)
 
 
-def circle_geometry(lon: float, lat: float, radius_km: float, metric_crs: str) -> shapely.Geometry:
-    """A circle as a lon/lat polygon, buffered in the metric CRS."""
-    forward, back = _transformers(metric_crs)
-    x, y = forward.transform(lon, lat)
-    return _apply(shapely.Point(x, y).buffer(radius_km * 1000.0, quad_segs=16), back)
+def circle_geometry(lon: float, lat: float, radius_km: float) -> shapely.Geometry:
+    """A circle as a lon/lat polygon: buffered in an equidistant projection centred on it
+    (true wherever it lies, unlike a UTM zone far from the city)."""
+    local = pyproj.Transformer.from_crs(
+        f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m", "EPSG:4326",
+        always_xy=True,
+    )  # fmt: skip
+    return _apply(shapely.Point(0.0, 0.0).buffer(radius_km * 1000.0, quad_segs=16), local)
+
+
+def area_km2(geometry: shapely.Geometry) -> float:
+    """The geodesic area of a lon/lat geometry (on the WGS84 ellipsoid), in km²."""
+    return abs(_GEOD.geometry_area_perimeter(geometry)[0]) / 1e6
 
 
 def _outline(geometry: shapely.Geometry, metric_crs: str) -> list[shapely.Polygon]:
@@ -138,7 +149,7 @@ def resolve_area(store: Store, area: WarningArea, *, metric_crs: str) -> Resolve
     polygons = [_cap_ring(ring) for ring in area.polygons]
     circles = []
     for lon, lat, radius in area.circles:
-        shapes.append(circle_geometry(lon, lat, radius, metric_crs))
+        shapes.append(circle_geometry(lon, lat, radius))
         circles.append(f"{lat:.6f},{lon:.6f} {radius:g}")
     names, geocodes = [], []
     for code in area.codes:
@@ -151,7 +162,12 @@ def resolve_area(store: Store, area: WarningArea, *, metric_crs: str) -> Resolve
         shapes += outline
         polygons += [_cap_ring(p.exterior.coords) for p in outline]
     geometry = shapely.union_all(shapes)
-    km2 = to_metric(geometry, metric_crs).area / 1e6
+    if not geometry.is_valid or geometry.is_empty:
+        raise WarningInvalid("the area is not a valid shape (near a pole or the date line?)")
+    west, south, east, north = geometry.bounds
+    if east - west > MAX_EXTENT_DEG or north - south > MAX_EXTENT_DEG:
+        raise WarningInvalid(f"the area spans more than {MAX_EXTENT_DEG:g}° (it is too large)")
+    km2 = area_km2(geometry)
     if not np.isfinite(km2) or km2 > MAX_AREA_KM2:
         raise WarningInvalid(f"the area is {km2:,.0f} km², more than {MAX_AREA_KM2:,.0f} km²")
     return ResolvedArea(
@@ -159,7 +175,7 @@ def resolve_area(store: Store, area: WarningArea, *, metric_crs: str) -> Resolve
     )
 
 
-def resolved_from_json(data: dict[str, Any], *, metric_crs: str) -> ResolvedArea:
+def resolved_from_json(data: dict[str, Any]) -> ResolvedArea:
     """A stored :meth:`ResolvedArea.as_json` back, its geometry rebuilt from the CAP text."""
     shapes: list[shapely.Geometry] = []
     for text in data["polygons"]:
@@ -168,7 +184,7 @@ def resolved_from_json(data: dict[str, Any], *, metric_crs: str) -> ResolvedArea
     for text in data["circles"]:
         centre, radius = text.split()
         lat, lon = (float(v) for v in centre.split(","))
-        shapes.append(circle_geometry(lon, lat, float(radius), metric_crs))
+        shapes.append(circle_geometry(lon, lat, float(radius)))
     return ResolvedArea(
         tuple(data["polygons"]),
         tuple(data["circles"]),

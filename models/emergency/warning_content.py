@@ -48,7 +48,7 @@ MAX_POLYGONS = 20
 MAX_CIRCLES = 20
 MAX_CODES = 200
 MAX_VERTICES = 1000
-MAX_RADIUS_KM = 100.0
+MAX_RADIUS_KM = 75.0  # a circle at most about the area bound (MAX_AREA_KM2)
 #: A warning lasts at most this long; its onset lies at most this far back or ahead.
 MAX_VALIDITY = timedelta(days=30)
 MAX_ONSET_PAST = timedelta(days=7)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from models.emergency.warning_area import resolve_area
+from models.emergency.warning_area import area_km2, resolve_area
 from models.emergency.warning_content import (
     MAX_DESCRIPTION,
     MAX_HEADLINE,
@@ -101,7 +101,7 @@ BAD_AREAS = [
     ({"polygons": "POLYGON((...))"}, "must be a list"),
     ({"circles": [{"lon": 116.6, "lat": 23.6}]}, "lon, lat and radius_km"),
     ({"circles": [{"lon": 116.6, "lat": 23.6, "radius_km": 0}]}, "more than 0"),
-    ({"circles": [{"lon": 116.6, "lat": 23.6, "radius_km": 5000}]}, "radius_km must be within"),
+    ({"circles": [{"lon": 116.6, "lat": 23.6, "radius_km": 76}]}, "radius_km must be within"),
     ({"circles": [{"lon": 116.6, "lat": 23.6, "radius_km": True}]}, "must be a number"),
     ({"codes": ["4451"]}, "6-digit district or 9-digit street"),
     ({"codes": [445102]}, "6-digit district or 9-digit street"),
@@ -120,12 +120,20 @@ def test_unknown_codes_and_huge_areas_are_refused_when_resolved(store):
     small_city(store)
     with pytest.raises(WarningInvalid, match="no district or street 445199"):
         resolve_area(store, parse_area({"codes": ["445102", "445199"]}), metric_crs="EPSG:32650")
-    huge = [[110.0, 20.0], [120.0, 20.0], [120.0, 26.0], [110.0, 26.0], [110.0, 20.0]]
-    with pytest.raises(WarningInvalid, match="km²"):
-        resolve_area(store, parse_area({"polygons": [huge]}), metric_crs="EPSG:32650")
-    big = {"circles": [{"lon": 116.6, "lat": 23.6, "radius_km": 99}]}
+    huge = [[115.5, 23.0], [117.5, 23.0], [117.5, 25.0], [115.5, 25.0], [115.5, 23.0]]
     with pytest.raises(WarningInvalid, match="more than 20,000 km²"):
-        resolve_area(store, parse_area(big), metric_crs="EPSG:32650")
+        resolve_area(store, parse_area({"polygons": [huge]}), metric_crs="EPSG:32650")
+    wide = [[-179.0, 0.0], [179.0, 0.0], [179.0, 0.001], [-179.0, 0.001], [-179.0, 0.0]]
+    with pytest.raises(WarningInvalid, match="spans more than"):
+        resolve_area(store, parse_area({"polygons": [wide]}), metric_crs="EPSG:32650")
+    polar = {"circles": [{"lon": -179.0, "lat": -89.9, "radius_km": 50}]}
+    with pytest.raises(WarningInvalid, match="not a valid shape|spans more than"):
+        resolve_area(store, parse_area(polar), metric_crs="EPSG:32650")
+    # a circle is measured where it is: 50 km anywhere is about 7,850 km²
+    for lon, lat in ((116.6, 23.6), (0.0, 0.0), (-70.0, 60.0)):
+        far = parse_area({"circles": [{"lon": lon, "lat": lat, "radius_km": 50}]})
+        geometry = resolve_area(store, far, metric_crs="EPSG:32650").geometry
+        assert area_km2(geometry) == pytest.approx(7854, rel=0.01)
 
 
 def test_picked_codes_become_closed_cap_polygons_and_geocodes(store):

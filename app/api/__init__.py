@@ -14,7 +14,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from app.api import actions, alerts, cases, indicators, openapi, photos, queue, reports
+from app.api import actions, alerts, cases, incidents, indicators, openapi, photos, queue, reports
 from app.api.errors import ApiError
 from models.config import Config
 from models.store import Store
@@ -42,6 +42,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Callable[..., Any]], ...] = (
     ("/alerts/<identifier>/publish", ("POST",), alerts.publish_alert),
     ("/alerts/<identifier>/update", ("POST",), alerts.update_alert),
     ("/alerts/<identifier>/cancel", ("POST",), alerts.cancel_alert),
+    *incidents.ROUTES,
     ("/openapi.json", ("GET",), openapi.serve_document),
 )
 

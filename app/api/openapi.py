@@ -10,6 +10,7 @@ import flask
 from app.api.actions import DATA_KEYS, MAX_BULK
 from app.api.cases import REPORT_FIELDS
 from app.api.errors import MAX_JSON_BYTES
+from app.api.incidents.docs import INCIDENT_SCHEMAS, incident_paths
 from app.api.openapi_alerts import ALERT_SCHEMAS, alert_paths
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.queue import DEFAULT_PAGE, MAX_PAGE
@@ -273,6 +274,7 @@ def _paths() -> dict[str, Any]:
             },
         },
         **alert_paths(),
+        **incident_paths(),
         "/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -304,7 +306,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": _paths(),
         "components": {
-            "schemas": {**SCHEMAS, **ALERT_SCHEMAS},
+            "schemas": {**SCHEMAS, **ALERT_SCHEMAS, **INCIDENT_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},

@@ -234,10 +234,10 @@ def set_level(
         before = row["level"]
         if before == grade:
             return {"from": before, "to": grade, "changed": False, "tasks_added": []}
-        added = escalation_tasks(tx, row, grade, plans=plans, now=now, actor=actor.username)
         touch(tx, incident_id, now, "level = ?, ", [grade])
         detail = {"from": before, "to": grade, **({"note": text} if text else {})}
         append_event(tx, incident_id, "level", at=now, actor=actor.username, detail=detail)
+        added = escalation_tasks(tx, row, grade, plans=plans, now=now, actor=actor.username)
         audit(tx, "incident.level", actor=actor.username, target=incident_id, at=now,
               detail=detail)  # fmt: skip
         return {"from": before, "to": grade, "changed": True, "tasks_added": added}

@@ -11,6 +11,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.case_service import Actor
+from models.emergency.incident_access import require_role, visible_row
+from models.emergency.incident_rules import READ_ROLES
+from models.emergency.timeline import timeline
+from models.store import Store
+
 #: Built-in names of the timeline's kinds (zh, en); a caller's catalog may override them.
 KIND_NAMES: dict[str, tuple[str, str]] = {
     "opened": ("事件开启", "Opened"),
@@ -35,6 +41,13 @@ HEADERS = {
 }
 #: Cells starting with these are read as formulas by spreadsheets: quoted with ' first.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def readable_timeline(store: Store, actor: Actor, incident_id: str) -> list[dict[str, Any]]:
+    """The incident's timeline when the actor may read it (403 role, 404 not in scope)."""
+    require_role(actor, READ_ROLES, "read incidents")
+    visible_row(store, actor, incident_id)
+    return timeline(store, incident_id)
 
 
 def _pick(lang: str, zh: str, en: str) -> str:

@@ -37,6 +37,7 @@ _PAGE_MODULES = (
     "app.pages.dispatch.page",
     "app.pages.field.page",
     "app.pages.cockpit.page",
+    "app.pages.emergency.page",
     "app.pages.coming",
 )
 

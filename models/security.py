@@ -37,7 +37,9 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "dispatch": frozenset({"dispatcher", "admin"}),
     "field": frozenset({"grid_worker", "handler", "admin"}),
     "cockpit": frozenset({"leader", "admin"}),
-    "emergency": frozenset({"emergency", "admin"}),
+    # the emergency staff command; operators open incidents and add notes; leaders read
+    # and approve warnings (the emergency models check each action)
+    "emergency": frozenset({"emergency", "operator", "leader", "admin"}),
     "admin": frozenset({"admin"}),
 }
 HOME_PAGE: dict[str, str] = {

@@ -11,8 +11,8 @@ from app.auth import current_language
 from app.context import get_context
 from app.i18n import t
 
-#: Pages whose screens come in a later issue (emergency: issue 13).
-COMING = ("emergency",)
+#: Pages whose screens come in a later issue (none now: /emergency came with issue 13).
+COMING: tuple[str, ...] = ()
 
 
 def _layout(page: str, **_query: str) -> html.Div:

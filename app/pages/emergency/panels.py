@@ -1,0 +1,378 @@
+"""The emergency screen's panels as components, from data the callbacks read: the incident
+list, imported CAP alerts, the incident's summary, its plan tasks, the nearest units, the
+status board, its orders, its timeline and the cameras nearby. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from dash import html
+
+from app.i18n import t
+from app.pages.emergency import ids
+from app.pages.emergency.logic import (
+    board_rows,
+    elapsed_text,
+    local_time,
+    minutes_text,
+    order_state,
+)
+from models.emergency.timeline_export import describe
+from models.vocabulary import RESOURCE_KINDS, UNIT_STATUSES
+
+
+def _badge(text: str, cls: str) -> html.Span:
+    return html.Span(text, className=f"em-badge {cls}")
+
+
+def level_badge(level: object, lang: str) -> html.Span:
+    return _badge(t(f"incident_level.{level}", lang), f"lv lv-{level}")
+
+
+def empty(text: str) -> html.Div:
+    return html.Div(text, className="em-empty")
+
+
+def incident_list(
+    items: Sequence[Mapping[str, Any]], selected: str | None, *, lang: str, now: datetime
+) -> list[Any]:
+    """One row per incident (open first, gravest first), its level's colour on its edge."""
+    if not items:
+        return [empty(t("emergency.no_incidents", lang))]
+    rows = []
+    for item in items:
+        open_ = item["status"] == "open"
+        marks = []
+        if item.get("exercise"):
+            marks.append(_badge(t("exercise.legend", lang), "drill"))
+        if not open_:
+            marks.append(_badge(t("emergency.status_closed", lang), "closed"))
+        if item.get("tasks_overdue"):
+            marks.append(_badge(t("emergency.overdue_n", lang, n=item["tasks_overdue"]), "bad"))
+        cls = f"em-item lv-edge-{item['level']}" + ("" if open_ else " is-closed")
+        if item["incident_id"] == selected:
+            cls += " is-selected"
+        rows.append(
+            html.Button(
+                id={"type": ids.PICK, "id": item["incident_id"]},
+                n_clicks=0,
+                className=cls,
+                **{"data-id": item["incident_id"]},
+                children=[
+                    html.Div(
+                        className="em-item-top",
+                        children=[level_badge(item["level"], lang), *marks],
+                    ),
+                    html.Div(item["title"], className="em-item-title"),
+                    html.Div(
+                        f"{t('incident_type.' + str(item['incident_type']), lang)} · "
+                        f"{elapsed_text(item.get('opened_at'), now, lang)} · "
+                        f"{t('emergency.tasks_done', lang, done=item.get('tasks_done', 0), total=item.get('tasks_total', 0))}",  # noqa: E501
+                        className="em-item-sub",
+                    ),
+                ],
+            )
+        )
+    return rows
+
+
+def cap_list(
+    alerts: Sequence[Mapping[str, Any]], opened: Mapping[str, str], *, lang: str, tz: str
+) -> list[Any]:
+    """Imported CAP alerts in force, each with a button that opens an incident from it (or
+    the incident it leads already)."""
+    if not alerts:
+        return [empty(t("emergency.no_cap", lang))]
+    out = []
+    for a in alerts:
+        ident = str(a["identifier"])
+        lead = opened.get(ident)
+        action: Any = (
+            html.Span(t("emergency.cap_opened", lang, id=lead), className="em-muted")
+            if lead
+            else html.Button(
+                t("emergency.cap_open", lang),
+                id={"type": ids.CAP_OPEN, "id": ident},
+                n_clicks=0,
+                className="primary small",
+            )
+        )
+        marks = [_badge(t("exercise.legend", lang), "drill")] if a.get("exercise") else []
+        out.append(
+            html.Div(
+                className="em-cap",
+                children=[
+                    html.Div(
+                        [*marks, html.Span(str(a.get("headline") or ident))],
+                        className="em-cap-title",
+                    ),  # fmt: skip
+                    html.Div(
+                        f"{a.get('severity') or ''} · "
+                        f"{local_time(a.get('sent'), tz, with_date=True)}",
+                        className="em-item-sub",
+                    ),
+                    action,
+                ],
+            )
+        )
+    return out
+
+
+def summary(incident: Mapping[str, Any], *, lang: str, tz: str, now: datetime) -> list[Any]:
+    """The selected incident in a few lines: level, type, title, status, time, place."""
+    marks = [level_badge(incident["level"], lang)]
+    if incident.get("exercise"):
+        marks.append(_badge(t("exercise.legend", lang), "drill"))
+    state = "open" if incident["status"] == "open" else "closed"
+    marks.append(_badge(t(f"emergency.status_{state}", lang), f"state-{state}"))
+    facts = [
+        t("emergency.fact_type", lang, type=t(f"incident_type.{incident['incident_type']}", lang)),
+        t("emergency.fact_opened", lang, at=local_time(incident.get("opened_at"), tz,
+                                                       with_date=True)),
+        t("emergency.fact_elapsed", lang, d=elapsed_text(incident.get("opened_at"), now, lang)),
+        t("emergency.fact_place", lang, lon=f"{incident['lon']:.5f}", lat=f"{incident['lat']:.5f}"),
+        t(f"emergency.source_{incident.get('source_kind') or 'screen'}", lang),
+    ]  # fmt: skip
+    return [
+        html.Div(
+            className="em-sum-top",
+            children=[*marks, html.Span(incident["incident_id"], className="em-id")],
+        ),  # fmt: skip
+        html.Div(incident["title"], className="em-sum-title"),
+        html.Div([html.Span(f, className="em-fact") for f in facts], className="em-facts"),
+    ]
+
+
+def task_list(
+    tasks: Sequence[Mapping[str, Any]], owner_name: Any, *, lang: str, tz: str, can_act: bool
+) -> list[Any]:
+    """The plan's checklist: due time, owner, overdue in red, a done button per open task."""
+    if not tasks:
+        return [empty(t("emergency.no_tasks", lang))]
+    rows = []
+    for task in tasks:
+        done = task.get("done_at") is not None
+        cls = "em-task" + (" is-done" if done else "") + (" is-overdue" if task["overdue"] else "")
+        action = task.get("action_en") if lang == "en" else task.get("action_zh")
+        if done:
+            status: Any = html.Span(
+                t("emergency.task_done_by", lang, by=task.get("done_by") or "",
+                  at=local_time(task["done_at"], tz)),
+                className="em-muted",
+            )  # fmt: skip
+        elif can_act:
+            status = html.Button(
+                t("emergency.task_done", lang),
+                id={"type": ids.TASK_DONE, "task": int(task["task_no"])},
+                n_clicks=0,
+                className="small",
+            )
+        else:
+            status = html.Span("")
+        due = t("emergency.due_at", lang, at=local_time(task.get("due_at"), tz))
+        if task["overdue"]:
+            due = t("emergency.overdue_by", lang, d=minutes_text(task["overdue_s"], lang))
+        rows.append(
+            html.Div(
+                className=cls,
+                children=[
+                    html.Span(
+                        f"{task.get('plan_level')}-{task.get('step_no')}", className="em-step"
+                    ),
+                    html.Div(
+                        className="em-task-body",
+                        children=[
+                            html.Div(action or "", className="em-task-action"),
+                            html.Div(
+                                f"{owner_name(task.get('owner'), lang)} · {due}",
+                                className="em-item-sub",
+                            ),  # fmt: skip
+                        ],
+                    ),
+                    status,
+                ],
+            )
+        )
+    return rows
+
+
+def nearest_list(ranking: Mapping[str, Any], *, lang: str, can_act: bool) -> list[Any]:
+    """Candidates with ETA and reasons (a dispatch button each), the excluded with why."""
+    if ranking.get("problem"):
+        return [empty(str(ranking["problem"]))]
+    rows: list[Any] = []
+    for n, c in enumerate(ranking.get("candidates", []), start=1):
+        button = (
+            html.Button(
+                t("emergency.send", lang),
+                id={"type": ids.SEND, "unit": str(c["unit"])},
+                n_clicks=0,
+                className="primary small",
+            )
+            if can_act and c.get("kind") in ("team", "vehicle")
+            else html.Span("")
+        )
+        rows.append(
+            html.Div(
+                className="em-cand",
+                **{"data-unit": str(c["unit"])},
+                children=[
+                    html.Span(str(n), className="em-rank"),
+                    html.Div(
+                        className="em-task-body",
+                        children=[
+                            html.Div(
+                                [
+                                    html.B(str(c["name"])),
+                                    html.Span(
+                                        f" {minutes_text(c['eta_s'], lang)}", className="em-eta"
+                                    ),
+                                ],
+                            ),  # fmt: skip
+                            html.Div(" · ".join(c.get("reasons", [])), className="em-item-sub"),
+                        ],
+                    ),
+                    button,
+                ],
+            )
+        )
+    if not rows:
+        rows.append(empty(t("emergency.no_candidates", lang)))
+    excluded = ranking.get("excluded", [])
+    if excluded:
+        rows.append(
+            html.Details(
+                className="em-excluded",
+                children=[
+                    html.Summary(t("emergency.excluded_n", lang, n=len(excluded))),
+                    *[
+                        html.Div(f"{e['name']} — {e['why']}", className="em-item-sub")
+                        for e in excluded[:200]
+                    ],
+                ],
+            )
+        )
+    return rows
+
+
+def status_board(board: Mapping[str, Mapping[str, int]], *, lang: str) -> html.Table:
+    """Counts of resources by kind (rows) and status (columns)."""
+    head = html.Tr(
+        [html.Th(""), *[html.Th(t(f"resource_status.{s}", lang)) for s in UNIT_STATUSES]]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Th(t(f"resource_kind.{kind}", lang)),
+                *[
+                    html.Td(str(n), className="zero" if n == 0 else f"n-{s}")
+                    for s, n in zip(UNIT_STATUSES, counts, strict=True)
+                ],
+            ]
+        )  # fmt: skip
+        for kind, counts in board_rows(board, RESOURCE_KINDS, UNIT_STATUSES)
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="em-board")
+
+
+def order_table(orders: Sequence[Mapping[str, Any]], *, lang: str, tz: str, can_act: bool) -> Any:
+    """The incident's orders: unit, state, order/ack/arrival times; unacknowledged in red."""
+    if not orders:
+        return empty(t("emergency.no_orders", lang))
+    columns = ("unit", "state", "issued", "acked", "arrived", "eta")
+    head = html.Tr([*[html.Th(t(f"emergency.col_{c}", lang)) for c in columns], html.Th("")])
+    rows = []
+    for o in orders:
+        key, cls = order_state(o)
+        name = (o.get("name_en") if lang == "en" else None) or o.get("name_zh") or o["unit"]
+        unit_status = o.get("unit_status")
+        state = t(key, lang)
+        if unit_status and o.get("status") != "cancelled":
+            state += f" · {t(f'resource_status.{unit_status}', lang)}"
+        cancel: Any = ""
+        if can_act and o.get("status") in ("sent", "acked", "unacked"):
+            cancel = html.Button(
+                t("emergency.cancel_order", lang),
+                id={"type": ids.CANCEL, "order": str(o["order_id"])},
+                n_clicks=0,
+                className="small danger",
+            )
+        rows.append(
+            html.Tr(
+                className=cls,
+                **{"data-order": str(o["order_id"]), "data-status": str(o.get("status"))},
+                children=[
+                    html.Td(str(name), className="em-unit-name"),
+                    html.Td(state, className="em-order-state"),
+                    html.Td(local_time(o.get("issued_at"), tz)),
+                    html.Td(local_time(o.get("acked_at"), tz)),
+                    html.Td(local_time(o.get("arrived_at"), tz)),
+                    html.Td(minutes_text(o.get("eta_s"), lang)),
+                    html.Td(cancel),
+                ],
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="em-orders-table")
+
+
+def timeline_list(entries: Sequence[Mapping[str, Any]], *, lang: str, tz: str) -> list[Any]:
+    """The timeline, newest first: time, who, what happened."""
+    if not entries:
+        return [empty(t("emergency.no_timeline", lang))]
+    out = []
+    for e in reversed(entries):
+        what = describe(str(e["kind"]), e.get("detail") or {}, lang)
+        out.append(
+            html.Div(
+                className=f"em-event ev-{e['kind']}",
+                children=[
+                    html.Span(local_time(e.get("at"), tz), className="em-ev-time"),
+                    html.Span(str(e.get("actor") or ""), className="em-ev-who"),
+                    html.Span(what, className="em-ev-what"),
+                ],
+            )
+        )
+    return out
+
+
+def camera_list(cameras: Sequence[Mapping[str, Any]], *, lang: str) -> list[Any]:
+    """Cameras nearby, nearest first: their stream links open in a new tab, never here."""
+    if not cameras:
+        return [empty(t("emergency.no_cameras", lang))]
+    out = []
+    for c in cameras:
+        name = str(c.get("name") or c["camera_id"])
+        link: Any = (
+            html.A(
+                t("emergency.camera_open", lang),
+                href=c["stream_url"],
+                target="_blank",
+                rel="noopener noreferrer",
+                className="em-link",
+            )  # fmt: skip
+            if c.get("stream_url")
+            else html.Span(t("emergency.camera_no_link", lang), className="em-muted")
+        )
+        marks = [_badge(t("emergency.synthetic", lang), "drill")] if c.get("synthetic") else []
+        out.append(
+            html.Div(
+                className="em-camera",
+                children=[
+                    html.Div([html.B(name), *marks]),
+                    html.Div(
+                        t(
+                            "emergency.camera_line",
+                            lang,
+                            cls=c.get("camera_class") or "—",
+                            m=round(float(c["distance_m"])),
+                            owner=c.get("owner") or "—",
+                        ),
+                        className="em-item-sub",
+                    ),  # fmt: skip
+                    link,
+                ],
+            )
+        )
+    return out

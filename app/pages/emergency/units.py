@@ -1,0 +1,161 @@
+"""Callbacks of the emergency screen for units: the nearest available units to the selected
+incident (candidates with ETA and reasons, the excluded with why), one-click dispatch of a
+candidate, and standing an order down.
+
+Dispatch is for the emergency staff and admins, on an incident of their scope: checked here
+(the order module trusts its caller), then the order is written with the unit's ETA on the
+outbox in one transaction. A refusal (the unit went elsewhere meanwhile, the incident closed)
+is shown in words."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from app.context import get_context
+from app.i18n import t
+from app.pages.emergency import ids
+from app.pages.emergency.acting import (
+    REFUSALS,
+    acting_user,
+    forbidden,
+    may_command,
+    message,
+    page_language,
+    refused,
+)
+from app.pages.emergency.callbacks import refresh_token
+from app.pages.emergency.logic import checked_id, checked_kind, checked_need, clicked, task_needs
+from app.pages.emergency.panels import empty, nearest_list
+from models.case_service import Actor
+from models.clock import utcnow
+from models.emergency.incident_access import require_role, visible_row
+from models.emergency.incident_rules import COMMAND_ROLES
+from models.emergency.nearest import Ranking, nearest_for
+from models.emergency.orders import OrderRefused, cancel_order, issue_order, orders_of
+from models.emergency.plan_tasks import incident_tasks
+
+log = logging.getLogger(__name__)
+
+
+def _ranking(incident: dict[str, Any], *, kind: str | None, need: str | None) -> Ranking:
+    config = get_context().config
+    return nearest_for(
+        get_context().store,
+        float(incident["lon"]),
+        float(incident["lat"]),
+        now=utcnow(),
+        settings=config.settings.emergency,
+        metric_crs=config.settings.map.metric_crs,
+        kind=kind,
+        requires=need,
+        scene_district=incident.get("district_code"),
+    )
+
+
+@callback(
+    Output(ids.NEAREST, "children"),
+    Input(ids.SELECTED, "data"),
+    Input(ids.REFRESH, "data"),
+    Input(ids.NEAREST_KIND, "value"),
+    Input(ids.NEAREST_NEED, "value"),
+)
+def show_nearest(selected: object, _refresh: object, kind: object, need: object) -> Any:
+    """The nearest available units to the selected incident's point."""
+    lang = page_language()
+    actor = acting_user()
+    if actor is None:
+        return [forbidden(lang)]
+    if selected is None:
+        return [empty(t("emergency.pick_one", lang))]
+    store = get_context().store
+    try:
+        incident = visible_row(store, actor, checked_id(selected))
+        needs = task_needs(incident_tasks(store, incident["incident_id"], now=utcnow()))
+        ranking = _ranking(incident, kind=checked_kind(kind), need=checked_need(need, needs))
+    except REFUSALS as exc:
+        return [refused(exc, lang)]
+    can_act = may_command(actor) and incident["status"] == "open"
+    return nearest_list(ranking.to_json(lang), lang=lang, can_act=can_act)
+
+
+def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
+    """Order ``unit_id`` to the incident for ``actor`` (role and scope checked here), with its
+    ETA from a fresh ranking when it is a candidate; returns the order's id.
+
+    Raises
+    ------
+    IncidentError
+        403 role, 404 the incident outside the actor's scope.
+    OrderRefused
+        The unit unknown, not mobile, not available; the incident closed.
+    """
+    require_role(actor, COMMAND_ROLES, "dispatch units")
+    store, settings = get_context().store, get_context().config.settings
+    incident = visible_row(store, actor, incident_id)
+    ranking = _ranking(incident, kind=None, need=None)
+    eta = next((c.eta_s for c in ranking.candidates if c.unit == unit_id), None)
+    now = utcnow()
+    return store.write(
+        lambda tx: issue_order(
+            tx, incident_id=incident_id, unit_id=unit_id, actor=actor.username, now=now,
+            prefix=settings.mqtt.topic_prefix, eta_s=None if eta is None else round(eta, 1),
+        )
+    )  # fmt: skip
+
+
+@callback(
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Output(ids.REFRESH, "data", allow_duplicate=True),
+    Input({"type": ids.SEND, "unit": ALL}, "n_clicks"),
+    State(ids.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+def send(_clicks: object, selected: object) -> Any:
+    """One click: the unit is ordered to the scene."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
+        raise PreventUpdate
+    lang = page_language()
+    actor = acting_user()
+    if actor is None:
+        return forbidden(lang), no_update
+    try:
+        unit = checked_id(trigger.get("unit"))
+        order = dispatch_unit(actor, checked_id(selected), unit)
+    except REFUSALS as exc:
+        return refused(exc, lang), no_update
+    return message(t("emergency.sent", lang, unit=unit, order=order), True), refresh_token()
+
+
+@callback(
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Output(ids.REFRESH, "data", allow_duplicate=True),
+    Input({"type": ids.CANCEL, "order": ALL}, "n_clicks"),
+    State(ids.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+def cancel(_clicks: object, selected: object) -> Any:
+    """Stand an open order of the selected incident down; its unit is available again."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
+        raise PreventUpdate
+    lang = page_language()
+    actor = acting_user()
+    if actor is None:
+        return forbidden(lang), no_update
+    store = get_context().store
+    try:
+        require_role(actor, COMMAND_ROLES, "cancel orders")
+        incident_id = visible_row(store, actor, checked_id(selected))["incident_id"]
+        order = checked_id(trigger.get("order"))
+        if order not in {o["order_id"] for o in orders_of(store, incident_id)}:
+            raise OrderRefused("unknown_order", f"no order {order} on {incident_id}")
+        now = utcnow()
+        store.write(lambda tx: cancel_order(tx, order, actor=actor.username, now=now))
+    except REFUSALS as exc:
+        return refused(exc, lang), no_update
+    return message(t("emergency.cancelled", lang, order=order), True), refresh_token()

@@ -10,6 +10,7 @@ import flask
 from app.api.actions import DATA_KEYS, MAX_BULK
 from app.api.cases import REPORT_FIELDS
 from app.api.errors import MAX_JSON_BYTES
+from app.api.incidents.command_docs import COMMAND_SCHEMAS, command_paths
 from app.api.incidents.docs import INCIDENT_SCHEMAS, incident_paths
 from app.api.openapi_alerts import ALERT_SCHEMAS, alert_paths
 from app.api.openapi_schemas import SCHEMAS, ref
@@ -275,6 +276,7 @@ def _paths() -> dict[str, Any]:
         },
         **alert_paths(),
         **incident_paths(),
+        **command_paths(),
         "/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -306,7 +308,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": _paths(),
         "components": {
-            "schemas": {**SCHEMAS, **ALERT_SCHEMAS, **INCIDENT_SCHEMAS},
+            "schemas": {**SCHEMAS, **ALERT_SCHEMAS, **INCIDENT_SCHEMAS, **COMMAND_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},

@@ -65,6 +65,12 @@ CHANGING = {
     ("api_v1.publish_alert", "POST"): "warnings: emergency/admin, approved ones only",
     ("api_v1.update_alert", "POST"): "warnings: emergency/admin, our published alerts",
     ("api_v1.cancel_alert", "POST"): "warnings: emergency/admin, our published alerts",
+    ("api_v1.incident_create", "POST"): "incidents: emergency/admin/operator, place in scope",
+    ("api_v1.incident_action", "POST"): "incidents: notes emergency/admin/operator, the rest "
+    "emergency/admin; incident in scope (404 outside)",
+    ("api_v1.order_create", "POST"): "orders: emergency/admin; incident in scope, the unit "
+    "of the caller's districts or the city's",
+    ("api_v1.order_cancel", "POST"): "orders: emergency/admin; an open order of the incident",
     ("screen_api.unknown", "POST"): "nobody: JSON 404 (an unknown path of the map's API)",
     ("/_dash-update-component", "POST"): "callbacks: per page roles and the user's scope",
 }

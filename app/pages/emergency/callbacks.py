@@ -191,7 +191,7 @@ def _cameras(incident: dict[str, Any], lang: str) -> list[Any]:
     return camera_list(near, lang=lang)
 
 
-_VIEW_OUTPUTS = 11
+_VIEW_OUTPUTS = 13
 
 
 @callback(
@@ -206,6 +206,8 @@ _VIEW_OUTPUTS = 11
     Output(ids.SITREP, "href"),
     Output(ids.SITREP, "className"),
     Output(ids.NEAREST_NEED, "options"),
+    Output(ids.CLOSE, "className"),
+    Output(ids.REOPEN, "className"),
     Input(ids.SELECTED, "data"),
     Input(ids.REFRESH, "data"),
 )
@@ -218,7 +220,8 @@ def show_incident(selected: object, _refresh: object) -> Any:
     store, tz, now = get_context().store, _tz(), utcnow()
     board = status_board(read_board(store, scope=actor.scope), lang=lang)
     pick_one = empty(t("emergency.pick_one", lang))
-    nothing = (pick_one, [], empty(""), board, [], [], None, "", "", "em-link hidden", [])
+    nothing = (pick_one, [], empty(""), board, [], [], None, "", "", "em-link hidden", [],
+               "danger hidden", "hidden")  # fmt: skip
     if selected is None:
         return nothing
     try:
@@ -242,4 +245,6 @@ def show_incident(selected: object, _refresh: object) -> Any:
         sitrep,
         "em-link" if sitrep else "em-link hidden",
         _need_options(detail["tasks"], lang),
+        "danger" + ("" if detail["status"] == "open" else " hidden"),
+        "" if detail["status"] == "closed" else "hidden",
     )

@@ -138,7 +138,7 @@ def focus_layer(incident: Mapping[str, Any] | None) -> dict[str, Any]:
             "getLineColor": [255, 255, 255, 255],
             "lineWidthMinPixels": 3,
             "radiusUnits": "pixels",
-            "getRadius": 22,
+            "getRadius": 46,
             "pickable": False,
         },
     )

@@ -24,6 +24,8 @@ from app.pages.emergency.acting import (
 )
 from app.pages.emergency.logic import Invalid, checked_id
 from app.pages.emergency.warning_panels import composer
+from layers.emergency import incident_level_legend, resource_status_legend
+from layers.legend import LegendItem
 from models.geography import load_admin_areas
 from models.vocabulary import INCIDENT_LEVELS, INCIDENT_TYPES, RESOURCE_KINDS
 
@@ -34,6 +36,33 @@ def _panel(title: str, *children: Any, cls: str = "", extra: Any = None) -> html
         head.append(extra)
     return html.Section(
         className=f"em-panel {cls}", children=[html.Div(head, className="em-panel-head"), *children]
+    )
+
+
+def _pane(*children: Any) -> html.Div:
+    """A tab's content: fixed rows on top, the last (scrolling) one filling the rest."""
+    return html.Div(list(children), className="em-pane")
+
+
+def _legend(lang: str) -> html.Div:
+    """What the map's colours mean: incident levels and drills, unit statuses, cameras."""
+
+    def row(items: Any) -> html.Div:
+        return html.Div(
+            [
+                html.Span(
+                    [html.I(style={"background": f"rgb{tuple(i.rgb)}"}), i.label],
+                    className="em-key",
+                )
+                for i in items
+            ],
+            className="em-keys",
+        )
+
+    cameras = [LegendItem(t("emergency.tab_cameras", lang), (0, 220, 230))]
+    return html.Div(
+        [row(incident_level_legend(lang)), row([*resource_status_legend(lang), *cameras])],
+        className="em-legend",
     )
 
 
@@ -158,7 +187,7 @@ def _incident_side(lang: str, command: bool, note: bool, compose: bool) -> Any:
         label=t("emergency.tab_plan", lang),
         value="plan",
         **tab,
-        children=[
+        children=_pane(
             html.Button(
                 t("emergency.plan_activate", lang),
                 id=ids.PLAN_ACTIVATE,
@@ -166,15 +195,15 @@ def _incident_side(lang: str, command: bool, note: bool, compose: bool) -> Any:
                 className="primary" + _hidden_unless(command),
             ),  # fmt: skip
             html.Div(id=ids.TASKS, className="em-scroll"),
-        ],
+        ),
     )
     nearest = dcc.Tab(
         label=t("emergency.tab_units", lang),
         value="units",
         **tab,
-        children=[
+        children=_pane(
             html.Div(
-                className="em-row",
+                className="em-filters",
                 children=[
                     dcc.Dropdown(
                         id=ids.NEAREST_KIND,
@@ -183,7 +212,7 @@ def _incident_side(lang: str, command: bool, note: bool, compose: bool) -> Any:
                             {"label": t(f"resource_kind.{k}", lang), "value": k}
                             for k in RESOURCE_KINDS
                         ],  # fmt: skip
-                        value="all",
+                        value="team",
                         clearable=False,
                         className="em-dd",
                     ),
@@ -197,7 +226,7 @@ def _incident_side(lang: str, command: bool, note: bool, compose: bool) -> Any:
                 ],
             ),
             html.Div(id=ids.NEAREST, className="em-scroll"),
-        ],
+        ),
     )
     words = "emergency.w_city_only" if command else "emergency.w_read_only"
     warning_body = [
@@ -214,22 +243,22 @@ def _incident_side(lang: str, command: bool, note: bool, compose: bool) -> Any:
         label=t("emergency.tab_warning", lang),
         value="warning",
         **tab,
-        children=[html.Div(warning_body, className="em-scroll em-composer")],
+        children=_pane(html.Div(warning_body, className="em-scroll em-composer")),
     )
     timeline = dcc.Tab(
         label=t("emergency.tab_timeline", lang),
         value="timeline",
         **tab,
-        children=[
+        children=_pane(
             html.A(t("emergency.csv", lang), id=ids.TIMELINE_CSV, href="", className="em-link"),
             html.Div(id=ids.TIMELINE, className="em-scroll"),
-        ],
+        ),
     )
     cameras = dcc.Tab(
         label=t("emergency.tab_cameras", lang),
         value="cameras",
         **tab,
-        children=[html.Div(id=ids.CAMERAS, className="em-scroll")],
+        children=_pane(html.Div(id=ids.CAMERAS, className="em-scroll")),
     )
     return html.Div(
         className="em-right",
@@ -291,7 +320,9 @@ def layout(incident: str | None = None, **_query: str) -> html.Div:
     centre = html.Div(
         className="em-centre",
         children=[
-            html.Div(id=ids.MAP, className="em-map"),
+            html.Div(
+                [html.Div(id=ids.MAP, className="em-map"), _legend(lang)], className="em-map-wrap"
+            ),  # fmt: skip
             html.Div(
                 className="em-bottom",
                 children=[

@@ -173,7 +173,8 @@ def task_list(
             status = html.Span("")
         due = t("emergency.due_at", lang, at=local_time(task.get("due_at"), tz))
         if task["overdue"]:
-            due = t("emergency.overdue_by", lang, d=minutes_text(task["overdue_s"], lang))
+            late = max(60, int(task["overdue_s"]))  # past due: at least a minute late
+            due = t("emergency.overdue_by", lang, d=minutes_text(late, lang))
         rows.append(
             html.Div(
                 className=cls,

@@ -23,7 +23,10 @@ def _field(label_key: str, lang: str, control: Any, cls: str = "") -> html.Label
 
 
 def _pair(key: str, zh_id: str, en_id: str, lang: str, *, rows: int, max_len: int) -> html.Div:
-    def area(id_: str, hint: str) -> dcc.Textarea:
+    def area(id_: str, hint: str) -> Any:
+        if rows == 1:
+            return dcc.Input(id=id_, type="text", maxLength=max_len, placeholder=hint,
+                             className="em-input")  # fmt: skip
         return dcc.Textarea(id=id_, rows=rows, maxLength=max_len, placeholder=hint,
                             className="em-input")  # fmt: skip
 

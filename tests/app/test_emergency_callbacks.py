@@ -313,3 +313,23 @@ def test_a_warning_is_previewed_drafted_approved_by_another_and_published(world)
     assert NOT_IN_SCOPE in _step(world, SCOPED, outside, identifier, "publish") or "全市" in _step(
         world, SCOPED, outside, identifier, "publish"
     )
+
+
+def test_a_district_command_sends_its_own_units_only(world):
+    """As the API rules: a district's emergency staff order out their district's units (and
+    the city's); another district's unit is the city command's to send."""
+    from tests.app.emergency_support import OUTSIDE
+
+    inside = world.incidents["inside"]
+    other = _unit(world, OUTSIDE)
+    refused = world.answer(SCOPED, ids.MESSAGE, {f"{ids.SELECTED}.data": inside},
+                           pattern={"type": ids.SEND, "unit": other})  # fmt: skip
+    assert "其他区县" in text_of(refused)
+    own = _unit(world, INSIDE, kind="vehicle")
+    sent = world.answer(SCOPED, ids.MESSAGE, {f"{ids.SELECTED}.data": inside},
+                        pattern={"type": ids.SEND, "unit": own})  # fmt: skip
+    assert "msg ok" in str(sent)
+    audit = world.store.query_rows(
+        "SELECT actor FROM audit_log WHERE action = 'incident.order' AND target = ?", [inside]
+    )
+    assert (SCOPED,) in audit

@@ -1,6 +1,6 @@
 """Who acts on the emergency screen and how its callbacks answer: the acting user (None for a
-role that may not open /emergency), what each role may do, the page language, the plan book,
-and a refusal from the models in the reader's words."""
+role that may not open /emergency), what each role may do, the page language, and a refusal
+from the models in the reader's words."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from app.pages.emergency.logic import Invalid
 from models.case_service import Actor
 from models.emergency.incident_rules import COMMAND_ROLES, OPEN_ROLES, IncidentError
 from models.emergency.orders import OrderRefused
-from models.emergency.plans import PlanBook, load_plans, store_departments
 from models.emergency.warning_content import WarningInvalid
 from models.emergency.warnings import APPROVE_ROLES, DRAFT_ROLES, WarningRefused
 from models.security import may_open
@@ -53,16 +52,6 @@ def may_approve(actor: Actor) -> bool:
 
 def page_language() -> str:
     return current_language(get_context().config)
-
-
-def plan_book() -> PlanBook:
-    """The shipped plans and the city's own (``emergency.plans_extra_file``), read once."""
-    ctx = get_context()
-    extra = ctx.config.settings.emergency.plans_extra_file
-    return ctx.cached(
-        ("emergency-plans", str(extra)),
-        lambda: load_plans(extra_file=extra, departments=store_departments(ctx.store)),
-    )
 
 
 def message(text: str, ok: bool) -> html.Div:

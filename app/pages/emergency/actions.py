@@ -15,6 +15,7 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from app.api.incidents.common import plan_book
 from app.context import get_context
 from app.i18n import t
 from app.pages.emergency import ids
@@ -24,7 +25,6 @@ from app.pages.emergency.acting import (
     forbidden,
     message,
     page_language,
-    plan_book,
     refused,
 )
 from app.pages.emergency.callbacks import refresh_token

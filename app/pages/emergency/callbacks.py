@@ -18,6 +18,7 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import HTTPException
 
+from app.api.incidents.common import plan_book
 from app.context import get_context
 from app.i18n import t
 from app.pages.emergency import ids
@@ -27,7 +28,6 @@ from app.pages.emergency.acting import (
     forbidden,
     may_command,
     page_language,
-    plan_book,
     refused,
 )
 from app.pages.emergency.logic import Invalid, checked_id, clicked, task_needs

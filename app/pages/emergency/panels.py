@@ -4,7 +4,7 @@ status board, its orders, its timeline and the cameras nearby. No I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -199,8 +199,11 @@ def task_list(
     return rows
 
 
-def nearest_list(ranking: Mapping[str, Any], *, lang: str, can_act: bool) -> list[Any]:
-    """Candidates with ETA and reasons (a dispatch button each), the excluded with why."""
+def nearest_list(
+    ranking: Mapping[str, Any], *, lang: str, can_act: bool, only: Collection[str] | None = None
+) -> list[Any]:
+    """Candidates with ETA and reasons (a dispatch button each that the reader may send:
+    ``only`` those units when given), the excluded with why."""
     if ranking.get("problem"):
         return [empty(str(ranking["problem"]))]
     rows: list[Any] = []
@@ -212,7 +215,9 @@ def nearest_list(ranking: Mapping[str, Any], *, lang: str, can_act: bool) -> lis
                 n_clicks=0,
                 className="primary small",
             )
-            if can_act and c.get("kind") in ("team", "vehicle")
+            if can_act
+            and c.get("kind") in ("team", "vehicle")
+            and (only is None or str(c["unit"]) in only)
             else html.Span("")
         )
         rows.append(

@@ -37,6 +37,7 @@ from models.emergency.incident_rules import COMMAND_ROLES
 from models.emergency.nearest import Ranking, nearest_for
 from models.emergency.orders import OrderRefused, cancel_order, issue_order, orders_of
 from models.emergency.plan_tasks import incident_tasks
+from models.emergency.resources import load_units
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,16 @@ def show_nearest(selected: object, _refresh: object, kind: object, need: object)
     except REFUSALS as exc:
         return [refused(exc, lang)]
     can_act = may_command(actor) and incident["status"] == "open"
-    return nearest_list(ranking.to_json(lang), lang=lang, can_act=can_act)
+    return nearest_list(ranking.to_json(lang), lang=lang, can_act=can_act, only=sendable(actor))
+
+
+def sendable(actor: Actor) -> set[str] | None:
+    """The units ``actor`` may order out: a district's command its own district's and the
+    city's (as the API rules), the city's command every unit (None)."""
+    if actor.scope.kind == "city":
+        return None
+    units = load_units(get_context().store, scope=actor.scope)
+    return set(units["resource_id"].astype(str))
 
 
 def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
@@ -96,15 +106,21 @@ def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
     require_role(actor, COMMAND_ROLES, "dispatch units")
     store, settings = get_context().store, get_context().config.settings
     incident = visible_row(store, actor, incident_id)
+    allowed = sendable(actor)
+    if allowed is not None and unit_id not in allowed:
+        raise OrderRefused("other_district", f"{unit_id} is another district's unit")
     ranking = _ranking(incident, kind=None, need=None)
     eta = next((c.eta_s for c in ranking.candidates if c.unit == unit_id), None)
     now = utcnow()
-    return store.write(
+    order = store.write(
         lambda tx: issue_order(
             tx, incident_id=incident_id, unit_id=unit_id, actor=actor.username, now=now,
             prefix=settings.mqtt.topic_prefix, eta_s=None if eta is None else round(eta, 1),
         )
     )  # fmt: skip
+    store.audit("incident.order", actor=actor.username, target=incident_id,
+                detail={"order": order, "unit": unit_id})  # fmt: skip
+    return order
 
 
 @callback(
@@ -156,6 +172,8 @@ def cancel(_clicks: object, selected: object) -> Any:
             raise OrderRefused("unknown_order", f"no order {order} on {incident_id}")
         now = utcnow()
         store.write(lambda tx: cancel_order(tx, order, actor=actor.username, now=now))
+        store.audit("incident.order_cancel", actor=actor.username, target=incident_id,
+                    detail={"order": order})  # fmt: skip
     except REFUSALS as exc:
         return refused(exc, lang), no_update
     return message(t("emergency.cancelled", lang, order=order), True), refresh_token()

@@ -10,4 +10,4 @@ if [ -z "${CITYOPS_MQTT_PASSWORD:-}" ] && command -v mosquitto >/dev/null; then
   eval "$broker_env"
 fi
 # make demo SCENARIO=typhoon (or chemical_leak, forest_fire): the demo runs that drill
-exec .venv/bin/cityops demo --simulate ${CITYOPS_DEMO_SCENARIO:+--scenario "$CITYOPS_DEMO_SCENARIO"} "$@"
+exec .venv/bin/cityops demo --simulate ${DEMO_SCENARIO:+--scenario "$DEMO_SCENARIO"} "$@"

@@ -89,11 +89,11 @@ def resources_at(store: Store, scope: Scope, *, at: datetime) -> pd.DataFrame:
 def warning_areas_at(store: Store, scope: Scope, *, at: datetime) -> gpd.GeoDataFrame:
     """CAP warnings with an area in force at ``at``: sent by then, not expired, not cancelled.
 
-    ``expires`` is read from the stored CAP XML (the first ``<expires>``, converted to
-    UTC); without one an alert lasts 24 h after ``sent``. An ``Update`` or ``Cancel`` sent
-    by ``at`` that references an alert ends it when it comes from the alert's own sender; a
-    ``Cancel`` itself draws nothing. Only published (outbound) or imported (inbound) alerts
-    count. Warnings are city-wide: every scope sees them.
+    ``expires`` is the stored one (our own warnings), else read from the stored CAP XML (the
+    first ``<expires>``, converted to UTC); without one an alert lasts 24 h after ``sent``.
+    An ``Update`` or ``Cancel`` sent by ``at`` that references an alert ends it when it comes
+    from the alert's own sender; a ``Cancel`` itself draws nothing. Only published (outbound)
+    or imported (inbound) alerts count. Warnings are city-wide: every scope sees them.
 
     Returns
     -------
@@ -103,7 +103,8 @@ def warning_areas_at(store: Store, scope: Scope, *, at: datetime) -> gpd.GeoData
     """
     del scope
     frame = store.query_df(
-        "WITH a AS (SELECT *, coalesce(try_cast(regexp_extract(xml, "
+        # the stored expiry (our own warnings since migration 17), else the XML's
+        "WITH a AS (SELECT * EXCLUDE (expires), coalesce(expires, try_cast(regexp_extract(xml, "
         "'<(?:\\w+:)?expires>\\s*([^<\\s]+)\\s*</', 1) AS TIMESTAMPTZ) AT TIME ZONE 'UTC', "
         "sent + INTERVAL (?) SECOND) AS expires FROM alerts "
         "WHERE state IN ('published', 'imported') AND sent <= ?) "

@@ -30,15 +30,12 @@ from app.pages.emergency.acting import (
     page_language,
     refused,
 )
+from app.pages.emergency.incident_panels import cap_list, empty, incident_list, summary
 from app.pages.emergency.logic import Invalid, checked_id, clicked, task_needs
 from app.pages.emergency.panels import (
     camera_list,
-    cap_list,
-    empty,
-    incident_list,
     order_table,
     status_board,
-    summary,
     task_list,
     timeline_list,
 )

@@ -1,20 +1,19 @@
-"""The emergency screen's panels as components, from data the callbacks read: the incident
-list, imported CAP alerts, the incident's summary, its plan tasks, the nearest units, the
-status board, its orders, its timeline and the cameras nearby. No I/O."""
+"""The selected incident's working panels as components, from data the callbacks read: its
+plan tasks, the nearest units, the status board, its orders, its timeline and the cameras
+nearby. No I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from dash import html
 
 from app.i18n import t
 from app.pages.emergency import ids
+from app.pages.emergency.incident_panels import badge, empty
 from app.pages.emergency.logic import (
     board_rows,
-    elapsed_text,
     local_time,
     minutes_text,
     order_state,
@@ -22,127 +21,11 @@ from app.pages.emergency.logic import (
 from models.emergency.timeline_export import describe
 from models.vocabulary import RESOURCE_KINDS, UNIT_STATUSES
 
-
-def _badge(text: str, cls: str) -> html.Span:
-    return html.Span(text, className=f"em-badge {cls}")
-
-
-def level_badge(level: object, lang: str) -> html.Span:
-    return _badge(t(f"incident_level.{level}", lang), f"lv lv-{level}")
-
-
-def empty(text: str) -> html.Div:
-    return html.Div(text, className="em-empty")
-
-
-def incident_list(
-    items: Sequence[Mapping[str, Any]], selected: str | None, *, lang: str, now: datetime
-) -> list[Any]:
-    """One row per incident (open first, gravest first), its level's colour on its edge."""
-    if not items:
-        return [empty(t("emergency.no_incidents", lang))]
-    rows = []
-    for item in items:
-        open_ = item["status"] == "open"
-        marks = []
-        if item.get("exercise"):
-            marks.append(_badge(t("exercise.legend", lang), "drill"))
-        if not open_:
-            marks.append(_badge(t("emergency.status_closed", lang), "closed"))
-        if item.get("tasks_overdue"):
-            marks.append(_badge(t("emergency.overdue_n", lang, n=item["tasks_overdue"]), "bad"))
-        cls = f"em-item lv-edge-{item['level']}" + ("" if open_ else " is-closed")
-        if item["incident_id"] == selected:
-            cls += " is-selected"
-        rows.append(
-            html.Button(
-                id={"type": ids.PICK, "id": item["incident_id"]},
-                n_clicks=0,
-                className=cls,
-                **{"data-id": item["incident_id"]},
-                children=[
-                    html.Div(
-                        className="em-item-top",
-                        children=[level_badge(item["level"], lang), *marks],
-                    ),
-                    html.Div(item["title"], className="em-item-title"),
-                    html.Div(
-                        f"{t('incident_type.' + str(item['incident_type']), lang)} · "
-                        f"{elapsed_text(item.get('opened_at'), now, lang)} · "
-                        f"{t('emergency.tasks_done', lang, done=item.get('tasks_done', 0), total=item.get('tasks_total', 0))}",  # noqa: E501
-                        className="em-item-sub",
-                    ),
-                ],
-            )
-        )
-    return rows
-
-
-def cap_list(
-    alerts: Sequence[Mapping[str, Any]], opened: Mapping[str, str], *, lang: str, tz: str
-) -> list[Any]:
-    """Imported CAP alerts in force, each with a button that opens an incident from it (or
-    the incident it leads already)."""
-    if not alerts:
-        return [empty(t("emergency.no_cap", lang))]
-    out = []
-    for a in alerts:
-        ident = str(a["identifier"])
-        lead = opened.get(ident)
-        action: Any = (
-            html.Span(t("emergency.cap_opened", lang, id=lead), className="em-muted")
-            if lead
-            else html.Button(
-                t("emergency.cap_open", lang),
-                id={"type": ids.CAP_OPEN, "id": ident},
-                n_clicks=0,
-                className="primary small",
-            )
-        )
-        marks = [_badge(t("exercise.legend", lang), "drill")] if a.get("exercise") else []
-        out.append(
-            html.Div(
-                className="em-cap",
-                children=[
-                    html.Div(
-                        [*marks, html.Span(str(a.get("headline") or ident))],
-                        className="em-cap-title",
-                    ),  # fmt: skip
-                    html.Div(
-                        f"{a.get('severity') or ''} · "
-                        f"{local_time(a.get('sent'), tz, with_date=True)}",
-                        className="em-item-sub",
-                    ),
-                    action,
-                ],
-            )
-        )
-    return out
-
-
-def summary(incident: Mapping[str, Any], *, lang: str, tz: str, now: datetime) -> list[Any]:
-    """The selected incident in a few lines: level, type, title, status, time, place."""
-    marks = [level_badge(incident["level"], lang)]
-    if incident.get("exercise"):
-        marks.append(_badge(t("exercise.legend", lang), "drill"))
-    state = "open" if incident["status"] == "open" else "closed"
-    marks.append(_badge(t(f"emergency.status_{state}", lang), f"state-{state}"))
-    facts = [
-        t("emergency.fact_type", lang, type=t(f"incident_type.{incident['incident_type']}", lang)),
-        t("emergency.fact_opened", lang, at=local_time(incident.get("opened_at"), tz,
-                                                       with_date=True)),
-        t("emergency.fact_elapsed", lang, d=elapsed_text(incident.get("opened_at"), now, lang)),
-        t("emergency.fact_place", lang, lon=f"{incident['lon']:.5f}", lat=f"{incident['lat']:.5f}"),
-        t(f"emergency.source_{incident.get('source_kind') or 'screen'}", lang),
-    ]  # fmt: skip
-    return [
-        html.Div(
-            className="em-sum-top",
-            children=[*marks, html.Span(incident["incident_id"], className="em-id")],
-        ),  # fmt: skip
-        html.Div(incident["title"], className="em-sum-title"),
-        html.Div([html.Span(f, className="em-fact") for f in facts], className="em-facts"),
-    ]
+#: The unit's status an order's state implies (shown beside the order only when it differs:
+#: a unit that went out of service on the way, one already back).
+IMPLIED_UNIT_STATUS = {
+    "sent": "dispatched", "acked": "dispatched", "unacked": "dispatched", "arrived": "on_scene",
+}  # fmt: skip
 
 
 def task_list(
@@ -295,7 +178,8 @@ def order_table(orders: Sequence[Mapping[str, Any]], *, lang: str, tz: str, can_
         name = (o.get("name_en") if lang == "en" else None) or o.get("name_zh") or o["unit"]
         unit_status = o.get("unit_status")
         state = t(key, lang)
-        if unit_status and o.get("status") != "cancelled":
+        implied = IMPLIED_UNIT_STATUS.get(str(o.get("status")))
+        if unit_status and o.get("status") != "cancelled" and unit_status != implied:
             state += f" · {t(f'resource_status.{unit_status}', lang)}"
         cancel: Any = ""
         if can_act and o.get("status") in ("sent", "acked", "unacked"):
@@ -315,7 +199,7 @@ def order_table(orders: Sequence[Mapping[str, Any]], *, lang: str, tz: str, can_
                     html.Td(local_time(o.get("issued_at"), tz)),
                     html.Td(local_time(o.get("acked_at"), tz)),
                     html.Td(local_time(o.get("arrived_at"), tz)),
-                    html.Td(minutes_text(o.get("eta_s"), lang)),
+                    html.Td(minutes_text(o.get("eta_s"), lang), className="em-nowrap"),
                     html.Td(cancel),
                 ],
             )
@@ -361,7 +245,7 @@ def camera_list(cameras: Sequence[Mapping[str, Any]], *, lang: str) -> list[Any]
             if c.get("stream_url")
             else html.Span(t("emergency.camera_no_link", lang), className="em-muted")
         )
-        marks = [_badge(t("emergency.synthetic", lang), "drill")] if c.get("synthetic") else []
+        marks = [badge(t("emergency.synthetic", lang), "drill")] if c.get("synthetic") else []
         out.append(
             html.Div(
                 className="em-camera",

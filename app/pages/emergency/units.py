@@ -28,16 +28,18 @@ from app.pages.emergency.acting import (
     refused,
 )
 from app.pages.emergency.callbacks import refresh_token
+from app.pages.emergency.incident_panels import empty
 from app.pages.emergency.logic import checked_id, checked_kind, checked_need, clicked, task_needs
-from app.pages.emergency.panels import empty, nearest_list
+from app.pages.emergency.panels import nearest_list
 from models.case_service import Actor
 from models.clock import utcnow
-from models.emergency.incident_access import require_role, visible_row
+from models.emergency.incident_access import audit, require_role, visible_row
 from models.emergency.incident_rules import COMMAND_ROLES
 from models.emergency.nearest import Ranking, nearest_for
 from models.emergency.orders import OrderRefused, cancel_order, issue_order, orders_of
 from models.emergency.plan_tasks import incident_tasks
 from models.emergency.resources import load_units
+from models.store import WriteTx
 
 log = logging.getLogger(__name__)
 
@@ -106,21 +108,27 @@ def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
     require_role(actor, COMMAND_ROLES, "dispatch units")
     store, settings = get_context().store, get_context().config.settings
     incident = visible_row(store, actor, incident_id)
-    allowed = sendable(actor)
-    if allowed is not None and unit_id not in allowed:
+    city = actor.scope.kind == "city"
+    units = load_units(store, scope=None if city else actor.scope)
+    kinds = dict(zip(units["resource_id"].astype(str), units["kind"], strict=True))
+    if not city and unit_id not in kinds:
         raise OrderRefused("other_district", f"{unit_id} is another district's unit")
-    ranking = _ranking(incident, kind=None, need=None)
-    eta = next((c.eta_s for c in ranking.candidates if c.unit == unit_id), None)
+    eta = None
+    if unit_id in kinds:  # its kind's ranking: the ETA the order carries
+        ranking = _ranking(incident, kind=str(kinds[unit_id]), need=None)
+        eta = next((c.eta_s for c in ranking.candidates if c.unit == unit_id), None)
     now = utcnow()
-    order = store.write(
-        lambda tx: issue_order(
+
+    def write(tx: WriteTx) -> str:
+        order = issue_order(
             tx, incident_id=incident_id, unit_id=unit_id, actor=actor.username, now=now,
             prefix=settings.mqtt.topic_prefix, eta_s=None if eta is None else round(eta, 1),
-        )
-    )  # fmt: skip
-    store.audit("incident.order", actor=actor.username, target=incident_id,
-                detail={"order": order, "unit": unit_id})  # fmt: skip
-    return order
+        )  # fmt: skip
+        audit(tx, "incident.order", actor=actor.username, target=incident_id, at=now,
+              detail={"order": order, "unit": unit_id})  # fmt: skip
+        return order
+
+    return store.write(write)
 
 
 @callback(
@@ -171,9 +179,13 @@ def cancel(_clicks: object, selected: object) -> Any:
         if order not in {o["order_id"] for o in orders_of(store, incident_id)}:
             raise OrderRefused("unknown_order", f"no order {order} on {incident_id}")
         now = utcnow()
-        store.write(lambda tx: cancel_order(tx, order, actor=actor.username, now=now))
-        store.audit("incident.order_cancel", actor=actor.username, target=incident_id,
-                    detail={"order": order})  # fmt: skip
+
+        def write(tx: WriteTx) -> None:
+            cancel_order(tx, order, actor=actor.username, now=now)
+            audit(tx, "incident.order_cancel", actor=actor.username, target=incident_id,
+                  at=now, detail={"order": order})  # fmt: skip
+
+        store.write(write)
     except REFUSALS as exc:
         return refused(exc, lang), no_update
     return message(t("emergency.cancelled", lang, order=order), True), refresh_token()

@@ -124,27 +124,31 @@ def preview(n: object, selected: object, mode: object, radius: object, codes: ob
 @callback(
     Output(ids.W_MESSAGE, "children", allow_duplicate=True),
     Output(ids.REFRESH, "data", allow_duplicate=True),
+    Output(ids.W_REACH, "children", allow_duplicate=True),
+    Output(ids.W_REACH_AREA, "data", allow_duplicate=True),
     Input(ids.W_DRAFT, "n_clicks"),
     State(ids.SELECTED, "data"),
     *_STATES,
     prevent_initial_call=True,
 )
 def save_draft(n: object, selected: object, *values: object) -> Any:
-    """Save the composed warning as a draft of the selected incident."""
+    """Save the composed warning as a draft of the selected incident (the preview of its
+    reach leaves the map: the draft waits for its approval)."""
     if not clicked(n):
         raise PreventUpdate
     lang = page_language()
     actor = acting_user()
     if actor is None:
-        return forbidden(lang), no_update
+        return forbidden(lang), no_update, no_update, no_update
     store, config, now = get_context().store, get_context().config, utcnow()
     try:
         _require(actor, DRAFT_ROLES)
         content = warning_content(values, _incident(actor, selected), now=now)
         identifier = service.draft(store, config, actor, content, now=now)
     except REFUSALS as exc:
-        return refused(exc, lang), no_update
-    return message(t("emergency.w_drafted", lang, id=identifier), True), refresh_token()
+        return refused(exc, lang), no_update, no_update, no_update
+    done = message(t("emergency.w_drafted", lang, id=identifier), True)
+    return done, refresh_token(), [], None
 
 
 @callback(

@@ -16,8 +16,8 @@ from app.auth import SessionUser
 from models.config import load_config
 from models.store import Store
 from models.users import get_user
-from tests.app.test_dispatch_callbacks import call, logged_in_clients, seed_cases
-from tests.conftest import SECRET, demo_passwords
+from tests.app.test_dispatch_callbacks import call, callback_world, seed_cases
+from tests.conftest import SECRET
 
 SCOPED = "xq_leader"
 SCOPED_PASSWORD = "scoped-leader-pass-1"
@@ -43,30 +43,14 @@ def register_all(folder, cases: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def cockpit(demo_copy):
-    from app.server import create_app
-    from models.security import parse_scope
-    from models.users import add_user
-
     folder = demo_copy()
     seeded = seed_cases(folder)
     register_all(folder, seeded["inside"] + seeded["outside"])
-    config = load_config(folder / "config.yaml", environ={"CITYOPS_SECRET_KEY": SECRET})
-    store = Store(config.database_path)
-    add_user(store, SCOPED, SCOPED_PASSWORD, role="leader", scope=parse_scope("district:445102"))
-    app = create_app(config, store)
-    app.server.config["TESTING"] = True
-    passwords = {**demo_passwords(folder), SCOPED: SCOPED_PASSWORD}
-    client = logged_in_clients(app, passwords)
-
-    deps = client("leader").get("/_dash-dependencies").get_json()
-    yield {
-        "app": app,
-        "store": store,
-        "client": client,
-        "seeded": seeded,
-        "deps": [d for d in deps if not d.get("clientside_function")],
-    }
-    store.close()
+    world = callback_world(
+        folder, scoped=(SCOPED, SCOPED_PASSWORD, "leader", "district:445102"), first_user="leader"
+    )
+    yield {**world, "seeded": seeded}
+    world["store"].close()
 
 
 def dep_for(cockpit, output_part: str) -> dict:

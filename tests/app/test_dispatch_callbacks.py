@@ -56,33 +56,40 @@ def seed_cases(folder, *, inside: int = 6) -> dict[str, list[str]]:
     return made
 
 
-@pytest.fixture(scope="module")
-def console(demo_copy):
+def callback_world(folder, *, scoped: tuple[str, str, str, str], first_user: str) -> dict:
+    """The app over ``folder`` with one more user ``(name, password, role, scope)``, a
+    logged-in client factory and the server-side callbacks' dependencies."""
     from app.server import create_app
     from models.security import parse_scope
     from models.users import add_user
 
-    folder = demo_copy()
-    seeded = seed_cases(folder)
     config = load_config(folder / "config.yaml", environ={"CITYOPS_SECRET_KEY": SECRET})
     store = Store(config.database_path)
-    add_user(
-        store, SCOPED, SCOPED_PASSWORD, role="dispatcher", scope=parse_scope("district:445102")
-    )
+    name, password, role, scope = scoped
+    add_user(store, name, password, role=role, scope=parse_scope(scope))
     app = create_app(config, store)
     app.server.config["TESTING"] = True
-    passwords = {**demo_passwords(folder), SCOPED: SCOPED_PASSWORD}
-    client = logged_in_clients(app, passwords)
-
-    deps = client("dispatcher").get("/_dash-dependencies").get_json()
-    yield {
+    client = logged_in_clients(app, {**demo_passwords(folder), name: password})
+    deps = client(first_user).get("/_dash-dependencies").get_json()
+    return {
         "app": app,
         "store": store,
         "client": client,
-        "seeded": seeded,
         "deps": [d for d in deps if not d.get("clientside_function")],
     }
-    store.close()
+
+
+@pytest.fixture(scope="module")
+def console(demo_copy):
+    folder = demo_copy()
+    seeded = seed_cases(folder)
+    world = callback_world(
+        folder,
+        scoped=(SCOPED, SCOPED_PASSWORD, "dispatcher", "district:445102"),
+        first_user="dispatcher",
+    )
+    yield {**world, "seeded": seeded}
+    world["store"].close()
 
 
 def dispatch_deps(console) -> list[dict]:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from layers.legend import LegendItem, flag, labels_for, number, pick, text
-from layers.spec import LayerSpec
+from layers.spec import LayerSpec, clickable_points
 from models.emergency.cameras import CAMERA_CLASSES, safe_stream_url
 
 CAMERA_LAYER_ID = "cameras"
@@ -22,7 +22,6 @@ CLASS_RGB: dict[int, tuple[int, int, int]] = {
 UNKNOWN_RGB = (140, 150, 165)
 RADIUS_M = {1: 30.0, 2: 30.0, 3: 20.0}
 POINT_ALPHA = 220
-OUTLINE_RGBA = [10, 20, 35, 200]
 _WORDS: dict[str, tuple[str, str]] = {
     "owner": ("权属", "Owner"),
     "link": ("视频", "Video"),
@@ -94,26 +93,7 @@ def build_camera_layer(
                 "color": [*CLASS_RGB.get(klass or 0, UNKNOWN_RGB), POINT_ALPHA],
             }
         )
-    return LayerSpec(
-        "ScatterplotLayer",
-        CAMERA_LAYER_ID,
-        records,
-        {
-            "getPosition": "position",
-            "getRadius": "radius",
-            "getFillColor": "color",
-            "getLineColor": OUTLINE_RGBA,
-            "stroked": True,
-            "filled": True,
-            "lineWidthMinPixels": 0.5,
-            "radiusMinPixels": 2,
-            "radiusMaxPixels": 12,
-            "pickable": True,
-            "autoHighlight": True,
-            "highlightColor": [255, 255, 255, 120],
-        },
-        key="id",
-    )
+    return clickable_points(CAMERA_LAYER_ID, records, min_px=2, max_px=12)
 
 
 def camera_legend(lang: str = "zh") -> list[LegendItem]:

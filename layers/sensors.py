@@ -32,7 +32,7 @@ from layers.legend import (
     rgba,
     text,
 )
-from layers.spec import LayerSpec
+from layers.spec import LayerSpec, clickable_points
 from models.environment import AQI_LEVELS, WATER_CLASS_RGB, WaterClass
 
 SENSOR_LAYER_ID = "sensor-points"
@@ -76,7 +76,6 @@ POINT_ALPHA = 230
 STALE_RGBA = [120, 128, 140, 90]
 #: Fill of a fresh sensor whose row has no level colour (no reading yet to grade).
 NO_LEVEL_RGB = (150, 165, 185)
-OUTLINE_RGBA = [10, 20, 35, 200]
 ALARM_RGB = (255, 40, 40)
 
 
@@ -119,26 +118,7 @@ def _record(
 
 
 def _points(layer_id: str, records: list[dict[str, Any]]) -> LayerSpec:
-    return LayerSpec(
-        "ScatterplotLayer",
-        layer_id,
-        records,
-        {
-            "getPosition": "position",
-            "getRadius": "radius",
-            "getFillColor": "color",
-            "getLineColor": OUTLINE_RGBA,
-            "stroked": True,
-            "filled": True,
-            "lineWidthMinPixels": 0.5,
-            "radiusMinPixels": 2.5,
-            "radiusMaxPixels": 30,
-            "pickable": True,
-            "autoHighlight": True,
-            "highlightColor": [255, 255, 255, 120],
-        },
-        key="id",
-    )
+    return clickable_points(layer_id, records, min_px=2.5, max_px=30)
 
 
 def build_sensor_layers(

@@ -71,3 +71,34 @@ class ViewSpec:
     zoom: float
     pitch: float = 0.0
     bearing: float = 0.0
+
+
+#: The dark ring around a clickable point (sensors, cameras).
+POINT_OUTLINE_RGBA = [10, 20, 35, 200]
+
+
+def clickable_points(
+    layer_id: str, records: list[dict[str, Any]], *, min_px: float, max_px: float
+) -> LayerSpec:
+    """Round points from records with ``position``, ``radius`` (metres) and ``color``, a
+    dark outline, highlighted under the pointer, picked by their ``id``."""
+    return LayerSpec(
+        "ScatterplotLayer",
+        layer_id,
+        records,
+        {
+            "getPosition": "position",
+            "getRadius": "radius",
+            "getFillColor": "color",
+            "getLineColor": POINT_OUTLINE_RGBA,
+            "stroked": True,
+            "filled": True,
+            "lineWidthMinPixels": 0.5,
+            "radiusMinPixels": min_px,
+            "radiusMaxPixels": max_px,
+            "pickable": True,
+            "autoHighlight": True,
+            "highlightColor": [255, 255, 255, 120],
+        },
+        key="id",
+    )

@@ -1,7 +1,7 @@
 // Emergency command screen (/emergency): pure UI in the browser. It mounts the one map
 // component (assets/map/cityops-map.js) in static mode, swaps in the changing layers the server
-// sends without moving the view, flies to a newly chosen incident, and turns a click on an
-// empty spot of the map into the new-incident form's longitude and latitude. Every action
+// sends without moving the view, flies to a newly chosen incident, and, while the new-incident
+// form is open, turns a click on the map into its longitude and latitude. Every action
 // still goes to the server, which checks it.
 (function () {
   "use strict";
@@ -59,18 +59,20 @@
     el.addEventListener("click", (ev) => {
       const map = current();
       if (!map || (down && Math.hypot(ev.clientX - down[0], ev.clientY - down[1]) > 5)) return;
+      // a point is taken while the new-incident form is open; an incident clicked is chosen
+      const box = document.getElementById("emergency-new-box");
+      if (!box || !box.open || box.classList.contains("hidden")) return;
       const rect = el.getBoundingClientRect();
       const x = ev.clientX - rect.left;
       const y = ev.clientY - rect.top;
-      if (map.deck.pickObject({ x: x, y: y, radius: 6 })) return; // an object: the map selects it
+      const hit = map.deck.pickObject({ x: x, y: y, radius: 6 });
+      if (hit && hit.layer && hit.layer.id === "incidents") return;
       const viewport = map.deck.getViewports()[0];
       if (!viewport) return;
       const [lon, lat] = viewport.unproject([x, y]);
       state.point = [Number(lon.toFixed(6)), Number(lat.toFixed(6))];
       window.dash_clientside.set_props("emergency-new-lon", { value: state.point[0] });
       window.dash_clientside.set_props("emergency-new-lat", { value: state.point[1] });
-      const box = document.getElementById("emergency-new-box");
-      if (box && !box.open && !box.classList.contains("hidden")) box.open = true;
       map.setLayers([markerLayer()], { replace: false });
       map.redrawNow();
     });
@@ -88,6 +90,19 @@
     listen(el);
     if (state.pending) apply(state.pending);
   }
+
+  // The panels' buttons (data-act="<group>:<act>", data-arg) write {act, arg, t} into the
+  // store emergency-act-<group>: one listener for the page, so a press counts even when a
+  // refresh redraws the panel under it (a pattern-matching n_clicks would be reset).
+  document.addEventListener("click", (ev) => {
+    const el = ev.target && ev.target.closest ? ev.target.closest(".emergency [data-act]") : null;
+    if (!el || el.disabled || !window.dash_clientside || !window.dash_clientside.set_props) return;
+    const [group, act] = String(el.dataset.act).split(":");
+    if (!group || !act) return;
+    window.dash_clientside.set_props("emergency-act-" + group, {
+      data: { act: act, arg: el.dataset.arg || "", t: Date.now() },
+    });
+  });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     emergency: {

@@ -1,6 +1,6 @@
 """Shared setup of the emergency screen's callback tests: the app over a demo copy with two
 incidents (one in 湘桥区, one in 饶平县), a district-scoped emergency user, and a helper that
-posts a callback request shaped like Dash's (plain and pattern-matching inputs)."""
+posts a callback request shaped like Dash's (a pressed panel button as its store's value)."""
 
 from __future__ import annotations
 
@@ -44,20 +44,21 @@ class World:
         values: dict[str, object] | None = None,
         *,
         trigger: str | dict | None = None,
-        pattern: dict | None = None,
+        act: tuple[str, object, object] | None = None,
         via: str | None = None,
     ):
-        """POST one callback as ``username``: ``values`` by ``id.property``; ``pattern`` the
-        pressed pattern-matching button's id (sent with n_clicks 1 and as the trigger)."""
-        if via is None and pattern is not None:
-            via = pattern.get("type")
+        """POST one callback as ``username``: ``values`` by ``id.property``; ``act`` a pressed
+        panel button as (its store, act, argument), written to the store as the page does."""
+        values = dict(values or {})
+        if act is not None:
+            store, name, arg = act
+            values[f"{store}.data"] = {"act": name, "arg": arg, "t": 1}
+            trigger, via = f"{store}.data", store
         elif via is None and isinstance(trigger, str):
             via = trigger.split(".", 1)[0]
         return self.client(username).post(
             "/_dash-update-component",
-            data=json.dumps(
-                body(self.dep(output_part, via), values, trigger=trigger, pattern=pattern)
-            ),
+            data=json.dumps(body(self.dep(output_part, via), values, trigger=trigger)),
             content_type="application/json",
         )
 
@@ -74,27 +75,14 @@ def _prop_id(id_: str | dict, prop: str) -> str:
     return f"{id_}.{prop}"
 
 
-def body(
-    dep: dict, values: dict[str, object] | None, *, trigger=None, pattern: dict | None = None
-) -> dict:
+def body(dep: dict, values: dict[str, object] | None, *, trigger=None) -> dict:
     values = values or {}
 
     def filled(items: list[dict]) -> list:
-        out: list = []
-        for item in items:
-            if isinstance(item["id"], str) and item["id"].startswith("{"):
-                wanted = json.loads(item["id"])
-                same = pattern is not None and wanted.get("type") == pattern.get("type")
-                out.append([{"id": pattern, "property": item["property"], "value": 1}] if same
-                           else [])  # fmt: skip
-            else:
-                out.append({**item, "value": values.get(f"{item['id']}.{item['property']}")})
-        return out
+        return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
 
     inputs = filled(dep["inputs"])
-    if pattern is not None:
-        changed = [_prop_id(pattern, "n_clicks")]
-    elif trigger is not None:
+    if trigger is not None:
         changed = [trigger if isinstance(trigger, str) else _prop_id(trigger, "n_clicks")]
     else:
         changed = [f"{i['id']}.{i['property']}" for i in dep["inputs"] if isinstance(i, dict)]

@@ -134,8 +134,14 @@ def _tab(page, label: str) -> None:
     page.locator(".em-tab", has_text=label).click()
 
 
-def _message(page, selector: str, words: str) -> str:
-    page.wait_for_selector(f"{selector} .msg.ok:has-text('{words}')", timeout=20_000)
+def _message(page, selector: str, words: str, before: str = "", timeout: int = 20_000) -> str:
+    """The success message holding ``words`` once it differs from ``before``."""
+    page.wait_for_function(
+        "([sel, words, before]) => { const el = document.querySelector(sel + ' .msg.ok');"
+        " return el && el.innerText.includes(words) && el.innerText !== before; }",
+        arg=[selector, words, before],
+        timeout=timeout,
+    )
     return page.inner_text(selector)
 
 
@@ -143,11 +149,30 @@ def test_typhoon_drill_response_on_the_screen(drill):
     page = drill["open_as"]("emergency")
     page.wait_for_selector("#emergency-map[data-drawn]", timeout=90_000)
 
+    # a new incident at a point clicked on the map (the form takes its longitude/latitude)
+    page.click("#emergency-new-box summary")
+    box = page.locator("#emergency-map").bounding_box()
+    for dx, dy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.4, 0.4), (0.6, 0.6)):
+        page.mouse.click(box["x"] + dx * box["width"], box["y"] + dy * box["height"])
+        if page.input_value("#emergency-new-lon"):
+            break
+    lon, lat = (
+        float(page.input_value("#emergency-new-lon")),
+        float(page.input_value("#emergency-new-lat")),
+    )
+    assert 116 < lon < 118 and 23 < lat < 25
+    page.fill("#emergency-new-title", "地图取点：路面塌陷")
+    page.click("#emergency-new-submit")
+    first = _message(page, "#emergency-message", "已建立事件")
+    made = first.split("已建立事件", 1)[1].strip().split()[0]
+    page.wait_for_selector(f"#emergency-summary:has-text('{made}')", timeout=20_000)
+
     # the drill's warning came in on alerts/in: open the incident from it
     page.wait_for_selector("#emergency-cap-list button:has-text('据此建立事件')", timeout=30_000)
     assert "台风" in page.inner_text("#emergency-cap-list")
+    # pressed right after the list was redrawn: a press counts whatever the refresh does
     page.click("#emergency-cap-list button:has-text('据此建立事件')")
-    opened = _message(page, "#emergency-message", "已建立事件")
+    opened = _message(page, "#emergency-message", "已建立事件", before=first)
     incident = opened.split("已建立事件", 1)[1].strip().split()[0]
     page.wait_for_selector(f"#emergency-list .em-item.is-selected[data-id='{incident}']")
     page.wait_for_selector(f"#emergency-summary:has-text('{incident}')", timeout=20_000)
@@ -190,10 +215,22 @@ def test_typhoon_drill_response_on_the_screen(drill):
     )
     page.screenshot(path=str(SCREENS / "emergency-1440x900.png"))
 
+    # the timeline has it all, exportable; cameras nearby open elsewhere, never here
+    _tab(page, "时间线")
+    page.wait_for_selector("#emergency-timeline .ev-arrived", timeout=20_000)
+    assert "timeline.csv" in (page.get_attribute("#emergency-timeline-csv", "href") or "")
+    _tab(page, "周边视频")
+    links = page.locator("#emergency-cameras a")
+    for i in range(links.count()):
+        assert links.nth(i).get_attribute("target") == "_blank"
+    assert page.locator("#emergency-cameras iframe, #emergency-cameras video").count() == 0
+
     # a warning: reach first, then the draft
     _tab(page, "预警发布")
     page.fill("#emergency-w-desc-zh", "受台风影响，古城区出现严重内涝，请居民远离低洼地带。")
-    page.fill("#emergency-w-desc-en", "Typhoon rain floods the old city: keep away from low ground.")
+    page.fill(
+        "#emergency-w-desc-en", "Typhoon rain floods the old city: keep away from low ground."
+    )
     page.click("#emergency-w-preview")
     page.wait_for_selector("#emergency-w-reach .em-reach-line", timeout=30_000)
     assert "影响网格" in page.inner_text("#emergency-w-reach")

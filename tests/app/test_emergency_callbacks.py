@@ -90,7 +90,7 @@ def test_an_incident_outside_the_scope_is_refused_unseen(world):
         assert NOT_IN_SCOPE in _command(world, SCOPED, button, outside), button
     assert _level(world, outside) == "III"
     sent = world.answer(SCOPED, ids.MESSAGE, {f"{ids.SELECTED}.data": outside},
-                        pattern={"type": ids.SEND, "unit": _unit(world)})  # fmt: skip
+                        act=(ids.ACT_UNIT, "send", _unit(world)))  # fmt: skip
     assert NOT_IN_SCOPE in text_of(sent)
     layers = world.answer(SCOPED, f"{ids.MAP_LAYERS}.data", {f"{ids.SELECTED}.data": outside})
     incidents = next(lay for lay in layers[ids.MAP_LAYERS]["data"]["layers"]
@@ -104,7 +104,7 @@ def test_operators_open_incidents_and_add_notes_but_do_not_command(world):
     for button in (ids.LEVEL_SET, ids.PLAN_ACTIVATE, ids.CLOSE):
         assert FORBIDDEN_ROLE in _command(world, "operator", button, inside), button
     sent = world.answer("operator", ids.MESSAGE, {f"{ids.SELECTED}.data": inside},
-                        pattern={"type": ids.SEND, "unit": _unit(world)})  # fmt: skip
+                        act=(ids.ACT_UNIT, "send", _unit(world)))  # fmt: skip
     assert FORBIDDEN_ROLE in text_of(sent)
     noted = world.answer(
         "operator", ids.MESSAGE,
@@ -171,22 +171,27 @@ def test_bad_input_from_the_browser_is_a_message(world):
         assert "编号无效" in _command(world, "emergency", ids.CLOSE, selected) or NOT_IN_SCOPE in (
             _command(world, "emergency", ids.CLOSE, selected)
         )
-    # ids of pressed buttons as an attacker would shape them: a refusal in words, or no
-    # update at all (Dash itself cannot tell which button a nested id names), never a 500
-    for kind, key, values in (
-        (ids.TASK_DONE, "task", ("1", -1, 10**30, None, {"a": 1})),
-        (ids.SEND, "unit", ("x" * 500, "NOPE-1", {"a": 1}, 7)),
+    # what a pressed button writes, as an attacker would shape it: a refusal in words
+    for store, name, args in (
+        (ids.ACT_TASK, "done", ("x", "-1", "1" * 40, None, {"a": 1}, 7, "99")),
+        (ids.ACT_UNIT, "send", ("x" * 500, "NOPE-1", {"a": 1}, 7)),
+        (ids.ACT_UNIT, "explode", ("TM-001",)),
+        (ids.ACT_PICK, "pick", ("x" * 500,)),
+        (ids.ACT_WARNING, "publish", ("CN-1", None)),
     ):
-        for value in values:
-            response = world.call(
-                "emergency",
-                ids.MESSAGE,
-                {f"{ids.SELECTED}.data": inside},
-                pattern={"type": kind, key: value},
-            )
-            assert response.status_code in (200, 204), (kind, value)
+        output = {ids.ACT_PICK: ids.SELECTED, ids.ACT_WARNING: ids.W_MESSAGE}.get(
+            store, ids.MESSAGE
+        )
+        for arg in args:
+            response = world.call("emergency", output, {f"{ids.SELECTED}.data": inside},
+                                  act=(store, name, arg))  # fmt: skip
+            assert response.status_code in (200, 204), (store, name, arg)
             if response.status_code == 200:
-                assert "msg err" in response.get_data(as_text=True), (kind, value)
+                assert "msg err" in response.get_data(as_text=True), (store, name, arg)
+    for raw in ("x", 3, [1], {"act": "send"}):
+        response = world.call("emergency", ids.MESSAGE, {f"{ids.ACT_UNIT}.data": raw},
+                              trigger=f"{ids.ACT_UNIT}.data")  # fmt: skip
+        assert response.status_code == 200 and "msg err" in response.get_data(as_text=True)
     for kind, need in (("meteor", None), ("team", "team:not_a_need"), (["x"], None)):
         shown = world.answer("emergency", f"{ids.NEAREST}.children",
                              {f"{ids.SELECTED}.data": inside, f"{ids.NEAREST_KIND}.value": kind,
@@ -212,7 +217,7 @@ def test_command_level_plan_task_dispatch_and_ack(world):
     view = world.answer("emergency", f"{ids.SUMMARY}.children", {f"{ids.SELECTED}.data": incident})
     assert "完成" in text_of(view[ids.TASKS]) and view[ids.LEVEL]["value"] == "II"
     marked = world.answer("emergency", ids.MESSAGE, {f"{ids.SELECTED}.data": incident},
-                          pattern={"type": ids.TASK_DONE, "task": 1})  # fmt: skip
+                          act=(ids.ACT_TASK, "done", "1"))  # fmt: skip
     assert "任务 1 已完成" in text_of(marked)
     nearest = world.answer(
         "emergency",
@@ -222,10 +227,10 @@ def test_command_level_plan_task_dispatch_and_ack(world):
     assert "未列入的资源" in text_of(nearest) or "一键调派" in text_of(nearest)
     unit = _unit(world)
     sent = world.answer("emergency", ids.MESSAGE, {f"{ids.SELECTED}.data": incident},
-                        pattern={"type": ids.SEND, "unit": unit})  # fmt: skip
+                        act=(ids.ACT_UNIT, "send", unit))  # fmt: skip
     assert "调度指令" in text_of(sent) and "msg ok" in str(sent)
     again = world.answer("emergency", ids.MESSAGE, {f"{ids.SELECTED}.data": incident},
-                         pattern={"type": ids.SEND, "unit": unit})  # fmt: skip
+                         act=(ids.ACT_UNIT, "send", unit))  # fmt: skip
     assert "当前不可调派" in text_of(again)
     view = world.answer("emergency", f"{ids.SUMMARY}.children", {f"{ids.SELECTED}.data": incident})
     assert "已下达" in text_of(view[ids.ORDERS])
@@ -272,7 +277,7 @@ def _warnings(world, user: str, incident: str) -> list:
 
 def _step(world, user: str, incident: str, identifier: str, act: str) -> str:
     answer = world.answer(user, f"{ids.W_MESSAGE}.children", {f"{ids.SELECTED}.data": incident},
-                          pattern={"type": ids.W_ACT, "id": identifier, "act": act})  # fmt: skip
+                          act=(ids.ACT_WARNING, act, identifier))  # fmt: skip
     return text_of(answer)
 
 
@@ -324,11 +329,11 @@ def test_a_district_command_sends_its_own_units_only(world):
     inside = world.incidents["inside"]
     other = _unit(world, OUTSIDE)
     refused = world.answer(SCOPED, ids.MESSAGE, {f"{ids.SELECTED}.data": inside},
-                           pattern={"type": ids.SEND, "unit": other})  # fmt: skip
+                           act=(ids.ACT_UNIT, "send", other))  # fmt: skip
     assert "其他区县" in text_of(refused)
     own = _unit(world, INSIDE, kind="vehicle")
     sent = world.answer(SCOPED, ids.MESSAGE, {f"{ids.SELECTED}.data": inside},
-                        pattern={"type": ids.SEND, "unit": own})  # fmt: skip
+                        act=(ids.ACT_UNIT, "send", own))  # fmt: skip
     assert "msg ok" in str(sent)
     audit = world.store.query_rows(
         "SELECT actor FROM audit_log WHERE action = 'incident.order' AND target = ?", [inside]

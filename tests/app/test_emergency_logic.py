@@ -170,10 +170,10 @@ def test_tasks_overdue_in_red_and_done_ones_struck():
     ]  # fmt: skip
     rows = task_list(tasks, lambda o, lang: "应急局", lang="zh", tz="Asia/Shanghai", can_act=True)
     assert [r.className for r in rows] == ["em-task is-overdue", "em-task is-done", "em-task"]
-    assert "已超时 1 分钟" in _strings(rows[0]) and ids.TASK_DONE in _strings(rows[2])
+    assert "已超时 1 分钟" in _strings(rows[0]) and "task:done" in _strings(rows[2])
     assert task_needs(tasks) == ["team:drainage"]  # the open tasks' needs only
     quiet = task_list(tasks, lambda o, lang: "", lang="zh", tz="Asia/Shanghai", can_act=False)
-    assert ids.TASK_DONE not in _strings(quiet)
+    assert "task:done" not in _strings(quiet)
 
 
 def test_nearest_candidates_and_the_excluded_with_why():

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from app.api.incidents.common import plan_book
@@ -31,12 +31,14 @@ from app.pages.emergency.callbacks import refresh_token
 from app.pages.emergency.logic import (
     MAX_NOTE,
     MAX_TITLE,
+    act_of,
     checked_id,
     checked_level,
     checked_point,
     checked_text,
     checked_type,
     clicked,
+    task_number,
 )
 from models.case_service import Actor
 from models.clock import utcnow
@@ -117,19 +119,17 @@ def new_incident(
     Output(ids.MESSAGE, "children", allow_duplicate=True),
     Output(ids.REFRESH, "data", allow_duplicate=True),
     Output(ids.SELECTED, "data", allow_duplicate=True),
-    Input({"type": ids.CAP_OPEN, "id": ALL}, "n_clicks"),
+    Input(ids.ACT_CAP, "data"),
     prevent_initial_call=True,
 )
-def from_cap(_clicks: object) -> Any:
+def from_cap(pressed: object) -> Any:
     """Open an incident from an imported CAP alert (its area, event, severity, exercise)."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
-        raise PreventUpdate
     made: dict[str, str] = {}
 
     def act(actor: Actor) -> str:
+        _open, identifier = act_of(pressed, ("open",))
         made["id"] = open_from_cap(
-            get_context().store, actor, checked_id(trigger.get("id")), now=utcnow(), tz=_tz()
+            get_context().store, actor, checked_id(identifier), now=utcnow(), tz=_tz()
         )
         return t("emergency.opened", page_language(), id=made["id"])
 
@@ -212,18 +212,15 @@ def note(n: object, selected: object, text: object) -> Any:
 @callback(
     Output(ids.MESSAGE, "children", allow_duplicate=True),
     Output(ids.REFRESH, "data", allow_duplicate=True),
-    Input({"type": ids.TASK_DONE, "task": ALL}, "n_clicks"),
+    Input(ids.ACT_TASK, "data"),
     State(ids.SELECTED, "data"),
     prevent_initial_call=True,
 )
-def task_done(_clicks: object, selected: object) -> Any:
+def task_done(pressed: object, selected: object) -> Any:
     """Mark one plan task done."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
-        raise PreventUpdate
 
     def act(actor: Actor) -> str:
-        task = trigger.get("task")
+        task = task_number(act_of(pressed, ("done",))[1])
         done = complete_task(get_context().store, actor, _selected(selected), task, now=utcnow())
         return t("emergency.task_marked", page_language(), n=done["task_no"])
 

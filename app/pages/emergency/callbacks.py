@@ -14,7 +14,7 @@ from itertools import count
 from typing import Any
 
 import flask
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import HTTPException
 
@@ -31,7 +31,7 @@ from app.pages.emergency.acting import (
     refused,
 )
 from app.pages.emergency.incident_panels import cap_list, empty, incident_list, summary
-from app.pages.emergency.logic import Invalid, checked_id, clicked, task_needs
+from app.pages.emergency.logic import Invalid, act_of, checked_id, task_needs
 from app.pages.emergency.panels import (
     camera_list,
     order_table,
@@ -143,25 +143,20 @@ def show_list(_refresh: object, which: object, selected: object) -> Any:
 
 @callback(
     Output(ids.SELECTED, "data", allow_duplicate=True),
-    Input({"type": ids.PICK, "id": ALL}, "n_clicks"),
+    Input(ids.ACT_PICK, "data"),
     Input(ids.MAP_SELECTION, "data"),
     prevent_initial_call=True,
 )
-def pick(_clicks: object, selection: object) -> Any:
+def pick(pressed: object, selection: object) -> Any:
     """An incident chosen in the list or on the map (the models check it when it is read)."""
     if acting_user() is None:
         raise PreventUpdate
-    trigger = ctx.triggered_id
-    if trigger == ids.MAP_SELECTION:
-        if not isinstance(selection, dict) or selection.get("layer") != "incidents":
-            raise PreventUpdate
-        chosen = selection.get("id")
-    elif isinstance(trigger, dict) and clicked(ctx.triggered[0].get("value")):
-        chosen = trigger.get("id")
-    else:
-        raise PreventUpdate
     try:
-        return checked_id(chosen)
+        if ctx.triggered_id == ids.MAP_SELECTION:
+            if not isinstance(selection, dict) or selection.get("layer") != "incidents":
+                raise PreventUpdate
+            return checked_id(selection.get("id"))
+        return checked_id(act_of(pressed, ("pick",))[1])
     except Invalid:
         raise PreventUpdate from None
 

@@ -11,11 +11,13 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 import shapely
 
 from app.i18n import t
 from app.pages.emergency import ids
 from layers.basemap import build_base_layers
+from layers.cameras import build_camera_layer
 from layers.deck import layer_json
 from layers.emergency import build_emergency_layers
 from layers.geometry import polygon_rings
@@ -35,11 +37,14 @@ from models.store import Store
 from models.vocabulary import INCIDENT_LEVELS, INCIDENT_TYPES, RESOURCE_KINDS, UNIT_STATUSES
 
 BACKGROUND = "#03101f"
+CAMERA_COLUMNS = (
+    "camera_id", "name", "lon", "lat", "camera_class", "stream_url", "owner", "synthetic",
+)  # fmt: skip
 #: Draw order of our layers (the base map's below 10, its outlines at 8-9).
 Z = {
     "base-sea": 0, "base-land": 1, "base-roads": 2, "base-rivers": 3, "base-streets": 8,
     "base-districts": 9, "warning-areas": 25, "incident-areas": 26, "emergency-reach-cells": 27,
-    "emergency-reach-area": 28, "shelters": 40, "resources": 41, "emergency-cameras": 42,
+    "emergency-reach-area": 28, "shelters": 40, "resources": 41, "cameras": 42,
     "emergency-focus": 44, "incidents": 45,
 }  # fmt: skip
 #: Most affected cells outlined on the map (beyond, the area alone is drawn).
@@ -103,19 +108,9 @@ def _points(layer_id: str, rows: list[dict[str, Any]], *, fill: list[int], radiu
 
 
 def camera_layer(cameras: Sequence[Mapping[str, Any]], lang: str) -> dict[str, Any]:
-    """The cameras near the selected incident (调取周边视频): small cyan points."""
-    rows = [
-        {
-            "id": str(c["camera_id"]),
-            "position": [float(c["lon"]), float(c["lat"])],
-            "title": str(c.get("name") or c["camera_id"]),
-            "lines": [t("emergency.camera_distance", lang, m=round(float(c["distance_m"])))],
-        }
-        for c in cameras
-        if _finite(c.get("lon"), c.get("lat"))
-    ]
-    spec = _points("emergency-cameras", rows, fill=[0, 220, 230, 230], radius=4)
-    return _placed(spec)
+    """The cameras near the selected incident (调取周边视频), as the wall draws cameras."""
+    frame = pd.DataFrame(list(cameras), columns=CAMERA_COLUMNS)
+    return {**_placed(build_camera_layer(frame, lang=lang)), "z": Z["cameras"]}
 
 
 def _finite(*values: Any) -> bool:

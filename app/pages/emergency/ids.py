@@ -83,10 +83,12 @@ W_FIELDS = (
     W_DESC_EN, W_INSTR_ZH, W_INSTR_EN, W_AREA_MODE, W_RADIUS, W_CODES, W_HOURS,
 )  # fmt: skip
 
-#: Pattern-matching ids (``{"type": ..., ...}``).
-PICK = "emergency-pick"
-CAP_OPEN = "emergency-cap-open"
-TASK_DONE = "emergency-task-done"
-SEND = "emergency-send"
-CANCEL = "emergency-cancel"
-W_ACT = "emergency-w-act"
+#: What the buttons in the panels write (assets/emergency.js listens to clicks on any element
+#: with ``data-act="<group>:<act>"`` and ``data-arg``, and sets ``emergency-act-<group>`` to
+#: ``{"act", "arg", "t"}``): a click counts even while a refresh redraws its panel.
+ACT_PICK = "emergency-act-pick"  # pick: an incident of the list
+ACT_CAP = "emergency-act-cap"  # open: an imported CAP alert
+ACT_TASK = "emergency-act-task"  # done: a plan task's number
+ACT_UNIT = "emergency-act-unit"  # send: a unit; cancel: an order
+ACT_WARNING = "emergency-act-warning"  # approve, publish: a warning's identifier
+ACT_STORES = (ACT_PICK, ACT_CAP, ACT_TASK, ACT_UNIT, ACT_WARNING)

@@ -14,6 +14,14 @@ from app.pages.emergency import ids
 from app.pages.emergency.logic import elapsed_text, local_time
 
 
+def act_button(label: str, store: str, act: str, arg: object, *, cls: str = "") -> html.Button:
+    """A button the delegated click listener (assets/emergency.js) turns into
+    ``{"act", "arg"}`` in ``store`` (one of :data:`app.pages.emergency.ids.ACT_STORES`)."""
+    group = store.removeprefix("emergency-act-")
+    return html.Button(label, className=cls, type="button",
+                       **{"data-act": f"{group}:{act}", "data-arg": str(arg)})  # fmt: skip
+
+
 def badge(text: str, cls: str) -> html.Span:
     return html.Span(text, className=f"em-badge {cls}")
 
@@ -47,10 +55,13 @@ def incident_list(
             cls += " is-selected"
         rows.append(
             html.Button(
-                id={"type": ids.PICK, "id": item["incident_id"]},
-                n_clicks=0,
                 className=cls,
-                **{"data-id": item["incident_id"]},
+                type="button",
+                **{
+                    "data-id": item["incident_id"],
+                    "data-act": "pick:pick",
+                    "data-arg": item["incident_id"],
+                },  # fmt: skip
                 children=[
                     html.Div(
                         className="em-item-top",
@@ -89,12 +100,9 @@ def cap_list(
         action: Any = (
             html.Span(t("emergency.cap_opened", lang, id=lead), className="em-muted")
             if lead
-            else html.Button(
-                t("emergency.cap_open", lang),
-                id={"type": ids.CAP_OPEN, "id": ident},
-                n_clicks=0,
-                className="primary small",
-            )
+            else act_button(
+                t("emergency.cap_open", lang), ids.ACT_CAP, "open", ident, cls="primary small"
+            )  # fmt: skip
         )
         marks = [badge(t("exercise.legend", lang), "drill")] if a.get("exercise") else []
         out.append(

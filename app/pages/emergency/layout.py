@@ -360,6 +360,7 @@ def layout(incident: str | None = None, **_query: str) -> html.Div:
             dcc.Store(id=ids.MAP_SELECTION),
             dcc.Store(id=ids.MAP_SINK),
             dcc.Store(id=ids.W_REACH_AREA),
+            *[dcc.Store(id=store) for store in ids.ACT_STORES],
             dcc.Interval(id=ids.TICK, interval=interval),
         ],
     )

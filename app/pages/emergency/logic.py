@@ -132,6 +132,23 @@ def checked_need(value: object, known: Sequence[str]) -> str | None:
     return checked_choice(value, known, "emergency.bad_need")
 
 
+def act_of(data: object, acts: Sequence[str]) -> tuple[str, str]:
+    """(act, argument) a button wrote into its store; ``Invalid`` for anything else."""
+    if not isinstance(data, Mapping) or data.get("act") not in acts:
+        raise Invalid("emergency.bad_request")
+    arg = data.get("arg")
+    if not isinstance(arg, str) or not 0 < len(arg) <= 64:
+        raise Invalid("emergency.bad_id")
+    return str(data["act"]), arg
+
+
+def task_number(value: str) -> int:
+    """A plan task's number as its button carries it (digits)."""
+    if not value.isdigit() or len(value) > 6:
+        raise Invalid("emergency.bad_id")
+    return int(value)
+
+
 def clicked(value: object) -> bool:
     """Whether a button's ``n_clicks`` (as sent) says it was pressed."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0

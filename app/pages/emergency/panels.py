@@ -11,7 +11,7 @@ from dash import html
 
 from app.i18n import t
 from app.pages.emergency import ids
-from app.pages.emergency.incident_panels import badge, empty
+from app.pages.emergency.incident_panels import act_button, badge, empty
 from app.pages.emergency.logic import (
     board_rows,
     local_time,
@@ -46,12 +46,8 @@ def task_list(
                 className="em-muted",
             )  # fmt: skip
         elif can_act:
-            status = html.Button(
-                t("emergency.task_done", lang),
-                id={"type": ids.TASK_DONE, "task": int(task["task_no"])},
-                n_clicks=0,
-                className="small",
-            )
+            status = act_button(t("emergency.task_done", lang), ids.ACT_TASK, "done",
+                                int(task["task_no"]), cls="small")  # fmt: skip
         else:
             status = html.Span("")
         due = t("emergency.due_at", lang, at=local_time(task.get("due_at"), tz))
@@ -92,12 +88,9 @@ def nearest_list(
     rows: list[Any] = []
     for n, c in enumerate(ranking.get("candidates", []), start=1):
         button = (
-            html.Button(
-                t("emergency.send", lang),
-                id={"type": ids.SEND, "unit": str(c["unit"])},
-                n_clicks=0,
-                className="primary small",
-            )
+            act_button(
+                t("emergency.send", lang), ids.ACT_UNIT, "send", c["unit"], cls="primary small"
+            )  # fmt: skip
             if can_act
             and c.get("kind") in ("team", "vehicle")
             and (only is None or str(c["unit"]) in only)
@@ -183,12 +176,8 @@ def order_table(orders: Sequence[Mapping[str, Any]], *, lang: str, tz: str, can_
             state += f" · {t(f'resource_status.{unit_status}', lang)}"
         cancel: Any = ""
         if can_act and o.get("status") in ("sent", "acked", "unacked"):
-            cancel = html.Button(
-                t("emergency.cancel_order", lang),
-                id={"type": ids.CANCEL, "order": str(o["order_id"])},
-                n_clicks=0,
-                className="small danger",
-            )
+            cancel = act_button(t("emergency.cancel_order", lang), ids.ACT_UNIT, "cancel",
+                                o["order_id"], cls="small danger")  # fmt: skip
         rows.append(
             html.Tr(
                 className=cls,

@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, callback, no_update
 
 from app.context import get_context
 from app.i18n import t
@@ -29,7 +28,7 @@ from app.pages.emergency.acting import (
 )
 from app.pages.emergency.callbacks import refresh_token
 from app.pages.emergency.incident_panels import empty
-from app.pages.emergency.logic import checked_id, checked_kind, checked_need, clicked, task_needs
+from app.pages.emergency.logic import act_of, checked_id, checked_kind, checked_need, task_needs
 from app.pages.emergency.panels import nearest_list
 from models.case_service import Actor
 from models.clock import utcnow
@@ -134,48 +133,33 @@ def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
 @callback(
     Output(ids.MESSAGE, "children", allow_duplicate=True),
     Output(ids.REFRESH, "data", allow_duplicate=True),
-    Input({"type": ids.SEND, "unit": ALL}, "n_clicks"),
+    Input(ids.ACT_UNIT, "data"),
     State(ids.SELECTED, "data"),
     prevent_initial_call=True,
 )
-def send(_clicks: object, selected: object) -> Any:
-    """One click: the unit is ordered to the scene."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
-        raise PreventUpdate
+def order_unit(pressed: object, selected: object) -> Any:
+    """One click: a unit is ordered to the scene, or an open order stood down."""
     lang = page_language()
     actor = acting_user()
     if actor is None:
         return forbidden(lang), no_update
     try:
-        unit = checked_id(trigger.get("unit"))
+        act, arg = act_of(pressed, ("send", "cancel"))
+        if act == "cancel":
+            return _cancel(actor, selected, checked_id(arg), lang)
+        unit = checked_id(arg)
         order = dispatch_unit(actor, checked_id(selected), unit)
     except REFUSALS as exc:
         return refused(exc, lang), no_update
     return message(t("emergency.sent", lang, unit=unit, order=order), True), refresh_token()
 
 
-@callback(
-    Output(ids.MESSAGE, "children", allow_duplicate=True),
-    Output(ids.REFRESH, "data", allow_duplicate=True),
-    Input({"type": ids.CANCEL, "order": ALL}, "n_clicks"),
-    State(ids.SELECTED, "data"),
-    prevent_initial_call=True,
-)
-def cancel(_clicks: object, selected: object) -> Any:
+def _cancel(actor: Actor, selected: object, order: str, lang: str) -> Any:
     """Stand an open order of the selected incident down; its unit is available again."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
-        raise PreventUpdate
-    lang = page_language()
-    actor = acting_user()
-    if actor is None:
-        return forbidden(lang), no_update
     store = get_context().store
     try:
         require_role(actor, COMMAND_ROLES, "cancel orders")
         incident_id = visible_row(store, actor, checked_id(selected))["incident_id"]
-        order = checked_id(trigger.get("order"))
         if order not in {o["order_id"] for o in orders_of(store, incident_id)}:
             raise OrderRefused("unknown_order", f"no order {order} on {incident_id}")
         now = utcnow()

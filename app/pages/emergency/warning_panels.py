@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from app.i18n import t
 from app.pages.emergency import ids
+from app.pages.emergency.incident_panels import act_button
 from app.pages.emergency.logic import HOURS, RADIUS_KM, local_time
 from models.emergency.warning_content import CERTAINTIES, EVENTS, SEVERITIES, URGENCIES
 
@@ -205,13 +206,14 @@ def warning_rows(
             who.append(t("emergency.w_published_at", lang,
                          at=local_time(_utc(w["published_at"]), tz)))  # fmt: skip
         allowed = w.get("allowed_actions") or []
-        buttons = [
-            html.Button(
+        buttons: list[Any] = [
+            act_button(
                 t(f"emergency.w_{step}", lang),
-                id={"type": ids.W_ACT, "id": str(w["id"]), "act": step},
-                n_clicks=0,
-                className="primary small" if step == "publish" else "small",
-            )
+                ids.ACT_WARNING,
+                step,
+                w["id"],
+                cls="primary small" if step == "publish" else "small",
+            )  # fmt: skip
             for step in STEPS
             if step in allowed
         ]

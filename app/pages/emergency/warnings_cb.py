@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, no_update
 from dash.exceptions import PreventUpdate
 
 from app.context import get_context
@@ -30,7 +30,7 @@ from app.pages.emergency.callbacks import refresh_token
 from app.pages.emergency.logic import (
     LEVEL_SEVERITY,
     Invalid,
-    checked_choice,
+    act_of,
     checked_id,
     clicked,
     event_for,
@@ -154,23 +154,20 @@ def save_draft(n: object, selected: object, *values: object) -> Any:
 @callback(
     Output(ids.W_MESSAGE, "children", allow_duplicate=True),
     Output(ids.REFRESH, "data", allow_duplicate=True),
-    Input({"type": ids.W_ACT, "id": ALL, "act": ALL}, "n_clicks"),
+    Input(ids.ACT_WARNING, "data"),
     State(ids.SELECTED, "data"),
     prevent_initial_call=True,
 )
-def step(_clicks: object, selected: object) -> Any:
+def step(pressed: object, selected: object) -> Any:
     """Approve (a second person) or publish a warning of the selected incident."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not clicked(ctx.triggered[0].get("value")):
-        raise PreventUpdate
     lang = page_language()
     actor = acting_user()
     if actor is None:
         return forbidden(lang), no_update
     store, config, now = get_context().store, get_context().config, utcnow()
     try:
-        what = checked_choice(trigger.get("act"), STEPS, "emergency.bad_request")
-        identifier = checked_id(trigger.get("id"))
+        what, arg = act_of(pressed, STEPS)
+        identifier = checked_id(arg)
         incident_id = _incident(actor, selected)["incident_id"]
         record = get_warning(store, identifier)
         if record is None or record.incident_id != incident_id:

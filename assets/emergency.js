@@ -38,6 +38,10 @@
       return;
     }
     state.pending = null;
+    const box = document.getElementById("emergency-new-box");
+    const lon = document.getElementById("emergency-new-lon");
+    // the form closed, or emptied once its incident was opened: its point leaves the map
+    if (!box || !box.open || !lon || !lon.value) state.point = null;
     map.setLayers((payload.layers || []).concat([markerLayer()]), { replace: false });
     map.redrawNow();
     const el = document.getElementById(MAP);

@@ -166,6 +166,8 @@ def test_typhoon_drill_response_on_the_screen(drill):
     first = _message(page, "#emergency-message", "已建立事件")
     made = first.split("已建立事件", 1)[1].strip().split()[0]
     page.wait_for_selector(f"#emergency-summary:has-text('{made}')", timeout=20_000)
+    assert page.input_value("#emergency-new-lon") == ""  # emptied for the next one
+    page.click("#emergency-new-box summary")
 
     # the drill's warning came in on alerts/in: open the incident from it
     page.wait_for_selector("#emergency-cap-list button:has-text('据此建立事件')", timeout=30_000)

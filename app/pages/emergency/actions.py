@@ -80,6 +80,8 @@ def _tz() -> str:
     Output(ids.REFRESH, "data", allow_duplicate=True),
     Output(ids.SELECTED, "data", allow_duplicate=True),
     Output(ids.NEW_TITLE, "value"),
+    Output(ids.NEW_LON, "value"),
+    Output(ids.NEW_LAT, "value"),
     Input(ids.NEW_SUBMIT, "n_clicks"),
     State(ids.NEW_TYPE, "value"),
     State(ids.NEW_LEVEL, "value"),
@@ -111,8 +113,8 @@ def new_incident(
 
     shown, refresh = _run(act)
     if "id" not in made:
-        return shown, refresh, no_update, no_update
-    return shown, refresh, made["id"], ""
+        return shown, refresh, no_update, no_update, no_update, no_update
+    return shown, refresh, made["id"], "", "", ""  # the form emptied for the next one
 
 
 @callback(

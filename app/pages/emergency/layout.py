@@ -106,15 +106,17 @@ def _new_form(lang: str, allowed: bool) -> html.Details:
                 children=[
                     dcc.Input(
                         id=ids.NEW_LON,
-                        type="number",
-                        step="any",
+                        type="text",
+                        inputMode="decimal",
+                        maxLength=20,
                         className="em-input",
                         placeholder=t("emergency.lon", lang),
                     ),
                     dcc.Input(
                         id=ids.NEW_LAT,
-                        type="number",
-                        step="any",
+                        type="text",
+                        inputMode="decimal",
+                        maxLength=20,
                         className="em-input",
                         placeholder=t("emergency.lat", lang),
                     ),

@@ -77,6 +77,17 @@ def load_units(
     )
 
 
+def sendable_units(store: Store, scope: Scope) -> set[str] | None:
+    """The units a command of ``scope`` may order out: a district's its own district's and
+    the city's (mutual aid from another district goes through the city's command); None for
+    the city's command (every unit)."""
+    if scope.kind == "city":
+        return None
+    where, params = _where(None, scope)
+    rows = store.query_rows(f"SELECT r.resource_id FROM resources r WHERE {where}", params)
+    return {str(r[0]) for r in rows}
+
+
 def status_board(store: Store, *, scope: Scope | None = None) -> dict[str, dict[str, int]]:
     """Counts of resources by kind and status (每类资源各状态数量), every kind and status
     present (zero when none), in the vocabulary's order; a status outside the vocabulary

@@ -22,10 +22,11 @@ from app.context import get_context
 from app.reports.sitrep_pdf import render_sitrep_pdf, sitrep_file_name
 from models.case_service import Actor
 from models.clock import utcnow
-from models.emergency.incident_access import require_role, scope_districts, visible_row
+from models.emergency.incident_access import require_role, visible_row
 from models.emergency.incident_rules import COMMAND_ROLES, READ_ROLES
 from models.emergency.nearest import nearest_for
 from models.emergency.orders import OrderRefused, cancel_order, issue_order, orders_of
+from models.emergency.resources import sendable_units
 from models.emergency.sitrep import gather_sitrep
 from models.store import Store
 
@@ -89,16 +90,8 @@ def incident_orders(incident_id: str) -> tuple[flask.Response, int]:
 
 
 def _may_send(store: Store, who: Actor, unit_id: str) -> None:
-    districts = scope_districts(who.scope)
-    if districts is None:
-        return
-    found = store.query_rows(
-        "SELECT district_code FROM resources WHERE resource_id = ?", [unit_id]
-    )
-    if not found:
-        raise ApiError(404, f"no unit {unit_id}")
-    district = found[0][0]
-    if district is not None and district not in districts:
+    allowed = sendable_units(store, who.scope)
+    if allowed is not None and unit_id not in allowed:
         raise ApiError(403, "a unit of another district: the city's command dispatches it")
 
 

@@ -37,7 +37,7 @@ from models.emergency.incident_rules import COMMAND_ROLES
 from models.emergency.nearest import Ranking, nearest_for
 from models.emergency.orders import OrderRefused, cancel_order, issue_order, orders_of
 from models.emergency.plan_tasks import incident_tasks
-from models.emergency.resources import load_units
+from models.emergency.resources import load_units, sendable_units
 from models.store import WriteTx
 
 log = logging.getLogger(__name__)
@@ -87,10 +87,7 @@ def show_nearest(selected: object, _refresh: object, kind: object, need: object)
 def sendable(actor: Actor) -> set[str] | None:
     """The units ``actor`` may order out: a district's command its own district's and the
     city's (as the API rules), the city's command every unit (None)."""
-    if actor.scope.kind == "city":
-        return None
-    units = load_units(get_context().store, scope=actor.scope)
-    return set(units["resource_id"].astype(str))
+    return sendable_units(get_context().store, actor.scope)
 
 
 def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
@@ -107,11 +104,11 @@ def dispatch_unit(actor: Actor, incident_id: str, unit_id: str) -> str:
     require_role(actor, COMMAND_ROLES, "dispatch units")
     store, settings = get_context().store, get_context().config.settings
     incident = visible_row(store, actor, incident_id)
-    city = actor.scope.kind == "city"
-    units = load_units(store, scope=None if city else actor.scope)
-    kinds = dict(zip(units["resource_id"].astype(str), units["kind"], strict=True))
-    if not city and unit_id not in kinds:
+    allowed = sendable_units(store, actor.scope)
+    if allowed is not None and unit_id not in allowed:
         raise OrderRefused("other_district", f"{unit_id} is another district's unit")
+    units = load_units(store)
+    kinds = dict(zip(units["resource_id"].astype(str), units["kind"], strict=True))
     eta = None
     if unit_id in kinds:  # its kind's ranking: the ETA the order carries
         ranking = _ranking(incident, kind=str(kinds[unit_id]), need=None)

@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from models.config_sections import EmergencySettings
 from models.coordinates import coordinates_problem
 from models.emergency.nearest_text import Reason
+from models.emergency.places import district_of
 from models.emergency.requirements import (
     Requirement,
     match_requirement,
@@ -309,11 +311,16 @@ def nearest_for(
 ) -> Ranking:
     """The nearest available units to a scene, read from ``store`` (every district's units;
     the road graph from the store's cache). See :func:`rank_units` for the options;
-    ``metric_crs`` is the config's ``map.metric_crs``."""
+    ``metric_crs`` is the config's ``map.metric_crs``; ``scene_district`` defaults to the
+    district holding the scene point."""
     if kind is not None and kind not in RESOURCE_KINDS:
         return Ranking(problem=Reason("unknown_kind", {"kind": kind}))
     graph = road_graph_for(store, metric_crs=metric_crs)
     units = load_units(store, kind=kind)
+    if scene_district is None and number(scene_lon) is not None and number(scene_lat) is not None:
+        # the district the units drive to (an incident's own district may be that of the
+        # largest part of its area): units from elsewhere are marked as mutual aid
+        scene_district = district_of(store, shapely.Point(float(scene_lon), float(scene_lat)))
     return rank_units(
         units,
         graph,

@@ -167,3 +167,19 @@ def test_the_sitrep_pdf(world, incident) -> None:
     r = world.bearer("leader").get(f"/api/v1/incidents/{incident}/sitrep.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert r.data.startswith(b"%PDF") and "attachment" in r.headers["Content-Disposition"]
+
+
+def test_mutual_aid_is_marked_by_the_scene_points_district(world) -> None:
+    # an incident whose area lies mostly in 潮安区 but whose point (where units go) is in
+    # 湘桥区: 湘桥区's units are not "mutual aid", 潮安区's are
+    ring = [[116.40, 23.60], [116.66, 23.60], [116.66, 23.75], [116.40, 23.75], [116.40, 23.60]]
+    body = {"type": "flood", "level": 4, "lon": PAIFANG[0], "lat": PAIFANG[1], "title": "大片区",
+            "area": {"type": "Polygon", "coordinates": [ring]}, "exercise": True}  # fmt: skip
+    r = world.bearer("emergency").post("/api/v1/incidents", json=body)
+    assert r.status_code == 201, r.get_json()
+    detail = world.bearer("emergency").get(f"/api/v1/incidents/{r.get_json()['id']}").get_json()
+    assert detail["district_code"] != "445102"  # the area's largest part
+    ranked = _nearest(world, "emergency", r.get_json()["id"], kind="team").get_json()
+    marks = {c["district"]: "other_district" in c["reason_codes"] for c in ranked["candidates"]}
+    assert marks.get("445102") is False
+    assert any(marks.get(d) for d in marks if d != "445102") or len(marks) == 1

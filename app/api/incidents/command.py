@@ -71,7 +71,6 @@ def incident_nearest(incident_id: str) -> tuple[flask.Response, int]:
         ranking = nearest_for(
             ctx.store, row["lon"], row["lat"], now=utcnow(), settings=settings.emergency,
             metric_crs=settings.map.metric_crs, kind=kind, requires=requires,
-            scene_district=row.get("district_code"),
         )  # fmt: skip
     body = ranking.to_json(lang)
     if body.get("problem_code") in ("unknown_kind", "bad_requirement"):

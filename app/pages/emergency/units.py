@@ -54,7 +54,6 @@ def _ranking(incident: dict[str, Any], *, kind: str | None, need: str | None) ->
         metric_crs=config.settings.map.metric_crs,
         kind=kind,
         requires=need,
-        scene_district=incident.get("district_code"),
     )
 
 

@@ -149,7 +149,20 @@ def insert_incident(
     detail: dict[str, Any] | None = None,
 ) -> str:
     """Write a checked incident, its ``opened`` timeline entry and the audit row inside the
-    caller's transaction; returns its id."""
+    caller's transaction; returns its id. An incident from a source (case, alarm, CAP
+    alert) that leads an open incident already is refused here, under the single writer,
+    so two people escalating one case at once make one incident (409 for the other)."""
+    if draft.source_kind in ("case", "alarm", "cap") and draft.source_ref:
+        found = tx.fetch(
+            "SELECT min(incident_id) FROM incidents WHERE source_kind = ? AND source_ref = ? "
+            "AND status = 'open'",
+            [draft.source_kind, draft.source_ref],
+        )[0][0]
+        if found is not None:
+            raise IncidentError(
+                f"{draft.source_kind} {draft.source_ref} is incident {found} already", 409,
+                "exists", {"incident": found},
+            )  # fmt: skip
     incident_id = _new_id(tx, now, tz)
     wkb = None if draft.area is None else shapely.to_wkb(draft.area, output_dimension=2)
     tx.execute(

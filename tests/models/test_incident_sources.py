@@ -178,3 +178,26 @@ def test_cap_words_suggest_types():
     assert type_for_cap("Wildfire") == "forest_fire"
     assert type_for_cap("something", ["Geo"]) == "geological"
     assert type_for_cap("大风", ["Met"]) is None
+
+
+def test_opening_from_one_case_at_the_same_moment_makes_one_incident(city):
+    # found by the independent tester: four users escalating one case at once got four
+    # incidents (the check ran before the write, outside the writer's transaction)
+    from concurrent.futures import ThreadPoolExecutor
+
+    _case(city, "C20261124-000009", "0401")
+
+    def escalate(_: int) -> str:
+        try:
+            return open_from_case(city, OPERATOR, "C20261124-000009", now=NOW)
+        except IncidentError as exc:
+            return f"refused {exc.status}"
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(escalate, range(6)))
+    opened = [a for a in answers if not a.startswith("refused")]
+    assert len(opened) == 1 and answers.count("refused 409") == 5, answers
+    assert city.query_value(
+        "SELECT count(*) FROM incidents WHERE source_ref = 'C20261124-000009'") == 1  # fmt: skip
+    assert city.query_value(
+        "SELECT count(*) FROM case_events WHERE case_id = 'C20261124-000009'") == 1  # fmt: skip

@@ -175,20 +175,22 @@ def record_acks(tx: WriteTx, acks: Iterable[tuple[str, str, datetime]]) -> int:
     unit's order or a repeated ack changes nothing. Returns the orders acknowledged."""
     done = 0
     for unit_id, order_id, ts in acks:
+        # an ack dated before its order (a unit's clock behind) counts from the order
         found = tx.fetch(
-            "UPDATE dispatch_orders SET acked_at = ?, status = CASE WHEN status IN "
-            "('sent', 'unacked') THEN 'acked' ELSE status END, "
+            "UPDATE dispatch_orders SET acked_at = greatest(?, issued_at), status = CASE WHEN "
+            "status IN ('sent', 'unacked') THEN 'acked' ELSE status END, "
             "change_seq = nextval('change_seq') WHERE order_id = ? AND resource_id = ? "
-            "AND acked_at IS NULL AND status <> 'cancelled' RETURNING incident_id, issued_at",
+            "AND acked_at IS NULL AND status <> 'cancelled' "
+            "RETURNING incident_id, issued_at, acked_at",
             [ts, order_id, unit_id],
         )
-        for incident_id, issued_at in found:
+        for incident_id, issued_at, acked_at in found:
             done += 1
             if incident_id:
                 append_event(
-                    tx, incident_id, "ack", at=ts, actor=unit_id,
+                    tx, incident_id, "ack", at=acked_at, actor=unit_id,
                     detail={"order_id": order_id, "unit": unit_id,
-                            "after_s": max(0.0, (ts - issued_at).total_seconds())},
+                            "after_s": (acked_at - issued_at).total_seconds()},
                 )  # fmt: skip
     return done
 

@@ -182,3 +182,15 @@ def test_a_cancelled_order_frees_the_unit_and_ignores_late_messages(store) -> No
     )
     with pytest.raises(OrderRefused):
         store.write(lambda tx: cancel_order(tx, order_id, actor="ops", now=T0))
+
+
+def test_an_ack_dated_before_its_order_counts_from_the_order(store) -> None:
+    # found by the independent tester: an ack whose ts was 50 minutes before the order made
+    # acked_at earlier than issued_at (and the sitrep's ack minutes wrong)
+    unit = _unit(store)
+    order_id = _order(store, unit)
+    assert store.write(lambda tx: record_acks(tx, [(unit, order_id, T0 - timedelta(minutes=50))]))
+    (row,) = orders_of(store, "I1")
+    assert row["status"] == "acked" and row["acked_at"] == T0
+    ack = [e for e in timeline(store, "I1") if e["kind"] == "ack"][0]
+    assert ack["at"] == T0 and ack["detail"]["after_s"] == 0.0

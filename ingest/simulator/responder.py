@@ -1,7 +1,8 @@
 """The simulator plays the emergency units' crews: a dispatch order received on
 ``{prefix}/dispatch/{unit}`` is acknowledged at the unit's next report, the unit drives to
 the scene in a straight line at its speed (status ``dispatched``), stands there
-(``on_scene``), drives back to its base (``returning``) and patrols again.
+(``on_scene``), drives back to its base (``returning``) and patrols again; a stand-down
+(``"cancel": true`` for its order) sends it back to its patrol at once.
 
 Orders come in on the MQTT network thread (:meth:`Responder.receive`); the unit's message
 generator asks, in simulated time, what the unit does (:meth:`Responder.step`). A repeated
@@ -74,8 +75,14 @@ class Responder:
         try:
             body = json.loads(payload)
             order_id = str(body["order_id"])
+            if body.get("cancel") is True:  # stood down: back to the patrol
+                with self._lock:
+                    task = self._tasks.get(unit_id)
+                    if task is not None and task.order_id == order_id:
+                        del self._tasks[unit_id]
+                return
             lon, lat = float(body["lon"]), float(body["lat"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return
         if not (math.isfinite(lon) and math.isfinite(lat)):
             return

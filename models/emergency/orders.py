@@ -143,8 +143,9 @@ def issue_order(
     return order_id
 
 
-def cancel_order(tx: WriteTx, order_id: str, *, actor: str, now: datetime) -> None:
-    """Stand an open order down; the unit is available again."""
+def cancel_order(tx: WriteTx, order_id: str, *, actor: str, now: datetime, prefix: str) -> None:
+    """Stand an open order down: the unit is available again and its crew is told on its
+    dispatch topic (``{"id", "order_id", "ts", "cancel": true}``) to turn back."""
     found = tx.fetch(
         "SELECT incident_id, resource_id, status FROM dispatch_orders WHERE order_id = ?",
         [order_id],
@@ -164,6 +165,9 @@ def cancel_order(tx: WriteTx, order_id: str, *, actor: str, now: datetime) -> No
         "WHERE resource_id = ? AND status = 'dispatched'",
         [unit_id],
     )
+    stand_down = {"id": f"{order_id}-cancel", "order_id": order_id, "ts": _utc_iso(now),
+                  "incident_id": incident_id, "cancel": True}  # fmt: skip
+    enqueue(tx, dispatch_topic(prefix, unit_id), _payload(stand_down), now=now)
     append_event(
         tx, incident_id, "status", at=now, actor=actor,
         detail={"order_id": order_id, "unit": unit_id, "status": "cancelled"},

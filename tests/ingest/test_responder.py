@@ -115,3 +115,16 @@ def test_the_simulator_login_receives_orders_on_its_one_connection(tmp_path) -> 
             assert pub.publish(f"{P}/dispatch/V-1/ack", b"{}")  # and still publishes
         finally:
             pub.close()
+
+
+def test_a_stand_down_sends_the_crew_back_to_its_patrol() -> None:
+    unit = _unit()
+    crew = Responder(list(world().units))
+    crew.receive(f"{P}/dispatch/{unit.unit_id}", _order("O1"))
+    assert crew.step(unit, DAY, (unit.lon, unit.lat)).position[2] == "dispatched"
+    other = json.dumps({"id": "O9-cancel", "order_id": "O9", "cancel": True}).encode()
+    crew.receive(f"{P}/dispatch/{unit.unit_id}", other)  # another order's: ignored
+    assert crew.step(unit, DAY + 30, (0.0, 0.0)).position[2] == "dispatched"
+    cancel = json.dumps({"id": "O1-cancel", "order_id": "O1", "cancel": True}).encode()
+    crew.receive(f"{P}/dispatch/{unit.unit_id}", cancel)
+    assert crew.step(unit, DAY + 60, (1.0, 2.0)).position is None  # patrolling again

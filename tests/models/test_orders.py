@@ -171,17 +171,22 @@ def test_an_acknowledged_order_is_never_resent(store) -> None:
 def test_a_cancelled_order_frees_the_unit_and_ignores_late_messages(store) -> None:
     unit = _unit(store)
     order_id = _order(store, unit)
-    store.write(lambda tx: cancel_order(tx, order_id, actor="ops", now=T0))
+    store.write(lambda tx: cancel_order(tx, order_id, actor="ops", now=T0, prefix=P))
     assert store.query_value("SELECT status FROM resources WHERE resource_id = ?", [unit]) == (
         "available"
     )
+    # the crew is told (found by the independent tester: it drove to the scene anyway)
+    topic, payload = store.query_rows("SELECT topic, payload FROM mqtt_outbox ORDER BY seq")[-1]
+    body = json.loads(bytes(payload))
+    assert topic == f"{P}/dispatch/{unit}" and body["cancel"] is True
+    assert body["order_id"] == order_id and body["id"] != order_id
     assert store.write(lambda tx: record_acks(tx, [(unit, order_id, T0)])) == 0
     assert (
         store.write(lambda tx: record_arrivals(tx, [Position(unit, T0, *SCENE)], radius_m=1e3))
         == []
     )
     with pytest.raises(OrderRefused):
-        store.write(lambda tx: cancel_order(tx, order_id, actor="ops", now=T0))
+        store.write(lambda tx: cancel_order(tx, order_id, actor="ops", now=T0, prefix=P))
 
 
 def test_an_ack_dated_before_its_order_counts_from_the_order(store) -> None:

@@ -134,8 +134,11 @@ def order_cancel(incident_id: str, order_id: str) -> tuple[flask.Response, int]:
         o["order_id"] == order_id for o in orders_of(ctx.store, row["incident_id"])
     ):
         raise ApiError(404, "no such order of this incident")
+    prefix = ctx.config.settings.mqtt.topic_prefix
     try:
-        ctx.store.write(lambda tx: cancel_order(tx, order_id, actor=who.username, now=utcnow()))
+        ctx.store.write(
+            lambda tx: cancel_order(tx, order_id, actor=who.username, now=utcnow(), prefix=prefix)
+        )
     except OrderRefused as exc:
         raise ApiError(ORDER_STATUS.get(exc.code, 409), str(exc)) from None
     return flask.jsonify(id=order_id, status="cancelled"), 200

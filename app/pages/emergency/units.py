@@ -152,7 +152,7 @@ def order_unit(pressed: object, selected: object) -> Any:
 
 def _cancel(actor: Actor, selected: object, order: str, lang: str) -> Any:
     """Stand an open order of the selected incident down; its unit is available again."""
-    store = get_context().store
+    store, prefix = get_context().store, get_context().config.settings.mqtt.topic_prefix
     try:
         require_role(actor, COMMAND_ROLES, "cancel orders")
         incident_id = visible_row(store, actor, checked_id(selected))["incident_id"]
@@ -161,7 +161,7 @@ def _cancel(actor: Actor, selected: object, order: str, lang: str) -> Any:
         now = utcnow()
 
         def write(tx: WriteTx) -> None:
-            cancel_order(tx, order, actor=actor.username, now=now)
+            cancel_order(tx, order, actor=actor.username, now=now, prefix=prefix)
             audit(tx, "incident.order_cancel", actor=actor.username, target=incident_id,
                   at=now, detail={"order": order})  # fmt: skip
 

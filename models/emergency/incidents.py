@@ -303,6 +303,14 @@ def _set_status(
         if (row["status"] == "closed") == closing:
             state = "closed" if closing else "open"
             raise IncidentError(f"incident {incident_id} is {state} already", 409, state)
+        on_the_way = tx.fetch(
+            "SELECT resource_id FROM dispatch_orders WHERE incident_id = ? "
+            "AND status IN ('sent', 'acked', 'unacked') ORDER BY resource_id", [incident_id],
+        ) if closing else []  # fmt: skip
+        if on_the_way:  # units still driving to it: stand them down (or let them arrive)
+            units = ", ".join(r[0] for r in on_the_way)
+            raise IncidentError(f"units on their way: {units}; cancel their orders first",
+                                409, "orders_open", {"units": units})  # fmt: skip
         if closing:
             touch(tx, incident_id, now, "status = 'closed', closed_at = ?, closed_by = ?, ",
                   [now, actor.username])  # fmt: skip

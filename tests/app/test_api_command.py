@@ -183,3 +183,18 @@ def test_mutual_aid_is_marked_by_the_scene_points_district(world) -> None:
     marks = {c["district"]: "other_district" in c["reason_codes"] for c in ranked["candidates"]}
     assert marks.get("445102") is False
     assert any(marks.get(d) for d in marks if d != "445102") or len(marks) == 1
+
+
+def test_an_incident_with_units_on_their_way_does_not_close(world) -> None:
+    # found by the independent tester: closing left the order live and the unit dispatched
+    body = {"type": "fire", "level": 4, "lon": PAIFANG[0], "lat": PAIFANG[1],
+            "title": "仓库冒烟", "exercise": True}  # fmt: skip
+    client = world.bearer("emergency")
+    incident = client.post("/api/v1/incidents", json=body).get_json()["id"]
+    unit = _nearest(world, "emergency", incident, kind="team").get_json()["candidates"][0]["unit"]
+    order = client.post(f"/api/v1/incidents/{incident}/orders", json={"unit": unit}).get_json()
+    closing = client.post(f"/api/v1/incidents/{incident}/actions", json={"action": "close"})
+    assert closing.status_code == 409 and unit in closing.get_json()["error"]
+    client.post(f"/api/v1/incidents/{incident}/orders/{order['id']}/cancel")
+    closing = client.post(f"/api/v1/incidents/{incident}/actions", json={"action": "close"})
+    assert closing.status_code == 200

@@ -133,14 +133,23 @@ def _description(area: WarningArea, names: list[tuple[str, str]]) -> Lang:
     return Lang("、".join(zh)[:500], ", ".join(en)[:500])
 
 
+def _reaches_the_city(store: Store, geometry: shapely.Geometry) -> bool:
+    """Whether the area overlaps one of the city's districts (true while none is loaded)."""
+    rows = store.query_rows(
+        "SELECT geom_wkb FROM admin_areas WHERE level = 'district' AND geom_wkb IS NOT NULL"
+    )
+    shapes = [shapely.from_wkb(bytes(r[0])) for r in rows]
+    return not shapes or any(shape.intersects(geometry) for shape in shapes)
+
+
 def resolve_area(store: Store, area: WarningArea, *, metric_crs: str) -> ResolvedArea:
     """Turn the composed area into what a CAP ``<area>`` carries, and its geometry.
 
     Raises
     ------
     WarningInvalid
-        A code that is no district or street of admin_areas, or an area larger than
-        :data:`MAX_AREA_KM2`.
+        A code that is no district or street of admin_areas, an area larger than
+        :data:`MAX_AREA_KM2`, or one that reaches none of the city's districts.
     """
     known = _admin(store, area.codes)
     if missing := [c for c in area.codes if c not in known]:
@@ -170,6 +179,8 @@ def resolve_area(store: Store, area: WarningArea, *, metric_crs: str) -> Resolve
     km2 = area_km2(geometry)
     if not np.isfinite(km2) or km2 > MAX_AREA_KM2:
         raise WarningInvalid(f"the area is {km2:,.0f} km², more than {MAX_AREA_KM2:,.0f} km²")
+    if not _reaches_the_city(store, geometry):
+        raise WarningInvalid("the area does not reach the city (no district of it lies in it)")
     return ResolvedArea(
         tuple(polygons), tuple(circles), tuple(geocodes), _description(area, names), geometry
     )

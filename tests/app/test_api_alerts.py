@@ -273,6 +273,12 @@ BAD = [
     ({"incident_id": "INC-NOT-THERE"}, "no incident"),
     ({"area": "all of it"}, "area must be an object"),
     ({"nonsense": 1}, "unknown fields"),
+    # found by the independent tester: a warning at 0°, 0° was drafted, approved and published
+    ({"area": {"circles": [{"lon": 0, "lat": 0, "radius_km": 1}]}}, "does not reach the city"),
+    (
+        {"area": {"polygons": [[[120, 30], [120.1, 30], [120.1, 30.1], [120, 30]]]}},
+        "does not reach the city",
+    ),
 ]
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from models.emergency.warning_area import area_km2, resolve_area
+from models.emergency.warning_area import area_km2, circle_geometry, resolve_area
 from models.emergency.warning_content import (
     MAX_DESCRIPTION,
     MAX_HEADLINE,
@@ -131,9 +131,13 @@ def test_unknown_codes_and_huge_areas_are_refused_when_resolved(store):
         resolve_area(store, parse_area(polar), metric_crs="EPSG:32650")
     # a circle is measured where it is: 50 km anywhere is about 7,850 km²
     for lon, lat in ((116.6, 23.6), (0.0, 0.0), (-70.0, 60.0)):
-        far = parse_area({"circles": [{"lon": lon, "lat": lat, "radius_km": 50}]})
-        geometry = resolve_area(store, far, metric_crs="EPSG:32650").geometry
-        assert area_km2(geometry) == pytest.approx(7854, rel=0.01)
+        assert area_km2(circle_geometry(lon, lat, 50)) == pytest.approx(7854, rel=0.01)
+    near = parse_area({"circles": [{"lon": 116.6, "lat": 23.6, "radius_km": 50}]})
+    assert resolve_area(store, near, metric_crs="EPSG:32650").geometry.area > 0
+    # and one far from the city is no warning of ours
+    far = parse_area({"circles": [{"lon": 0.0, "lat": 0.0, "radius_km": 50}]})
+    with pytest.raises(WarningInvalid, match="does not reach the city"):
+        resolve_area(store, far, metric_crs="EPSG:32650")
 
 
 def test_picked_codes_become_closed_cap_polygons_and_geocodes(store):

@@ -102,6 +102,7 @@ def install_cap_feed(
     tz = config.settings.calendar.timezone
     title = f"{config.settings.city.name_zh}预警信息 / {config.settings.city.name_en} warnings"
     author = config.settings.emergency.cap_sender_name
+    base = config.settings.server.base_url()  # never the request's Host header
 
     def guarded(view: Callable[..., flask.Response]) -> Callable[..., flask.Response]:
         @functools.wraps(view)
@@ -132,7 +133,7 @@ def install_cap_feed(
     def cap_feed() -> flask.Response:
         now = clock()
         body = atom_feed(
-            current_warnings(store, now=now), base=flask.request.url_root, title=title,
+            current_warnings(store, now=now), base=base, title=title,
             author=author, tz=tz, now=now,
         )  # fmt: skip
         return _cached(

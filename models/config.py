@@ -153,6 +153,13 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
     threads: int = Field(8, ge=1, le=64)
+    # the address the public reaches the server at (links of the CAP feed); never taken
+    # from a request's Host header. None: http://<host>:<port>/
+    public_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?/$")
+
+    def base_url(self) -> str:
+        """:attr:`public_url`, or ``http://host:port/``."""
+        return self.public_url or f"http://{self.host}:{self.port}/"
 
 
 class SecuritySettings(_Section):

@@ -317,3 +317,13 @@ def test_bad_edits_unknown_ids_and_broken_bodies_are_4xx_json(world, targets):
     assert listed.status_code == 200 and all(
         i["state"] == "draft" for i in listed.get_json()["items"]
     )
+
+
+def test_the_feed_never_takes_its_links_from_the_host_header(world):
+    # found by the independent tester: Host: evil.example made every <id> and link point
+    # there, cached publicly for 30 s
+    _publish(world)
+    client = world.app.server.test_client()
+    body = client.get("/cap/feed.xml", headers={"Host": "evil.example"}).data.decode()
+    assert "evil.example" not in body
+    assert "http://127.0.0.1:8050/cap/feed.xml" in body  # server.public_url, else host:port

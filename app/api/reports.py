@@ -22,6 +22,7 @@ from app.api.indicators import reader
 from app.bounds import expensive
 from app.context import get_context
 from app.reports.make import make_report, past_retention, period_over
+from app.reports.pdf import PDF_ADMISSION, PDF_RETRY_AFTER_S
 from app.reports.store import (
     FORMATS,
     MEDIA,
@@ -102,6 +103,9 @@ def report_file(kind: str, file: str) -> flask.Response:
         if past_retention(ctx.config, key, now):
             raise ApiError(404, f"the period {period} is older than reports are kept")
         with expensive(who.username):
+            if not PDF_ADMISSION.acquire(blocking=False):  # others' reports take their turn
+                raise ApiError(503, "reports are being made for others; retry shortly",
+                               headers={"Retry-After": str(PDF_RETRY_AFTER_S)})  # fmt: skip
             try:
                 path = make_report(ctx.store, ctx.config, key, now=now)[fmt]
             except BadReport as exc:
@@ -113,6 +117,8 @@ def report_file(kind: str, file: str) -> flask.Response:
                     "the report could not be made now; try again later",
                     headers={"Retry-After": "60"},
                 ) from None
+            finally:
+                PDF_ADMISSION.release()
         ctx.store.audit("api.report_made", actor=who.username, target=key.file_name(fmt))
     assert fmt in FORMATS
     response = flask.send_file(

@@ -20,6 +20,12 @@ TITLES = {
 #: matplotlib's state and WeasyPrint's font setup are not for two threads at once (the
 #: schedule and an API request may both make a report).
 _RENDER = threading.Lock()
+#: PDF requests admitted at once across all users (one renders, the others wait their turn);
+#: beyond them a request is answered 503 with Retry-After at once, so renders queued behind
+#: the lock never hold the server's threads (the wall's polls, /health) for long.
+PDF_AT_ONCE = 2
+PDF_ADMISSION = threading.BoundedSemaphore(PDF_AT_ONCE)
+PDF_RETRY_AFTER_S = 5
 
 CSS = """
 @page { size: A4; margin: 16mm 14mm 16mm 14mm;

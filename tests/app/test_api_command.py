@@ -198,3 +198,19 @@ def test_an_incident_with_units_on_their_way_does_not_close(world) -> None:
     client.post(f"/api/v1/incidents/{incident}/orders/{order['id']}/cancel")
     closing = client.post(f"/api/v1/incidents/{incident}/actions", json={"action": "close"})
     assert closing.status_code == 200
+
+
+def test_pdfs_are_made_few_at_a_time_the_rest_are_told_to_retry(world, incident) -> None:
+    # found by the independent tester: 12 users' sitreps at once held the server's threads
+    # for half a minute (/health took 18 s); beyond the few admitted, 503 with Retry-After
+    from app.reports import pdf
+
+    held = [pdf.PDF_ADMISSION.acquire(blocking=False) for _ in range(pdf.PDF_AT_ONCE)]
+    try:
+        assert all(held)
+        r = world.bearer("leader").get(f"/api/v1/incidents/{incident}/sitrep.pdf")
+        assert r.status_code == 503 and r.is_json and int(r.headers["Retry-After"]) > 0
+    finally:
+        for _ in held:
+            pdf.PDF_ADMISSION.release()
+    assert world.bearer("leader").get(f"/api/v1/incidents/{incident}/sitrep.pdf").status_code == 200

@@ -19,6 +19,7 @@ from app.api.incidents.common import check_fields, path_id, plain, refusals
 from app.api.limits import take_write
 from app.bounds import expensive
 from app.context import get_context
+from app.reports.pdf import PDF_ADMISSION, PDF_RETRY_AFTER_S
 from app.reports.sitrep_pdf import render_sitrep_pdf, sitrep_file_name
 from models.case_service import Actor
 from models.clock import utcnow
@@ -152,6 +153,9 @@ def incident_sitrep(incident_id: str) -> flask.Response:
     target = path_id(incident_id)
     with expensive(who.username):
         content = refusals(gather_sitrep, ctx.store, who, target, now=utcnow())
+        if not PDF_ADMISSION.acquire(blocking=False):  # others' reports take their turn
+            raise ApiError(503, "reports are being made for others; retry shortly",
+                           headers={"Retry-After": str(PDF_RETRY_AFTER_S)})  # fmt: skip
         try:
             pdf = render_sitrep_pdf(
                 content, city_zh=settings.city.name_zh, tz=settings.calendar.timezone
@@ -159,6 +163,8 @@ def incident_sitrep(incident_id: str) -> flask.Response:
         except Exception:
             log.exception("sitrep failed", extra={"incident": target})
             raise ApiError(503, "the report could not be made now; try again") from None
+        finally:
+            PDF_ADMISSION.release()
     response = flask.make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{sitrep_file_name(content)}"'

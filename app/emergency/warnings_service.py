@@ -82,7 +82,7 @@ def issuer_of(config: Config) -> Issuer:
 
 def _may(who: Actor, roles: frozenset[str], what: str, *, city: bool = True) -> None:
     if who.role not in roles:
-        raise WarningRefused(403, f"a {who.role} may not {what} warnings")
+        raise WarningRefused(403, f"role {who.role!r} may not {what} warnings")
     if city and who.scope.kind != "city":
         raise WarningRefused(
             403, f"warnings go out in the city's name: {what} needs a city-wide scope, "

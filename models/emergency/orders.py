@@ -105,7 +105,7 @@ def issue_order(
         raise OrderRefused("unknown_unit", f"no unit {unit_id}")
     kind, unit_status, name = unit[0]
     if kind not in MOBILE_KINDS:
-        raise OrderRefused("not_mobile", f"{unit_id} is a {kind}, not a unit that moves")
+        raise OrderRefused("not_mobile", f"{unit_id} is of kind {kind}, not a unit that moves")
     if unit_status != "available":
         raise OrderRefused("unavailable", f"{unit_id} is {unit_status}, not available")
     if note is not None and len(note) > 500:

@@ -12,7 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.i18n import t
-from models.emergency.warning_content import CERTAINTIES, EVENTS, SEVERITIES, URGENCIES
+from models.emergency.warning_content import (
+    CERTAINTIES,
+    EVENTS,
+    MAX_RADIUS_KM,
+    SEVERITIES,
+    URGENCIES,
+)
 from models.vocabulary import INCIDENT_LEVELS, INCIDENT_TYPES, RESOURCE_KINDS
 
 #: Longest title, note and warning texts read from the browser (the models bound them too;
@@ -21,7 +27,7 @@ MAX_TITLE = 200
 MAX_NOTE = 2000
 MAX_WARNING_TEXT = 4000
 #: A circle's radius (km) the composer accepts, and the warning's life (hours).
-RADIUS_KM = (0.1, 100.0)
+RADIUS_KM = (0.1, MAX_RADIUS_KM)  # the warning model's bound, one number
 HOURS = (1, 720)
 #: Most districts and streets one warning picks.
 MAX_CODES = 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.store import Store
 
 #: The tables whose rows carry a ``change_seq`` moved by every insert and update.
-CURSOR_TABLES = ("cases", "alarms", "incidents", "resources", "alerts")
+CURSOR_TABLES = ("cases", "alarms", "incidents", "resources", "alerts", "dispatch_orders")
 
 
 def current_change_seq(store: Store) -> int:

@@ -199,3 +199,15 @@ def test_an_ack_dated_before_its_order_counts_from_the_order(store) -> None:
     assert row["status"] == "acked" and row["acked_at"] == T0
     ack = [e for e in timeline(store, "I1") if e["kind"] == "ack"][0]
     assert ack["at"] == T0 and ack["detail"]["after_s"] == 0.0
+
+
+def test_every_order_step_moves_the_change_cursor(store) -> None:
+    # found by CI: an ack changed no table the screens' cursor read, so /emergency showed it
+    # only when the minute turned (its browser test timed out at 30 s)
+    from models.map_state.changes import current_change_seq
+
+    unit = _unit(store)
+    order_id = _order(store, unit)
+    before = current_change_seq(store)
+    store.write(lambda tx: record_acks(tx, [(unit, order_id, T0 + timedelta(seconds=5))]))
+    assert current_change_seq(store) > before

@@ -51,3 +51,11 @@ def coordinates_problem(lon: float | None, lat: float | None) -> str | None:
             "(longitude within [-180, 180], latitude within [-90, 90])"
         )
     return None
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Metres between two nearby points (equirectangular: good to well under 1 % over the
+    few kilometres it is used for — duplicates, arrivals at a scene, cases near an incident)."""
+    dx = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2)) * METRES_PER_DEGREE
+    dy = (lat2 - lat1) * METRES_PER_DEGREE
+    return math.hypot(dx, dy)

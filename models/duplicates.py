@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from models.coordinates import METRES_PER_DEGREE
+from models.coordinates import METRES_PER_DEGREE, distance_m
 from models.store import Store, WriteTx
 
 DUPLICATE_RADIUS_M = 50.0
@@ -39,13 +39,6 @@ def _near(case: str, probe: str) -> str:
 
 def _dlon(lat: np.ndarray) -> np.ndarray:
     return _DLAT / np.maximum(np.cos(np.radians(lat)), 1e-6)
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Metres between two nearby points (equirectangular, as the search ellipse measures)."""
-    dx = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2)) * METRES_PER_DEGREE
-    dy = (lat2 - lat1) * METRES_PER_DEGREE
-    return math.hypot(dx, dy)
 
 
 def find_duplicates(

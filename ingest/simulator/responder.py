@@ -17,11 +17,10 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from ingest.simulator.world import Unit
+from ingest.simulator.world import Unit, distance_m
 
 #: Seconds a crew stands on scene before driving back.
 ON_SCENE_S = 1800
-_EARTH_M = 6_371_008.8
 
 
 @dataclass
@@ -41,15 +40,6 @@ class Step:
 
     acks: list[str] = field(default_factory=list)
     position: tuple[float, float, str] | None = None  # None: its usual patrol
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _along(a: tuple[float, float], b: tuple[float, float], f: float) -> tuple[float, float]:
@@ -107,8 +97,8 @@ class Responder:
             speed = max(unit.speed_kmh, 5.0) / 3.6
             base = (task.from_lon, task.from_lat)
             scene = (task.lon, task.lat)
-            leg_s = _metres(*base, *scene) / speed
-            back_s = _metres(*scene, unit.lon, unit.lat) / speed
+            leg_s = distance_m(*base, *scene) / speed
+            back_s = distance_m(*scene, unit.lon, unit.lat) / speed
             since = t - task.started
             if since < leg_s:
                 lon, lat = _along(base, scene, since / leg_s)

@@ -12,13 +12,13 @@ arrival.
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from models.coordinates import distance_m
 from models.emergency.timeline import append_event
 from models.outbox import enqueue
 from models.store import Store, WriteTx
@@ -27,8 +27,6 @@ from models.store import Store, WriteTx
 OPEN = ("sent", "acked", "unacked")
 #: Kinds of resources that move and can be sent somewhere.
 MOBILE_KINDS = ("team", "vehicle")
-
-_EARTH_M = 6_371_008.8
 
 
 class OrderRefused(ValueError):
@@ -45,14 +43,6 @@ class Position:
     ts: datetime
     lon: float
     lat: float
-
-
-def metres_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def dispatch_topic(prefix: str, unit_id: str) -> str:
@@ -215,7 +205,7 @@ def record_arrivals(tx: WriteTx, positions: Sequence[Position], *, radius_m: flo
     for order_id, incident_id, unit_id, slon, slat, issued_at in open_orders:
         near = sorted(
             (p for p in positions if p.unit_id == unit_id and p.ts >= issued_at
-             and metres_between(p.lon, p.lat, slon, slat) <= radius_m),
+             and distance_m(p.lon, p.lat, slon, slat) <= radius_m),
             key=lambda p: p.ts,
         )  # fmt: skip
         if not near:

@@ -14,9 +14,9 @@ from typing import Any
 import shapely
 
 from models.case_service import Actor
-from models.coordinates import degree_box
+from models.coordinates import degree_box, distance_m
 from models.emergency.incidents import incident_detail
-from models.emergency.orders import metres_between, orders_of
+from models.emergency.orders import orders_of
 from models.emergency.resources import status_board
 from models.emergency.warning_records import WarningRecord, list_warnings
 from models.store import Store
@@ -72,7 +72,7 @@ def related_cases(
         if case["case_id"] in seen:
             continue
         d = (
-            metres_between(float(lon), float(lat), case["lon"], case["lat"])
+            distance_m(float(lon), float(lat), case["lon"], case["lat"])
             if lon is not None and lat is not None and case["lon"] is not None
             else None
         )

@@ -7,8 +7,9 @@ import threading
 from itertools import takewhile
 
 from ingest.mqtt.publisher import Publisher
-from ingest.simulator.responder import ON_SCENE_S, Responder, _metres
+from ingest.simulator.responder import ON_SCENE_S, Responder
 from ingest.simulator.stream import simulate_messages
+from ingest.simulator.world import distance_m
 from tests.broker import INGEST, SIMULATOR, mosquitto
 from tests.ingest.mqtt_helpers import P, publish_all
 from tests.ingest.test_simulator import DAY, SEED, world
@@ -31,11 +32,11 @@ def test_a_crew_acks_drives_stands_and_returns() -> None:
     crew.receive(f"{P}/dispatch/{unit.unit_id}", _order())
     first = crew.step(unit, DAY, (unit.lon, unit.lat))
     assert first.acks == ["O1"] and first.position[2] == "dispatched"
-    leg_s = _metres(unit.lon, unit.lat, *SCENE) / (max(unit.speed_kmh, 5) / 3.6)
+    leg_s = distance_m(unit.lon, unit.lat, *SCENE) / (max(unit.speed_kmh, 5) / 3.6)
     halfway = crew.step(unit, DAY + int(leg_s / 2), (0.0, 0.0))
     assert halfway.acks == [] and halfway.position[2] == "dispatched"
-    d_half = _metres(halfway.position[0], halfway.position[1], *SCENE)
-    assert 0.3 < d_half / _metres(unit.lon, unit.lat, *SCENE) < 0.7
+    d_half = distance_m(halfway.position[0], halfway.position[1], *SCENE)
+    assert 0.3 < d_half / distance_m(unit.lon, unit.lat, *SCENE) < 0.7
     there = crew.step(unit, DAY + int(leg_s) + 60, (0.0, 0.0))
     assert there.position == (*SCENE, "on_scene")
     back = crew.step(unit, DAY + int(leg_s) + ON_SCENE_S + 30, (0.0, 0.0))
@@ -53,7 +54,7 @@ def test_a_resent_order_is_acknowledged_again_not_run_twice() -> None:
     crew.receive(f"{P}/dispatch/{unit.unit_id}", _order())
     again = crew.step(unit, DAY + 30, (0.0, 0.0))
     assert again.acks == ["O1"] and again.position[2] == "dispatched"
-    assert _metres(again.position[0], again.position[1], unit.lon, unit.lat) > 0  # moving on
+    assert distance_m(again.position[0], again.position[1], unit.lon, unit.lat) > 0  # moving on
 
 
 def test_orders_a_crew_cannot_read_or_answer_are_ignored() -> None:

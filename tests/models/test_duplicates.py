@@ -7,7 +7,8 @@ import pytest
 from ingest.locate import store_locator
 from models.case_service import Actor, act
 from models.cases import report_case
-from models.duplicates import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, distance_m, possible_duplicates
+from models.coordinates import distance_m
+from models.duplicates import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, possible_duplicates
 from models.security import Scope
 from models.store import Store
 from models.work_calendar import WorkCalendar

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from models.coordinates import distance_m
 from models.emergency.orders import (
     OrderRefused,
     Position,
     cancel_order,
     issue_order,
-    metres_between,
     orders_of,
     record_acks,
     record_arrivals,
@@ -112,9 +112,7 @@ def test_ack_then_arrival_record_times_and_timeline(store) -> None:
     assert store.write(lambda tx: record_acks(tx, [("OTHER", order_id, ack_at)])) == 0
     far = Position(unit, T0 + timedelta(minutes=3), SCENE[0] + 0.02, SCENE[1])
     near = Position(unit, T0 + timedelta(minutes=9), SCENE[0] + 0.0005, SCENE[1])
-    assert (
-        metres_between(*SCENE, near.lon, near.lat) < 150 < metres_between(*SCENE, far.lon, far.lat)
-    )
+    assert distance_m(*SCENE, near.lon, near.lat) < 150 < distance_m(*SCENE, far.lon, far.lat)
     assert store.write(lambda tx: record_arrivals(tx, [far], radius_m=150)) == []
     assert store.write(lambda tx: record_arrivals(tx, [far, near], radius_m=150)) == [order_id]
     (row,) = orders_of(store, "I1")

@@ -8,13 +8,13 @@ import math
 from datetime import datetime
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import shapely
 
 from app.i18n import t
 from app.reports import charts
 from app.reports.pdf import _RENDER, CSS, _img, _section, _table
+from app.reports.pdf import _local as local_minute
 from app.reports.tables import Column, Table
 from models.emergency.sitrep import SitrepContent
 from models.emergency.timeline_export import timeline_rows
@@ -38,11 +38,7 @@ img.map { width: 62%; display: block; margin: 0 auto 4mm; }
 
 
 def _local(moment: datetime | None, tz: str) -> str:
-    if moment is None:
-        return "—"
-    return (
-        moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-    )
+    return "—" if moment is None else local_minute(moment, tz)
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> str:

@@ -36,5 +36,3 @@ SCREEN_WAR_PANEL = "screen-war-panel"
 SCREEN_WAR_MODE = "screen-war-mode"
 SCREEN_WAR_SWITCH = "screen-war-switch"
 
-ADMIN_USERS = "admin-users"
-ADMIN_DEAD_LETTERS = "admin-dead-letters"

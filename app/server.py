@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _PAGE_MODULES = (
     "app.pages.screen.layout",
     "app.pages.screen.callbacks",
-    "app.pages.admin",
+    "app.pages.admin.page",
     "app.pages.dispatch.page",
     "app.pages.field.page",
     "app.pages.cockpit.page",

@@ -48,6 +48,10 @@ class StorageSettings(_Section):
 
     path: Path = Path("var/cityops.duckdb")
     backup_dir: Path = Path("var/backups")
+    #: Scheduled backups kept in ``backup_dir`` (older ones are deleted after a new one).
+    backup_keep: int = Field(14, ge=1, le=3650)
+    #: Local time (``calendar.timezone``) of the daily backup, HH:MM; empty: no schedule.
+    backup_at: str = Field("02:30", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$")
 
 
 class MqttSettings(_Section):

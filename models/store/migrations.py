@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.store.migrations_admin import ADMIN
 from models.store.migrations_command import COMMAND
 
 
@@ -541,6 +542,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "indicator values imported from elsewhere (statistics)", _INDICATOR_VALUES),
     Migration(16, "cases: the caller's satisfaction (12345 回访) and when it was given", _SATISFACTION),
     Migration(17, "emergency command: plan tasks, cameras, outbox, order re-sends, warnings", COMMAND),
+    Migration(18, "admin: settings documents, category history, dead-letter re-ingest", ADMIN),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,17 @@
+"""The /admin page (系统管理): registered here; layout in layout.py, one module per tab, each
+with its panel and its callbacks."""
+
+from __future__ import annotations
+
+import dash
+
+from app.i18n import t
+from app.pages.admin.layout import layout
+
+dash.register_page(
+    "admin",
+    path="/admin",
+    name="admin",
+    title=f"CityOps · {t('nav.admin')}",
+    layout=layout,
+)

@@ -102,14 +102,14 @@ def cmd_init(config: Config, store: Store, *, demo: bool = True) -> None:
     days = config.settings.demo.history_days
     if days and not has_cases(store):
         from ingest.demo_city.history import generate_case_history
-        from models.work_calendar import WorkCalendar
+        from models.calendar_in_force import calendar_in_force
 
         history = generate_case_history(
             store,
             end=utcnow(),
             days=days,
             seed=config.settings.demo.seed,
-            calendar=WorkCalendar.from_settings(config.settings.calendar),
+            calendar=calendar_in_force(store, config.settings.calendar),
         )
         print(f"demo case history loaded: {history['cases']} cases ({days} days)")
     days = config.settings.demo.readings_days

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.locate import store_locator
+from models.calendar_in_force import calendar_in_force
 from models.case_queries import case_record, list_cases, list_categories, route_reasons
 from models.case_service import Actor, Refused, act
 from models.cases import CaseError, history, report_case, sla_limit
@@ -22,7 +23,6 @@ from models.security import parse_scope
 from models.sla import sla_status
 from models.store import Store
 from models.users import User
-from models.work_calendar import WorkCalendar
 from models.workflow import ACTIONS, fold
 
 
@@ -140,7 +140,7 @@ def run_case(
 ) -> int:
     """Run one `cityops case` command; report and transition act as ``user`` (their role
     and scope from the users table, resolved by the caller)."""
-    calendar = WorkCalendar.from_settings(config.settings.calendar)
+    calendar = calendar_in_force(store, config.settings.calendar)
     try:
         if args.case_command == "report":
             assert user is not None, "case report acts as a user"

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import flask
 
 from app.runtime import Background
+from models.calendar_in_force import calendar_in_force
 from models.config import Config
 from models.store import Store
 from models.work_calendar import WorkCalendar
@@ -37,10 +38,9 @@ class AppContext:
             return self._cache[key]  # type: ignore[no-any-return]
 
     def calendar(self) -> WorkCalendar:
-        """The working calendar of deadlines, built once from the config."""
-        return self.cached(
-            "work-calendar", lambda: WorkCalendar.from_settings(self.config.settings.calendar)
-        )
+        """The working calendar of new deadlines: the config's plus the admin's saved days,
+        built again when a new version is saved (keyed by its ``doc_version``)."""
+        return calendar_in_force(self.store, self.config.settings.calendar)
 
 
 def get_context() -> AppContext:

@@ -256,17 +256,18 @@ def _run_rules(
     logged and retried at the next tick (its observations are read again: the cursor did
     not move). Timestamps beyond ``ingest.max_clock_skew_s`` are not believed."""
     from ingest.alarms import AlarmEngine
+    from models.calendar_in_force import calendar_in_force
     from models.rules import load_rules
-    from models.work_calendar import WorkCalendar
 
     engine = AlarmEngine(
         store,
         load_rules(),
-        calendar=WorkCalendar.from_settings(calendar_settings),
+        calendar=calendar_in_force(store, calendar_settings),
         max_clock_skew_s=ingest.max_clock_skew_s,
     )
     while not stop.wait(ingest.rules_interval_s):
         try:
+            engine.calendar = calendar_in_force(store, calendar_settings)  # the admin's, now
             result = engine.run_pass(utcnow())
         except Exception:
             log.exception("sensor rules pass failed")
@@ -281,15 +282,16 @@ def _run_supervision(config: Config, store: Store, stop: threading.Event) -> Non
     """Escalate overdue cases every ``supervision.interval_s`` (督办)."""
     from datetime import timedelta
 
+    from models.calendar_in_force import calendar_in_force
     from models.supervision import supervise
-    from models.work_calendar import WorkCalendar
 
     settings = config.settings.supervision
-    calendar = WorkCalendar.from_settings(config.settings.calendar)
+    calendar = calendar_in_force(store, config.settings.calendar)
     tiers = [(t.name, timedelta(hours=t.after_hours)) for t in settings.tiers]
     calendar.unpublished_years(utcnow())  # logs, at start, a year whose 调休 days are unknown
     while not stop.wait(settings.interval_s):
         try:
+            calendar = calendar_in_force(store, config.settings.calendar)  # the admin's, now
             raised = supervise(store, now=utcnow(), calendar=calendar, tiers=tiers)
         except Exception:
             log.exception("supervision pass failed")

@@ -71,7 +71,8 @@ def add_category_parser(sub: argparse._SubParsersAction) -> None:
 def run_category(store: Store, args: argparse.Namespace, user: User | None = None) -> int:
     """List the category table, or edit one category as ``user`` (an admin, checked by the
     caller)."""
-    from models.categories import CategoryTableError, update_category
+    from models.categories import CategoryTableError
+    from models.category_edits import update_category
 
     if args.category_command == "list":
         for row in list_categories(store):

@@ -18,7 +18,7 @@ from models.case_builder import route_detail
 from models.clock import utcnow
 from models.routing import RouteSuggestion
 from models.security import Scope
-from models.sla import sla_elapsed
+from models.sla import dispatched_limit, sla_elapsed
 from models.store import Store, WriteTx
 from models.work_calendar import WorkCalendar
 from models.workflow import CaseState, Transition, TransitionError, apply, fold
@@ -35,7 +35,7 @@ class CaseError(ValueError):
 CASE_ROW_SQL = """
 SELECT c.case_id, c.stage, c.cell_code, c.assigned_unit, c.category_code, c.claimed_by,
        c.duplicate_of, c.registered_at, c.dispatched_at, c.grid_version, c.reported_by,
-       s.suggested
+       c.sla_limit_s, s.suggested
 FROM cases c LEFT JOIN (
     SELECT case_id, arg_max(json_extract_string(detail, '$.unit'), seq) AS suggested
     FROM case_events WHERE kind = 'route_suggested' AND case_id IN (SELECT unnest(?))
@@ -97,6 +97,20 @@ def sla_limit(category: Mapping[str, Any], calendar: WorkCalendar) -> timedelta:
     return timedelta(hours=value)
 
 
+def _kept_limit(
+    row: Mapping[str, Any], past: list[Transition], category_limit: timedelta | None
+) -> timedelta | None:
+    """The limit a dispatch or answered extension counts with: the one the case was first
+    dispatched with (a later change of the category applies to new cases only), or the
+    category's when it was never dispatched or recategorised since."""
+    dispatches = [i for i, t in enumerate(past) if t.action == "dispatch"]
+    if category_limit is None or not dispatches:
+        return category_limit
+    if any(t.action == "recategorise" for t in past[dispatches[-1] + 1 :]):
+        return category_limit
+    return dispatched_limit(row.get("sla_limit_s"), fold(past), category_limit=category_limit)
+
+
 def _categories(store: Store) -> dict[str, dict[str, Any]]:
     """The category table (enabled or not) by code: a few dozen rows, read whole."""
     frame = store.query_df(
@@ -154,7 +168,7 @@ def _plan(
     if isinstance(reroute, CaseError):  # the workflow's reasons first, then the category's
         raise reroute
     state = fold([*past, t])
-    limit = sla_limit(category, calendar) if category else None
+    limit = _kept_limit(row, past, sla_limit(category, calendar) if category else None)
     extra = sum(state.extensions, timedelta())
     updates: dict[str, Any] = {
         "stage": state.stage,

@@ -17,7 +17,7 @@ from typing import Any
 from models.cases import histories, sla_limit
 from models.queue_deadlines import due_cte
 from models.security import Scope
-from models.sla import sla_status
+from models.sla import dispatched_limit, sla_status
 from models.store import Store
 from models.work_calendar import WorkCalendar
 from models.workflow import STAGES, fold
@@ -85,7 +85,7 @@ SELECT c.case_id, c.stage, c.category_code, k.name_zh AS category_name_zh,
        k.name_en AS category_name_en, c.source, c.district_code, d.name_zh AS district_name,
        c.street_code, s.name_zh AS street_name, c.reported_at, c.due_at, c.assigned_unit,
        c.claimed_by, c.exercise, left(c.description, {chars}) AS description, c.lon, c.lat,
-       c.escalation_level, c.change_seq, k.limit_value, k.limit_unit,
+       c.escalation_level, c.change_seq, k.limit_value, k.limit_unit, c.sla_limit_s,
        c.dispatch_due_at AS __dispatch_due_at
 FROM cases c
 LEFT JOIN categories k ON k.category_code = c.category_code
@@ -214,21 +214,23 @@ def _number(value: Any) -> float | None:
 
 
 def _sla(
-    rows: list[dict], limits: list[tuple[Any, Any]], store: Store, *, now: datetime,
+    rows: list[dict], limits: list[tuple[Any, Any, Any]], store: Store, *, now: datetime,
     calendar: WorkCalendar,
 ) -> None:  # fmt: skip
     """Fill ``sla_level`` and ``seconds_left`` of each row from its folded history."""
     # only a case with a deadline can have its clock running (no due_at: never dispatched)
     timed = [r["case_id"] for r in rows if r["due_at"] is not None]
     past = histories(store, timed)
-    for row, (value, unit) in zip(rows, limits, strict=True):
+    for row, (value, unit, kept) in zip(rows, limits, strict=True):
         state = fold(past.get(row["case_id"], []))
         row["sla_level"] = row["seconds_left"] = None
         if not state.clock or value is None or unit is None:
             continue  # not dispatched (or returned), or a category the table does not know
+        category_limit = sla_limit({"limit_value": value, "limit_unit": unit}, calendar)
+        own = dispatched_limit(kept, state, category_limit=category_limit)
         status = sla_status(
             state,
-            limit=sla_limit({"limit_value": value, "limit_unit": unit}, calendar),
+            limit=own or category_limit,
             now=now,
             working_time_between=calendar.working_time_between,
         )
@@ -324,9 +326,14 @@ def queue_page(
     else:
         total, max_seq = frame.pop("__total").iloc[0], frame.pop("__max_seq").iloc[0]
     frame.pop("__dispatch_due_at")
-    limits = list(zip(frame.pop("limit_value"), frame.pop("limit_unit"), strict=True))
+    limits = list(
+        zip(
+            frame.pop("limit_value"), frame.pop("limit_unit"), frame.pop("sla_limit_s"), strict=True
+        )
+    )
     limits = [
-        (None if _number(v) is None else v, u if isinstance(u, str) else None) for v, u in limits
+        (None if _number(v) is None else v, u if isinstance(u, str) else None, kept)
+        for v, u, kept in limits
     ]
     rows = [_json_row(record) for record in frame.to_dict("records")]
     _sla(rows, limits, store, now=now, calendar=calendar)

@@ -18,7 +18,7 @@ from models.cases import histories, sla_limit
 from models.config import MapSettings
 from models.coordinates import degree_box
 from models.routing import reason_texts
-from models.sla import sla_status
+from models.sla import dispatched_limit, sla_status
 from models.store import Store
 from models.units import unit_name
 from models.work_calendar import WorkCalendar
@@ -93,9 +93,10 @@ def _sla(
 ) -> dict[str, Any] | None:
     if not state.clock or _plain(row["limit_value"]) is None:
         return None
+    limit = dispatched_limit(row["sla_limit_s"], state, category_limit=sla_limit(row, calendar))
     status = sla_status(
         state,
-        limit=sla_limit(row, calendar),
+        limit=limit or sla_limit(row, calendar),
         now=now,
         working_time_between=calendar.working_time_between,
     )

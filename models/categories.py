@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from importlib import resources
@@ -298,94 +297,6 @@ def get_category(store: Store, code: str) -> dict[str, Any] | None:
     return dict(zip(CATEGORY_COLUMNS, rows[0], strict=True)) if rows else None
 
 
-def _normalise(changes: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, value in changes.items():
-        if field == "limit_value":
-            number = _parse_number(value)
-            out[field] = value if number is None else number
-        elif field in ("grid_level", "enabled"):
-            flag = _parse_bool(value)
-            out[field] = value if flag is None else flag
-        else:
-            out[field] = value if value is None else str(value).strip()
-    return out
-
-
-def update_category(store: Store, code: str, *, actor: str, **changes: Any) -> dict[str, Any]:
-    """Apply an administrator's edit to one category, validated, and audit it.
-
-    Parameters
-    ----------
-    store
-        The database.
-    code
-        The category to edit.
-    actor
-        Who edits (for the audit log).
-    **changes
-        New values for fields in ``EDITABLE_FIELDS``.
-
-    Returns
-    -------
-    dict
-        The row after the edit.
-
-    Raises
-    ------
-    CategoryTableError
-        Unknown code or field, or a value that breaks the rules; nothing is written and the
-        refusal is audited.
-    """
-    where = f"category {code}"
-    unknown = sorted(set(changes) - EDITABLE_FIELDS)
-    values = _normalise(changes)
-
-    def write(tx: WriteTx) -> dict[str, Any]:
-        rows = tx.fetch(_SELECT, [code])
-        if not rows:
-            raise CategoryTableError(where, [f"unknown category_code {code!r}"])
-        problems = [f"{where}: field {f!r} cannot be edited" for f in unknown]
-        if not changes:
-            problems.append(f"{where}: nothing to change")
-        if problems:
-            raise CategoryTableError(where, problems)
-        before = dict(zip(CATEGORY_COLUMNS, rows[0], strict=True))
-        after = {**before, **values}
-        depts = {r[0] for r in tx.fetch("SELECT dept_code FROM departments")}
-        problems = category_row_problems(after, depts, where)
-        if problems:
-            raise CategoryTableError(where, problems)
-        fields = sorted(values)
-        tx.execute(
-            f"UPDATE categories SET {', '.join(f'{f} = ?' for f in fields)} "
-            "WHERE category_code = ?",
-            [after[f] for f in fields] + [code],
-        )
-        return {"before": before, "after": after}
-
-    try:
-        result = store.write(write)
-    except CategoryTableError as exc:
-        store.audit(
-            "category.update",
-            actor=actor,
-            target=code,
-            outcome="rejected",
-            detail="; ".join(exc.problems),
-        )
-        raise
-    before, after = result["before"], result["after"]
-    diff = {f: [before[f], after[f]] for f in sorted(values) if before[f] != after[f]}
-    store.audit(
-        "category.update",
-        actor=actor,
-        target=code,
-        detail=json.dumps(diff, ensure_ascii=False, default=str),
-    )
-    return after
-
-
 __all__ = [
     "CATEGORY_COLUMNS",
     "DEPARTMENT_COLUMNS",
@@ -400,5 +311,4 @@ __all__ = [
     "load_category_table",
     "load_department_table",
     "seed_categories",
-    "update_category",
 ]

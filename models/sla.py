@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from numbers import Real
 from typing import Literal
 
 from models.workflow import TERMINAL_STAGES, CaseState
@@ -45,6 +46,24 @@ def sla_elapsed(state: CaseState, *, now: datetime, working_time_between: Workin
         if stop > start:
             total += working_time_between(start, stop)
     return total
+
+
+def dispatched_limit(
+    sla_limit_s: object, state: CaseState, *, category_limit: timedelta | None
+) -> timedelta | None:
+    """The handling limit a case keeps: the one it was dispatched with.
+
+    ``sla_limit_s`` is written at every dispatch and answered extension as the limit then in
+    force plus the extensions granted so far; less those it is the case's own limit, which a
+    later change of its category does not move. A case never dispatched (or with no stored
+    limit) takes ``category_limit``.
+    """
+    stored = isinstance(sla_limit_s, Real) and not isinstance(sla_limit_s, bool)
+    if stored and sla_limit_s == sla_limit_s and float(sla_limit_s) > 0:  # type: ignore[arg-type]
+        own = timedelta(seconds=float(sla_limit_s)) - state.extra_time  # type: ignore[arg-type]
+        if own > timedelta():
+            return own
+    return category_limit
 
 
 def sla_status(

@@ -254,7 +254,7 @@ def test_a_case_of_an_unknown_category_can_be_voided(store):
 
 
 def test_disabling_a_category_keeps_its_cases_movable(store):
-    from models.categories import update_category
+    from models.category_edits import update_category
 
     r = _report(store)
     update_category(store, "0201", actor="admin", enabled=False)

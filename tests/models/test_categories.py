@@ -17,8 +17,8 @@ from models.categories import (
     load_category_table,
     load_department_table,
     seed_categories,
-    update_category,
 )
+from models.category_edits import update_category
 from models.store import Store
 
 HOURS_PER_DAY = 7.0  # 08:30-12:00 and 14:00-17:30

@@ -13,9 +13,10 @@ import pandas as pd
 from models import evaluation
 from models.config_sections import DIMENSIONS
 from models.indicators import case_measures
+from models.indicators.in_force import indicators_in_force
 from models.indicators.measures import MEASURES
 from models.indicators.periods import Period, last_periods
-from models.indicators.registry import Indicator, indicator_by_id, load_indicators, status_of
+from models.indicators.registry import Indicator, indicator_by_id, status_of
 from models.security import Scope
 
 #: The shortest period, in days, an indicator of each update frequency has a value over: a
@@ -72,7 +73,7 @@ def compute_indicators(
     """
     if trend_periods < 1:
         raise ValueError(f"trend_periods must be at least 1, not {trend_periods}")
-    inds = tuple(load_indicators() if indicators is None else indicators)
+    inds = tuple(indicators_in_force(store) if indicators is None else indicators)
     periods = last_periods(period, max(trend_periods, 2))
     # the case indicators all at once (one scan of the cases), the others measure by measure
     days = (period.last_day - period.first_day).days + 1
@@ -183,7 +184,9 @@ def cases_behind(
     ValueError
         An unknown indicator, or one whose figure is not made of cases.
     """
-    ind = indicator_by_id(indicator_id, None if indicators is None else tuple(indicators))
+    ind = indicator_by_id(
+        indicator_id, indicators_in_force(store) if indicators is None else tuple(indicators)
+    )
     if not ind.case_based:
         raise ValueError(f"indicator {indicator_id!r} is not computed from cases")
     days = (period.last_day - period.first_day).days + 1

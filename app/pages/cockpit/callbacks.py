@@ -60,6 +60,7 @@ from models.cockpit_queries import cases_per_cell
 from models.config_sections import DIMENSIONS
 from models.geography import current_grid_version, load_admin_areas
 from models.indicators.compute import cases_behind, city_score, compute_indicators
+from models.indicators.in_force import indicators_in_force
 from models.indicators.periods import Period, last_periods
 from models.indicators.registry import indicator_by_id
 from models.report_queries import category_counts
@@ -286,7 +287,7 @@ def _cases(user: SessionUser, drill: Drill, period: Period, lang: str) -> tuple[
     app_ctx = get_context()
     now = utcnow()
     if drill.kind == "indicator":
-        ind = indicator_by_id(drill.indicator)  # ValueError: unknown
+        ind = indicator_by_id(drill.indicator, indicators_in_force(app_ctx.store))  # ValueError
         if not ind.case_based:
             raise Invalid("cockpit.drill_not_case")
         frame = cases_behind(app_ctx.store, ind.id, period=period, scope=user.scope, now=now)

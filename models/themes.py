@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from models.settings_docs import current_doc, save_doc
 from models.store import Store
 
 _FIELDS = {
@@ -188,6 +189,56 @@ def load_themes(
         for theme in parse_themes(_read(extra_file), vocabulary=vocabulary, source=str(extra_file)):
             themes[theme.id] = theme
     return themes
+
+
+#: The settings document of the administrator's own themes (same shape as a theme file).
+THEMES_DOC = "themes"
+
+
+def theme_doc_problems(body: Any, *, vocabulary: Vocabulary) -> list[str]:
+    """Why ``body`` is not a themes document (empty when it is one): :func:`parse_themes`'s
+    refusal, in its words."""
+    try:
+        parse_themes(body, vocabulary=vocabulary, source="admin")
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
+def save_admin_themes(
+    store: Store, body: Any, *, vocabulary: Vocabulary, actor: str, note: str | None = None
+) -> int:
+    """Validate and save the admin's own themes (audited); the version id.
+
+    Raises
+    ------
+    models.settings_docs.SettingsDocError
+        Nothing saved; ``problems`` says why.
+    """
+    return save_doc(
+        store, THEMES_DOC, body, actor=actor, note=note,
+        validate=lambda b: theme_doc_problems(b, vocabulary=vocabulary),
+    ).doc_id  # fmt: skip
+
+
+def admin_themes_body(store: Store) -> Any:
+    """The admin's saved themes document (None when none was saved)."""
+    doc = current_doc(store, THEMES_DOC)
+    return None if doc is None else doc.body
+
+
+def admin_themes(store: Store, *, vocabulary: Vocabulary) -> list[Theme]:
+    """The admin's own themes, in force after the shipped and the city's file's ones.
+
+    Raises
+    ------
+    ValueError
+        The saved document no longer fits ``vocabulary`` (a category or sensor kind gone).
+    """
+    body = admin_themes_body(store)
+    if body is None:
+        return []
+    return parse_themes(body, vocabulary=vocabulary, source="admin")
 
 
 def check_default(themes: Mapping[str, Theme], default: str) -> str:

@@ -1,9 +1,10 @@
 """The wall's theme maps (专题一张图): the themes in force, the switcher, a theme's state.
 
-Themes are data (:mod:`models.themes`): the shipped file plus ``themes.extra_file``. The
-words a theme may use are the wall's own (layer groups, grid colourings, KPI keys, legend
-blocks) and the data's (case major codes, sensor kinds). Any theme id from outside (URL,
-browser, API) goes through :func:`theme_for`: an unknown one is the default theme.
+Themes are data (:mod:`models.themes`): the shipped file, ``themes.extra_file`` and the
+admin's own (settings document ``themes``, saved on /admin). The words a theme may use are
+the wall's own (layer groups, grid colourings, KPI keys, legend blocks) and the data's (case
+major codes, sensor kinds). Any theme id from outside (URL, browser, API) goes through
+:func:`theme_for`: an unknown one is the default theme.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from layers.grid import GRID_MODES
 from layers.sensors import KIND_NAMES
 from models.categories import load_category_table
 from models.config import Config
+from models.settings_docs import doc_version
 from models.store import Store
 from models.themes import (
+    THEMES_DOC,
     Theme,
     Vocabulary,
+    admin_themes,
     case_majors_in_use,
     check_default,
     load_themes,
@@ -56,7 +60,8 @@ def vocabulary(store: Store) -> Vocabulary:
 
 
 def build_themes(store: Store, config: Config) -> tuple[dict[str, Theme], str, str | None]:
-    """The themes in force, the default id and a problem (None when all is well).
+    """The themes in force (shipped, the city's extra file, then the admin's saved ones),
+    the default id and a problem (None when all is well).
 
     A city's extra file that breaks the rules must not take the wall down: its themes are
     left out, the problem logged and shown on the wall; likewise an unknown default falls
@@ -72,6 +77,12 @@ def build_themes(store: Store, config: Config) -> tuple[dict[str, Theme], str, s
         log.error("theme maps: %s; the shipped themes only", problem)
         themes = load_themes(vocabulary=vocab)
     try:
+        for theme in admin_themes(store, vocabulary=vocab):  # saved on /admin
+            themes[theme.id] = theme
+    except ValueError as exc:
+        problem = str(exc)
+        log.error("theme maps: the admin's themes: %s; left out", problem)
+    try:
         default = check_default(themes, settings.default)
     except ValueError as exc:
         problem = str(exc)
@@ -86,7 +97,8 @@ def wall_themes() -> tuple[dict[str, Theme], str, str | None]:
     extra = ctx.config.settings.themes.extra_file
     path = ctx.config.resolve(extra) if extra else None
     stamp = path.stat().st_mtime_ns if path is not None and path.exists() else None
-    return ctx.cached(("wall-themes", stamp), lambda: build_themes(ctx.store, ctx.config))
+    version = doc_version(ctx.store, THEMES_DOC)  # a theme saved on /admin: rebuilt at once
+    return ctx.cached(("wall-themes", stamp, version), lambda: build_themes(ctx.store, ctx.config))
 
 
 def theme_for(theme_id: object) -> Theme:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models.store import Store
-from models.users import UserError, get_user
+from models.users import UserError, end_sessions, get_user
 
 #: What every token starts with, so a leaked one is recognisable (secret scanners, logs).
 TOKEN_PREFIX = "cityops_"
@@ -93,8 +93,23 @@ def list_tokens(store: Store, username: str | None = None) -> list[ApiToken]:
     return [ApiToken(*row) for row in rows]
 
 
-def revoke_token(store: Store, token_id: str, *, actor: str, at: datetime) -> ApiToken:
-    """Revoke a token: the next request carrying it is refused.
+def active_token_counts(store: Store) -> dict[str, int]:
+    """Username → how many tokens they hold that are not revoked (users without: absent)."""
+    rows = store.query_rows(
+        "SELECT username, count(*) FROM api_tokens WHERE revoked_at IS NULL GROUP BY username"
+    )
+    return {str(name): int(n) for name, n in rows}
+
+
+def revoke_token(
+    store: Store, token_id: str, *, actor: str, at: datetime, username: str | None = None
+) -> ApiToken:
+    """Revoke a token: the next request carrying it is refused, and the sessions of its
+    user end too (a revoked token is usually a leaked one: whoever holds it may hold the
+    session as well).
+
+    ``username``, when given, must be the token's user (a token id of another user is
+    then unknown: a form for one user cannot revoke another's token).
 
     Raises
     ------
@@ -102,7 +117,7 @@ def revoke_token(store: Store, token_id: str, *, actor: str, at: datetime) -> Ap
         No such token, or revoked already.
     """
     rows = store.query_rows(f"SELECT {_COLUMNS} FROM api_tokens WHERE token_id = ?", [token_id])
-    if not rows:
+    if not rows or (username is not None and rows[0][1] != username):
         raise UserError(f"unknown token {token_id!r}")
     if rows[0][-1] is not None:
         raise UserError(f"token {token_id} is revoked already")
@@ -112,6 +127,7 @@ def revoke_token(store: Store, token_id: str, *, actor: str, at: datetime) -> Ap
             [at, token_id],
         )
     )
+    end_sessions(store, rows[0][1])
     store.audit("token.revoke", actor=actor, target=rows[0][1], detail=token_id)
     return ApiToken(*rows[0][:-1], at)
 

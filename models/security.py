@@ -14,9 +14,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-Role = Literal[
-    "operator", "dispatcher", "grid_worker", "handler", "leader", "emergency", "admin"
-]
+Role = Literal["operator", "dispatcher", "grid_worker", "handler", "leader", "emergency", "admin"]
 #: ``handler`` (处置人员) acts for one handling unit: its scope is ``unit:<unit>``, the unit
 #: code routing assigns (a department such as ``CG-445102``, a street or community body).
 ROLES: tuple[Role, ...] = (
@@ -195,6 +193,25 @@ def password_problems(password: str, *, min_length: int) -> list[str]:
     if password.isdigit() or password.isalpha():
         problems.append("the password needs both letters and digits or symbols")
     return problems
+
+
+#: Letters and digits of generated passwords, without look-alikes (0/O, 1/l/I) that a
+#: password read out or copied from a screen gets wrong.
+_PASSWORD_ALPHABET = "".join(
+    c for c in "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789" if c not in "lIO"
+)
+
+
+def generate_password(*, min_length: int = 10) -> str:
+    """A random password (at least 16 characters, ~5.8 bits each) of letters and digits
+    that passes :func:`password_problems`: shown once to whoever passes it on, never stored
+    in clear."""
+    length = max(16, min_length)
+    while True:
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+        has_digit = any(c.isdigit() for c in password)
+        if has_digit and not password_problems(password, min_length=min_length):
+            return password
 
 
 @dataclass

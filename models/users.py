@@ -18,6 +18,9 @@ from models.security import (
 from models.store import Store, WriteTx
 from models.units import known_units
 
+#: Longest display name kept.
+MAX_DISPLAY_NAME = 100
+
 
 @dataclass(frozen=True)
 class User:
@@ -35,6 +38,10 @@ class User:
 
 class UserError(ValueError):
     """A user cannot be created or changed as asked; the message lists why."""
+
+
+class UnknownUser(UserError):
+    """No user of that name."""
 
 
 class AccessDenied(UserError):
@@ -93,13 +100,15 @@ def add_user(
     problems += password_problems(password, min_length=min_password_length)
     if language not in (None, "zh", "en"):
         problems.append("language must be zh or en")
+    if display_name is not None:
+        problems += _name_problems(display_name)
     if get_user(store, username) is not None:
         problems.append(f"user {username!r} exists already")
     if problems:
         raise UserError("; ".join(problems))
     user = User(
         username=username,
-        display_name=display_name or username,
+        display_name=(display_name or "").strip() or username,
         role=role,
         scope=scope,
         language=language,
@@ -196,7 +205,7 @@ def acting_user(
 def _existing(store: Store, username: str) -> User:
     user = get_user(store, username)
     if user is None:
-        raise UserError(f"unknown user {username!r}")
+        raise UnknownUser(f"unknown user {username!r}")
     return user
 
 
@@ -219,14 +228,118 @@ def end_sessions(store: Store, username: str) -> None:
     _update_ending_sessions(store, username, "", [])
 
 
+def _name_problems(display_name: str) -> list[str]:
+    if not display_name.strip() or len(display_name) > MAX_DISPLAY_NAME:
+        return [f"the display name takes 1-{MAX_DISPLAY_NAME} characters"]
+    if not display_name.isprintable():
+        return ["the display name must not contain control characters"]
+    return []
+
+
+def _guard_problems(
+    user: User, actor: str, disabled: bool, role: str, enabled_admins: int
+) -> list[str]:
+    """Why the change would lock the city out of its admin page: an admin disabling or
+    demoting themselves, or the last enabled admin taken away."""
+    problems = []
+    if user.username == actor and disabled and not user.disabled:
+        problems.append("you cannot disable yourself")
+    if user.username == actor and role != user.role:
+        problems.append("you cannot change your own role")
+    was_admin = user.role == "admin" and not user.disabled
+    if was_admin and (disabled or role != "admin") and enabled_admins <= 1:
+        problems.append("the last enabled admin cannot be disabled or lose the admin role")
+    return problems
+
+
+def _enabled_admins(rows: list[tuple]) -> int:
+    return int(rows[0][0]) if rows else 0
+
+
+_ENABLED_ADMINS = "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled"
+
+
+def change_user(
+    store: Store,
+    username: str,
+    *,
+    actor: str,
+    disabled: bool | None = None,
+    role: str | None = None,
+    scope: Scope | None = None,
+    display_name: str | None = None,
+    password: str | None = None,
+    min_password_length: int = 10,
+) -> User:
+    """Change a user (None keeps a field) in one transaction that ends every session they
+    have; each changed part is audited.
+
+    Every problem is reported at once. An admin may not disable themselves or change their
+    own role, and the last enabled admin may not be disabled or lose the role (checked again
+    inside the writer's transaction, so two admins disabling each other at once cannot both
+    succeed).
+
+    Raises
+    ------
+    UnknownUser
+        No such user.
+    UserError
+        Nothing to change, or the change breaks a rule (the message lists why).
+    """
+    user = _existing(store, username)
+    if (disabled, role, scope, display_name, password) == (None,) * 5:
+        raise UserError("nothing to change")
+    new_disabled = user.disabled if disabled is None else bool(disabled)
+    new_role, new_scope = role or user.role, scope or user.scope
+    problems = []
+    if role is not None or scope is not None:
+        problems += _role_scope_problems(store, new_role, new_scope)
+    if display_name is not None:
+        display_name = display_name.strip()
+        problems += _name_problems(display_name)
+    if password is not None:
+        problems += password_problems(password, min_length=min_password_length)
+    enabled = _enabled_admins(store.query_rows(_ENABLED_ADMINS))
+    problems += _guard_problems(user, actor, new_disabled, new_role, enabled)
+    if problems:
+        raise UserError("; ".join(problems))
+    sets = {"disabled": new_disabled, "role": new_role, "scope_kind": new_scope.kind,
+            "scope_codes": list(new_scope.codes)}  # fmt: skip
+    if display_name is not None:
+        sets["display_name"] = display_name
+    if password is not None:
+        sets["password_hash"] = hash_password(password)
+
+    def update(tx: WriteTx) -> None:
+        again = _guard_problems(user, actor, new_disabled, new_role,
+                                _enabled_admins(tx.fetch(_ENABLED_ADMINS)))  # fmt: skip
+        if again:
+            raise UserError("; ".join(again))
+        assignments = "".join(f"{column} = ?, " for column in sets)
+        tx.execute(
+            f"UPDATE users SET {assignments}session_epoch = session_epoch + 1 WHERE username = ?",
+            [*sets.values(), username],
+        )
+
+    store.write(update)
+    if disabled is not None:
+        store.audit("user.disable" if new_disabled else "user.enable", actor=actor, target=username)
+    if role is not None or scope is not None:
+        detail = f"role={new_role} scope={new_scope.label()}"
+        store.audit("user.role", actor=actor, target=username, detail=detail)
+    if display_name is not None:
+        store.audit("user.name", actor=actor, target=username, detail=display_name)
+    if password is not None:
+        store.audit("user.password", actor=actor, target=username)
+    return get_user(store, username) or user
+
+
 def set_user_disabled(store: Store, username: str, disabled: bool, *, actor: str) -> None:
-    """Disable (or enable again) a user and end their sessions.
+    """Disable (or enable again) a user and end their sessions (see :func:`change_user`).
 
     A disabled user can neither log in nor act; enabled again, they log in anew.
     """
-    _existing(store, username)
-    _update_ending_sessions(store, username, "disabled = ?, ", [disabled])
-    store.audit("user.disable" if disabled else "user.enable", actor=actor, target=username)
+    change_user(store, username, disabled=disabled, actor=actor)
 
 
 def set_password(
@@ -239,12 +352,9 @@ def set_password(
     UserError
         Unknown user, or a password that breaks the rules (every problem at once).
     """
-    _existing(store, username)
-    problems = password_problems(password, min_length=min_password_length)
-    if problems:
-        raise UserError("; ".join(problems))
-    _update_ending_sessions(store, username, "password_hash = ?, ", [hash_password(password)])
-    store.audit("user.password", actor=actor, target=username)
+    change_user(
+        store, username, password=password, actor=actor, min_password_length=min_password_length
+    )
 
 
 def set_role_scope(
@@ -262,21 +372,4 @@ def set_role_scope(
     UserError
         Unknown user, unknown role or scope codes, or a grid worker with the whole city.
     """
-    user = _existing(store, username)
-    new_role, new_scope = role or user.role, scope or user.scope
-    problems = _role_scope_problems(store, new_role, new_scope)
-    if problems:
-        raise UserError("; ".join(problems))
-    _update_ending_sessions(
-        store,
-        username,
-        "role = ?, scope_kind = ?, scope_codes = ?, ",
-        [new_role, new_scope.kind, list(new_scope.codes)],
-    )
-    store.audit(
-        "user.role",
-        actor=actor,
-        target=username,
-        detail=f"role={new_role} scope={new_scope.label()}",
-    )
-    return get_user(store, username) or user
+    return change_user(store, username, role=role, scope=scope, actor=actor)

@@ -254,20 +254,22 @@ def _run_rules(
 ) -> None:
     """Sensor rules behind ingest: a pass every ``ingest.rules_interval_s``; a failed pass is
     logged and retried at the next tick (its observations are read again: the cursor did
-    not move). Timestamps beyond ``ingest.max_clock_skew_s`` are not believed."""
-    from ingest.alarms import AlarmEngine
+    not move). Timestamps beyond ``ingest.max_clock_skew_s`` are not believed. The rules are
+    those in force (models.rules_doc): a version saved on /admin applies from the next pass,
+    the open alarms' states kept."""
+    from ingest.alarms import AlarmEngine, follow_saved_rules
     from models.calendar_in_force import calendar_in_force
-    from models.rules import load_rules
 
     engine = AlarmEngine(
         store,
-        load_rules(),
+        [],
         calendar=calendar_in_force(store, calendar_settings),
         max_clock_skew_s=ingest.max_clock_skew_s,
     )
     while not stop.wait(ingest.rules_interval_s):
         try:
             engine.calendar = calendar_in_force(store, calendar_settings)  # the admin's, now
+            follow_saved_rules(engine)  # the rules saved on /admin, now
             result = engine.run_pass(utcnow())
         except Exception:
             log.exception("sensor rules pass failed")

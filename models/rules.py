@@ -179,8 +179,8 @@ def rule_problems(
                     problems.append(f"{rid}: unknown threshold reference {threshold!r}")
                 elif threshold == NOISE_REFERENCE and kind != "noise":
                     problems.append(f"{rid}: noise_limit applies to noise sensors only")
-            else:
-                problems += _problem_number(rid, "threshold", threshold, minimum=-math.inf)
+            else:  # readings are magnitudes (levels, concentrations, counts): none below 0
+                problems += _problem_number(rid, "threshold", threshold, minimum=0)
         elif rtype == "rate":
             problems += _problem_number(rid, "rate_per_min", rate, minimum=-math.inf)
         elif rtype == "no_data" and not entry.get("duration_s"):
@@ -240,6 +240,12 @@ def load_rules(
     entries = raw.get("rules") if isinstance(raw, Mapping) else None
     if not isinstance(entries, list):
         raise ValueError(f"{source}: expected a top-level 'rules:' list")
+    return rules_from_entries(entries, categories=categories, source=str(source))
+
+
+def with_stale_entry(entries: Sequence[Any]) -> list[Any]:
+    """The entries with the staleness rule: appended, or its fields under an entry's own."""
+    entries = list(entries)
     stale = [
         i for i, e in enumerate(entries) if isinstance(e, Mapping) and e.get("rule_id") == "stale"
     ]
@@ -247,6 +253,23 @@ def load_rules(
         entries = [*entries, _STALE_ENTRY]
     for i in stale:
         entries[i] = {**_STALE_ENTRY, **entries[i]}
+    return entries
+
+
+def rules_from_entries(
+    entries: Sequence[Any],
+    *,
+    categories: Collection[str] | None = None,
+    source: str = "rules",
+) -> list[Rule]:
+    """Validated rules from raw entries (a ``rules:`` list), with the staleness rule.
+
+    Raises
+    ------
+    ValueError
+        Any invalid rule; the message lists every problem.
+    """
+    entries = with_stale_entry(entries)
     problems = rule_problems(entries, categories=categories)
     if problems:
         raise ValueError(f"{source}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))

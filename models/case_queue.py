@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from models.cases import histories, sla_limit
 from models.queue_deadlines import due_cte
 from models.security import Scope
@@ -171,7 +173,7 @@ def _conditions(flt: QueueFilter, *, now: datetime) -> tuple[list[str], list[Any
     return where, params
 
 
-def _order(sort: Sequence[tuple[str, bool]]) -> str:
+def order_clause(sort: Sequence[tuple[str, bool]]) -> str:
     """ORDER BY terms from ``(column, descending)`` pairs; ``case_id`` last breaks ties."""
     if isinstance(sort, (str, bytes)) or not isinstance(sort, Sequence):
         raise ValueError("sort must be a list of (column, descending) pairs")
@@ -213,11 +215,24 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _sla(
+def pop_limits(frame: pd.DataFrame) -> list[tuple[Any, Any, Any]]:
+    """Take ``limit_value``, ``limit_unit`` and ``sla_limit_s`` out of ``frame``: each row's
+    limits as :func:`fill_sla` reads them (NaN and non-text as None)."""
+    limits = zip(
+        frame.pop("limit_value"), frame.pop("limit_unit"), frame.pop("sla_limit_s"), strict=True
+    )
+    return [
+        (None if _number(v) is None else v, u if isinstance(u, str) else None, kept)
+        for v, u, kept in limits
+    ]
+
+
+def fill_sla(
     rows: list[dict], limits: list[tuple[Any, Any, Any]], store: Store, *, now: datetime,
     calendar: WorkCalendar,
 ) -> None:  # fmt: skip
-    """Fill ``sla_level`` and ``seconds_left`` of each row from its folded history."""
+    """Fill ``sla_level`` and ``seconds_left`` of each row (``case_id``, ``due_at``) from its
+    folded history; ``limits`` as :func:`pop_limits` gives them (one query per call)."""
     # only a case with a deadline can have its clock running (no due_at: never dispatched)
     timed = [r["case_id"] for r in rows if r["due_at"] is not None]
     past = histories(store, timed)
@@ -256,6 +271,45 @@ def _json_row(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@dataclass(frozen=True)
+class QueueSelection:
+    """The SQL selecting a filter's cases of a scope on ``cases c`` joined to ``categories
+    k``: ``{cte}SELECT … FROM cases c LEFT JOIN categories k … WHERE {clause}`` with
+    ``[*cte_params, *params]``; the scope's own condition apart (for its cursor)."""
+
+    cte: str
+    cte_params: list[Any]
+    clause: str
+    params: list[Any]
+    scope_where: str
+    scope_params: list[Any]
+
+
+def queue_selection(
+    store: Store, scope: Scope, flt: QueueFilter, *, now: datetime, calendar: WorkCalendar
+) -> QueueSelection:
+    """The one reading of a queue filter in a scope (the queue's pages and the case exports).
+
+    Raises
+    ------
+    ValueError
+        A bad filter value.
+    """
+    scope_where, scope_params = scope.case_filter("c.cell_code", "c.assigned_unit")
+    where, params = _conditions(flt, now=now)
+    where = [scope_where, *where]
+    params = [*scope_params, *params]
+    cte, cte_params = "", []
+    if flt.due in ("overdue", "near"):
+        due, cte_params = due_cte(
+            store, scope_where, scope_params, flt.due, now=now, calendar=calendar
+        )
+        cte = f"WITH {due} "
+        where.append("c.case_id IN (SELECT case_id FROM due)")
+    clause = " AND ".join(f"({w})" for w in where)
+    return QueueSelection(cte, list(cte_params), clause, params, scope_where, scope_params)
+
+
 def queue_page(
     store: Store,
     scope: Scope,
@@ -291,23 +345,14 @@ def queue_page(
     ValueError
         A bad filter value, an unknown sort column or a bad page (callers answer 4xx).
     """
-    order = _order(sort)
+    order = order_clause(sort)
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ValueError(f"offset must be a whole number >= 0, not {offset!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
-    scope_where, scope_params = scope.case_filter("c.cell_code", "c.assigned_unit")
-    where, params = _conditions(flt, now=now)
-    where = [scope_where, *where]
-    params = [*scope_params, *params]
-    cte, cte_params = "", []
-    if flt.due in ("overdue", "near"):
-        due, cte_params = due_cte(
-            store, scope_where, scope_params, flt.due, now=now, calendar=calendar
-        )
-        cte = f"WITH {due} "
-        where.append("c.case_id IN (SELECT case_id FROM due)")
-    clause = " AND ".join(f"({w})" for w in where)
+    sel = queue_selection(store, scope, flt, now=now, calendar=calendar)
+    cte, cte_params, clause, params = sel.cte, sel.cte_params, sel.clause, sel.params
+    scope_where, scope_params = sel.scope_where, sel.scope_params
     count_sql = (
         f"SELECT count(*) FROM cases c LEFT JOIN categories k USING (category_code) WHERE {clause}"
     )
@@ -326,17 +371,9 @@ def queue_page(
     else:
         total, max_seq = frame.pop("__total").iloc[0], frame.pop("__max_seq").iloc[0]
     frame.pop("__dispatch_due_at")
-    limits = list(
-        zip(
-            frame.pop("limit_value"), frame.pop("limit_unit"), frame.pop("sla_limit_s"), strict=True
-        )
-    )
-    limits = [
-        (None if _number(v) is None else v, u if isinstance(u, str) else None, kept)
-        for v, u, kept in limits
-    ]
+    limits = pop_limits(frame)
     rows = [_json_row(record) for record in frame.to_dict("records")]
-    _sla(rows, limits, store, now=now, calendar=calendar)
+    fill_sla(rows, limits, store, now=now, calendar=calendar)
     return QueuePage(rows=rows, total=int(total), max_seq=int(max_seq or 0))
 
 

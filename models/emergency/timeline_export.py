@@ -84,7 +84,10 @@ def _local(at: datetime | None, tz: str) -> str:
     return at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _safe(cell: Any) -> str:
+def spreadsheet_safe(cell: Any) -> str:
+    """``cell`` as text a spreadsheet shows and never runs: text starting like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading ``'`` (the one neutraliser of every
+    CSV and XLSX export)."""
     text = "" if cell is None else str(cell)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -109,9 +112,11 @@ def timeline_rows(
                 str(e.get("seq", "")),
                 _local(e.get("at"), tz),
                 labels.get(e["kind"], e["kind"]),
-                _safe(e.get("actor") or ""),
-                _safe(describe(e["kind"], detail, lang)),
-                _safe(json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)),
+                spreadsheet_safe(e.get("actor") or ""),
+                spreadsheet_safe(describe(e["kind"], detail, lang)),
+                spreadsheet_safe(
+                    json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+                ),
             )
         )
     return rows

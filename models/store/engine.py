@@ -257,6 +257,33 @@ class Store:
         row = self._cursor().execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def query_batches(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        batch_rows: int = 2048,
+    ) -> Iterator[pa.RecordBatch]:
+        """Run a read query and yield its result as Arrow record batches of at most
+        ``batch_rows`` rows, never holding the whole result (exports of a year of rows).
+
+        The query runs on a cursor of its own (other reads of the same thread may run
+        between two batches); it is opened at the first ``next`` and closed when the
+        iteration ends or the generator is closed.
+        """
+        if self._closed:
+            raise StoreError("the store is closed")
+        with self._reader_lock:
+            cursor = self._reader_root.cursor()
+        try:
+            # a relation streams; an executed statement's Arrow reader copies every row first
+            reader = cursor.sql(sql, params=params).to_arrow_reader(int(batch_rows))
+            for batch in reader:
+                if batch.num_rows:
+                    yield batch
+        finally:
+            cursor.close()
+
     # -- life cycle --------------------------------------------------------------------
     def flush(self) -> None:
         """Wait until every write queued so far is committed."""

@@ -65,9 +65,11 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _record_changes(
+def record_category_changes(
     tx: WriteTx, code: str, diff: Mapping[str, tuple[Any, Any]], *, actor: str, at: datetime
 ) -> None:
+    """Write one ``category_changes`` row per changed field (inside the change's own
+    transaction)."""
     for field, (old, new) in diff.items():
         tx.execute(
             "INSERT INTO category_changes (category_code, changed_at, actor, field, old_value, "
@@ -132,7 +134,7 @@ def update_category(
             [after[f] for f in fields] + [code],
         )
         diff = {f: (before[f], after[f]) for f in fields if before[f] != after[f]}
-        _record_changes(tx, code, diff, actor=actor, at=when)
+        record_category_changes(tx, code, diff, actor=actor, at=when)
         return {"after": after, "diff": diff}
 
     try:
@@ -198,7 +200,7 @@ def add_category(
             [values[c] for c in CATEGORY_COLUMNS],
         )
         diff = {c: (None, values[c]) for c in CATEGORY_COLUMNS if c != "category_code"}
-        _record_changes(tx, code, diff, actor=actor, at=when)
+        record_category_changes(tx, code, diff, actor=actor, at=when)
         return values
 
     try:
@@ -261,6 +263,7 @@ __all__ = [
     "add_category",
     "category_history",
     "list_category_rows",
+    "record_category_changes",
     "reference_version",
     "update_category",
 ]

@@ -18,7 +18,12 @@ ENGINES = {
     "waitress": ("app/server.py",),
     "GeoToolCN": ("ingest/demo_city/boundaries.py",),
     "amqtt": ("ingest/mqtt/embedded.py",),
-    "openpyxl": ("ingest/files/tabular.py", "app/reports/xlsx.py", "app/exports/tables.py"),
+    "openpyxl": (
+        "ingest/files/tabular.py",
+        "app/reports/xlsx.py",
+        "ingest/files/duties_xlsx.py",
+        "app/exports/tables.py",
+    ),
     "defusedxml": ("ingest/cap.py",),
     "lxml": ("models/cap_schema.py",),  # the CAP 1.2 schema check of published warnings
     "h3": ("layers/hexbin.py",),

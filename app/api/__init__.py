@@ -14,8 +14,20 @@ from typing import Any
 import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from app.api import actions, alerts, cases, incidents, indicators, openapi, photos, queue, reports
+from app.api import (
+    actions,
+    alerts,
+    cases,
+    incidents,
+    indicators,
+    openapi,
+    photos,
+    queue,
+    reports,
+    users,
+)
 from app.api.errors import ApiError
+from app.api.exports import ROUTES as EXPORT_ROUTES
 from models.config import Config
 from models.store import Store
 
@@ -43,6 +55,11 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Callable[..., Any]], ...] = (
     ("/alerts/<identifier>/update", ("POST",), alerts.update_alert),
     ("/alerts/<identifier>/cancel", ("POST",), alerts.cancel_alert),
     *incidents.ROUTES,
+    *EXPORT_ROUTES,
+    ("/users", ("GET",), users.users_list),
+    ("/users", ("POST",), users.user_create),
+    ("/users/<username>", ("GET",), users.user_get),
+    ("/users/<username>", ("PATCH",), users.user_patch),
     ("/openapi.json", ("GET",), openapi.serve_document),
 )
 

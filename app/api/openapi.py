@@ -15,6 +15,7 @@ from app.api.incidents.docs import INCIDENT_SCHEMAS, incident_paths
 from app.api.openapi_alerts import ALERT_SCHEMAS, alert_paths
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.queue import DEFAULT_PAGE, MAX_PAGE
+from app.api.users_docs import USER_SCHEMAS, user_paths
 from app.auth import API_CSRF_HEADER
 from app.reports.store import MEDIA as REPORT_MEDIA
 from models.attachments import KINDS as PHOTO_KINDS
@@ -277,6 +278,7 @@ def _paths() -> dict[str, Any]:
         **alert_paths(),
         **incident_paths(),
         **command_paths(),
+        **user_paths(),
         "/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -308,7 +310,13 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": _paths(),
         "components": {
-            "schemas": {**SCHEMAS, **ALERT_SCHEMAS, **INCIDENT_SCHEMAS, **COMMAND_SCHEMAS},
+            "schemas": {
+                **SCHEMAS,
+                **ALERT_SCHEMAS,
+                **INCIDENT_SCHEMAS,
+                **COMMAND_SCHEMAS,
+                **USER_SCHEMAS,
+            },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},

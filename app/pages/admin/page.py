@@ -6,6 +6,7 @@ from __future__ import annotations
 import dash
 
 from app.i18n import t
+from app.pages.admin import users_callbacks  # noqa: F401  (registers the users tab's callbacks)
 from app.pages.admin.layout import layout
 
 dash.register_page(

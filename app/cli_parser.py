@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     dead = sub.add_parser("deadletters", help="list rejected input kept for inspection")
     dead.add_argument("--limit", type=int, default=50)
     dead.add_argument("--channel", choices=["mqtt", "file", "http"])
+    dead_sub = dead.add_subparsers(dest="deadletters_command")
+    again = dead_sub.add_parser(
+        "reingest",
+        help="send dead letters through ingest again once their cause is fixed (admin)",
+    )
+    again.add_argument("ids", nargs="+", type=int, metavar="ID")
     add_simulate_parser(sub)
     add_case_parser(sub)
     add_evaluate_parser(sub)

@@ -47,6 +47,8 @@ def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
         return True, REPORT_ROLES[args.command]
     if args.command == "category" and args.category_command == "set":
         return True, _ADMIN
+    if args.command == "deadletters" and getattr(args, "deadletters_command", None):
+        return True, _ADMIN  # re-ingest writes
     if args.command == "case" and args.case_command in ("report", "transition"):
         return True, None  # the workflow checks the role per action, the scope per case
     return False, None
@@ -129,6 +131,9 @@ def _dispatch(
         assert user is not None
         return _ingest(config, store, args, user)
     if args.command == "deadletters":
+        if getattr(args, "deadletters_command", None) == "reingest":
+            assert user is not None
+            return _reingest(config, store, args, user)
         return _dead_letters(store, args)
     if args.command == "token":
         assert user is not None
@@ -241,6 +246,17 @@ def _dead_letters(store: Store, args: argparse.Namespace) -> int:
         )
     print(f"{len(df)} dead letter(s) shown")
     return 0
+
+
+def _reingest(config: Config, store: Store, args: argparse.Namespace, user: User) -> int:
+    from app.reingest import reingest
+
+    results = reingest(config, store, args.ids, actor=user.username)
+    for r in results:
+        print(f"#{r.dead_letter_id}: {r.outcome}")
+    taken = sum(r.taken for r in results)
+    print(f"{taken} re-ingested, {len(results) - taken} refused")
+    return 0 if taken == len(results) else 1
 
 
 # -- the server side of the control socket --------------------------------------------------

@@ -124,6 +124,43 @@ def build_calendar(
     )
 
 
+#: What a day of the year view is: an ordinary working day, a weekend, a public holiday
+#: (the package's or the config's), a 调休 make-up working day (a weekend worked), and the
+#: admin's own extra holiday or working day.
+DAY_KINDS = ("workday", "weekend", "holiday", "makeup", "extra_holiday", "extra_workday")
+
+
+def day_kind(
+    base: WorkCalendar, day: date, holidays: frozenset[date], workdays: frozenset[date]
+) -> str:
+    """Which of :data:`DAY_KINDS` ``day`` is: the admin's marks first, then ``base`` (the
+    config's calendar without the admin's days)."""
+    if day in workdays:
+        return "extra_workday"
+    if day in holidays:
+        return "extra_holiday"
+    weekend = day.weekday() >= 5
+    if base.is_working_day(day):
+        return "makeup" if weekend else "workday"
+    return "weekend" if weekend and base.holiday_name(day) is None else "holiday"
+
+
+def year_days(
+    base: WorkCalendar,
+    year: int,
+    holidays: frozenset[date],
+    workdays: frozenset[date],
+    *,
+    lang: str = "zh",
+) -> list[tuple[date, str, str | None]]:
+    """Every day of ``year``: its date, :func:`day_kind` and public holiday name (or None)."""
+    day, out = date(year, 1, 1), []
+    while day.year == year:
+        out.append((day, day_kind(base, day, holidays, workdays), base.holiday_name(day, lang)))
+        day = date.fromordinal(day.toordinal() + 1)
+    return out
+
+
 def calendar_in_force(store: Store, settings: Any) -> WorkCalendar:
     """The working calendar of new deadlines: ``settings`` (``CalendarSettings``) plus the
     saved document, built once per (store, settings, document version).
@@ -151,7 +188,10 @@ def calendar_in_force(store: Store, settings: Any) -> WorkCalendar:
 
 
 __all__ = [
+    "DAY_KINDS",
     "DOC_NAME",
+    "day_kind",
+    "year_days",
     "build_calendar",
     "calendar_doc",
     "calendar_in_force",

@@ -199,6 +199,21 @@ class WorkCalendar:
                 _warn_uncovered(day.year)
             return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
+    def holiday_name(self, day: date, lang: str = "zh") -> str | None:
+        """The public holiday ``day`` belongs to, as the package names it (a holiday or its
+        调休 make-up day); None for other days and for years the package does not cover."""
+        try:
+            _off, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return None
+        if not name:
+            return None
+        try:
+            holiday = chinese_calendar.Holiday(name)
+        except ValueError:
+            return str(name)
+        return str(holiday.chinese) if lang == "zh" else str(holiday.value)
+
     # ---- tables -----------------------------------------------------------------------
 
     def _table(self, year: int) -> _YearTable:

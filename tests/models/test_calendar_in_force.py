@@ -107,3 +107,22 @@ def test_a_refused_save_changes_nothing(store):
         "SELECT count(*) FROM audit_log WHERE action = 'settings.calendar' AND outcome = 'rejected'"
     )
     assert refused == 1
+
+
+def test_the_year_view_tells_each_kind_of_day():
+    from models.calendar_in_force import year_days
+
+    base = build_calendar(CalendarSettings(), set(), set())
+    days = {
+        d: (kind, name)
+        for d, kind, name in year_days(
+            base, 2026, frozenset({TUESDAY}), frozenset({date(2026, 11, 28)})
+        )
+    }
+    assert len(days) == 365
+    assert days[date(2026, 11, 23)] == ("workday", None)
+    assert days[date(2026, 11, 22)] == ("weekend", None)
+    assert days[date(2026, 10, 1)] == ("holiday", "国庆节")
+    assert days[date(2026, 10, 10)] == ("makeup", "国庆节")  # a Saturday worked (调休)
+    assert days[TUESDAY][0] == "extra_holiday"
+    assert days[date(2026, 11, 28)][0] == "extra_workday"

@@ -70,3 +70,30 @@ AUDIT_TABLE = "admin-audit-table"
 AUDIT_EXPORT = "admin-audit-export"
 AUDIT_EXPORT_XLSX = "admin-audit-export-xlsx"
 AUDIT_MESSAGE = "admin-audit-message"
+
+# -- working calendar (calendar.py) -----------------------------------------------------------
+CAL_YEAR = "admin-cal-year"
+CAL_COVERAGE = "admin-cal-coverage"
+CAL_HOURS = "admin-cal-hours"
+CAL_GRID = "admin-cal-grid"
+CAL_HOLIDAYS = "admin-cal-holidays"
+CAL_WORKDAYS = "admin-cal-workdays"
+CAL_SAVE = "admin-cal-save"
+CAL_MESSAGE = "admin-cal-message"
+CAL_REFRESH = "admin-cal-refresh"
+#: pattern-matching type: one button per day of the year view (``date``: YYYY-MM-DD)
+CAL_DAY = "admin-cal-day"
+
+# -- indicators and themes (targets.py) -------------------------------------------------------
+TGT_TABLE = "admin-tgt-table"
+TGT_SAVE = "admin-tgt-save"
+TGT_RESET = "admin-tgt-reset"
+TGT_MESSAGE = "admin-tgt-message"
+TGT_REFRESH = "admin-tgt-refresh"
+#: pattern-matching type: one number input per indicator and field (``ind``, ``field``)
+TGT_VALUE = "admin-tgt-value"
+THEME_LIST = "admin-theme-list"
+THEME_YAML = "admin-theme-yaml"
+THEME_SAVE = "admin-theme-save"
+THEME_MESSAGE = "admin-theme-message"
+THEME_REFRESH = "admin-theme-refresh"

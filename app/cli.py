@@ -190,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(redacted_dump(config), ensure_ascii=False, indent=2))
         return 0
     username = args.user or os.environ.get(USER_ENV) or None
+    if args.command == "restore":  # never handed to a server: the installation is stopped
+        from app.cli_backup import run_restore
+
+        return run_restore(config, args, username=username)
     password = None
     if args.command in STORE_COMMANDS:
         try:

@@ -34,14 +34,14 @@ log = logging.getLogger(__name__)
 #: Commands that need the store and that a running server runs for the CLI.
 STORE_COMMANDS = frozenset(
     {"case", "user", "token", "category", "ingest", "evaluate", "deadletters", "report",
-     "indicators"}
+     "indicators", "backup"}
 )  # fmt: skip
 _ADMIN = frozenset({"admin"})
 
 
 def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
     """(needs a user, roles allowed) for a parsed command; (False, None) for a read."""
-    if args.command in ("user", "token", "ingest"):
+    if args.command in ("user", "token", "ingest", "backup"):
         return True, _ADMIN
     if args.command in REPORT_ROLES:
         return True, REPORT_ROLES[args.command]
@@ -130,6 +130,11 @@ def _dispatch(
     if args.command == "ingest":
         assert user is not None
         return _ingest(config, store, args, user)
+    if args.command == "backup":
+        from app.cli_backup import run_backup
+
+        assert user is not None
+        return run_backup(config, store, args, user)
     if args.command == "deadletters":
         if getattr(args, "deadletters_command", None) == "reingest":
             assert user is not None
@@ -193,8 +198,7 @@ def _token_command(store: Store, args: argparse.Namespace, user: User) -> int:
             used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
             state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
             print(
-                f"{t.token_id:16} {t.username:16} {state:22} used {used:16} "
-                f"{(t.label or '')[:40]}"
+                f"{t.token_id:16} {t.username:16} {state:22} used {used:16} {(t.label or '')[:40]}"
             )
     return 0
 

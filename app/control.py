@@ -332,6 +332,13 @@ def _listening(path: Path) -> bool:
     return True
 
 
+def server_listening(database_path: Path) -> bool:
+    """Whether a live process (server or worker) answers on the control socket of the
+    database ``database_path``."""
+    path = control_socket_path(database_path)
+    return (path.exists() or path.is_symlink()) and _listening(path)
+
+
 # -- client ---------------------------------------------------------------------------------
 def send_request(
     path: Path,

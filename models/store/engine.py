@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -18,6 +18,9 @@ import pyarrow as pa
 
 from models.clock import utcnow
 from models.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
+
+if TYPE_CHECKING:
+    from models.store.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -283,6 +286,20 @@ class Store:
                     yield batch
         finally:
             cursor.close()
+
+    def copy_snapshot(self, folder: Path) -> Snapshot:
+        """Write every table as of one moment into ``folder`` (one Parquet file per table)
+        on a cursor of its own, while the writer goes on (see models.store.snapshot)."""
+        from models.store.snapshot import export_snapshot
+
+        with self._reader_lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            cur = self._reader_root.cursor()
+        try:
+            return export_snapshot(cur, folder)
+        finally:
+            cur.close()
 
     # -- life cycle --------------------------------------------------------------------
     def flush(self) -> None:

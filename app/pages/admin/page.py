@@ -6,7 +6,10 @@ from __future__ import annotations
 import dash
 
 from app.i18n import t
-from app.pages.admin import users_callbacks  # noqa: F401  (registers the users tab's callbacks)
+from app.pages.admin import (
+    grids_callbacks,  # noqa: F401  (registers the grids tab's callbacks)
+    users_callbacks,  # noqa: F401  (registers the users tab's callbacks)
+)
 from app.pages.admin.layout import layout
 
 dash.register_page(

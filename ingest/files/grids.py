@@ -174,8 +174,10 @@ def _unknown_areas(ctx: Context, codes: list[str]) -> list[str]:
     return warnings
 
 
-def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
-    """Read and check a grid file; the plan writes it as a new current grid version."""
+def read_grid(source: Source) -> gpd.GeoDataFrame | FileFailure:
+    """The grid file's features in EPSG:4326 with canonical column names (``cell_code``,
+    ``responsible_body``, ...), or why it cannot be a grid (unreadable, no CRS, no code
+    column, no features). Rows are not judged here: see :func:`prepare_grid`."""
     gdf = _read(source)
     if isinstance(gdf, FileFailure):
         return gdf
@@ -197,6 +199,22 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
         return FileFailure(f"no cell code column (cell_code / code / grid_code); found: {shown}")
     if len(gdf) == 0:
         return FileFailure("the file holds no features")
+    west, south, east, north = bounds = gdf.total_bounds
+    lonlat = -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+    if np.isfinite(bounds).all() and not lonlat:
+        return FileFailure(
+            f"coordinates ({west:.0f}, {south:.0f}, {east:.0f}, {north:.0f}) are not lon/lat: "
+            f"the file's CRS ({gdf.crs}) is wrong or missing; declare the right one"
+        )
+    return gdf
+
+
+def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
+    """Read and check a grid file; the plan writes it as a new current grid version, valid
+    from ``ctx.valid_from`` (default ``ctx.now``), closing the version in force then."""
+    gdf = read_grid(source)
+    if isinstance(gdf, FileFailure):
+        return gdf
     codes = [_code_text(v) for v in gdf["cell_code"]]
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     bad, usable = _row_checks(codes, geoms)
@@ -246,13 +264,15 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
         }
     )
 
+    valid_from = ctx.valid_from or ctx.now
+
     def write(tx: WriteTx) -> Written:
         version = int(tx.fetch("SELECT coalesce(max(version_id), 0) + 1 FROM grid_versions")[0][0])
         closed = [
             r[0]
             for r in tx.fetch(
                 "UPDATE grid_versions SET valid_to = ? WHERE valid_to IS NULL RETURNING version_id",
-                [ctx.now],
+                [valid_from],
             )
         ]
         tx.execute(
@@ -261,7 +281,7 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
             [
                 version,
                 f"导入网格 imported grid {source.name}",
-                ctx.now,
+                valid_from,
                 f"file:{source.name}",
                 ctx.now,
                 len(codes),

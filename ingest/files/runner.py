@@ -156,6 +156,7 @@ def ingest_file(
     max_bytes: int | None = None,
     actor: str = "cli",
     window: TimeWindow = DEFAULT_WINDOW,
+    valid_from: datetime | None = None,
 ) -> FileResult:
     """Load one file in one transaction (all rows or none) and report on it; never raises.
 
@@ -189,6 +190,8 @@ def ingest_file(
     window
         Believable times at ``now``: rows dated ahead of it are bad in every kind; hotline
         orders and CAP alerts older than its age limit too (historic observations load).
+    valid_from
+        A grid's ``valid_from`` (and the previous version's ``valid_to``) when not ``now``.
 
     Returns
     -------
@@ -198,7 +201,7 @@ def ingest_file(
     path = Path(path)
     clock = time.monotonic()
     result = FileResult(path=str(path), name=path.name, status="failed", started_at=now)
-    ctx = Context(store, now, local_tz, metric_crs, progress, window=window)
+    ctx = Context(store, now, local_tz, metric_crs, progress, window=window, valid_from=valid_from)
     plan: Plan | None = None
     try:
         kind = _KIND_ALIASES.get(kind, kind) if kind else None

@@ -40,6 +40,7 @@ class Context:
     metric_crs: str = "EPSG:32650"
     progress: bool = False
     window: TimeWindow = DEFAULT_WINDOW  # believable times (future rows are bad in any kind)
+    valid_from: datetime | None = None  # a grid version's start when not ``now``
 
 
 @dataclass

@@ -76,15 +76,13 @@ def overlap_rows(
     return rows, warnings
 
 
-def gap_warnings(
-    metric: np.ndarray,
-    to_lonlat: Callable[[float, float], tuple[float, float]],
-    *,
-    tolerance_m2: float = GAP_TOLERANCE_M2,
-) -> list[str]:
-    """Holes in the union of the cells (uncovered land inside the covered area), largest first."""
+def gap_polygons(
+    metric: np.ndarray, *, tolerance_m2: float = GAP_TOLERANCE_M2
+) -> tuple[list[shapely.Polygon], list[shapely.Polygon]]:
+    """Holes in the union of the cells larger than ``tolerance_m2``, in the metric CRS:
+    (gaps, largest first; slivers, see :data:`SLIVER_WIDTH_M`)."""
     if not len(metric):
-        return []
+        return [], []
     union = shapely.union_all(metric)
     holes = []
     for part in shapely.get_parts(union):
@@ -94,6 +92,17 @@ def gap_warnings(
     slivers = [h for h in holes if mean_width(h) <= SLIVER_WIDTH_M]
     holes = [h for h in holes if mean_width(h) > SLIVER_WIDTH_M]
     holes.sort(key=lambda h: -h.area)
+    return holes, slivers
+
+
+def gap_warnings(
+    metric: np.ndarray,
+    to_lonlat: Callable[[float, float], tuple[float, float]],
+    *,
+    tolerance_m2: float = GAP_TOLERANCE_M2,
+) -> list[str]:
+    """Holes in the union of the cells (uncovered land inside the covered area), largest first."""
+    holes, slivers = gap_polygons(metric, tolerance_m2=tolerance_m2)
     warnings = []
     if slivers:
         warnings.append(

@@ -1,7 +1,8 @@
 """/api/v1/users: user administration for admins — list, create (a generated password is
 answered once), read, and change (disable, role, scope, display name, a new password).
 
-Admins only (403 for every other role). A scope is written as the CLI writes it:
+Admins of the whole city only (403 for every other role and for a scoped admin). A scope
+is written as the CLI writes it:
 ``city``, ``district:445102``, ``street:445102007``, ``cells:CODE,CODE``, ``unit:CODE``.
 Every change ends the changed user's sessions at once. Bad values are 422 with every
 problem listed in ``problems``.
@@ -58,8 +59,9 @@ def _problems(items: list[str]) -> Problems:
 
 def _admin() -> Actor:
     who = actor()
-    if who.role != "admin":
-        raise ApiError(403, "user administration is for admins only")
+    if who.role != "admin" or who.scope.kind != "city":
+        # a district's admin granting users (themselves) the city is not theirs to do
+        raise ApiError(403, "user administration is for admins of the whole city only")
     return who
 
 

@@ -21,7 +21,7 @@ _NAME = {
 _MEANING = {
     400: "malformed JSON, or a bad query parameter",
     401: "no or bad credentials (session cookie or bearer token)",
-    403: "not an admin, or a cookie write without the CSRF header",
+    403: "not an admin of the whole city, or a cookie write without the CSRF header",
     404: "no such user",
     409: "a user of that name exists already",
     413: "the body is too large",

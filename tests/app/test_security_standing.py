@@ -72,6 +72,9 @@ CHANGING = {
     "of the caller's districts or the city's",
     ("api_v1.order_cancel", "POST"): "orders: emergency/admin; an open order of the incident",
     ("screen_api.unknown", "POST"): "nobody: JSON 404 (an unknown path of the map's API)",
+    ("api_v1.user_create", "POST"): "users: admins of the whole city only (403 else)",
+    ("api_v1.user_patch", "PATCH"): "users: admins of the whole city only; ends the user's "
+    "sessions",
     ("/_dash-update-component", "POST"): "callbacks: per page roles and the user's scope",
 }
 #: Dash callbacks whose outputs name no page (the shell and the Pages router): any user.
@@ -550,3 +553,30 @@ def test_unknown_api_paths_answer_json_404_never_the_page(standing, path):
     response = _user(standing, "operator").get(path)
     assert response.status_code == 404, path
     assert response.is_json and "error" in response.get_json(), response.get_data(as_text=True)
+
+
+#: The user administration API: (method, path, body); only admins of the whole city.
+USERS_API = (
+    ("GET", "/api/v1/users", None),
+    ("POST", "/api/v1/users", {"username": "standing_new", "role": "admin"}),
+    ("GET", "/api/v1/users/admin", None),
+    ("PATCH", "/api/v1/users/admin", {"disabled": True}),
+)
+
+
+def test_users_api_is_for_admins_only(standing):
+    anonymous = standing["app"].server.test_client()
+    for method, path, body in USERS_API:
+        assert anonymous.open(path, method=method, json=body).status_code == 401, path
+    for username, role in standing["roles"].items():
+        if role == "admin":
+            continue
+        client = _user(standing, username)
+        client.environ_base["HTTP_X_REQUESTED_WITH"] = "standing"
+        for method, path, body in USERS_API:
+            response = client.open(path, method=method, json=body)
+            assert response.status_code == 403, (username, method, path)
+    from models.users import get_user
+
+    assert get_user(standing["store"], "standing_new") is None
+    assert not get_user(standing["store"], "admin").disabled

@@ -9,10 +9,11 @@ from typing import Any
 
 from dash import Input, Output, State, callback, ctx, html, no_update
 
+from app.auth import SessionUser
 from app.context import get_context
 from app.i18n import t
-from app.pages.admin import ids
-from app.pages.admin.acting import acting_admin, forbidden, message, page_language
+from app.pages.admin import acting, ids
+from app.pages.admin.acting import forbidden, message, page_language
 from app.pages.admin.users import users_table
 from app.pages.admin.users_logic import (
     codes_value,
@@ -27,6 +28,13 @@ from models.clock import utcnow
 from models.security import generate_password
 from models.user_scopes import picked_scope, scope_options
 from models.users import MAX_DISPLAY_NAME, UserError, add_user, change_user, get_user, list_users
+
+
+def acting_admin() -> SessionUser | None:
+    """The acting admin when their scope is the whole city (a district's admin granting
+    users, themselves among them, the city is not theirs to do), else None."""
+    admin = acting.acting_admin()
+    return admin if admin is not None and admin.scope.kind == "city" else None
 
 
 def _min_length() -> int:

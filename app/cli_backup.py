@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.backup_schedule import backup_dir
 from app.control import server_listening
 from models.backup import BackupBusy, BackupError, make_backup
 from models.clock import utcnow
@@ -39,10 +40,6 @@ def add_backup_parser(sub: argparse._SubParsersAction) -> None:
     rest.add_argument(
         "--force", action="store_true", help="replace an existing database (kept aside)"
     )
-
-
-def backup_dir(config: Config) -> Path:
-    return config.resolve(config.settings.storage.backup_dir)
 
 
 def run_backup(config: Config, store: Store, args: argparse.Namespace, user: User) -> int:

@@ -33,6 +33,7 @@ class Background:
     reports: threading.Thread | None = None
     outbox: threading.Thread | None = None
     command: threading.Thread | None = None
+    backups: threading.Thread | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def health(self) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class Background:
             ("report schedule", self.reports),
             ("outbox sender", self.outbox),
             ("emergency command", self.command),
+            ("backup schedule", self.backups),
         ):
             if thread is not None and not thread.is_alive() and not stopping:
                 problems.append(f"the {name} thread is not running")
@@ -85,6 +87,8 @@ class Background:
                 thread.join(10)
         if self.reports is not None:
             self.reports.join(30)  # a report being made finishes first
+        if self.backups is not None:
+            self.backups.join(60)  # a backup being made finishes first
         if self.broker is not None:
             self.broker.stop()
 
@@ -190,6 +194,17 @@ def start_background(
             daemon=True,
         )
         bg.reports.start()
+    if settings.storage.backup_at:
+        from app.backup_schedule import run_schedule as run_backups
+
+        # the daily backup at storage.backup_at; failures logged and audited, never fatal
+        bg.backups = threading.Thread(
+            target=run_backups,
+            args=(config, store, bg.stop_event),
+            name="backup-schedule",
+            daemon=True,
+        )
+        bg.backups.start()
     if simulate:
         command = [sys.executable, "-m", "app.cli"]
         if config.source is not None:

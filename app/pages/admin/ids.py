@@ -115,3 +115,10 @@ GRIDS_DIFF_FROM = "admin-grids-diff-from"
 GRIDS_DIFF_TO = "admin-grids-diff-to"
 GRIDS_DIFF_SHOW = "admin-grids-diff-show"
 GRIDS_DIFF_RESULT = "admin-grids-diff-result"
+
+# -- backups (backups.py) ---------------------------------------------------------------------
+BACKUPS = "admin-backups"
+BACKUPS_NOW = "admin-backups-now"
+BACKUPS_STATE = "admin-backups-state"
+BACKUPS_MESSAGE = "admin-backups-message"
+BACKUPS_TICK = "admin-backups-tick"

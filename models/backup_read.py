@@ -1,0 +1,168 @@
+"""Reading a backup file: its manifest alone (quick), or every member checked against it,
+byte for byte, and extracted on the way for a restore."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tarfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from models.backup_manifest import MANIFEST, BackupError, Manifest, parse_manifest
+
+VERIFIED = ".verified.json"
+_MAX_MANIFEST_BYTES = 4 << 20
+_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[tarfile.TarFile]:
+    """The backup as a tar read front to back; any damage becomes a BackupError."""
+    if not path.is_file():
+        raise BackupError(f"{path}: no such backup file")
+    try:
+        tar = tarfile.open(path, mode="r:", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (closed by the with below)
+    except (tarfile.TarError, EOFError) as exc:
+        raise BackupError(f"{path.name} is not a CityOps backup (not a tar file: {exc})") from None
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        with tar:
+            yield tar
+    except BackupError:
+        raise
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
+        raise BackupError(f"{path.name} is damaged or truncated: {exc}") from None
+
+
+def _read_manifest_member(tar: tarfile.TarFile, path: Path) -> Manifest:
+    first = tar.next()
+    if first is None or first.name != MANIFEST or not first.isfile():
+        raise BackupError(f"{path.name} is not a CityOps backup: it has no {MANIFEST} first")
+    if first.size > _MAX_MANIFEST_BYTES:
+        raise BackupError(f"{path.name}: its {MANIFEST} is too large to be ours")
+    fh = tar.extractfile(first)
+    assert fh is not None
+    raw = fh.read()
+    if len(raw) != first.size:
+        raise BackupError(f"{path.name} is truncated (inside its {MANIFEST})")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BackupError(f"{path.name}: its {MANIFEST} is not JSON (damaged?)") from None
+    return parse_manifest(data)
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest of the backup ``path`` (its first member only: quick, checks no data)."""
+    with _opened(path) as tar:
+        return _read_manifest_member(tar, path)
+
+
+def open_verified(path: Path, *, extract_to: Path | None = None) -> Manifest:
+    """Read the whole backup, checking every member against the manifest; with
+    ``extract_to`` also write the members there (``<table>.parquet``).
+
+    Raises
+    ------
+    BackupError
+        Not a backup, damaged, truncated, a checksum or a member that does not match.
+    """
+    with _opened(path) as tar:
+        manifest = _read_manifest_member(tar, path)
+        expected = {t.member: t for t in manifest.tables}
+        seen: set[str] = set()
+        while (member := tar.next()) is not None:  # on from the member after the manifest
+            entry = expected.get(member.name)
+            if entry is None or member.name in seen or not member.isfile():
+                raise BackupError(f"{path.name}: unexpected member {member.name!r}")
+            source = tar.extractfile(member)
+            assert source is not None
+            target = None if extract_to is None else extract_to / f"{entry.name}.parquet"
+            digest, size = _copy_hashing(source, target)
+            if size != member.size or size != entry.bytes:
+                raise BackupError(f"{path.name} is truncated (in {member.name})")
+            if digest != entry.sha256:
+                raise BackupError(f"{path.name} is damaged: {member.name} fails its sha256 check")
+            seen.add(member.name)
+        missing = sorted(set(expected) - seen)
+        if missing:
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise BackupError(f"{path.name} is truncated: {', '.join(missing[:3])}{more} missing")
+        _check_layout(path, tar.getmembers())
+    return manifest
+
+
+def _check_layout(path: Path, members: list[tarfile.TarInfo]) -> None:
+    """Every byte outside the members' headers and data is as written: the headers follow
+    one another, and each padding and the end of the archive hold zeros only (a flipped
+    byte there changes no member, but it is damage all the same)."""
+    zeros: list[tuple[int, int]] = []
+    end = 0
+    for member in members:
+        if member.offset != end or member.offset_data != member.offset + tarfile.BLOCKSIZE:
+            raise BackupError(f"{path.name} is damaged: odd layout at {member.name}")
+        data_end = member.offset_data + member.size
+        end = -(-data_end // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+        zeros.append((data_end, end))
+    size = path.stat().st_size
+    zeros.append((end, size))
+    with open(path, "rb") as fh:
+        for member in members:  # the one header byte its checksum leaves out (after the NUL)
+            fh.seek(member.offset + 155)
+            if fh.read(1) != b" ":
+                raise BackupError(f"{path.name} is damaged: the header of {member.name}")
+        for start, stop in zeros:
+            fh.seek(start)
+            left = stop - start
+            while left > 0:
+                chunk = fh.read(min(left, _CHUNK))
+                if not chunk:
+                    raise BackupError(f"{path.name} is truncated")
+                if chunk.count(0) != len(chunk):
+                    raise BackupError(f"{path.name} is damaged: stray bytes between members")
+                left -= len(chunk)
+    if size - end < 2 * tarfile.BLOCKSIZE:
+        raise BackupError(f"{path.name} is truncated: its end-of-archive blocks are missing")
+
+
+def _copy_hashing(source: BinaryIO, target: Path | None) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    try:
+        out = None if target is None else open(target, "xb")  # noqa: SIM115
+    except OSError as exc:
+        raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if out is not None:
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        if out is not None:
+            out.close()
+    return digest.hexdigest(), size
+
+
+def verify_backup(path: Path, *, now: datetime | None = None) -> Manifest:
+    """Check every member of ``path`` and note the result beside it (``.verified.json``)."""
+    from models.clock import utcnow
+
+    manifest = open_verified(path)
+    note = {
+        "verified_at": (now or utcnow()).isoformat() + "Z",
+        "bytes": path.stat().st_size,
+        "total_sha256": manifest.total_sha256,
+    }
+    sidecar = path.with_name(path.name + VERIFIED)
+    sidecar.write_text(json.dumps(note), encoding="utf-8")
+    os.chmod(sidecar, 0o600)
+    return manifest

@@ -105,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_parser("list", help="list users")
     for verb in ("disable", "enable"):
         user.add_parser(verb, help=f"{verb} a user (log-in and CLI)").add_argument("username")
+    user.add_parser(
+        "reset-password", help="give a user a new random password, printed once"
+    ).add_argument("username")
+    setting = user.add_parser("set", help="change a user's role, scope or display name")
+    setting.add_argument("username")
+    setting.add_argument("--role")
+    setting.add_argument(
+        "--scope", help="city | district:445102 | street:445102007 | cells:CODE,CODE | unit:CODE"
+    )
+    setting.add_argument("--display-name")
     token = sub.add_parser("token", help="API bearer tokens of users (admin)").add_subparsers(
         dest="token_command", required=True
     )

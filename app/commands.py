@@ -172,12 +172,42 @@ def _user_command(
     elif args.user_command in ("disable", "enable"):
         set_user_disabled(store, args.username, args.user_command == "disable", actor=actor)
         print(f"user {args.username} {args.user_command}d")
+    elif args.user_command in ("reset-password", "set"):
+        return _user_change(config, store, args, actor)
     else:
         for u in list_users(store):
             print(
                 f"{u.username:16} {u.role:12} {u.scope.label()[:60]}"
                 f"{'  (disabled)' if u.disabled else ''}"
             )
+    return 0
+
+
+def _user_change(config: Config, store: Store, args: argparse.Namespace, actor: str) -> int:
+    """`user reset-password` (the new password printed once) and `user set`; either ends
+    the user's sessions."""
+    from models.security import generate_password
+    from models.users import change_user
+
+    min_length = config.settings.security.min_password_length
+    if args.user_command == "reset-password":
+        password = generate_password(min_length=min_length)
+        change_user(store, args.username, actor=actor, password=password,
+                    min_password_length=min_length)  # fmt: skip
+        print(f"new password of {args.username} (shown once; their sessions ended):")
+        print(password)
+        return 0
+    if args.role is None and args.scope is None and args.display_name is None:
+        raise UserError("give --role, --scope or --display-name")
+    changed = change_user(
+        store, args.username, actor=actor, role=args.role,
+        scope=parse_scope(args.scope) if args.scope is not None else None,
+        display_name=args.display_name,
+    )  # fmt: skip
+    print(
+        f"user {changed.username}: role {changed.role}, scope {changed.scope.label()}, "
+        f"name {changed.display_name} (their sessions ended)"
+    )
     return 0
 
 

@@ -134,7 +134,8 @@ def _write(tx: WriteTx, tables: DutyTables, *, actor: str, at: datetime) -> Impo
         tx.execute("UPDATE categories SET owner_dept = ? WHERE category_code = ?", [owner, code])
         diff = {"owner_dept": (owners.get(code), owner)}
         record_category_changes(tx, code, diff, actor=actor, at=at)
-    version = tx.fetch("SELECT version_id FROM grid_versions WHERE valid_to IS NULL")[0][0]
+    current_version = tx.fetch("SELECT max(version_id) FROM grid_versions WHERE valid_to IS NULL")
+    version = current_version[0][0] if current_version else None
     cells = {r[0]: (r[2], tuple(r[3] or ())) for r in tx.fetch(_CURRENT_CELLS)}
     n_cells = 0
     for row in tables.cells:

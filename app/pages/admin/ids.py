@@ -71,6 +71,37 @@ AUDIT_EXPORT = "admin-audit-export"
 AUDIT_EXPORT_XLSX = "admin-audit-export-xlsx"
 AUDIT_MESSAGE = "admin-audit-message"
 
+# -- categories and time limits (categories.py, categories_callbacks.py) ----------------------
+CAT_KIND_FILTER = "admin-cat-kind-filter"
+CAT_TEXT_FILTER = "admin-cat-text-filter"
+CAT_GRID = "admin-cat-grid"
+CAT_VERSION = "admin-cat-version"
+CAT_FORM_TITLE = "admin-cat-form-title"
+CAT_MAJOR = "admin-cat-major"
+CAT_MINOR = "admin-cat-minor"
+CAT_KIND = "admin-cat-kind"
+CAT_NAME_ZH = "admin-cat-name-zh"
+CAT_NAME_EN = "admin-cat-name-en"
+CAT_OWNER = "admin-cat-owner"
+CAT_REGISTER = "admin-cat-register"
+CAT_CLOSE = "admin-cat-close"
+CAT_LIMIT_VALUE = "admin-cat-limit-value"
+CAT_LIMIT_UNIT = "admin-cat-limit-unit"
+CAT_FLAGS = "admin-cat-flags"
+CAT_SAVE = "admin-cat-save"
+CAT_ADD = "admin-cat-add"
+CAT_MESSAGE = "admin-cat-message"
+CAT_HISTORY = "admin-cat-history"
+
+# -- duties, 权责清单 (duties.py, duties_callbacks.py) ------------------------------------------
+DUTY_TABLES = "admin-duty-tables"
+DUTY_EXPORT = "admin-duty-export"
+DUTY_DOWNLOAD = "admin-duty-download"
+DUTY_UPLOAD = "admin-duty-upload"
+DUTY_MESSAGE = "admin-duty-message"
+DUTY_VERSION = "admin-duty-version"
+DUTY_GRID = "admin-duty-grid-"  # + sheet name (categories, departments, cells)
+
 # -- working calendar (calendar.py) -----------------------------------------------------------
 CAL_YEAR = "admin-cal-year"
 CAL_COVERAGE = "admin-cal-coverage"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dash
 
+import app.pages.admin.categories_callbacks  # registers the categories tab's callbacks
+import app.pages.admin.duties_callbacks  # noqa: F401  (registers the duties tab's callbacks)
 from app.i18n import t
 from app.pages.admin import (
     grids_callbacks,  # noqa: F401  (registers the grids tab's callbacks)

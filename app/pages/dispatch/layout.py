@@ -15,6 +15,7 @@ from app.pages.dispatch import ids
 from app.pages.dispatch.forms import actions_box, bulk_bar
 from app.pages.dispatch.logic import DUE_FILTERS, EXERCISE_FILTERS, shown_actions
 from models.case_queries import list_categories
+from models.category_edits import reference_version
 from models.geography import current_grid_version, load_admin_areas
 from models.security import Scope, may_open
 from models.units import known_units
@@ -121,7 +122,9 @@ def filter_options(store: Any, scope: Scope, lang: str) -> dict[str, list[dict[s
             "units": units,
         }
 
-    return ctx.cached(("dispatch-options", version, scope.label(), lang), build)
+    # keyed on the categories' and duties' version too: an admin's edit shows at once
+    key = ("dispatch-options", version, reference_version(ctx.store), scope.label(), lang)
+    return ctx.cached(key, build)
 
 
 def filters(lang: str, options: dict[str, list[dict[str, Any]]]) -> html.Div:

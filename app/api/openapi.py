@@ -13,6 +13,7 @@ from app.api.errors import MAX_JSON_BYTES
 from app.api.incidents.command_docs import COMMAND_SCHEMAS, command_paths
 from app.api.incidents.docs import INCIDENT_SCHEMAS, incident_paths
 from app.api.openapi_alerts import ALERT_SCHEMAS, alert_paths
+from app.api.openapi_exports import export_paths
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.queue import DEFAULT_PAGE, MAX_PAGE
 from app.api.users_docs import USER_SCHEMAS, user_paths
@@ -278,6 +279,7 @@ def _paths() -> dict[str, Any]:
         **alert_paths(),
         **incident_paths(),
         **command_paths(),
+        **export_paths(_LIST_PARAMS),
         **user_paths(),
         "/openapi.json": {
             "get": {

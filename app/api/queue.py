@@ -62,7 +62,8 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
     return int(value)
 
 
-def _sort() -> tuple[tuple[str, bool], ...]:
+def queue_sort() -> tuple[tuple[str, bool], ...]:
+    """The queue's order from ``sort`` (``-`` for descending; default ``due_at``)."""
     keys = _values("sort") or ("due_at",)
     out = []
     for key in keys:
@@ -103,7 +104,7 @@ def list_cases() -> tuple[flask.Response, int]:
     """GET /api/v1/cases: a page of the caller's scope, filtered and sorted as the queue."""
     who = actor()
     flt = queue_filter(who)
-    sort = _sort()
+    sort = queue_sort()
     offset = _whole("offset", 0, 0, _MAX_OFFSET)
     limit = _whole("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     ctx = get_context()

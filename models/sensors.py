@@ -9,7 +9,7 @@ import pandas as pd
 
 from models.freshness import MAX_CLOCK_SKEW_S, is_stale
 from models.security import Scope
-from models.store import Store
+from models.store import Store, WriteTx
 
 
 def last_heard(
@@ -79,3 +79,87 @@ def freshness_counts(store: Store, *, now: datetime, scope: Scope | None = None)
     df = sensor_freshness(store, now=now, scope=scope)
     counts = df["status"].value_counts()
     return {k: int(counts.get(k, 0)) for k in ("fresh", "stale", "never")}
+
+
+#: Columns of the registry table on /admin, and those an administrator may edit there.
+REGISTRY_COLUMNS = (
+    "sensor_id", "kind", "lon", "lat", "cell_code", "owner", "interval_s", "zone",
+    "warning_level", "danger_level", "last_seen",
+)  # fmt: skip
+EDITABLE_COLUMNS = (
+    "lon", "lat", "owner", "interval_s", "zone", "warning_level", "danger_level",
+)  # fmt: skip
+
+
+def registry_rows(
+    store: Store, *, kind: str | None = None, text: str | None = None, limit: int = 500
+) -> tuple[pd.DataFrame, int]:
+    """Sensors of ``kind`` whose id, owner or cell contains ``text`` (by id, at most
+    ``limit``), and how many match in all."""
+    where, params = ["TRUE"], []
+    if kind:
+        where.append("kind = ?")
+        params.append(kind)
+    if text:
+        where.append("(contains(lower(sensor_id), ?) OR contains(lower(coalesce(owner, '')), ?) "
+                     "OR contains(lower(coalesce(cell_code, '')), ?))")  # fmt: skip
+        params += [text.lower()] * 3
+    cond = " AND ".join(where)
+    total = int(store.query_value(f"SELECT count(*) FROM sensors WHERE {cond}", params) or 0)
+    df = store.query_df(
+        f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM sensors WHERE {cond} "
+        "ORDER BY sensor_id LIMIT ?",
+        [*params, int(limit)],
+    )
+    return df, total
+
+
+def sensor_row(store: Store, sensor_id: str) -> dict | None:
+    """One sensor's registry row as a dict (None when unknown)."""
+    df = store.query_df(
+        "SELECT sensor_id, kind, lon, lat, grid_version, cell_code, owner, installed_on, "
+        "interval_s, zone, warning_level, danger_level, segment_id FROM sensors "
+        "WHERE sensor_id = ?",
+        [sensor_id],
+    )
+    return None if df.empty else df.to_dict("records")[0]
+
+
+def update_sensor(
+    store: Store,
+    sensor_id: str,
+    changes: dict[str, object],
+    *,
+    actor: str,
+    remote: str | None = None,
+) -> bool:
+    """Write the changed registry fields of one sensor (``changes``: column → value, of
+    :data:`EDITABLE_COLUMNS` plus ``cell_code`` and ``grid_version`` when it moved);
+    audited. False when the sensor is unknown."""
+    allowed = {*EDITABLE_COLUMNS, "cell_code", "grid_version"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if not changes:
+        return True
+    names = sorted(changes)
+    sets = ", ".join(f"{c} = ?" for c in names)
+
+    def write(tx: WriteTx) -> int:
+        rows = tx.fetch(
+            f"UPDATE sensors SET {sets}, synthetic = FALSE WHERE sensor_id = ? RETURNING sensor_id",
+            [*(changes[c] for c in names), sensor_id],
+        )
+        return len(rows)
+
+    done = store.write(write)
+    detail = "; ".join(f"{c}={changes[c]!r}" for c in names)[:2000]
+    store.audit(
+        "sensors.edit",
+        actor=actor,
+        target=sensor_id,
+        outcome="ok" if done else "rejected",
+        detail=detail,
+        remote=remote,
+    )
+    return bool(done)

@@ -87,6 +87,12 @@ def _row(values: dict[str, str | None]) -> dict | tuple[str, str]:
     return row
 
 
+def check_sensor_row(values: dict[str, str | None]) -> dict | tuple[str, str]:
+    """One registry row (column → text) checked as a file's row is: the parsed row, or
+    ``(reason, column)`` (also for an edit on /admin, so both accept the same rows)."""
+    return _row(values)
+
+
 def prepare_sensors(sheet: Sheet, source: Source, ctx: Context) -> Plan | FileFailure:
     """Check a registry; the plan inserts new sensors and updates changed ones."""
     renamed = rename_columns(sheet, ALIASES)

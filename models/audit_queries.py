@@ -62,7 +62,8 @@ def _where(f: AuditFilter) -> tuple[str, list[object]]:
 def search_audit(
     store: Store, f: AuditFilter, *, page: int = 0, page_size: int = DEFAULT_PAGE_SIZE
 ) -> tuple[pd.DataFrame, int]:
-    """One page of the audit rows matching ``f``, newest first, and how many match in all.
+    """One page of the audit rows matching ``f``, newest first (by time, then by order of
+    writing), and how many match in all.
 
     Parameters
     ----------
@@ -82,7 +83,8 @@ def search_audit(
     where, params = _where(f)
     total = int(store.query_value(f"SELECT count(*) FROM audit_log{where}", params) or 0)
     df = store.query_df(
-        f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+        f"SELECT {_COLUMNS} FROM audit_log{where} "
+        "ORDER BY occurred_at DESC, seq DESC LIMIT ? OFFSET ?",
         [*params, size, max(0, int(page)) * size],
     )
     return df, total

@@ -90,8 +90,13 @@ def test_newest_first_paged_with_the_whole_count(world):
     second, _ = search_audit(world.store, f, page=1, page_size=2)
     third, _ = search_audit(world.store, f, page=2, page_size=2)
     assert total == 5
-    seqs = [*first["seq"], *second["seq"], *third["seq"]]
-    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == 5
+    times = [*first["occurred_at"], *second["occurred_at"], *third["occurred_at"]]
+    assert times == sorted(times, reverse=True) and len(set(times)) == 5
+    # newest by time, not by order of writing: a row written late about an earlier moment
+    world.store.audit("late.row", actor="zed", at=datetime(2026, 3, 1, 1), outcome="ok")
+    world.store.flush()
+    df, _ = search_audit(world.store, _mine(AuditFilter()), page_size=10)
+    assert df["action"].iloc[-1] == "late.row"
     # a page size beyond the bound is cut to it; a page beyond the end stays on the last
     assert len(search_audit(world.store, AuditFilter(), page_size=10**9)[0]) <= 200
     assert next_page(7, 1, total, page_size=2) == 2 and next_page(0, -1, total) == 0

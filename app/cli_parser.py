@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.cli_backup import add_backup_parser
 from app.cli_cases import add_case_parser, add_category_parser, add_evaluate_parser
+from app.cli_duties import add_duties_parser
 from app.cli_reports import add_report_parser
 from ingest.simulator.cli import add_simulate_parser
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_case_parser(sub)
     add_evaluate_parser(sub)
     add_category_parser(sub)
+    add_duties_parser(sub)
     add_report_parser(sub)
     add_backup_parser(sub)
     sub.add_parser("check-config", help="print the effective config, secrets redacted")

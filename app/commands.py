@@ -34,14 +34,14 @@ log = logging.getLogger(__name__)
 #: Commands that need the store and that a running server runs for the CLI.
 STORE_COMMANDS = frozenset(
     {"case", "user", "token", "category", "ingest", "evaluate", "deadletters", "report",
-     "indicators", "backup"}
+     "indicators", "backup", "duties"}
 )  # fmt: skip
 _ADMIN = frozenset({"admin"})
 
 
 def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
     """(needs a user, roles allowed) for a parsed command; (False, None) for a read."""
-    if args.command in ("user", "token", "ingest", "backup"):
+    if args.command in ("user", "token", "ingest", "backup", "duties"):
         return True, _ADMIN
     if args.command in REPORT_ROLES:
         return True, REPORT_ROLES[args.command]
@@ -121,6 +121,11 @@ def _dispatch(
         return run_case(config, store, args, user)
     if args.command == "category":
         return run_category(store, args, user)
+    if args.command == "duties":
+        from app.cli_duties import run_duties
+
+        assert user is not None
+        return run_duties(store, args, user)
     if args.command == "evaluate":
         return run_evaluate(config, store, args)
     if args.command in REPORT_ROLES:

@@ -30,7 +30,7 @@ from models.rule_evaluation import (
     RuleState,
     evaluate,
 )
-from models.rules import SILENCE_TYPES, Rule
+from models.rules import SILENCE_TYPES, Rule, load_rules
 from models.rules_doc import rules_in_force, rules_version
 from models.sensors import last_heard
 from models.store import Store, WriteTx
@@ -316,7 +316,8 @@ def follow_saved_rules(engine: AlarmEngine) -> bool:
     """Give ``engine`` the rules in force if an administrator saved a new version since it
     last looked (one indexed lookup when nothing changed); True when they changed.
 
-    A version that does not build is logged and skipped: the engine keeps its rules."""
+    A version that does not build (it validated when saved; a later check may refuse it) is
+    logged and skipped: the engine keeps its rules, or at start takes the shipped file's."""
     version = rules_version(engine.store)
     if version == engine.rules_version:
         return False
@@ -324,6 +325,9 @@ def follow_saved_rules(engine: AlarmEngine) -> bool:
         rules = rules_in_force(engine.store)
     except ValueError:
         log.exception("saved rules version %s not applied", version)
+        if engine.rules_version is None:
+            engine.use_rules(load_rules(), version=version)
+            return True
         engine.rules_version = version
         return False
     engine.use_rules(rules, version=version)

@@ -17,7 +17,7 @@ from models.rules import SILENCE_TYPES, Rule
 from models.store import Store
 
 #: The most observations one dry run reads (the newest ones when there are more).
-MAX_ROWS = 200_000
+MAX_ROWS = 100_000
 
 
 @dataclass

@@ -69,3 +69,27 @@ def test_a_saved_threshold_applies_at_the_next_pass(store):
         )
         == 1
     )
+
+
+def test_a_saved_version_that_no_longer_builds_leaves_the_rules_running(store):
+    """Checks may grow stricter after a save: the engine then keeps what it has, and at
+    start takes the shipped file rather than running without rules."""
+    from models.rules import load_rules
+    from models.settings_docs import save_doc
+
+    bad = "rules:\n  - rule_id: x\n    sensor_kind: gas\n"  # no longer valid
+    engine = AlarmEngine(store, [])
+    save_doc(store, "rules", {"text": bad, "rules": []}, actor="old", validate=lambda b: [])
+    assert follow_saved_rules(engine)
+    assert engine.rules == [r for r in load_rules() if r.enabled]
+    save_rules_text(
+        store,
+        shipped_rules_path()
+        .read_text(encoding="utf-8")
+        .replace("threshold: 50", "threshold: 20", 1),
+        actor="admin",
+    )
+    assert follow_saved_rules(engine)
+    kept = list(engine.rules)
+    save_doc(store, "rules", {"text": bad, "rules": []}, actor="old", validate=lambda b: [])
+    assert not follow_saved_rules(engine) and engine.rules == kept

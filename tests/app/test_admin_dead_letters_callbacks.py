@@ -147,6 +147,7 @@ def test_the_command_reingests_as_an_admin_only(world, capsys):
     args = build_parser().parse_args(["deadletters", "reingest", str(c)])
     assert run_store_command(world.config, world.store, args, username="operator") == 1
     assert _outcome(world, c) is None
+    world.store.flush()  # the refusal's audit row is queued, not awaited
     denied = world.store.query_value(
         "SELECT count(*) FROM audit_log WHERE action = 'cli.denied' AND actor = 'operator' "
         "AND target = 'deadletters reingest'"

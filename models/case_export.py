@@ -33,7 +33,6 @@ CASE_EXPORT_COLUMNS: tuple[str, ...] = (
     "escalation_level", "exercise", "sla_level", "seconds_left", "lon", "lat", "address",
     "description",
 )  # fmt: skip
-_ENDED = ("closed", "void")
 
 _SQL = """
 SELECT c.case_id, c.stage, c.category_code, k.name_zh AS category_name_zh,
@@ -92,14 +91,9 @@ def _stream(
     for batch in store.query_batches(sql, params, batch_rows=batch_rows):
         rows = batch.to_pylist()  # nulls as None, times as naive datetime: no NaN anywhere
         limits = [(r.pop("limit_value"), r.pop("limit_unit"), r.pop("sla_limit_s")) for r in rows]
-        # a closed or void case has no running clock: its history need not be read
-        live = [i for i, row in enumerate(rows) if row["stage"] not in _ENDED]
-        fill_sla(
-            [rows[i] for i in live], [limits[i] for i in live], store, now=now, calendar=calendar
-        )
+        # a closed case keeps the standing it closed with, as the queue shows it
+        fill_sla(rows, limits, store, now=now, calendar=calendar)
         for row in rows:
-            row.setdefault("sla_level", None)
-            row.setdefault("seconds_left", None)
             row["exercise"] = bool(row["exercise"])
             for key in ("lon", "lat"):
                 value = row[key]

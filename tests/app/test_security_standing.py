@@ -580,3 +580,59 @@ def test_users_api_is_for_admins_only(standing):
 
     assert get_user(standing["store"], "standing_new") is None
     assert not get_user(standing["store"], "admin").disabled
+
+
+#: The exports (GET only, so not in CHANGING), each with who may use it; a new export
+#: endpoint fails :func:`test_every_export_is_listed_with_its_rule` until listed here.
+EXPORTS = {
+    "api_v1.layer_as_geojson": "every role with a place scope (a unit scope 403), in scope",
+    "api_v1.layer_as_gpkg": "every role with a place scope (a unit scope 403), in scope",
+    "api_v1.cases_csv": "every role, the caller's scope (as GET /api/v1/cases)",
+    "api_v1.cases_xlsx": "every role, the caller's scope (as GET /api/v1/cases)",
+    "api_v1.evaluation_csv": "the cockpit's roles (leader, admin), the caller's scope",
+    "api_v1.evaluation_xlsx": "the cockpit's roles (leader, admin), the caller's scope",
+    "api_v1.indicators_csv": "the indicator API's roles (leader, admin, operator)",
+    "api_v1.indicators_xlsx": "the indicator API's roles (leader, admin, operator)",
+    "api_v1.audit_csv": "admin only",
+    "api_v1.audit_xlsx": "admin only",
+}
+
+
+def _export_allowed(endpoint: str, role: str, scope_kind: str) -> bool:
+    from app.reports.store import READER_ROLES
+
+    if endpoint.startswith("api_v1.layer_"):
+        return scope_kind != "unit"
+    if endpoint.startswith("api_v1.cases_"):
+        return True
+    if endpoint.startswith("api_v1.evaluation_"):
+        return may_open(role, "cockpit")
+    if endpoint.startswith("api_v1.indicators_"):
+        return role in READER_ROLES
+    return role == "admin"
+
+
+def test_every_export_is_listed_with_its_rule_and_refuses_the_others(standing):
+    exports = {
+        rule.endpoint: rule
+        for rule, _m in _rules(standing["app"])
+        if rule.rule.startswith(("/api/v1/layers/", "/api/v1/exports/"))
+    }
+    assert set(exports) == set(EXPORTS)
+    from models.users import get_user
+
+    anonymous = standing["app"].server.test_client()
+    for endpoint, rule in exports.items():
+        assert anonymous.get(_sample_path(rule)).status_code == 401, endpoint
+    for username, role in standing["roles"].items():
+        client = _user(standing, username)
+        kind = get_user(standing["store"], username).scope.kind
+        for endpoint, rule in exports.items():
+            path = _sample_path(rule).replace("/x.", "/cases.")
+            query = {"period": "2026-11"} if endpoint.startswith(("api_v1.ev", "api_v1.in")) else {}
+            response = client.get(path, query_string=query)
+            if _export_allowed(endpoint, role, kind):
+                assert response.status_code == 200, (username, path, response.status_code)
+            else:
+                assert response.status_code == 403, (username, path, response.status_code)
+                assert response.is_json and "error" in response.get_json()

@@ -136,7 +136,9 @@ def test_a_saved_theme_is_on_the_wall_next(world):
         assert note.className == "msg ok", note.children
         assert theme_for("night_watch").name_zh == "夜间巡查"  # no restart
         _table, themes, text = render(0, refresh)
-        assert "夜间巡查" in _text(themes) and "night_watch" in text
+        assert "夜间巡查" in _text(themes) and "- id: night_watch" in text  # as written
+        note, _ = save_themes(1, text, refresh)  # the text shown saves again as it is
+        assert note.className == "msg ok", note.children
         note, _ = save_themes(1, "", refresh)  # empty: none of the admin's own
         assert note.className == "msg ok"
         assert "night_watch" not in wall_themes()[0]

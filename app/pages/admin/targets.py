@@ -32,6 +32,8 @@ from models.themes import admin_themes_body, save_admin_themes
 #: The largest themes document typed (the shipped file of 27 themes is ~8 KB).
 MAX_YAML_CHARS = 64_000
 COLUMNS = ("id", "name", "unit", "direction", "target", "green", "yellow", "declared")
+THEME_FIELDS = ("id", "name", "layers", "grid_colour", "kpis", "case_majors", "sensor_kinds",
+                "legend")  # fmt: skip
 #: Shown in the editor when the admin has no themes of their own yet.
 EXAMPLE = """themes:
   - id: my_theme
@@ -160,8 +162,26 @@ def render(_refresh: Any, _theme_refresh: Any) -> tuple[Any, Any, Any]:
     if acting_admin() is None:
         return forbidden(lang), [], ""
     body = admin_themes_body(get_context().store)
-    text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False) if body else EXAMPLE
+    text = themes_yaml(body) if body else EXAMPLE
     return indicator_table(lang), theme_list(lang), text
+
+
+def _ordered(item: dict[str, Any], rank: dict[str, int]) -> dict[str, Any]:
+    out = {k: item[k] for k in sorted(item, key=lambda k: rank.get(k, len(rank)))}
+    if isinstance(out.get("name"), dict):  # zh first, as the product speaks
+        out["name"] = dict(sorted(out["name"].items(), key=lambda kv: kv[0] != "zh"))
+    return out
+
+
+def themes_yaml(body: Any) -> str:
+    """The saved document as YAML in the shipped file's order of fields (the store keeps
+    JSON with sorted keys)."""
+    themes = body.get("themes") if isinstance(body, dict) else None
+    if isinstance(themes, list):
+        rank = {k: i for i, k in enumerate(THEME_FIELDS)}
+        themes = [_ordered(item, rank) if isinstance(item, dict) else item for item in themes]
+        body = {**body, "themes": themes}
+    return str(yaml.safe_dump(body, allow_unicode=True, sort_keys=False, default_flow_style=None))
 
 
 def overrides(values: Any, keys: Any) -> dict[str, dict[str, Any]] | None:

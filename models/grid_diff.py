@@ -3,7 +3,6 @@ responsible body or other grid workers (pure: two GeoDataFrames in, a :class:`Gr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,13 +63,11 @@ def _text(value: Any) -> str:
 
 
 def _workers(value: Any) -> tuple[str, ...]:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, Iterable):
-        return ()
-    return tuple(sorted(w for w in (_text(v) for v in value) if w))
+    elif not isinstance(value, list | tuple | np.ndarray):
+        return ()  # None, NaN: no workers
+    return tuple(sorted(w for w in (str(v).strip() for v in value if v is not None) if w))
 
 
 def _same_shape(old: np.ndarray, new: np.ndarray, tolerance: float) -> np.ndarray:

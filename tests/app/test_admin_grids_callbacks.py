@@ -208,7 +208,8 @@ def test_admin_confirms_a_new_version_in_force_at_once(world):
         assert "不能晚于" in str(cb.confirm(1, token, "2999-01-01T00:00")[0])
         assert "格式" in str(cb.confirm(1, token, "yesterday")[0])
         out = cb.confirm(1, token, "")
-    message, staged, disabled, table, _o, older, _o2, newer, counts, config, _legend = out
+    message, staged, disabled, table, _o, older, _o2, newer, counts, config, _legend, rep = out
+    assert rep is None
     assert "已导入" in str(message), str(message)
     assert staged is None and disabled is True
     rows = versions(store)
@@ -250,3 +251,23 @@ def test_admin_confirms_a_new_version_in_force_at_once(world):
         )
         assert "请选择" in str(cb.show_diff(1, 999, old_version)[0])
         assert "请选择" in str(cb.show_diff(1, "1; drop", None)[0])
+
+
+def test_staged_uploads_belong_to_their_admin(tmp_path):
+    from app.pages.admin.grids_upload import check_type, decode_upload, discard, stage, staged
+
+    root = tmp_path / "staging"
+    upload = stage(root, b'{"type": "FeatureCollection"}', "../../etc/网格 v2.geojson", actor="a")
+    assert upload.path.parent.parent == root and upload.path.name == "网格_v2.geojson"
+    assert staged(root, upload.token, actor="a") == upload
+    for token in (None, 7, "../..", upload.token + "/..", "x" * 80):
+        assert staged(root, token, actor="a") is None
+    assert staged(root, upload.token, actor="b") is None  # another admin's upload
+    assert not discard(root, upload.token, actor="b") and upload.path.exists()
+    assert discard(root, upload.token, actor="a") and not upload.path.parent.exists()
+    assert decode_upload("data:x;base64," + "QUJD" * 100, max_bytes=10) == "admin.grids.too_big"
+    assert decode_upload("data:x;base64,QUJD", max_bytes=10) == b"ABC"
+    assert check_type("grid.GPKG", b"SQLite format 3\x00...") is None
+    assert check_type("grid.gpkg", b"PK\x03\x04") == "admin.grids.not_geo"
+    assert check_type(None, b"{}") == "admin.grids.wrong_type"
+    assert check_type("grid.shp", b"\x00\x00\x27\x0a") == "admin.grids.wrong_type"

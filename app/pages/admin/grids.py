@@ -28,10 +28,14 @@ def local_text(value: Any, lang: str) -> str:
     return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def _text(value: Any) -> str:
+    return "—" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def versions_table(store: Store, lang: str) -> html.Table:
     """Every version, newest first, with its validity, size, source and importer."""
     rows = list_versions(store).to_dict("records")
-    head = ["version", "name", "valid_from", "valid_to", "cells", "source", "imported_by"]
+    head = ["version", "name", "valid_from", "valid_to", "cells", "imported_by"]
     body = []
     for row in rows:
         current = row["valid_to"] is None or pd.isna(row["valid_to"])
@@ -39,7 +43,7 @@ def versions_table(store: Store, lang: str) -> html.Table:
             html.Tr(
                 [
                     html.Td(str(row["version_id"])),
-                    html.Td(str(row["name"])),
+                    html.Td(_text(row["name"]), title=_text(row["source"])),
                     html.Td(local_text(row["valid_from"], lang)),
                     html.Td(
                         t("admin.grids.current", lang)
@@ -47,8 +51,7 @@ def versions_table(store: Store, lang: str) -> html.Table:
                         else local_text(row["valid_to"], lang)
                     ),
                     html.Td(f"{int(row['cell_count']):,}"),
-                    html.Td(str(row["source"] or "—")),
-                    html.Td(str(row["imported_by"] or "—")),
+                    html.Td(_text(row["imported_by"])),
                 ],
                 className="current" if current else "",
             )
@@ -129,6 +132,7 @@ def panel(lang: str, query: dict[str, str]) -> Any:
                                 type="datetime-local",
                                 debounce=True,
                                 className="input",
+                                style={"width": "210px"},
                             ),
                         ],
                         className="field",
@@ -144,8 +148,6 @@ def panel(lang: str, query: dict[str, str]) -> Any:
                     ),
                 ],
             ),
-            dcc.Loading(html.Div(id=ids.GRIDS_REPORT, className="admin-grids-report")),
-            html.Div(id=ids.GRIDS_MESSAGE),
             dcc.Store(id=ids.GRIDS_STAGED),
             html.Div(
                 className="admin-grids-main",
@@ -164,6 +166,10 @@ def panel(lang: str, query: dict[str, str]) -> Any:
                     html.Div(
                         className="admin-grids-side",
                         children=[
+                            dcc.Loading(
+                                html.Div(id=ids.GRIDS_REPORT, className="admin-grids-report")
+                            ),
+                            html.Div(id=ids.GRIDS_MESSAGE),
                             html.H3(t("admin.grids.versions", lang)),
                             html.Div(versions_table(store, lang), id=ids.GRIDS_VERSIONS),
                             html.H3(t("admin.grids.diff", lang)),

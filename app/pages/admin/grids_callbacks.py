@@ -162,6 +162,7 @@ def parse_valid_from(value: Any, *, now: datetime, zone: str) -> datetime | str:
     Output(ids.GRIDS_DIFF_RESULT, "children"),
     Output(ids.GRIDS_MAP_CONFIG, "data", allow_duplicate=True),
     Output(ids.GRIDS_MAP_LEGEND, "children", allow_duplicate=True),
+    Output(ids.GRIDS_REPORT, "children", allow_duplicate=True),
     Input(ids.GRIDS_CONFIRM, "n_clicks"),
     State(ids.GRIDS_STAGED, "data"),
     State(ids.GRIDS_VALID_FROM, "value"),
@@ -172,11 +173,11 @@ def confirm(n_clicks: Any, token: Any, valid_from: Any) -> tuple[Any, ...]:
     again; bad rows refuse it), close the previous one, show the list and the diff."""
     lang = page_language()
     actor = acting_admin()
-    keep = (no_update,) * 8
+    keep = (no_update,) * 9
     if actor is None:
         return forbidden(lang), None, True, *keep
     if not n_clicks:
-        return (no_update,) * 11
+        return (no_update,) * 12
     upload_ = staged(staging_root(), token, actor=actor.user.username)
     if upload_ is None:
         return message(t("admin.grids.nothing_staged", lang), False), None, True, *keep
@@ -235,6 +236,7 @@ def confirm(n_clicks: Any, token: Any, valid_from: Any) -> tuple[Any, ...]:
         counts,
         config,
         legend(DIFF_KINDS, lang),
+        None,  # the report was of the staged file, now imported
     )
 
 

@@ -79,6 +79,23 @@ def _bounds(cells: gpd.GeoDataFrame) -> Any:
     return geoms.total_bounds
 
 
+#: Smallest span (degrees) of a view fitted to a few highlighted cells: their neighbours show.
+MIN_SPAN_DEG = 0.02
+
+
+def _focus(geoms: Any, fallback: Any) -> Any:
+    """Bounds of the highlighted geometries, widened to :data:`MIN_SPAN_DEG`; the fallback
+    bounds when nothing is highlighted."""
+    geoms = gpd.GeoSeries(list(geoms), crs="EPSG:4326")
+    geoms = geoms[~(geoms.isna() | geoms.is_empty)]
+    if not len(geoms):
+        return fallback
+    west, south, east, north = geoms.total_bounds
+    pad_x = max(0.0, MIN_SPAN_DEG - (east - west)) / 2
+    pad_y = max(0.0, MIN_SPAN_DEG - (north - south)) / 2
+    return (west - pad_x, south - pad_y, east + pad_x, north + pad_y)
+
+
 def preview_config(store: Store, report: TopologyReport, key: str, lang: str) -> dict[str, Any]:
     """An upload's cells (ok / with a problem) and the gaps between them."""
     labels = kind_labels(lang)
@@ -93,13 +110,15 @@ def preview_config(store: Store, report: TopologyReport, key: str, lang: str) ->
         _placed(build_cell_kind_layer(cells, labels=labels, note_column="note")),
         _placed(build_gap_layer(report.gaps, label=labels["gap"], notes=report.gap_notes)),
     ]
-    return _config(store, layers, _bounds(cells), key)
+    flagged = [*cells.geometry[cells["kind"] == "problem"], *report.gaps]
+    return _config(store, layers, _focus(flagged, _bounds(cells)), key)
 
 
 def diff_config(store: Store, drawn: gpd.GeoDataFrame, key: str, lang: str) -> dict[str, Any]:
     """Two versions' cells coloured by kind of change (see models.grid_versions.diff_versions)."""
     layer = build_cell_kind_layer(drawn, labels=kind_labels(lang))
-    return _config(store, [_placed(layer)], _bounds(drawn), key)
+    changed = drawn.geometry[drawn["kind"] != "unchanged"]
+    return _config(store, [_placed(layer)], _focus(changed, _bounds(drawn)), key)
 
 
 def legend(kinds: tuple[str, ...], lang: str) -> list[html.Span]:

@@ -254,7 +254,8 @@ def topology_report(
             crs="EPSG:4326",
         )
         report.cells = cells
-        report.gaps, report.gap_notes = _gaps(cells, metric_crs)
+        if any(w.startswith("gap of ") for w in report.warnings):  # the importer found gaps
+            report.gaps, report.gap_notes = _gaps(cells, metric_crs)
     except Exception as exc:  # totality: a surprise in a file is the file's failure
         report.failure = f"{type(exc).__name__}: {exc}"[:500]
     return report

@@ -92,7 +92,7 @@ def users_table(users: list[User], lang: str) -> html.Table:
 
 def _create_form(lang: str) -> html.Section:
     return html.Section(
-        className="admin-users-create card",
+        className="admin-users-box",
         children=[
             html.H3(t("admin.users.create_title", lang)),
             html.Div(
@@ -151,7 +151,7 @@ def _create_form(lang: str) -> html.Section:
 
 def _manage_form(lang: str, users: list[User]) -> html.Section:
     return html.Section(
-        className="admin-users-manage card",
+        className="admin-users-box",
         children=[
             html.H3(t("admin.users.manage_title", lang)),
             _field(
@@ -174,6 +174,7 @@ def _manage_form(lang: str, users: list[User]) -> html.Section:
                     html.Button(t("admin.users.reset", lang), id=ids.USERS_RESET, n_clicks=0),
                 ],
             ),
+            html.Div(id=ids.USERS_MESSAGE),
             html.Div(
                 className="admin-filters",
                 children=[
@@ -219,7 +220,6 @@ def _manage_form(lang: str, users: list[User]) -> html.Section:
                     ),
                 ],
             ),  # fmt: skip
-            html.Div(id=ids.USERS_MESSAGE),
         ],
     )
 

@@ -41,7 +41,7 @@ def _min_length() -> int:
     return get_context().config.settings.security.min_password_length
 
 
-def _secret(text: str, secret: str) -> html.Div:
+def _secret(text: str, secret: str, note: str = "admin.users.shown_once") -> html.Div:
     """A result that carries a secret shown once (a password, a token)."""
     lang = page_language()
     return html.Div(
@@ -50,7 +50,7 @@ def _secret(text: str, secret: str) -> html.Div:
         children=[
             html.Span(text),
             html.Code(secret, className="admin-users-once"),
-            html.Small(t("admin.users.shown_once", lang), className="muted"),
+            html.Small(t(note, lang), className="muted"),
         ],
     )
 
@@ -270,7 +270,8 @@ def change_user_as_admin(
         elif what == ids.USERS_TOKEN_CREATE:
             made, secret = create_token(store, name, label=text_value(label) or None,
                                         created_by=actor, at=utcnow())  # fmt: skip
-            answer = _secret(t("admin.users.done_token", lang, token=made.token_id), secret)
+            answer = _secret(t("admin.users.done_token", lang, token=made.token_id), secret,
+                             "admin.users.shown_once_token")  # fmt: skip
         elif what == ids.USERS_TOKEN_REVOKE:
             token_id = text_value(token, max_len=64)
             if not token_id:

@@ -184,6 +184,8 @@ def test_admin_confirms_a_new_version_in_force_at_once(world):
 
     store = world["store"]
     old_version = max(v for v, _ in versions(store))
+    with As(world, "gridworker"):
+        field_before = str(field_map())
     grid = small_grid(store, 16)
     grid.loc[0, "responsible_body"] = "新责任单位"
     holed = grid.geometry.iloc[1]
@@ -241,6 +243,13 @@ def test_admin_confirms_a_new_version_in_force_at_once(world):
     )
     assert version == new_version and cells[0] == grid.loc[2, "cell_code"]
     assert not any(staging(world).iterdir())
+    # the grid worker's small map follows too (its cache is keyed on the grid version)
+    with As(world, "gridworker"):
+        from app.pages.field.fieldmap import field_map_config
+        from models.users import get_user as user_of
+
+        fresh = field_map_config(store, user_of(store, "gridworker").scope, "zh")
+        assert str(field_map()) == str(fresh) != field_before
     # the same file again: the importer's duplicate rule refuses it before confirming
     with As(world, "admin"):
         report, token, disabled, *_ = cb.upload(data_url(geojson(grid)), "again.geojson")
@@ -271,3 +280,22 @@ def test_staged_uploads_belong_to_their_admin(tmp_path):
     assert check_type("grid.gpkg", b"PK\x03\x04") == "admin.grids.not_geo"
     assert check_type(None, b"{}") == "admin.grids.wrong_type"
     assert check_type("grid.shp", b"\x00\x00\x27\x0a") == "admin.grids.wrong_type"
+
+
+def field_map() -> object:
+    """The map config of the /field page as the logged-in user gets it."""
+    from app.pages.field.page import layout
+
+    found = []
+
+    def walk(node: object) -> None:
+        if getattr(node, "id", None) == "field-map-config":
+            found.append(node.data)  # type: ignore[attr-defined]
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str | int | float):
+                walk(child)
+
+    walk(layout())
+    assert len(found) == 1
+    return found[0]

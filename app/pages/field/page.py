@@ -13,6 +13,7 @@ from app.pages.field import callbacks, report, tasks  # noqa: F401  (registers t
 from app.pages.field.fieldmap import field_map_config
 from app.pages.field.layout import field_layout
 from app.pages.field.logic import FIELD_ROLES, tabs_for
+from models.geography import current_grid_version
 
 
 def layout(**_query: str) -> html.Div:
@@ -24,7 +25,8 @@ def layout(**_query: str) -> html.Div:
     map_config = None
     if "report" in tabs_for(user.role):
         map_config = ctx.cached(
-            ("field-map", user.scope.label(), lang),
+            # keyed on the grid version: a grid imported on /admin shows without a restart
+            ("field-map", current_grid_version(ctx.store), user.scope.label(), lang),
             lambda: field_map_config(ctx.store, user.scope, lang),
         )
     return field_layout(user.role, lang, map_config, user.user.username)

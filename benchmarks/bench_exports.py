@@ -126,12 +126,12 @@ def _series(name: str, sizes: list[int], run, folder: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global BATCH
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", default="2000,8000,32000")
     parser.add_argument("--xlsx", default="2000,8000")
     parser.add_argument("--batch", type=int, default=BATCH, help="rows per batch")
     args = parser.parse_args(argv)
-    global BATCH
     BATCH = args.batch
     ok = True
     with tempfile.TemporaryDirectory() as tmp:

@@ -299,3 +299,27 @@ def field_map() -> object:
     walk(layout())
     assert len(found) == 1
     return found[0]
+
+
+ODD = (None, 0, 1.5, True, "", "x" * 5000, [], ["a"], {"a": 1}, "\x00", -1)
+
+
+def test_odd_values_from_the_browser_get_a_message_never_an_exception(world):
+    from app.pages.admin import grids_callbacks as cb
+
+    store = world["store"]
+    before = versions(store)
+    with As(world, "admin"):
+        for value in ODD:
+            cb.upload(value, value)
+            cb.upload(data_url(b"{}"), value)
+            out = cb.confirm(value, value, value)
+            assert out[1] in (None, cb.no_update)
+            cb.confirm(1, "a" * 24, value)
+            cb.discard_upload(value, value)
+            assert cb.show_diff(value, value, value)[1] is cb.no_update
+            assert cb.show_diff(1, value, 1)[1] is cb.no_update
+    assert versions(store) == before
+    assert cb.parse_valid_from(["2026-01-01"], now=cb.utcnow(), zone="Asia/Shanghai") == (
+        "admin.grids.bad_date"
+    )

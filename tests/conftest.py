@@ -6,9 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from models.config import Config, load_config
 from models.store import Store
+
+# Hypothesis's per-example deadline is a wall-clock assertion: on a loaded 2-core machine a
+# first example that builds a year's calendar table took 565 ms against its 200 ms and failed
+# a correct test. Speed is measured in benchmarks/, never asserted here.
+settings.register_profile("cityops", deadline=None)
+settings.load_profile("cityops")
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-0123456789abcdef"

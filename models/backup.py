@@ -159,11 +159,13 @@ def _make(
         partial = folder / f".{path.name}.partial"
         try:
             _write_tar(partial, manifest, {f"tables/{t.name}.parquet": t.file for t in snap.tables})
+            verify_backup(partial, now=now, named=path)  # read back before it is listed
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
+            if not path.exists():  # failed before the rename: no note of a missing file
+                path.with_name(path.name + VERIFIED).unlink(missing_ok=True)
     _fsync_dir(folder)
-    verify_backup(path)
     return path, manifest
 
 

@@ -152,8 +152,11 @@ def _copy_hashing(source: BinaryIO, target: Path | None) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def verify_backup(path: Path, *, now: datetime | None = None) -> Manifest:
-    """Check every member of ``path`` and note the result beside it (``.verified.json``)."""
+def verify_backup(
+    path: Path, *, now: datetime | None = None, named: Path | None = None
+) -> Manifest:
+    """Check every member of ``path`` and note the result beside it (``.verified.json``),
+    under the name ``named`` when the file is about to be renamed to it."""
     from models.clock import utcnow
 
     manifest = open_verified(path)
@@ -162,7 +165,9 @@ def verify_backup(path: Path, *, now: datetime | None = None) -> Manifest:
         "bytes": path.stat().st_size,
         "total_sha256": manifest.total_sha256,
     }
-    sidecar = path.with_name(path.name + VERIFIED)
-    sidecar.write_text(json.dumps(note), encoding="utf-8")
-    os.chmod(sidecar, 0o600)
+    final = named or path
+    sidecar = final.with_name(final.name + VERIFIED)
+    fd = os.open(sidecar, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(note))
     return manifest

@@ -78,7 +78,7 @@ def feature_table(
 ) -> gpd.GeoDataFrame:
     """Rows of ``frame`` with a geometry, ``columns`` only: ``times`` as ISO text,
     ``texts`` (dicts, lists) as JSON text, nullable integers as floats, NaN kept (JSON
-    writers make it null)."""
+    writers make it null); ``lon`` and ``lat`` rounded as the geometry is."""
     out = pd.DataFrame(index=frame.index)
     for name in columns:
         column = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
@@ -90,6 +90,8 @@ def feature_table(
             column = column.astype("float64")
         elif column.dtype.kind == "O" or str(column.dtype) in ("str", "string"):
             column = column.astype(object).where(column.notna(), None)
+        if name in ("lon", "lat"):
+            column = pd.to_numeric(column, errors="coerce").round(DECIMALS)
         out[name] = column
     table = gpd.GeoDataFrame(out, geometry=list(geometry), crs=CRS)
     has = ~(table.geometry.isna() | table.geometry.is_empty)

@@ -38,7 +38,7 @@ def _table() -> gpd.GeoDataFrame:
         shapely.Point(116.1234567891, 23.987654321),
     ]
     return feature_table(
-        frame, ("key", "value", "count", "at", "nested"), geometry, times=("at",),
+        frame, ("key", "value", "count", "at", "nested", "lon"), geometry, times=("at",),
         texts=("nested",),
     )  # fmt: skip
 
@@ -60,7 +60,7 @@ def test_properties_are_plain_json_without_nan():
     assert "NaN" not in text and "Infinity" not in text
     props = [f["properties"] for f in json.loads(text)["features"]]
     assert props[0] == {"key": "a", "value": 1.5, "count": 1.0, "at": "2026-11-24T04:00:00Z",
-                        "nested": '{"pm25": 35.0}'}  # fmt: skip
+                        "nested": '{"pm25": 35.0}', "lon": 116.123457}  # fmt: skip
     assert props[1]["value"] is None and props[1]["count"] is None and props[1]["at"] is None
     assert json.loads(props[2]["nested"]) == {"x": [1, None]}
     read = gpd.read_file(io.BytesIO(text.encode()))

@@ -28,7 +28,6 @@ from app.api import (
 )
 from app.api.errors import ApiError
 from app.api.exports import ROUTES as EXPORT_ROUTES
-from app.api.exports import ROUTES as EXPORT_ROUTES
 from models.config import Config
 from models.store import Store
 
@@ -56,7 +55,6 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Callable[..., Any]], ...] = (
     ("/alerts/<identifier>/update", ("POST",), alerts.update_alert),
     ("/alerts/<identifier>/cancel", ("POST",), alerts.cancel_alert),
     *incidents.ROUTES,
-    *EXPORT_ROUTES,
     *EXPORT_ROUTES,
     ("/users", ("GET",), users.users_list),
     ("/users", ("POST",), users.user_create),

@@ -59,6 +59,7 @@ def test_admin_uploads_checks_and_confirms_a_grid(demo_copy, tmp_path):
         _map_shows(page, "preview:")
         rows = page.evaluate("JSON.parse(document.getElementById('admin-grids-map').dataset.rows)")
         assert rows["grid-change-cells"] >= 10_071 and rows["grid-change-gaps"] >= 1, rows
+        page.screenshot(path=str(tmp_path / "admin-grids-preview.png"))
         assert page.is_enabled("#admin-grids-confirm")
         page.click("#admin-grids-confirm")
         page.wait_for_selector("#admin-grids-message .msg.ok", timeout=120_000)

@@ -281,7 +281,9 @@ class ControlServer:
                         conn, limit=self.max_request_bytes, within_s=self.read_timeout_s
                     )
                 except (ControlError, OSError) as exc:
-                    _send(conn, _answer(EXIT_CONTROL, "", f"bad request: {exc}"))
+                    # a probe (is a server there?) connects and leaves: no one to answer
+                    with contextlib.suppress(OSError):
+                        _send(conn, _answer(EXIT_CONTROL, "", f"bad request: {exc}"))
                     return
                 future = self._pool.submit(self._run, request)
                 try:

@@ -267,6 +267,13 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
     valid_from = ctx.valid_from or ctx.now
 
     def write(tx: WriteTx) -> Written:
+        if ctx.valid_from is not None:  # a chosen start: checked again inside the transaction
+            latest = tx.fetch("SELECT max(valid_from) FROM grid_versions WHERE valid_to IS NULL")
+            if latest[0][0] is not None and latest[0][0] >= valid_from:
+                raise ValueError(
+                    f"valid_from {valid_from} is not after the current version's start "
+                    f"{latest[0][0]}"
+                )
         version = int(tx.fetch("SELECT coalesce(max(version_id), 0) + 1 FROM grid_versions")[0][0])
         closed = [
             r[0]

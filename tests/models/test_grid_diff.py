@@ -112,6 +112,12 @@ def test_versions_in_the_store(store, tmp_path: Path):
         store, tmp_path / "v2.geojson", kind="grid", now=t2, valid_from=datetime(2026, 5, 1)
     )
     assert result.ok, result.reason
+    second.loc[0, "responsible_body"] = "C"
+    second.to_file(tmp_path / "v3.geojson")
+    early = ingest_file(
+        store, tmp_path / "v3.geojson", kind="grid", now=t2, valid_from=datetime(2026, 4, 1)
+    )  # a start before the current one's: refused inside the transaction, nothing written
+    assert not early.ok and "not after the current version's start" in str(early.reason)
     listed = list_versions(store)
     assert list(listed["version_id"]) == [2, 1]
     assert listed.iloc[1]["valid_to"] == datetime(2026, 5, 1) == listed.iloc[0]["valid_from"]

@@ -84,6 +84,12 @@ def _no_nan(text: str) -> dict:
     return json.loads(text, parse_constant=refuse)
 
 
+def _read_gpkg(data: bytes, folder) -> gpd.GeoDataFrame:
+    path = folder / "layer.gpkg"  # GDAL wants the extension a GeoPackage has
+    path.write_bytes(data)
+    return gpd.read_file(path)
+
+
 def _check_rfc7946(body: dict) -> None:
     assert body["type"] == "FeatureCollection"
     assert "crs" not in body
@@ -102,7 +108,7 @@ def _check_rfc7946(body: dict) -> None:
 
 
 @pytest.mark.parametrize("name", list(LAYERS))
-def test_each_layer_is_rfc7946_geojson_and_a_geopackage_that_read_back(world, name):
+def test_each_layer_is_rfc7946_geojson_and_a_geopackage_that_read_back(world, name, tmp_path):
     client = _as(world, "admin")
     response = client.get(f"{API}/layers/{name}.geojson")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -116,14 +122,14 @@ def test_each_layer_is_rfc7946_geojson_and_a_geopackage_that_read_back(world, na
     package = client.get(f"{API}/layers/{name}.gpkg")
     assert package.status_code == 200
     assert package.headers["Content-Disposition"].endswith('.gpkg"')
-    layer = gpd.read_file(io.BytesIO(package.get_data()))
+    layer = _read_gpkg(package.get_data(), tmp_path)
     assert layer.crs.to_epsg() == 4326
     assert len(layer) == len(body["features"])
     if name in ("grid-cells", "cases", "traffic-segments", "cameras", "resources"):
         assert len(layer) > 0, name  # the demo city has them: the check sees features
 
 
-def test_a_district_user_gets_only_their_district_and_a_grid_worker_their_cells(world):
+def test_a_district_user_gets_only_their_district_and_a_grid_worker_their_cells(world, tmp_path):
     district = _as(world, "xq_operator")
     cases = district.get(f"{API}/layers/cases.geojson").get_json()
     ids = {f["id"] for f in cases["features"]}
@@ -137,7 +143,7 @@ def test_a_district_user_gets_only_their_district_and_a_grid_worker_their_cells(
         assert codes and all(c.startswith("445102") for c in codes), name
     resources = district.get(f"{API}/layers/resources.geojson").get_json()["features"]
     assert {f["properties"]["district_code"] for f in resources} <= {"445102", None}
-    gpkg = gpd.read_file(io.BytesIO(district.get(f"{API}/layers/cases.gpkg").get_data()))
+    gpkg = _read_gpkg(district.get(f"{API}/layers/cases.gpkg").get_data(), tmp_path)
     assert set(gpkg["district_code"]) == {"445102"}
     worker = _as(world, "gridworker")
     cells = worker.get(f"{API}/layers/grid-cells.geojson").get_json()["features"]

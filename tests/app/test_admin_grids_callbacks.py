@@ -136,7 +136,9 @@ def test_bad_uploads_get_a_message(world, tmp_path, monkeypatch):
             out = cb.upload(contents, "grid.geojson")
             assert out[1] in (None, cb.no_update) and out[2] in (True, cb.no_update)
         assert "无法读取" in str(cb.upload("data:;base64,@@@", "grid.geojson")[0])
-        monkeypatch.setattr(cb, "MAX_UPLOAD_BYTES", 1000)
+        from app.pages.admin import grids
+
+        monkeypatch.setattr(grids, "MAX_UPLOAD_BYTES", 1000)
         report, token, *_ = cb.upload(data_url(b"{" + b" " * 5000 + b"}"), "big.geojson")
         assert "上限" in str(report) and token is None
     assert versions(store) == before

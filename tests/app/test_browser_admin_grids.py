@@ -52,6 +52,12 @@ def test_admin_uploads_checks_and_confirms_a_grid(demo_copy, tmp_path):
         page.goto(url + "/admin?tab=grids")
         page.wait_for_selector("#admin-grids-upload input[type=file]", state="attached")
         _map_shows(page, "diff:1:1")  # the current grid drawn before any upload
+        huge = tmp_path / "huge.geojson"
+        with huge.open("wb") as handle:
+            handle.truncate(65 * 2**20)  # above the 64 MB limit: refused in the page at once
+        page.set_input_files("#admin-grids-upload input[type=file]", str(huge))
+        page.wait_for_selector("#admin-grids-too-big", timeout=10_000)
+        assert "64 MB" in page.inner_text("#admin-grids-too-big")
         page.set_input_files("#admin-grids-upload input[type=file]", str(grid_file))
         page.wait_for_selector("#admin-grids-report-body", timeout=120_000)
         report = page.inner_text("#admin-grids-report-body")

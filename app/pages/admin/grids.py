@@ -14,10 +14,17 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.grids_map import DIFF_KINDS, diff_config, legend
-from app.pages.admin.grids_upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, SUFFIXES
+from app.pages.admin.grids_upload import MAX_UPLOAD_BYTES, SUFFIXES
 from models.grid_diff import GridDiff
 from models.grid_versions import diff_versions, list_versions
 from models.store import Store
+
+
+def upload_limit() -> int:
+    """Largest upload in bytes: :data:`MAX_UPLOAD_BYTES`, or less when ``ingest.max_file_mb``
+    (the limit of every file load) is lower."""
+    limit = get_context().config.settings.ingest.max_file_mb * 2**20
+    return int(min(MAX_UPLOAD_BYTES, limit))
 
 
 def local_text(value: Any, lang: str) -> str:
@@ -108,21 +115,32 @@ def panel(lang: str, query: dict[str, str]) -> Any:
     if older is not None and newer is not None:
         counts, config = diff_view(store, older, newer, lang)
     accept = ",".join(SUFFIXES)
+    limit = upload_limit()
+    mb = max(1, limit // 2**20)
     return html.Div(
         className="admin-grids",
         children=[
             html.H2(t("admin.tab.grids", lang)),
-            html.P(t("admin.grids.intro", lang, mb=MAX_UPLOAD_MB), className="hint"),
+            html.P(t("admin.grids.intro", lang, mb=mb), className="hint"),
             html.Div(
                 className="admin-grids-upload-row",
                 children=[
-                    dcc.Upload(
-                        id=ids.GRIDS_UPLOAD,
-                        children=html.Div(t("admin.grids.drop", lang, mb=MAX_UPLOAD_MB)),
-                        accept=accept,
-                        max_size=MAX_UPLOAD_BYTES,
-                        multiple=False,
-                        className="upload-box",
+                    html.Div(
+                        dcc.Upload(
+                            id=ids.GRIDS_UPLOAD,
+                            children=html.Div(t("admin.grids.drop", lang, mb=mb)),
+                            accept=accept,
+                            max_size=limit,
+                            multiple=False,
+                            className="upload-box",
+                        ),
+                        # the drop zone drops a larger file without a word: assets/admin-grids.js
+                        # says why from these
+                        className="admin-grids-upload-box",
+                        **{
+                            "data-max-bytes": str(limit),
+                            "data-too-big": t("admin.grids.too_big", lang, mb=mb),
+                        },
                     ),
                     html.Label(
                         [

@@ -16,11 +16,10 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.acting import acting_admin, forbidden, message, page_language
-from app.pages.admin.grids import diff_view, version_options, versions_table
+from app.pages.admin.grids import diff_view, upload_limit, version_options, versions_table
 from app.pages.admin.grids_map import DIFF_KINDS, PREVIEW_KINDS, legend, preview_config
 from app.pages.admin.grids_report import report_view
 from app.pages.admin.grids_upload import (
-    MAX_UPLOAD_BYTES,
     check_type,
     decode_upload,
     discard,
@@ -74,8 +73,7 @@ def _metric_crs() -> str:
 
 
 def _max_bytes() -> int:
-    limit = get_context().config.settings.ingest.max_file_mb * 2**20
-    return int(min(MAX_UPLOAD_BYTES, limit))
+    return upload_limit()
 
 
 @dash.callback(

@@ -20,7 +20,7 @@ from models.clock import utcnow
 from models.config import Config
 from models.coordinates import coordinates_problem
 from models.security import parse_scope
-from models.sla import sla_status
+from models.sla import dispatched_limit, sla_status
 from models.store import Store
 from models.users import User
 from models.workflow import ACTIONS, fold
@@ -195,9 +195,13 @@ def run_case(
             )
             if category and past:
                 state = fold(past)
+                category_limit = sla_limit(category, calendar)
+                kept = dispatched_limit(
+                    record.get("sla_limit_s"), state, category_limit=category_limit
+                )  # the limit it was dispatched with: a later category change does not move it
                 status = sla_status(
                     state,
-                    limit=sla_limit(category, calendar),
+                    limit=kept or category_limit,
                     now=utcnow(),
                     working_time_between=calendar.working_time_between,
                 )

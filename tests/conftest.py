@@ -31,7 +31,10 @@ def write_config(folder: Path, db_name: str = "cityops.duckdb", **sections: dict
 
     if "mqtt" not in sections:
         sections["ingest"] = {"mqtt_enabled": False, **sections.get("ingest", {})}
-    data = {"storage": {"path": db_name, "backup_dir": "backups"}, **sections}
+    # no daily backup unless a test asks: a served demo copy would back itself up a minute
+    # after it starts on any afternoon (the catch-up of a day's missed backup)
+    storage = {"path": db_name, "backup_dir": "backups", "backup_at": ""}
+    data = {**sections, "storage": {**storage, **sections.get("storage", {})}}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import flask_login
 import pytest
@@ -45,7 +46,7 @@ def world(demo_copy):
     store = Store(config.database_path)
     app = create_app(config, store)
     app.server.config["TESTING"] = True
-    yield {"app": app, "store": store}
+    yield {"app": app, "store": store, "folder": folder}
     store.close()
 
 
@@ -178,3 +179,22 @@ def test_the_admin_exports_and_imports_the_duties_workbook(world, as_user) -> No
     owner = store.query_value("SELECT owner_dept FROM categories WHERE category_code = ?", [code])
     assert owner == "ZJ"
     assert "ZJ" in _text(dcb.redraw_tables(1))
+
+
+def test_the_walls_cell_tooltips_follow_an_import_at_once(world) -> None:
+    """The wall's base payload (cells with their responsible body) is cached per version:
+    an import of the duties makes a new one, no restart."""
+    from models.duties_store import import_duties
+    from tests.app.test_dispatch_callbacks import logged_in_clients
+    from tests.conftest import demo_passwords
+
+    client = logged_in_clients(world["app"], demo_passwords(world["folder"]))("admin")
+
+    def base() -> str:
+        return json.dumps(client.get("/screen/api/base").get_json(), ensure_ascii=False)
+
+    assert "联调测试责任主体" not in base()
+    tables = load_duties(world["store"])
+    tables.cells[0].values["responsible_body"] = "联调测试责任主体"
+    import_duties(world["store"], tables, actor="admin")
+    assert "联调测试责任主体" in base()

@@ -25,6 +25,7 @@ from app.pages.screen.picture import (
 from app.pages.screen.themes import theme_for
 from app.photos import photo_response
 from app.validation import Rejected, replay_instant
+from models.category_edits import reference_version
 from models.clock import utcnow
 from models.geography import current_grid_version
 from models.security import may_open
@@ -54,8 +55,9 @@ def _theme() -> Any:
 def _base(user: Any, lang: str) -> dict[str, Any]:
     ctx = get_context()
     version = current_grid_version(ctx.store)
+    # the duties' version too: an import changes the cells' responsible bodies and workers
     return ctx.cached(
-        ("screen-base", version, user.scope.label(), lang),
+        ("screen-base", version, reference_version(ctx.store), user.scope.label(), lang),
         lambda: base_payload(ctx.store, user.scope, lang=lang),
     )
 

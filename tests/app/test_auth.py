@@ -178,8 +178,8 @@ def test_admin_page_lists_users_and_dead_letters(demo_app):
     text = r.get_data(as_text=True)
     assert r.status_code == 200, text[:500]
     assert "gridworker" in text
-    dead = render_page(c, "/admin", "?tab=dead_letters").get_data(as_text=True)
-    assert "payload is not JSON" in dead and "{bad" in dead
+    # the dead letters' tab lists them through its callback: tests/app/test_admin_dead_letters_*
+    assert render_page(c, "/admin", "?tab=dead_letters").status_code == 200
     # the years whose 调休 are not published yet are named on /admin (issue 9, defect 14)
     from models.clock import utcnow
     from models.work_calendar import WorkCalendar

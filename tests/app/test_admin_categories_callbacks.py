@@ -198,3 +198,26 @@ def test_the_walls_cell_tooltips_follow_an_import_at_once(world) -> None:
     tables.cells[0].values["responsible_body"] = "联调测试责任主体"
     import_duties(world["store"], tables, actor="admin")
     assert "联调测试责任主体" in base()
+
+
+def test_the_dispatch_consoles_category_options_follow_an_edit_at_once(world, as_user) -> None:
+    """The dispatch console caches its filter options: an added or disabled category shows
+    there at once (the cache key names the categories' version)."""
+    from app.pages.dispatch.layout import filter_options
+    from models.category_edits import add_category, update_category
+    from models.security import Scope
+
+    as_user("admin")
+    store = world["store"]
+
+    def codes() -> set[str]:
+        return {o["value"] for o in filter_options(store, Scope("city"), "zh")["categories"]}
+
+    assert "0994" not in codes() and "0202" in codes()
+    row = dict(zip(("category_code", "major_code", "minor_code"), ("0994", "09", "94")))
+    add_category(store, {**row, "kind": "event", "name_zh": "新增测试", "name_en": "new test",
+                         "owner_dept": "CG", "register_condition": "有", "close_condition": "无",
+                         "limit_value": 1, "limit_unit": "working_days", "grid_level": False,
+                         "enabled": True}, actor="admin")  # fmt: skip
+    update_category(store, "0202", actor="admin", enabled=False)
+    assert "0994" in codes() and "0202" not in codes()

@@ -181,3 +181,11 @@ def test_a_file_that_is_not_a_workbook_or_lacks_a_sheet_is_a_problem_not_a_crash
         ("departments", "missing_sheet"),
         ("cells", "missing_sheet"),
     ]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
+    tables = DutyTables(cells=_rows("cells", ("445102001001001", "", "=HYPERLINK(1)", "gw1")))
+    book = load_workbook(io.BytesIO(write_duties_xlsx(tables)))
+    cell = book["cells"]["C2"]
+    assert cell.value == "=HYPERLINK(1)" and cell.data_type == "s"
+    assert _reload(write_duties_xlsx(tables)).cells[0].values["responsible_body"] == "=HYPERLINK(1)"

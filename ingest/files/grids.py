@@ -19,6 +19,7 @@ from ingest.files.report import BadRow, FileFailure, Plan, Written, never_writte
 from ingest.files.source import Context, Source
 from ingest.files.tabular import normalize_header
 from ingest.files.topology import gap_warnings, overlap_rows
+from models.grid_carryover import carry_duties, current_duties
 from models.store import WriteTx
 
 ALIASES = {
@@ -234,6 +235,12 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
             "grid", len(gdf), never_written, bad_rows=bad, warnings=warnings, line_unit="feature"
         )
     warnings += _unknown_areas(ctx, codes)
+    bodies = _optional_text(gdf, "responsible_body")
+    crews = [_workers(v) for v in gdf.get("grid_workers", pd.Series([None] * len(gdf)))]
+    # what the carry-over will do against the version in force now (done again on writing)
+    in_force, duties = current_duties(ctx.store.query_rows)
+    preview = carry_duties(codes, bodies, crews, duties, previous_version=in_force)
+    warnings += preview.warnings()
     centroids = shapely.centroid(metric)
     c_lon, c_lat = back.transform(shapely.get_x(centroids), shapely.get_y(centroids))
     bounds = shapely.bounds(geoms)
@@ -246,11 +253,8 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
             "community_code": [c[:12] for c in codes],
             "seq": pa.array(seq, pa.int32()),
             "size_class": _optional_text(gdf, "size_class"),
-            "responsible_body": _optional_text(gdf, "responsible_body"),
-            "grid_workers": pa.array(
-                [_workers(v) for v in gdf.get("grid_workers", pd.Series([None] * len(gdf)))],
-                pa.list_(pa.string()),
-            ),
+            "responsible_body": pa.array(bodies, pa.string()),
+            "grid_workers": pa.array(crews, pa.list_(pa.string())),
             "area_m2": shapely.area(metric).astype(float),
             "centroid_lon": np.asarray(c_lon, float),
             "centroid_lat": np.asarray(c_lat, float),
@@ -275,6 +279,19 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
                     f"{latest[0][0]}"
                 )
         version = int(tx.fetch("SELECT coalesce(max(version_id), 0) + 1 FROM grid_versions")[0][0])
+        # the closing version's bodies and workers fill what the file leaves empty
+        previous_version, previous = current_duties(tx.fetch)
+        carried = carry_duties(codes, bodies, crews, previous, previous_version=previous_version)
+        table = cells.set_column(
+            cells.schema.get_field_index("responsible_body"),
+            "responsible_body",
+            pa.array(carried.bodies, pa.string()),
+        )
+        table = table.set_column(
+            table.schema.get_field_index("grid_workers"),
+            "grid_workers",
+            pa.array(carried.workers, pa.list_(pa.string())),
+        )
         closed = [
             r[0]
             for r in tx.fetch(
@@ -296,7 +313,15 @@ def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
             ],
         )
         column = pa.array(np.full(len(codes), version, dtype=np.int32))
-        tx.append("grid_cells", cells.append_column("version_id", column))
-        return Written(len(codes), details={"grid_version": version, "closed_versions": closed})
+        tx.append("grid_cells", table.append_column("version_id", column))
+        details = {"grid_version": version, "closed_versions": closed, **carried.details()}
+        return Written(len(codes), details=details)
 
-    return Plan("grid", len(gdf), write, warnings=warnings, line_unit="feature")
+    return Plan(
+        "grid",
+        len(gdf),
+        write,
+        warnings=warnings,
+        line_unit="feature",
+        details=preview.details(),
+    )

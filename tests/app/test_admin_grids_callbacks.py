@@ -325,3 +325,52 @@ def test_odd_values_from_the_browser_get_a_message_never_an_exception(world):
     assert cb.parse_valid_from(["2026-01-01"], now=cb.utcnow(), zone="Asia/Shanghai") == (
         "admin.grids.bad_date"
     )
+
+
+def test_a_regridding_file_without_duties_keeps_the_list_and_says_so(world):
+    """Runs last: it confirms a version. A file of codes and shapes only: the report counts the
+    cells keeping their body and workers and the new code without any; the confirmed version
+    keeps the 权责清单 (no duty change in the diff)."""
+    from app.pages.admin import grids_callbacks as cb
+    from models.duties import SHEETS, DutyRow, DutyTables
+    from models.duties_store import import_duties
+
+    store = world["store"]
+    old_version = max(v for v, _ in versions(store))
+    grid = small_grid(store, 8)
+    edited, renamed = grid.loc[0, "cell_code"], grid.loc[7, "cell_code"]
+    row = dict(zip(SHEETS["cells"], (edited, "", "清单里的单位", ""), strict=True))
+    assert import_duties(store, DutyTables(cells=[DutyRow(2, row)]), actor="admin").cells == 1
+    new_code = renamed[:12] + "977"
+    assert new_code not in set(load_cells(store)["cell_code"])
+    bare = grid[["cell_code", "geometry"]].copy()
+    bare.loc[7, "cell_code"] = new_code
+    old = load_cells(store).set_index("cell_code")
+    kept = [c for c in bare["cell_code"] if c != new_code]
+    kept_body = sum(isinstance(old.loc[c, "responsible_body"], str) for c in kept)
+    kept_workers = sum(len(old.loc[c, "grid_workers"]) > 0 for c in kept)
+    with As(world, "admin"):
+        report, token, disabled, *_ = cb.upload(data_url(geojson(bare)), "只有边界.geojson")
+        text = str(report)
+        assert token and disabled is False, text[:600]
+        assert f"沿用责任主体 {kept_body}" in text and f"沿用网格员 {kept_workers}" in text
+        assert "新网格无责任主体 1" in text and "新网格无网格员 1" in text
+        assert f"v{old_version}" in text and "/admin?tab=duties" in text and new_code in text
+        out = cb.confirm(1, token, "")
+    done = str(out[0])
+    assert "已导入" in done and f"沿用责任主体 {kept_body}" in done and "新网格无责任主体 1" in done
+    new_version = out[7]
+    assert new_version == old_version + 1
+    stored = dict(
+        store.query_rows(
+            "SELECT cell_code, responsible_body FROM grid_cells WHERE version_id = ?",
+            [new_version],
+        )
+    )
+    assert stored[edited] == "清单里的单位" and stored[new_code] is None
+    layer = next(layer for layer in out[9]["layers"] if layer["id"] == "grid-change-cells")
+    kinds = {r["cell_code"]: r["kind"] for r in cell_rows(layer)}
+    assert kinds[new_code] == "added" and kinds[renamed] == "removed"
+    assert {kinds[c] for c in kept} == {"unchanged"}
+    with As(world, "operator"):
+        assert "管理员" in str(cb.upload(data_url(geojson(bare)), "x.geojson")[0])

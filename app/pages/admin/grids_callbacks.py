@@ -18,7 +18,7 @@ from app.pages.admin import ids
 from app.pages.admin.acting import acting_admin, forbidden, message, page_language
 from app.pages.admin.grids import diff_view, upload_limit, version_options, versions_table
 from app.pages.admin.grids_map import DIFF_KINDS, PREVIEW_KINDS, legend, preview_config
-from app.pages.admin.grids_report import report_view
+from app.pages.admin.grids_report import duties_view, report_view
 from app.pages.admin.grids_upload import (
     check_type,
     decode_upload,
@@ -221,7 +221,12 @@ def confirm(n_clicks: Any, token: Any, valid_from: Any) -> tuple[Any, ...]:
     options, _older, _newer = version_options(ctx.store)
     older = max((v for v in before if v < version), default=version)
     counts, config = diff_view(ctx.store, older, version, lang)
-    done = message(t("admin.grids.done", lang, version=version, cells=result.rows_loaded), True)
+    done: Any = message(
+        t("admin.grids.done", lang, version=version, cells=result.rows_loaded), True
+    )
+    carried = duties_view(result.details, lang, prefix="admin-grids-done")
+    if carried is not None:  # what the cells kept of the 权责清单, what is left to fill in
+        done = [done, carried]
     return (
         done,
         None,

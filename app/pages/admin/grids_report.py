@@ -1,15 +1,65 @@
 """The topology report of an uploaded grid as shown before confirming: counts, whether it
-may be confirmed, the problems with their cell codes and the warnings."""
+may be confirmed, what bodies and grid workers the cells keep from the version in force, the
+problems with their cell codes and the warnings."""
 
 from __future__ import annotations
 
-from dash import html
+from typing import Any
+
+from dash import dcc, html
 
 from app.i18n import t
 from app.pages.admin.acting import message
 from app.pages.admin.grids_upload import MAX_LISTED, TopologyReport
 
 COUNTED = ("features", "bad_code", "duplicate", "invalid", "overlap", "data", "gaps", "warnings")
+#: The carry-over's counts (models.grid_carryover details) shown, in order.
+DUTY_COUNTS = (
+    "cells_kept_body",
+    "cells_kept_workers",
+    "new_cells_without_body",
+    "new_cells_without_workers",
+)
+#: Where the admin fills in what a new cell lacks.
+DUTIES_TAB = "/admin?tab=duties"
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def duties_view(
+    duties: dict[str, Any], lang: str, *, prefix: str = "admin-grids-report"
+) -> html.Div | None:
+    """What the new version's cells keep from the version in force and which new cells have
+    no responsible body or grid workers (with the way to the 权责清单); None when unknown.
+    ``prefix`` starts the ids (the report before confirming, the message after)."""
+    if not duties:
+        return None
+    counts = {k: _count(duties.get(k)) for k in DUTY_COUNTS}
+    spans = [
+        html.Span(
+            f"{t(f'admin.grids.count.{k}', lang)} {counts[k]:,}",
+            className="count" + (" warn" if k.startswith("new_") and counts[k] else ""),
+            id=f"{prefix}-{k.replace('_', '-')}",
+        )
+        for k in DUTY_COUNTS
+    ]
+    parts: list[Any] = [html.Div(spans, className="admin-grids-counts")]
+    previous = duties.get("duties_from_version")
+    if isinstance(previous, int):
+        parts.append(html.P(t("admin.grids.duties_kept", lang, version=previous), className="hint"))
+    missing_body = counts["new_cells_without_body"]
+    missing_workers = counts["new_cells_without_workers"]
+    if missing_body or missing_workers:
+        text = t("admin.grids.duties_missing", lang, body=missing_body, workers=missing_workers)
+        parts.append(
+            html.P(
+                [text, " ", dcc.Link(t("admin.grids.duties_link", lang), href=DUTIES_TAB)],
+                className="hint warn",
+            )
+        )
+    return html.Div(parts, className="admin-grids-duties", id=f"{prefix}-duties")
 
 
 def report_view(report: TopologyReport, filename: str, lang: str) -> html.Div:
@@ -40,6 +90,9 @@ def report_view(report: TopologyReport, filename: str, lang: str) -> html.Div:
     else:
         verdict = message(t("admin.grids.may_confirm", lang, n=report.features), True)
     parts: list[object] = [title, summary, verdict]
+    duties = duties_view(report.duties, lang)
+    if duties is not None:
+        parts.append(duties)
     if report.problems:
         rows = [
             html.Tr(

@@ -84,6 +84,8 @@ class TopologyReport:
     cells: gpd.GeoDataFrame | None = None  # cell_code, kind (ok/problem), note
     gaps: list[Any] = field(default_factory=list)  # polygons in EPSG:4326
     gap_notes: list[str] = field(default_factory=list)
+    #: what the carry-over of bodies and workers will do (models.grid_carryover details)
+    duties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def blocking(self) -> bool:
@@ -235,6 +237,7 @@ def topology_report(
             return report
         report.features = plan.rows_total
         report.warnings = list(plan.warnings)
+        report.duties = {} if plan.bad_rows else dict(plan.details)
         notes = [""] * len(gdf)
         for bad in plan.bad_rows:
             code = str(bad.value or "") if bad.column == "cell_code" else ""

@@ -54,7 +54,7 @@ def back_up_now(config: Config, store: Store, *, actor: str) -> bool:
             actor=actor,
             target=path.name,
             detail=f"schema {manifest.schema_version}; {rows} rows in {len(manifest.tables)} "
-            "tables",
+            f"tables; {len(manifest.photos)} photo files, {len(manifest.photos_missing)} missing",
         )
 
     return start_backup(
@@ -63,6 +63,7 @@ def back_up_now(config: Config, store: Store, *, actor: str) -> bool:
         now=utcnow(),
         tz=config.settings.calendar.timezone,
         done=done,
+        photo_dir=config.photo_dir,
     )
 
 
@@ -82,7 +83,9 @@ def run_once(config: Config, store: Store, now: datetime) -> Path | None:
     if not due:
         return None
     try:
-        path, manifest = make_backup(store, folder, now=now, tz=tz, kind="scheduled")
+        path, manifest = make_backup(
+            store, folder, now=now, tz=tz, kind="scheduled", photo_dir=config.photo_dir
+        )
     except BackupBusy:
         log.info("scheduled backup waits: another backup is being made")
         return None
@@ -91,7 +94,8 @@ def run_once(config: Config, store: Store, now: datetime) -> Path | None:
         "backup.scheduled",
         actor=ACTOR,
         target=path.name,
-        detail=f"schema {manifest.schema_version}; {rows} rows in {len(manifest.tables)} tables",
+        detail=f"schema {manifest.schema_version}; {rows} rows in {len(manifest.tables)} tables; "
+        f"{len(manifest.photos)} photo files, {len(manifest.photos_missing)} missing",
         at=now,
     )
     log.info("scheduled backup made", extra={"file": str(path), "rows": rows})

@@ -48,7 +48,12 @@ def run_backup(config: Config, store: Store, args: argparse.Namespace, user: Use
     started = time.perf_counter()
     try:
         path, manifest = make_backup(
-            store, folder, now=utcnow(), tz=config.settings.calendar.timezone, kind="manual"
+            store,
+            folder,
+            now=utcnow(),
+            tz=config.settings.calendar.timezone,
+            kind="manual",
+            photo_dir=config.photo_dir,
         )
     except BackupBusy as exc:
         print(f"cityops: {exc}", file=sys.stderr)
@@ -63,14 +68,22 @@ def run_backup(config: Config, store: Store, args: argparse.Namespace, user: Use
         "backup.create",
         actor=user.username,
         target=path.name,
-        detail=f"schema {manifest.schema_version}; {rows} rows in {len(manifest.tables)} tables",
+        detail=f"schema {manifest.schema_version}; {rows} rows in {len(manifest.tables)} tables; "
+        f"{len(manifest.photos)} photo files, {len(manifest.photos_missing)} missing",
     )
     print(f"backup written: {path}")
     print(
         f"  {path.stat().st_size / 2**20:.1f} MiB, schema v{manifest.schema_version}, "
-        f"{len(manifest.tables)} tables, {rows} rows, checked "
+        f"{len(manifest.tables)} tables, {rows} rows, {len(manifest.photos)} photo files "
+        f"({manifest.photo_bytes / 2**20:.1f} MiB), checked "
         f"({time.perf_counter() - started:.1f} s)"
     )
+    if manifest.photos_missing:
+        print(
+            f"  warning: {len(manifest.photos_missing)} photo file(s) named by cases were not "
+            f"in {config.photo_dir} (listed in the manifest's photos_missing), e.g. "
+            + ", ".join(sorted(manifest.photos_missing)[:3])
+        )
     return 0
 
 
@@ -94,6 +107,7 @@ def run_restore(config: Config, args: argparse.Namespace, *, username: str | Non
             tz=config.settings.calendar.timezone,
             force=args.force,
             actor=actor,
+            photo_dir=config.photo_dir,
         )
     except (BackupError, StoreError) as exc:
         print(f"cityops: restore refused: {exc}", file=sys.stderr)
@@ -114,6 +128,16 @@ def run_restore(config: Config, args: argparse.Namespace, *, username: str | Non
         + f"; {rows} rows in {len(done.rows)} tables, counts checked "
         f"({time.perf_counter() - started:.1f} s)"
     )
+    if done.manifest.photos:
+        print(
+            f"  {len(done.manifest.photos)} photo files into {config.photo_dir}: "
+            f"{done.photos.written} written, {done.photos.kept} there already (same sha256)"
+        )
+    if done.manifest.photos_missing:
+        print(
+            f"  warning: {len(done.manifest.photos_missing)} photo file(s) were missing when "
+            "the backup was made (see the manifest's photos_missing)"
+        )
     if done.kept is not None:
         print(f"  the old database is kept as {done.kept}")
     return 0

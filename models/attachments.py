@@ -24,6 +24,7 @@ import pandas as pd
 
 from models.case_builder import DEFAULT_TIMEZONE
 from models.case_service import Actor, Refused, visible_case
+from models.photo_paths import inside_folder as _inside
 from models.photos import PhotoError, ProcessedPhoto, process_photo
 from models.security import Scope
 from models.store import Store, WriteTx
@@ -329,13 +330,6 @@ def _insert(
         "UPDATE cases SET change_seq = nextval('change_seq') WHERE case_id = ?", [row["case_id"]]
     )
     return None
-
-
-def _inside(photo_dir: Path, relative: str) -> Path | None:
-    """``photo_dir / relative`` when it stays inside the folder (a row is data, not trust)."""
-    root = photo_dir.resolve()
-    path = (root / relative).resolve()
-    return path if path.is_relative_to(root) and path != root else None
 
 
 def photo_file(

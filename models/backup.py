@@ -1,10 +1,10 @@
-"""Backup files of the whole database: one tar holding a JSON MANIFEST and one Parquet file
-per table, written from one read snapshot; the folder of backups listed, pruned, scheduled."""
+"""Backup files of the whole database: one tar holding a JSON MANIFEST, one Parquet file
+per table and the photo files its rows name, written from one read snapshot; the folder of
+backups listed, pruned, scheduled."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import logging
@@ -30,6 +30,7 @@ from models.backup_manifest import (
     cityops_version,
     total_sha256,
 )
+from models.backup_photos import HashingReader, collect_photos, file_sha256
 from models.backup_read import VERIFIED, open_verified, read_manifest, verify_backup
 from models.store import Store
 
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "cityops-backup-"
 SUFFIX = ".tar"
-_CHUNK = 1 << 20
 _NAME = re.compile(r"^cityops-backup-\d{8}-\d{6}(-\d+)?\.tar$")
 _running = threading.Lock()
 
@@ -76,18 +76,27 @@ def backup_running() -> bool:
 
 
 def make_backup(
-    store: Store, folder: Path, *, now: datetime, tz: str, kind: str = "manual"
+    store: Store,
+    folder: Path,
+    *,
+    now: datetime,
+    tz: str,
+    kind: str = "manual",
+    photo_dir: Path | None = None,
 ) -> tuple[Path, Manifest]:
     """Copy the whole database as of one moment into a new backup file in ``folder``.
 
-    The file appears complete or not at all (written under a hidden name, then renamed),
-    readable by its owner only, and is read back and checked before this returns.
-    One backup at a time per process (:class:`BackupBusy` otherwise).
+    With ``photo_dir`` (``Config.photo_dir``) the photo files the snapshot's rows name are
+    copied too; one a row names but the folder lacks is listed in the manifest's
+    ``photos_missing`` (and logged), not an error. The file appears complete or not at all
+    (written under a hidden name, then renamed), readable by its owner only, and is read
+    back and checked before this returns. One backup at a time per process
+    (:class:`BackupBusy` otherwise).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     with one_at_a_time():
-        return _make(store, folder, now=now, tz=tz, kind=kind)
+        return _make(store, folder, now=now, tz=tz, kind=kind, photo_dir=photo_dir)
 
 
 def start_backup(
@@ -97,6 +106,7 @@ def start_backup(
     now: datetime,
     tz: str,
     done: Callable[[tuple[Path, Manifest] | None, Exception | None], None],
+    photo_dir: Path | None = None,
 ) -> bool:
     """Make a manual backup on a thread of its own and call ``done(result, error)`` there.
 
@@ -108,7 +118,7 @@ def start_backup(
 
     def run() -> None:
         try:
-            result = _make(store, folder, now=now, tz=tz, kind="manual")
+            result = _make(store, folder, now=now, tz=tz, kind="manual", photo_dir=photo_dir)
         except Exception as exc:
             _running.release()
             log.exception("backup failed")
@@ -126,7 +136,7 @@ def start_backup(
 
 
 def _make(
-    store: Store, folder: Path, *, now: datetime, tz: str, kind: str
+    store: Store, folder: Path, *, now: datetime, tz: str, kind: str, photo_dir: Path | None
 ) -> tuple[Path, Manifest]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".cityops-backup-") as tmp:
@@ -136,13 +146,18 @@ def _make(
                 t.name,
                 t.rows,
                 f"tables/{t.name}.parquet",
-                _file_sha256(t.file),
+                file_sha256(t.file)[0],
                 t.file.stat().st_size,
                 t.key,
                 t.max_key,
             )
             for t in snap.tables
         ]
+        files = {f"tables/{t.name}.parquet": t.file for t in snap.tables}
+        photos, missing = (), {}
+        if photo_dir is not None:
+            photos, missing, photo_files = collect_photos(photo_dir, snap.photos)
+            files.update(photo_files)
         stamp = local_stamp(now, tz)
         manifest = Manifest(
             cityops_version=cityops_version(),
@@ -153,12 +168,14 @@ def _make(
             database=store.path.name,
             tables=tuple(tables),
             sequences=snap.sequences,
-            total_sha256=total_sha256(tables),
+            total_sha256=total_sha256(tables, photos),
+            photos=photos,
+            photos_missing=missing,
         )
         path = _free_name(folder, stamp)
         partial = folder / f".{path.name}.partial"
         try:
-            _write_tar(partial, manifest, {f"tables/{t.name}.parquet": t.file for t in snap.tables})
+            _write_tar(partial, manifest, files)
             verify_backup(partial, now=now, named=path)  # read back before it is listed
             os.replace(partial, path)
         finally:
@@ -178,6 +195,11 @@ def _free_name(folder: Path, stamp: str) -> Path:
 
 
 def _write_tar(path: Path, manifest: Manifest, files: dict[str, Path]) -> None:
+    """Write the manifest, then each member streamed from its file (tables, then photos),
+    each summed again on the way: a file changed since the manifest's checksum fails."""
+    expected = manifest.members()
+    if set(files) != set(expected):
+        raise BackupError("the files to write do not match the manifest's members")
     body = json.dumps(manifest.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
     mtime = int(manifest.created_at.replace(tzinfo=UTC).timestamp())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -188,11 +210,18 @@ def _write_tar(path: Path, manifest: Manifest, files: dict[str, Path]) -> None:
         info = tarfile.TarInfo(MANIFEST)
         info.size, info.mtime, info.mode = len(body), mtime, 0o600
         tar.addfile(info, io.BytesIO(body))
-        for member, file in sorted(files.items()):
+        for member in expected:
+            sha, size = expected[member]
             info = tarfile.TarInfo(member)
-            info.size, info.mtime, info.mode = file.stat().st_size, mtime, 0o600
-            with open(file, "rb") as fh:
-                tar.addfile(info, fh)
+            info.size, info.mtime, info.mode = size, mtime, 0o600
+            try:
+                with open(files[member], "rb") as fh:
+                    reader = HashingReader(fh)
+                    tar.addfile(info, reader)  # type: ignore[arg-type]
+            except OSError as exc:
+                raise BackupError(f"cannot copy {member}: {exc.strerror or exc}") from None
+            if reader.digest.hexdigest() != sha:
+                raise BackupError(f"{member} changed while the backup was being made")
         tar.close()
         raw.flush()
         os.fsync(raw.fileno())
@@ -205,14 +234,6 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- the folder of backups --------------------------------------------------------------------

@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from models.photo_paths import safe_relative
 from models.store import LATEST_VERSION
 from models.store.snapshot import TABLE_NAME
 
 FORMAT = "cityops-backup"
-FORMAT_VERSION = 1
+#: 2: the photos the snapshot's case_attachments name are members too (1: tables only).
+FORMAT_VERSION = 2
+#: Formats this version reads.
+READS = (1, 2)
+#: Where the photos are in the tar: ``photos/<path relative to the photo folder>``.
+PHOTO_PREFIX = "photos/"
 MANIFEST = "MANIFEST.json"
 KINDS = ("manual", "scheduled")
 
@@ -41,6 +47,20 @@ class TableEntry:
 
 
 @dataclass(frozen=True)
+class PhotoEntry:
+    """One photo file in a backup (a photo or its thumbnail), by its path relative to the
+    photo folder as the rows name it."""
+
+    path: str
+    sha256: str
+    bytes: int
+
+    @property
+    def member(self) -> str:
+        return PHOTO_PREFIX + self.path
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What a backup holds (``MANIFEST.json``, the tar's first member)."""
 
@@ -53,6 +73,20 @@ class Manifest:
     tables: tuple[TableEntry, ...]
     sequences: dict[str, int] = field(default_factory=dict)
     total_sha256: str = ""
+    photos: tuple[PhotoEntry, ...] = ()
+    #: Files a row names that were not there to copy: path → why (``missing``, ...).
+    photos_missing: dict[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def photo_bytes(self) -> int:
+        return sum(p.bytes for p in self.photos)
+
+    def members(self) -> dict[str, tuple[str, int]]:
+        """Every data member (tables, then photos): member → (sha256, bytes)."""
+        out = {t.member: (t.sha256, t.bytes) for t in self.tables}
+        out.update({p.member: (p.sha256, p.bytes) for p in self.photos})
+        return out
 
     @property
     def counts(self) -> dict[str, int]:
@@ -65,7 +99,7 @@ class Manifest:
     def _body(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": self.format_version,
             "cityops_version": self.cityops_version,
             "schema_version": self.schema_version,
             "created_at": self.created_at.isoformat() + "Z",
@@ -85,6 +119,14 @@ class Manifest:
             },
             "sequences": dict(sorted(self.sequences.items())),
             "total_sha256": self.total_sha256,
+            **(
+                {
+                    "photos": {p.path: {"sha256": p.sha256, "bytes": p.bytes} for p in self.photos},
+                    "photos_missing": dict(sorted(self.photos_missing.items())),
+                }
+                if self.format_version >= 2
+                else {}
+            ),
         }
 
 
@@ -95,9 +137,14 @@ def manifest_sha256(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def total_sha256(tables: tuple[TableEntry, ...] | list[TableEntry]) -> str:
-    """One checksum of every member: sha256 of ``<sha256>  <member>`` lines in member order."""
-    lines = "".join(f"{t.sha256}  {t.member}\n" for t in sorted(tables, key=lambda t: t.member))
+def total_sha256(
+    tables: tuple[TableEntry, ...] | list[TableEntry],
+    photos: tuple[PhotoEntry, ...] | list[PhotoEntry] = (),
+) -> str:
+    """One checksum of every member: sha256 of ``<sha256>  <member>`` lines in member order
+    (tables, then photos: a backup without photos sums as a format 1 one did)."""
+    entries = [(t.member, t.sha256) for t in tables] + [(p.member, p.sha256) for p in photos]
+    lines = "".join(f"{sha}  {member}\n" for member, sha in sorted(entries))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
@@ -113,10 +160,11 @@ def parse_manifest(data: Any) -> Manifest:
         raise BackupError("not a CityOps backup: its MANIFEST is not a CityOps manifest")
     if data.get("manifest_sha256") != manifest_sha256(data):
         raise BackupError("the backup's MANIFEST is damaged: it fails its own sha256 check")
-    if data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version")
+    if isinstance(version, bool) or version not in READS:
         raise BackupError(
-            f"backup format {data.get('format_version')!r} is not one this CityOps reads "
-            f"(it reads {FORMAT_VERSION})"
+            f"backup format {version!r} is not one this CityOps reads "
+            f"(it reads {', '.join(map(str, READS))})"
         )
     try:
         tables = []
@@ -147,12 +195,31 @@ def parse_manifest(data: Any) -> Manifest:
             tables=tuple(tables),
             sequences={str(k): _count(v) for k, v in data["sequences"].items()},
             total_sha256=str(data["total_sha256"]),
+            photos=_photos(data) if version >= 2 else (),
+            photos_missing=_photos_missing(data) if version >= 2 else {},
+            format_version=version,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BackupError(f"the backup's MANIFEST is damaged: {exc}") from None
-    if manifest.total_sha256 != total_sha256(manifest.tables):
+    if manifest.total_sha256 != total_sha256(manifest.tables, manifest.photos):
         raise BackupError("the backup's MANIFEST is damaged: its total checksum does not match")
     return manifest
+
+
+def _photos(data: dict[str, Any]) -> tuple[PhotoEntry, ...]:
+    """The photo entries, each path plain and relative (never ``..``, absolute or odd)."""
+    photos = []
+    for path, p in data["photos"].items():
+        if not safe_relative(path):
+            raise ValueError(f"photo path {path!r} is not a plain relative path")
+        if not re.fullmatch(r"[0-9a-f]{64}", p["sha256"]):
+            raise ValueError(f"bad checksum of photo {path}")
+        photos.append(PhotoEntry(path, p["sha256"], _count(p["bytes"])))
+    return tuple(photos)
+
+
+def _photos_missing(data: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in data["photos_missing"].items()}
 
 
 def _count(value: Any) -> int:

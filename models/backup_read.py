@@ -1,5 +1,5 @@
-"""Reading a backup file: its manifest alone (quick), or every member checked against it,
-byte for byte, and extracted on the way for a restore."""
+"""Reading a backup file: its manifest alone (quick), or every member (tables and photos)
+checked against it, byte for byte, and extracted on the way for a restore."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from models.backup_manifest import MANIFEST, BackupError, Manifest, parse_manifest
+from models.backup_manifest import MANIFEST, PHOTO_PREFIX, BackupError, Manifest, parse_manifest
+from models.photo_paths import inside_folder
 
 VERIFIED = ".verified.json"
-_MAX_MANIFEST_BYTES = 4 << 20
+#: A manifest lists every photo file (about 150 bytes each): room for about a million.
+_MAX_MANIFEST_BYTES = 192 << 20
 _CHUNK = 1 << 20
 
 
@@ -64,9 +66,12 @@ def read_manifest(path: Path) -> Manifest:
         return _read_manifest_member(tar, path)
 
 
-def open_verified(path: Path, *, extract_to: Path | None = None) -> Manifest:
+def open_verified(
+    path: Path, *, extract_to: Path | None = None, photos_to: Path | None = None
+) -> Manifest:
     """Read the whole backup, checking every member against the manifest; with
-    ``extract_to`` also write the members there (``<table>.parquet``).
+    ``extract_to`` also write the tables there (``<table>.parquet``), with ``photos_to``
+    the photos (``<path relative to the photo folder>``, inside that folder only).
 
     Raises
     ------
@@ -75,7 +80,7 @@ def open_verified(path: Path, *, extract_to: Path | None = None) -> Manifest:
     """
     with _opened(path) as tar:
         manifest = _read_manifest_member(tar, path)
-        expected = {t.member: t for t in manifest.tables}
+        expected = manifest.members()
         seen: set[str] = set()
         while (member := tar.next()) is not None:  # on from the member after the manifest
             entry = expected.get(member.name)
@@ -83,11 +88,11 @@ def open_verified(path: Path, *, extract_to: Path | None = None) -> Manifest:
                 raise BackupError(f"{path.name}: unexpected member {member.name!r}")
             source = tar.extractfile(member)
             assert source is not None
-            target = None if extract_to is None else extract_to / f"{entry.name}.parquet"
+            target = _target(member.name, extract_to, photos_to)
             digest, size = _copy_hashing(source, target)
-            if size != member.size or size != entry.bytes:
+            if size != member.size or size != entry[1]:
                 raise BackupError(f"{path.name} is truncated (in {member.name})")
-            if digest != entry.sha256:
+            if digest != entry[0]:
                 raise BackupError(f"{path.name} is damaged: {member.name} fails its sha256 check")
             seen.add(member.name)
         missing = sorted(set(expected) - seen)
@@ -96,6 +101,22 @@ def open_verified(path: Path, *, extract_to: Path | None = None) -> Manifest:
             raise BackupError(f"{path.name} is truncated: {', '.join(missing[:3])}{more} missing")
         _check_layout(path, tar.getmembers())
     return manifest
+
+
+def _target(member: str, tables: Path | None, photos: Path | None) -> Path | None:
+    """Where a member is extracted: None when not asked for."""
+    if member.startswith(PHOTO_PREFIX):
+        if photos is None:
+            return None
+        relative = member.removeprefix(PHOTO_PREFIX)
+        target = inside_folder(photos, relative, no_symlink=True)
+        if target is None or target != photos.resolve() / relative:
+            raise BackupError(f"refused: photo member {member!r} leads outside its folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+    if tables is None:
+        return None
+    return tables / member.removeprefix("tables/")
 
 
 def _check_layout(path: Path, members: list[tarfile.TarInfo]) -> None:

@@ -1,5 +1,6 @@
 """Restoring a backup into a stopped installation: checked, built beside the database,
-counted, then swapped in with one rename, the old file kept aside."""
+counted, its photos put into the photo folder, then swapped in with one rename, the old
+file kept aside."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from models.backup import (
     open_verified,
     read_manifest,
 )
+from models.backup_photos import PlacedPhotos, place_photos
 from models.store import LATEST_VERSION, Store, StoreError
 from models.store.snapshot import build_database, check_free
 
@@ -30,6 +32,7 @@ class Restored:
     rows: dict[str, int]
     schema_version: int
     kept: Path | None
+    photos: PlacedPhotos = PlacedPhotos(0, 0)
 
 
 def restore_backup(
@@ -40,6 +43,7 @@ def restore_backup(
     tz: str,
     force: bool = False,
     actor: str | None = None,
+    photo_dir: Path | None = None,
 ) -> Restored:
     """Replace ``database`` by the content of ``backup``.
 
@@ -48,6 +52,11 @@ def restore_backup(
     file is built in a folder beside the database (same file system), its counts checked
     against the manifest, an older schema migrated up, the restore audited inside it; then
     one rename puts it in place and the old file stays as ``<name>.before-restore-<stamp>``.
+
+    The backup's photos are checked with the rest, staged inside ``photo_dir`` and moved to
+    their paths there before the database is swapped (a file there with the same sha256 is
+    kept, any other replaced; a path escaping the folder refuses the restore). A backup
+    holding photos needs ``photo_dir``.
 
     Raises
     ------
@@ -62,6 +71,10 @@ def restore_backup(
             f"{_stale_log(database)} is left beside the database and could not be folded in; "
             "open the database once with CityOps (or move the log away) before restoring"
         )
+    if manifest.photos and photo_dir is None:
+        raise BackupError(
+            f"the backup holds {len(manifest.photos)} photo files: name the photo folder"
+        )
     if database.exists() and not force:
         raise BackupError(
             f"{database} exists: restoring replaces it (it is kept as "
@@ -69,10 +82,24 @@ def restore_backup(
         )
     database.parent.mkdir(parents=True, exist_ok=True)
     stamp = local_stamp(now, tz)
-    with tempfile.TemporaryDirectory(dir=database.parent, prefix=f".{database.name}.restore-") as t:
-        folder = Path(t)
+    with contextlib.ExitStack() as stack:
+        folder = Path(
+            stack.enter_context(
+                tempfile.TemporaryDirectory(
+                    dir=database.parent, prefix=f".{database.name}.restore-"
+                )
+            )
+        )
         (folder / "tables").mkdir()
-        manifest = open_verified(backup, extract_to=folder / "tables")
+        staged = None
+        if photo_dir is not None and manifest.photos:
+            photo_dir.mkdir(parents=True, exist_ok=True)
+            staged = Path(
+                stack.enter_context(
+                    tempfile.TemporaryDirectory(dir=photo_dir, prefix=".cityops-restore-")
+                )
+            )
+        manifest = open_verified(backup, extract_to=folder / "tables", photos_to=staged)
         check_schema(manifest, latest=LATEST_VERSION)
         built = folder / database.name
         rows = build_database(
@@ -89,11 +116,15 @@ def restore_backup(
                 actor=actor,
                 target=backup.name,
                 detail=f"schema {manifest.schema_version} → {version}; "
-                f"{sum(rows.values())} rows in {len(rows)} tables",
+                f"{sum(rows.values())} rows in {len(rows)} tables; "
+                f"{len(manifest.photos)} photo files",
                 at=now,
             )
+        placed = PlacedPhotos(0, 0)
+        if staged is not None and photo_dir is not None:
+            placed = place_photos(staged, photo_dir, manifest.photos)
         kept = _swap(built, database, stamp)
-    return Restored(manifest, rows, version, kept)
+    return Restored(manifest, rows, version, kept, placed)
 
 
 def _stale_log(database: Path) -> Path:

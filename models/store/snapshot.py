@@ -41,6 +41,9 @@ class Snapshot:
     schema_version: int
     tables: tuple[TableCopy, ...]
     sequences: dict[str, int]
+    #: The photo files (and thumbnails) the snapshot's case_attachments rows name, as
+    #: stored: relative to the photo folder, sorted, each once.
+    photos: tuple[str, ...] = ()
 
 
 def _literal(path: Path) -> str:
@@ -102,6 +105,7 @@ def export_snapshot(conn: duckdb.DuckDBPyConnection, folder: Path) -> Snapshot:
             )
             max_key = int(row[1]) if key and row[1] is not None else None
             copies.append(TableCopy(name, int(row[0]), file, key, max_key))
+        photos = _photo_paths(conn) if "case_attachments" in names else ()
         sequences = {
             str(n): int(v or 0)
             for n, v in conn.execute(
@@ -112,7 +116,16 @@ def export_snapshot(conn: duckdb.DuckDBPyConnection, folder: Path) -> Snapshot:
     finally:
         with contextlib.suppress(duckdb.Error):
             conn.execute("ROLLBACK")  # read only: nothing to keep
-    return Snapshot(version, tuple(copies), sequences)
+    return Snapshot(version, tuple(copies), sequences, photos)
+
+
+def _photo_paths(conn: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The files the rows of case_attachments name (inside the snapshot's transaction)."""
+    rows = conn.execute(
+        "SELECT DISTINCT p FROM (SELECT path AS p FROM case_attachments UNION ALL "
+        "SELECT thumb_path FROM case_attachments) WHERE p IS NOT NULL AND p <> '' ORDER BY p"
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
 
 
 def build_database(

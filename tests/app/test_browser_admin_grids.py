@@ -1,6 +1,7 @@
 """The grids tab in real headless Chromium: the admin uploads the demo grid with one cell
-removed and one cell's responsible body changed, reads the topology report with the cells
-drawn on the map, confirms, and sees the new version in the list and its diff on the map.
+removed, one cell's responsible body changed and no grid workers column, reads the topology
+report with the cells drawn on the map (and the workers the cells keep from the version in
+force), confirms, and sees the new version in the list and its diff on the map.
 Screenshot docs/screens/admin-grids-1440x900.png."""
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ SCREENS = ROOT / "docs" / "screens"
 
 
 def changed_demo_grid(folder: Path, out: Path) -> tuple[str, str]:
-    """The demo grid written to GeoJSON without one cell and with one cell's body changed;
-    returns (removed code, changed code)."""
+    """The demo grid written to GeoJSON without one cell and with one cell's body changed,
+    without the grid workers (the cells keep those of the version in force); returns
+    (removed code, changed code)."""
     with Store(folder / "cityops.duckdb") as store:
         cells = load_cells(store)
-    grid = cells[["cell_code", "responsible_body", "grid_workers", "size_class", "geometry"]]
+    grid = cells[["cell_code", "responsible_body", "size_class", "geometry"]]
     grid = gpd.GeoDataFrame(grid.copy(), geometry="geometry", crs="EPSG:4326")
-    grid["grid_workers"] = grid["grid_workers"].map(lambda w: ",".join(w) if w is not None else "")
     codes = sorted(grid["cell_code"])
     removed, changed = codes[0], codes[5]
     grid.loc[grid["cell_code"] == changed, "responsible_body"] = "新责任单位（测试）"
@@ -62,6 +63,7 @@ def test_admin_uploads_checks_and_confirms_a_grid(demo_copy, tmp_path):
         page.wait_for_selector("#admin-grids-report-body", timeout=120_000)
         report = page.inner_text("#admin-grids-report-body")
         assert "可以确认" in report and "要素 10,071" in report, report[:500]
+        assert "沿用网格员 10,071" in report and "新网格无责任主体 0" in report, report[:800]
         _map_shows(page, "preview:")
         rows = page.evaluate("JSON.parse(document.getElementById('admin-grids-map').dataset.rows)")
         assert rows["grid-change-cells"] >= 10_071 and rows["grid-change-gaps"] >= 1, rows
@@ -70,6 +72,7 @@ def test_admin_uploads_checks_and_confirms_a_grid(demo_copy, tmp_path):
         page.click("#admin-grids-confirm")
         page.wait_for_selector("#admin-grids-message .msg.ok", timeout=120_000)
         assert "v2" in page.inner_text("#admin-grids-message")
+        assert "沿用网格员 10,071" in page.inner_text("#admin-grids-message")
         versions = page.inner_text("#admin-grids-versions")
         assert re.search(r"2\s+导入网格.*潮州网格-v2\.geojson.*10,071.*admin", versions), versions
         assert "现行" in versions
@@ -97,3 +100,9 @@ def test_admin_uploads_checks_and_confirms_a_grid(demo_copy, tmp_path):
             [changed],
         )
         assert body == "新责任单位（测试）"
+        kept = store.query_value(
+            "SELECT count(*) FROM grid_cells n JOIN grid_cells o USING (cell_code) "
+            "WHERE n.version_id = 2 AND o.version_id = 1 AND n.grid_workers = o.grid_workers "
+            "AND len(n.grid_workers) > 0"
+        )
+        assert kept == 10_071

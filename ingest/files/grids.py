@@ -212,7 +212,10 @@ def read_grid(source: Source) -> gpd.GeoDataFrame | FileFailure:
 
 def prepare_grid(source: Source, ctx: Context) -> Plan | FileFailure:
     """Read and check a grid file; the plan writes it as a new current grid version, valid
-    from ``ctx.valid_from`` (default ``ctx.now``), closing the version in force then."""
+    from ``ctx.valid_from`` (default ``ctx.now``), closing the version in force then. Cells
+    the file leaves without a responsible body or grid workers keep those of the closed
+    version's cell of the same code (models.grid_carryover); the plan's details preview the
+    counts against the version in force now, the written details are the final ones."""
     gdf = read_grid(source)
     if isinstance(gdf, FileFailure):
         return gdf

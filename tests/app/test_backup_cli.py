@@ -311,3 +311,51 @@ def test_a_failing_schedule_is_logged_and_audited_and_lives_on(tmp_path):
         finally:
             stop.set()
             thread.join(10)
+
+
+def test_cli_backup_and_restore_carry_the_case_photos(demo_copy, tmp_path, capsys):
+    """`cityops backup` copies photos.dir's files the rows name; `cityops restore` puts them
+    into the fresh installation's photos.dir, byte for byte, and says so."""
+    import io as _io
+
+    from PIL import Image
+
+    from ingest.locate import store_locator
+    from models.attachments import add_photo
+    from models.case_service import Actor
+    from models.cases import report_case
+    from models.security import Scope
+
+    folder = demo_copy()
+    config = load_config(folder / "config.yaml", environ={})
+    raw = _io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 160, 60)).save(raw, "JPEG")
+    now = datetime(2026, 12, 7, 10)
+    with Store(config.database_path) as store:
+        case_id = report_case(
+            store, category_code="0201", lon=116.64653, lat=23.67071, at=now,
+            source="grid_worker", actor="gridworker", role="grid_worker",
+            locate=store_locator(store), text="路面有垃圾",
+        ).case_id  # fmt: skip
+        add_photo(store, Actor("dispatcher", "dispatcher", Scope("city")), case_id,
+                  raw.getvalue(), kind="report", at=now, settings=config.settings.photos,
+                  photo_dir=config.photo_dir)  # fmt: skip
+    source = {
+        p.relative_to(config.photo_dir).as_posix(): p.read_bytes()
+        for p in config.photo_dir.rglob("*.jpg")
+    }
+    assert len(source) == 2  # the photo and its thumbnail
+    code, out, err = _main(capsys, folder / "config.yaml", "--user", "admin", "backup")
+    assert code == 0, err
+    assert "2 photo files" in out
+    path = Path(out.split("backup written: ", 1)[1].split("\n", 1)[0])
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    fresh_config = write_config(fresh, demo={"history_days": 0})
+    code, out, err = _main(capsys, fresh_config, "restore", str(path))
+    assert code == 0, err
+    assert "2 photo files" in out and "2 written" in out
+    photos = load_config(fresh_config, environ={}).photo_dir
+    assert {p.relative_to(photos).as_posix(): p.read_bytes() for p in photos.rglob("*.jpg")} == (
+        source
+    )

@@ -252,6 +252,8 @@ def test_backups_tab_backs_up_now_one_at_a_time_and_lists_it(world):
     shown = text_of(listed)
     assert entry.path.name in shown and f"v{entry.manifest.schema_version}" in shown
     assert entry.verified and ("已校验" in shown or "checked" in shown)
+    n = len(entry.manifest.photos)
+    assert f"照片文件 {n} 个" in shown or f"{n} photo files" in shown
     actor = world.store.query_value("SELECT actor FROM audit_log WHERE action = 'backup.create'")
     assert actor == "admin"
 

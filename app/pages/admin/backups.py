@@ -14,7 +14,7 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.acting import acting_admin, forbidden, message, page_language
-from models.backup import BackupEntry, backup_running, list_backups
+from models.backup import BackupEntry, Manifest, backup_running, list_backups
 
 #: Backups listed on the page, newest first (the folder may hold more).
 SHOWN = 60
@@ -93,6 +93,7 @@ def _row(entry: BackupEntry, lang: str) -> html.Tr:
                 [html.Li(f"{name}: {n:,}") for name, n in sorted(m.counts.items())],
                 className="admin-backup-counts",
             ),
+            *_photos(m, lang),
         ]
     )
     checked = (
@@ -111,6 +112,22 @@ def _row(entry: BackupEntry, lang: str) -> html.Tr:
             html.Td(checked, className="nowrap"),
         ]
     )
+
+
+def _photos(m: Manifest, lang: str) -> list[Any]:
+    """The photo files line of a backup (none for a format 1 backup, made before photos)."""
+    if m.format_version < 2:
+        return []
+    out = [
+        html.P(t("admin.backups.photos", lang, n=f"{len(m.photos):,}", size=_size(m.photo_bytes)))
+    ]
+    if m.photos_missing:
+        out.append(
+            html.P(
+                t("admin.backups.photos_missing", lang, n=len(m.photos_missing)), className="err"
+            )
+        )
+    return out
 
 
 def backups_table(lang: str) -> Any:

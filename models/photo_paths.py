@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-#: One component of a relative photo path: plain ASCII, as :mod:`models.attachments` writes.
-_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+#: Plain ASCII components (as :mod:`models.attachments` writes them) joined by single
+#: slashes, none of them ``.`` or ``..``: one match per path (a manifest holds many).
+_PLAIN = re.compile(
+    r"(?!\.\.?(?:/|$))[A-Za-z0-9_.-]{1,100}(?:/(?!\.\.?(?:/|$))[A-Za-z0-9_.-]{1,100})*"
+)
 #: Longest relative path accepted (fits a tar member name with its ``photos/`` prefix).
 MAX_RELATIVE = 200
 
@@ -17,7 +20,7 @@ def safe_relative(relative: object) -> bool:
     or absolute part, no backslash, NUL or other odd character."""
     if not isinstance(relative, str) or not 0 < len(relative) <= MAX_RELATIVE:
         return False
-    return all(_PART.match(p) and p not in (".", "..") for p in relative.split("/"))
+    return _PLAIN.fullmatch(relative) is not None
 
 
 def inside_folder(folder: Path, relative: str, *, no_symlink: bool = False) -> Path | None:

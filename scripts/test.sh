@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh test
 scripts/venv.sh test
-exec .venv/bin/python -m pytest "$@"
+# Two processes, each test file whole in one of them (module fixtures are built once); set
+# CITYOPS_TEST_WORKERS=0 to run in this process only (e.g. under a debugger).
+exec .venv/bin/python -m pytest -n "${CITYOPS_TEST_WORKERS:-2}" --dist loadfile "$@"

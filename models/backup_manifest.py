@@ -46,7 +46,7 @@ class TableEntry:
     max_key: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhotoEntry:
     """One photo file in a backup (a photo or its thumbnail), by its path relative to the
     photo folder as the rows name it."""

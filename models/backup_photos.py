@@ -19,6 +19,8 @@ from models.photo_paths import inside_folder
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+#: Missing photos logged one by one (a wrong photos.dir would otherwise log every row).
+_LOGGED = 20
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -65,8 +67,13 @@ def collect_photos(
             entry = PhotoEntry(relative, sha, size)
             entries.append(entry)
             files[entry.member] = path
-    for relative, why in missing.items():
+    for relative, why in list(missing.items())[:_LOGGED]:
         log.warning("photo not in the backup: %s (%s)", relative, why, extra={"photo": relative})
+    if len(missing) > _LOGGED:
+        log.warning(
+            "%d more photos not in the backup (see the manifest's photos_missing)",
+            len(missing) - _LOGGED,
+        )
     return tuple(entries), missing, files
 
 

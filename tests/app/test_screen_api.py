@@ -55,6 +55,7 @@ def test_a_district_user_gets_only_the_district(client, demo_app):
         ((datetime.now(UTC) + timedelta(hours=2)).isoformat(), "future"),
         ((datetime.now(UTC) - timedelta(days=91)).isoformat(), "90 days"),
     ],
+    ids=["words", "future", "too-old"],  # not the instants: collections must agree (xdist)
 )
 def test_replay_refuses_bad_instants_with_a_reason(client, demo_app, at, words):
     _as(client, demo_app, "operator")

@@ -9,19 +9,16 @@ from typing import Any
 import geopandas as gpd
 from dash import html
 
+from app.basemap import city_base_layers
 from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.grids_upload import TopologyReport
-from layers.basemap import build_base_layers
 from layers.deck import layer_json
 from layers.grid_changes import build_cell_kind_layer, build_gap_layer, kind_legend
 from layers.spec import LayerSpec
 from models.geography import (
     current_grid_version,
-    load_admin_areas,
-    load_base_features,
-    load_roads,
 )
 from models.store import Store
 
@@ -37,13 +34,7 @@ def _placed(spec: LayerSpec, z: int | None = None) -> dict[str, Any]:
 
 
 def _base(store: Store) -> list[dict[str, Any]]:
-    below, above = build_base_layers(
-        districts=load_admin_areas(store, "district"),
-        streets=load_admin_areas(store, "street"),
-        sea=load_base_features(store, "sea"),
-        rivers=load_base_features(store, "river"),
-        roads=load_roads(store),
-    )
+    below, above = city_base_layers(store)
     return [_placed(s, i) for i, s in enumerate(below)] + [
         _placed(s, 8 + i) for i, s in enumerate(above)
     ]

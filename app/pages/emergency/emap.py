@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import shapely
 
+from app.basemap import city_base_layers
 from app.i18n import t
 from app.pages.emergency import ids
-from layers.basemap import build_base_layers
 from layers.cameras import build_camera_layer
 from layers.deck import layer_json
 from layers.emergency import build_emergency_layers
@@ -26,10 +26,7 @@ from layers.spec import LayerSpec
 from models.emergency.places import city_extent
 from models.geography import (
     current_grid_version,
-    load_admin_areas,
-    load_base_features,
     load_cells,
-    load_roads,
 )
 from models.map_state import incidents_at, resources_at, warning_areas_at
 from models.security import Scope
@@ -57,13 +54,7 @@ def _placed(spec: LayerSpec) -> dict[str, Any]:
 
 def base_layers(store: Store) -> list[dict[str, Any]]:
     """Sea, land, roads, rivers and the street and district outlines (the whole city)."""
-    below, above = build_base_layers(
-        districts=load_admin_areas(store, "district"),
-        streets=load_admin_areas(store, "street"),
-        sea=load_base_features(store, "sea"),
-        rivers=load_base_features(store, "river"),
-        roads=load_roads(store),
-    )
+    below, above = city_base_layers(store)
     return [_placed(s) for s in [*below, *above]]
 
 

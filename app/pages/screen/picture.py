@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from app.basemap import city_base_layers
 from app.i18n import t
 from app.pages.screen.cursor import EPOCH, Cursor
 from app.pages.screen.feed import feed_items
-from layers.basemap import build_base_layers
 from layers.cameras import build_camera_layer
 from layers.cases import build_case_points
 from layers.deck import layer_json
@@ -27,7 +27,7 @@ from layers.spec import LayerSpec
 from layers.traffic import build_traffic_layer
 from layers.wire import encode_array
 from models.emergency.cameras import all_cameras
-from models.geography import load_admin_areas, load_base_features, load_cells, load_roads
+from models.geography import load_cells
 from models.map_state import (
     case_counts_by_cell,
     cases_at,
@@ -117,13 +117,7 @@ def _grid_tooltip(lang: str) -> dict[str, Any]:
 
 def base_payload(store: Store, scope: Scope, *, lang: str) -> dict[str, Any]:
     """Base map and grid cells: heavy, static per grid version (cached by the caller)."""
-    below, above = build_base_layers(
-        districts=load_admin_areas(store, "district", scope=scope),
-        streets=load_admin_areas(store, "street", scope=scope),
-        sea=load_base_features(store, "sea"),
-        rivers=load_base_features(store, "river"),
-        roads=load_roads(store),
-    )
+    below, above = city_base_layers(store, scope=scope)
     grid = build_grid_layer(
         load_cells(store, scope=scope),
         fallback_label=t("tooltip.fallback", lang),

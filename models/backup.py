@@ -260,13 +260,32 @@ def list_backups(folder: Path) -> list[BackupEntry]:
     for path in folder.iterdir():
         if not (_NAME.match(path.name) and path.is_file()):
             continue
-        size = path.stat().st_size
+        stat = path.stat()
+        size = stat.st_size
         try:
-            manifest, problem = read_manifest(path), None
+            manifest, problem = _manifest_of(path, size, stat.st_mtime_ns), None
         except BackupError as exc:
             manifest, problem = None, str(exc)
         entries.append(BackupEntry(path, size, manifest, _verified(path, size, manifest), problem))
     return sorted(entries, key=lambda e: e.sort_key, reverse=True)
+
+
+#: Manifests read, by file, size and modification time: a backup never changes once in place,
+#: and the admin's tab lists the folder every few seconds (a manifest naming 100,000 photos
+#: takes seconds to read).
+_MANIFESTS: dict[tuple[str, int, int], Manifest] = {}
+_MANIFESTS_KEPT = 64
+
+
+def _manifest_of(path: Path, size: int, mtime_ns: int) -> Manifest:
+    key = (str(path), size, mtime_ns)
+    manifest = _MANIFESTS.get(key)
+    if manifest is None:
+        manifest = read_manifest(path)
+        if len(_MANIFESTS) >= _MANIFESTS_KEPT:
+            _MANIFESTS.pop(next(iter(_MANIFESTS)))
+        _MANIFESTS[key] = manifest
+    return manifest
 
 
 def _verified(path: Path, size: int, manifest: Manifest | None) -> bool:

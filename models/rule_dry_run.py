@@ -5,6 +5,7 @@ is written."""
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,16 @@ from models.store import Store
 
 #: The most observations one dry run reads (the newest ones when there are more).
 MAX_ROWS = 100_000
+#: At most one dry run at a time in this process (each takes seconds of CPU; others would
+#: slow every request of the server): a second one is refused at once, not queued.
+DRY_RUN_LOCK = threading.Lock()
+
+
+class DryRunBusy(RuntimeError):
+    """Another dry run is running in this server; try again in a moment."""
+
+    def __init__(self) -> None:
+        super().__init__("a dry run is already running, try again in a moment")
 
 
 @dataclass
@@ -142,7 +153,24 @@ def dry_run(
     max_rows: int = MAX_ROWS,
 ) -> DryRun:
     """How often ``rules`` would have fired over the observations of ``window`` before
-    ``now`` (reads at most ``max_rows``, the newest; writes nothing)."""
+    ``now`` (reads at most ``max_rows``, the newest; writes nothing).
+
+    Raises
+    ------
+    DryRunBusy
+        Another dry run is running (refused at once).
+    """
+    if not DRY_RUN_LOCK.acquire(blocking=False):
+        raise DryRunBusy()
+    try:
+        return _dry_run(store, rules, now=now, window=window, max_rows=max_rows)
+    finally:
+        DRY_RUN_LOCK.release()
+
+
+def _dry_run(
+    store: Store, rules: Sequence[Rule], *, now: datetime, window: timedelta, max_rows: int
+) -> DryRun:
     since = now - window
     kinds = sorted({r.sensor_kind for r in rules if r.enabled})
     of_kind = "TRUE" if "*" in kinds else "list_contains(?, s.kind)"
@@ -170,4 +198,12 @@ def dry_run(
     return DryRun(start, now, len(obs), total, firings)
 
 
-__all__ = ["MAX_ROWS", "DryRun", "RuleFirings", "count_firings", "dry_run"]
+__all__ = [
+    "DRY_RUN_LOCK",
+    "MAX_ROWS",
+    "DryRun",
+    "DryRunBusy",
+    "RuleFirings",
+    "count_firings",
+    "dry_run",
+]

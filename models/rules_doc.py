@@ -23,10 +23,14 @@ from models.settings_docs import (
     save_doc,
 )
 from models.store import Store
+from models.yaml_text import YamlTextError, compose_admin_yaml, load_admin_yaml
 
 DOC_NAME = "rules"
-#: The largest rules text accepted from the editor (the shipped file is ~5 KB).
-MAX_TEXT_CHARS = 200_000
+#: Said when a rules text has no enabled rule of its own (it would switch every alarm off).
+NO_ENABLED_RULE = (
+    "the rule set has no enabled rule: saving it would switch every alarm off; "
+    "to switch single rules off, write 'enabled: false' on them and keep at least one on"
+)
 
 
 def shipped_rules_path() -> Path:
@@ -46,8 +50,8 @@ class RulesText:
 def _lines_of_entries(text: str) -> list[int]:
     """The 1-based line where each entry of the ``rules:`` list starts ([] if unknown)."""
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
+        root = compose_admin_yaml(text)
+    except YamlTextError:
         return []
     if not isinstance(root, yaml.MappingNode):
         return []
@@ -67,15 +71,10 @@ def parse_rules_text(text: str) -> tuple[list[Any], list[str]]:
     """
     if not isinstance(text, str) or not text.strip():
         return [], ["the rules text is empty"]
-    if len(text) > MAX_TEXT_CHARS:
-        return [], [f"the rules text is longer than {MAX_TEXT_CHARS} characters"]
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        what = getattr(exc, "problem", None) or str(exc)
-        return [], [f"{where}not readable YAML: {what}"]
+        raw = load_admin_yaml(text)
+    except YamlTextError as exc:
+        return [], [str(exc)]
     entries = raw.get("rules") if isinstance(raw, Mapping) else None
     if not isinstance(entries, list):
         return [], ["expected a top-level 'rules:' list"]
@@ -87,6 +86,8 @@ def rules_text_problems(text: str, *, categories: Collection[str] | None = None)
     entries, problems = parse_rules_text(text)
     if problems:
         return problems
+    if not any(isinstance(e, Mapping) and e.get("enabled", True) is not False for e in entries):
+        return [NO_ENABLED_RULE]
     lines = _lines_of_entries(text)
     line_of: dict[str, int] = {}
     for i, entry in enumerate(entries):
@@ -187,6 +188,7 @@ def restore_rules_version(store: Store, doc_id: int, *, actor: str) -> SettingsD
 
 __all__ = [
     "DOC_NAME",
+    "NO_ENABLED_RULE",
     "RulesText",
     "parse_rules_text",
     "restore_rules_version",

@@ -175,18 +175,18 @@ def test_rules_are_saved_only_when_valid_and_can_be_restored(world):
     before = rules_version(store)
     with as_user("admin"):
         for bad, words in (
-            ("rules: [\n  - x: 1\n", "not readable YAML"),
+            ("rules: [\n  - x: 1\n", "YAML 语法错误"),
             (shipped.replace("metric: gas_ppm", "metric: gas_pct", 1), "gas_pct"),
-            (shipped.replace("threshold: 50", "threshold: -50", 1), "threshold must be >= 0"),
+            (shipped.replace("threshold: 50", "threshold: -50", 1), "阈值必须是不小于 0 的数"),
             (shipped.replace("sensor_kind: gas", "sensor_kind: rocket", 1), "rocket"),
-            (None, "empty"),
+            (None, "规则文本为空"),
         ):
             answer = rules_cb.save_rules(1, bad)
             assert "未保存" in text_of(answer[0]) and words in text_of(answer[0]), answer
             assert answer[1:] == (no_update, no_update, no_update)
         # the problem names its line
         answer = rules_cb.save_rules(1, shipped.replace("metric: gas_ppm", "metric: gas_pct", 1))
-        assert "line " in text_of(answer[0])
+        assert "第 98 行" in text_of(answer[0])  # the line of the rule
         assert rules_version(store) == before
         edited = shipped.replace("threshold: 50", "threshold: 40", 1)
         message, history, options, text = rules_cb.save_rules(1, edited)
@@ -217,3 +217,51 @@ def test_dry_run_shows_counts_or_problems_and_writes_nothing(world):
         assert "未试运行" in said
     assert store.query_value("SELECT count(*) FROM alarms") == alarms
     assert rules_version(store) == version
+
+
+def test_a_second_dry_run_is_refused_at_once_while_one_runs(world):
+    from models.rule_dry_run import DRY_RUN_LOCK
+
+    store, as_user = world
+    shipped = shipped_rules_path().read_text(encoding="utf-8")
+    assert DRY_RUN_LOCK.acquire(blocking=False)
+    try:
+        with as_user("admin"):
+            said = text_of(rules_cb.run_dry_run(1, shipped))
+        assert "试运行正在进行" in said, said
+    finally:
+        DRY_RUN_LOCK.release()
+
+
+def test_rules_tab_speaks_the_page_language(world):
+    from tests.models.test_yaml_text import alias_bomb
+
+    store, as_user = world
+    shipped = shipped_rules_path().read_text(encoding="utf-8")
+    before = rules_version(store)
+    with as_user("admin"):
+        cases = {
+            shipped.replace("metric: gas_ppm", "metric: gas_pct", 1): "没有指标",
+            shipped.replace("sensor_kind: gas", "sensor_kind: rocket", 1): "未知的传感器类型",
+            shipped.replace("threshold: 50", "threshold: -50", 1): "阈值必须是不小于 0 的数",
+            shipped.replace("threshold: 50", "threshold: .inf", 1): "阈值必须是不小于 0 的数",
+            shipped.replace(
+                "rule_id: water-level-danger", "rule_id: water-level-warning", 1
+            ): "规则编号重复",
+            "rules:\n  - rule_id: [x\n": "YAML 语法错误",
+            alias_bomb(): "锚点或别名",
+            "rules: []\n": "没有启用的规则",
+        }
+        for text, words in cases.items():
+            said = text_of(rules_cb.save_rules(1, text)[0])
+            assert words in said, (words, said)
+            assert "lol" not in said
+        said = text_of(rules_cb.save_rules(1, "rules:\n  - rule_id: [x\n")[0])
+        assert "第 2 行" in said or "第 3 行" in said, said
+        said = text_of(rules_cb.run_dry_run(1, shipped))
+        assert '"stale"' not in said and "离线" in said, said
+        table, _ = reg.registry_table("air", None, "zh")
+        assert "市生态环境局" in text_of(table) and "Ecology" not in text_of(table)
+        table, _ = reg.registry_table("air", None, "en")
+        assert "Ecology and environment" in text_of(table) and "市生态环境局" not in text_of(table)
+    assert rules_version(store) == before

@@ -146,3 +146,44 @@ def test_dry_run_sees_a_silence(store):
     entries, _ = parse_rules_text(GAS_RULE.format(threshold=20))
     stale = dry_run(store, rules_from_entries(entries), now=NOW).firings["stale"]
     assert stale.count == 1 and start < stale.first < NOW
+
+
+def test_a_rule_set_without_an_enabled_rule_is_refused_with_how_to_switch_one_off(store):
+    from tests.models.test_yaml_text import alias_bomb
+
+    for text in ("rules: []\n", GAS_RULE.format(threshold=20) + "    enabled: false\n"):
+        problems = rules_text_problems(text)
+        assert any("no enabled rule" in p and "enabled: false" in p for p in problems), problems
+        with pytest.raises(SettingsDocError):
+            save_rules_text(store, text, actor="admin")
+    assert rules_version(store) == 0
+    # one enabled rule is enough (the others may be off)
+    assert rules_text_problems(GAS_RULE.format(threshold=20)) == []
+    # the alias bomb is refused at once by the bounded loader, its text not echoed
+    problems = rules_text_problems(alias_bomb())
+    assert len(problems) == 1 and "alias" in problems[0] and len(problems[0]) < 300
+    with pytest.raises(SettingsDocError):
+        save_rules_text(store, alias_bomb(), actor="admin")
+    assert rules_version(store) == 0
+
+
+def test_the_shipped_rules_can_be_restored_as_version_0(store):
+    save_rules_text(store, GAS_RULE.format(threshold=20), actor="admin")
+    doc = restore_rules_version(store, 0, actor="admin")
+    assert doc.body["text"] == shipped_rules_path().read_text(encoding="utf-8")
+    assert rules_in_force(store) == load_rules()
+
+
+def test_only_one_dry_run_at_a_time(store):
+    from models.rule_dry_run import DRY_RUN_LOCK, DryRunBusy
+
+    _day(store)
+    entries, _ = parse_rules_text(GAS_RULE.format(threshold=20))
+    rules = rules_from_entries(entries)
+    assert DRY_RUN_LOCK.acquire(blocking=False)
+    try:
+        with pytest.raises(DryRunBusy, match="already running"):
+            dry_run(store, rules, now=NOW)
+    finally:
+        DRY_RUN_LOCK.release()
+    assert dry_run(store, rules, now=NOW).firings["gas-high"].count == 3  # free again

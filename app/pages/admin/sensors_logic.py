@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.i18n import t
 from ingest.files import FileResult, ingest_file
 from ingest.files.sensors import check_sensor_row
 from ingest.locate import locate_points
@@ -161,3 +162,59 @@ def firing_rows(result: DryRun) -> list[FiringRow]:
         shown = ", ".join(names[:SENSORS_SHOWN]) + (" …" if len(names) > SENSORS_SHOWN else "")
         rows.append(FiringRow(f.rule_id, f.count, shown, f.first, f.last))
     return rows
+
+
+#: A rules problem as the models word it (after an optional "line N: ") → its catalog key.
+_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"^(?P<rid>[^:]+): unknown sensor_kind (?P<kind>.+)$", "unknown_kind"),
+        (
+            r"^(?P<rid>[^:]+): (?P<kind>\w+) sensors publish no metric (?P<metric>.+)$",
+            "unknown_metric",
+        ),  # fmt: skip
+        (r"^(?P<rid>[^:]+): threshold must be (a number|>= 0), got (?P<got>.+)$", "threshold"),
+        (r"^(?P<rid>[^:]+): (?P<name>\w+) must be a number, got (?P<got>.+)$", "number"),
+        (r"^(?P<rid>[^:]+): (?P<name>\w+) must be >= (?P<min>\S+), got (?P<got>.+)$", "minimum"),
+        (r"^(?P<rid>[^:]+): duplicate rule_id$", "duplicate"),
+        (r"^(?P<rid>[^:]+): missing (?P<field>\w+)$", "missing"),
+        (r"^(?P<rid>[^:]+): unknown field (?P<field>.+)$", "unknown_field"),
+        (r"^not readable YAML: (?P<what>.*)$", "syntax"),
+        (r"^anchors and aliases", "alias"),
+        (r"^the text is larger than (?P<kib>\d+) KiB$", "size"),
+        (r"^nested deeper than (?P<n>\d+) levels$", "depth"),
+        (r"^the rules text is empty$", "empty"),
+        (r"^expected a top-level 'rules:' list$", "no_list"),
+        (r"^the rule set has no enabled rule", "no_enabled"),
+    )
+)
+_LINE = re.compile(r"^line (?P<n>\d+): (?P<rest>.*)$", re.S)
+
+
+def problem_text(problem: str, lang: str) -> str:
+    """A rules problem in the page's language: the common ones from the catalog, the rare
+    ones as the models word them (English) with the line translated."""
+    line = _LINE.match(problem)
+    rest = line["rest"] if line else problem
+    for pattern, key in _PROBLEMS:
+        found = pattern.match(rest)
+        if found:
+            rest = t(f"admin.sensors.problem.{key}", lang, **found.groupdict())
+            break
+    return t("admin.sensors.problem.line", lang, n=line["n"], text=rest) if line else rest
+
+
+def rule_label(rule_id: str, lang: str) -> str:
+    """A rule's name in the dry run: the built-in staleness rule by its catalog label."""
+    return t("admin.sensors.rule.stale", lang) if rule_id == "stale" else rule_id
+
+
+_BILINGUAL = re.compile(r"^(?P<zh>.*?[^\x00-\x7f].*?)\s*[(（](?P<en>[\x00-\x7f]+)[)）]\s*$")
+
+
+def owner_name(owner: Any, lang: str) -> Any:
+    """An owner written "中文名 (English name)" in the page's language; others as written."""
+    found = _BILINGUAL.match(owner) if isinstance(owner, str) else None
+    if found is None:
+        return owner
+    return found["zh"] if lang == "zh" else found["en"].strip()

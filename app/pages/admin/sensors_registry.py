@@ -13,7 +13,13 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.acting import acting_admin, forbidden, message, page_language
-from app.pages.admin.sensors_logic import MAX_UPLOAD_BYTES, check_edit, import_registry, locate
+from app.pages.admin.sensors_logic import (
+    MAX_UPLOAD_BYTES,
+    check_edit,
+    import_registry,
+    locate,
+    owner_name,
+)
 from app.pages.dispatch.logic import local_time
 from app.pages.field.logic import decode_upload
 from ingest.files import FileResult
@@ -74,7 +80,7 @@ def registry_table(kind: Any, text: Any, lang: str) -> tuple[html.Table, str]:
                 html.Td(t(f"sensor_kind.{r.kind}", lang)),
                 html.Td(f"{r.lon:.5f}, {r.lat:.5f}"),
                 html.Td(_cell(r.cell_code)),
-                html.Td(_cell(r.owner)),
+                html.Td(_cell(owner_name(r.owner, lang))),
                 html.Td(_cell(r.interval_s)),
                 html.Td(_cell(r.zone)),
                 html.Td(_cell(r.warning_level)),

@@ -12,11 +12,11 @@ from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.acting import acting_admin, forbidden, message, page_language
-from app.pages.admin.sensors_logic import firing_rows
+from app.pages.admin.sensors_logic import firing_rows, problem_text, rule_label
 from app.pages.dispatch.logic import local_time
 from models.case_queries import list_categories
 from models.clock import utcnow
-from models.rule_dry_run import MAX_ROWS, dry_run
+from models.rule_dry_run import MAX_ROWS, DryRunBusy, dry_run
 from models.rules import rules_from_entries
 from models.rules_doc import (
     parse_rules_text,
@@ -41,7 +41,7 @@ def _categories() -> set[str]:
 
 
 def _problems(problems: list[str], lang: str, key: str) -> html.Div:
-    items = [html.Li(p) for p in problems[:PROBLEMS_SHOWN]]
+    items = [html.Li(problem_text(p, lang)) for p in problems[:PROBLEMS_SHOWN]]
     if len(problems) > PROBLEMS_SHOWN:
         items.append(html.Li(t("admin.sensors.rules_more", lang, n=len(problems) - PROBLEMS_SHOWN)))
     return html.Div(
@@ -151,13 +151,16 @@ def dry_run_view(text: Any, lang: str) -> html.Div:
     if problems:
         return _problems(problems, lang, "admin.sensors.rules_invalid")
     entries, _ = parse_rules_text(text)
-    result = dry_run(get_context().store, rules_from_entries(entries), now=utcnow())
+    try:
+        result = dry_run(get_context().store, rules_from_entries(entries), now=utcnow())
+    except DryRunBusy:
+        return message(t("admin.sensors.dry_busy", lang), False)
     tz = _tz()
     head = ("rule", "fired", "sensors", "first", "last")
     rows = [
         html.Tr(
             [
-                html.Td(r.rule_id),
+                html.Td(rule_label(r.rule_id, lang)),
                 html.Td(t("admin.sensors.fired_n", lang, n=r.count)),
                 html.Td(r.sensors),
                 html.Td(local_time(r.first, tz)),

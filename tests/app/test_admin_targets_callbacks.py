@@ -153,6 +153,8 @@ def test_a_saved_theme_is_on_the_wall_next(world):
         ("- just a list", "themes"),
         (12345, "最多"),
         ("x" * 70_000, "最多"),
+        # the one bounded loader of admin YAML (models.yaml_text): no anchors or aliases
+        ("a: &lol [lol, lol]\nthemes: [*lol, *lol]\n", "anchors and aliases"),
     ],
 )
 def test_bad_themes_are_a_message_and_change_nothing(world, text, word):

@@ -28,6 +28,7 @@ from models.indicators.in_force import (
 )
 from models.settings_docs import SettingsDocError
 from models.themes import admin_themes_body, save_admin_themes
+from models.yaml_text import YamlTextError, load_admin_yaml
 
 #: The largest themes document typed (the shipped file of 27 themes is ~8 KB).
 MAX_YAML_CHARS = 64_000
@@ -260,10 +261,9 @@ def save_themes(clicks: Any, text: Any, refresh: Any) -> tuple[Any, Any]:
             no_update
         )
     try:
-        data = yaml.safe_load(text or "") or {"themes": []}
-    except yaml.YAMLError as exc:
-        reason = str(exc).splitlines()[0][:200]
-        return message(t("admin.targets.bad_yaml", lang, reason=reason), False), no_update
+        data = load_admin_yaml(text or "") or {"themes": []}
+    except YamlTextError as exc:
+        return message(t("admin.targets.bad_yaml", lang, reason=str(exc)), False), no_update
     store = get_context().store
     try:
         save_admin_themes(store, data, vocabulary=vocabulary(store), actor=user.user.username)

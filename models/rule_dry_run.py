@@ -61,16 +61,29 @@ class DryRun:
         return self.rows_read < self.rows_total
 
 
-def _readings(group: pd.DataFrame) -> list[Reading]:
-    return list(
+def _readings_by_sensor(observations: pd.DataFrame) -> list[tuple[str, list[Reading]]]:
+    """Each sensor's readings in the frame's order, sensors sorted: the columns turned into
+    Python objects once for the whole frame (per group it cost half of a dry run)."""
+    if observations.empty:
+        return []
+    obs = observations.sort_values("sensor_id", kind="stable")
+    sensor_ids = obs["sensor_id"].astype(str).tolist()
+    readings: list[Reading] = list(
         zip(
-            group["ts"].dt.to_pydatetime(),
-            group["metric"],
-            group["value"],
-            group["exercise"].astype(bool),
+            obs["ts"].dt.to_pydatetime().tolist(),
+            obs["metric"].tolist(),
+            obs["value"].tolist(),
+            obs["exercise"].astype(bool).tolist(),
             strict=True,
         )
     )
+    out: list[tuple[str, list[Reading]]] = []
+    start = 0
+    for i in range(1, len(sensor_ids) + 1):
+        if i == len(sensor_ids) or sensor_ids[i] != sensor_ids[start]:
+            out.append((sensor_ids[start], readings[start:i]))
+            start = i
+    return out
 
 
 def _silence_after(rule: Rule, sensor: Mapping[str, Any]) -> float | None:
@@ -119,11 +132,10 @@ def count_firings(
     firings = {r.rule_id: RuleFirings(r.rule_id) for r in enabled}
     reading_rules = [r for r in enabled if r.rule_type not in SILENCE_TYPES]
     silence_rules = [r for r in enabled if r.rule_type in SILENCE_TYPES]
-    for sensor_id, group in observations.groupby("sensor_id", sort=True):
-        sensor = sensors.get(str(sensor_id))
+    for sensor_id, readings in _readings_by_sensor(observations):
+        sensor = sensors.get(sensor_id)
         if sensor is None:
             continue
-        readings = _readings(group)
         row = {**sensor, "sensor_id": str(sensor_id), "last_seen": None}
         _, events = evaluate(reading_rules, {}, row, readings, now=until)
         mine = [r for r in silence_rules if r.sensor_kind in (row.get("kind"), "*")]

@@ -187,3 +187,20 @@ def test_only_one_dry_run_at_a_time(store):
     finally:
         DRY_RUN_LOCK.release()
     assert dry_run(store, rules, now=NOW).firings["gas-high"].count == 3  # free again
+
+
+def test_count_firings_keeps_each_sensors_readings_apart():
+    """Rows of several sensors interleaved in time (as read): each sensor folds its own."""
+    from models.rule_dry_run import count_firings
+
+    entries, _ = parse_rules_text(GAS_RULE.format(threshold=20))
+    rows = []
+    for i in range(60):
+        ts = NOW - timedelta(minutes=60 - i)
+        rows.append(("GAS-B", ts, "gas_ppm", 35.0 if 10 <= i < 20 else 5.0, False))
+        rows.append(("GAS-A", ts, "gas_ppm", 5.0, False))
+    obs = pd.DataFrame(rows, columns=["sensor_id", "ts", "metric", "value", "exercise"])
+    sensors = {s: {"sensor_id": s, "kind": "gas", "interval_s": 60} for s in ("GAS-A", "GAS-B")}
+    fired = count_firings(rules_from_entries(entries), sensors, obs, until=NOW)["gas-high"]
+    assert fired.count == 1 and fired.sensors == {"GAS-B"}
+    assert fired.first == NOW - timedelta(minutes=50)

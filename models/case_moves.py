@@ -6,6 +6,7 @@ and override events, audit rows), each guarded against a concurrent change."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ import pyarrow as pa
 
 from models.bulk_routing import load_routing_tables, route_many
 from models.case_builder import route_detail
+from models.categories import MAX_LIMIT
 from models.clock import utcnow
 from models.routing import RouteSuggestion
 from models.security import Scope
@@ -90,9 +92,25 @@ def histories(store: Store, case_ids: Sequence[str]) -> dict[str, list[Transitio
 
 
 def sla_limit(category: Mapping[str, Any], calendar: WorkCalendar) -> timedelta:
-    """The handling limit of a category as working time."""
+    """The handling limit of a category as working time.
+
+    Raises
+    ------
+    CaseError
+        When the limit is beyond :data:`models.categories.MAX_LIMIT` (a category saved
+        before limits were bounded): refused with the reason, never an overflow or a long
+        count.
+    """
     value = float(category["limit_value"])
-    if category["limit_unit"] == "working_days":
+    unit = category["limit_unit"]
+    top = MAX_LIMIT.get(unit, MAX_LIMIT["working_hours"])
+    if not (math.isfinite(value) and value <= top):
+        code = category.get("category_code", "?")
+        raise CaseError(
+            f"category {code}: time limit {value:.6g} {unit} is too large (at most {top}); "
+            "correct the category first"
+        )
+    if unit == "working_days":
         return calendar.working_days(value)
     return timedelta(hours=value)
 
@@ -197,8 +215,11 @@ def _plan(
     if limit is not None and move.action in ("dispatch", "approve_extension", "deny_extension"):
         # the clock restarts at every dispatch: what was used before a return does not count;
         # an answered extension request resumes it with what was left when it paused
-        used = sla_elapsed(state, now=at, working_time_between=calendar.working_time_between)
-        updates["due_at"] = calendar.add_working_time(at, limit + extra - used)
+        try:
+            used = sla_elapsed(state, now=at, working_time_between=calendar.working_time_between)
+            updates["due_at"] = calendar.add_working_time(at, limit + extra - used)
+        except (ValueError, OverflowError) as exc:  # an absurd limit or extension
+            raise CaseError(f"no deadline can be set: {exc}") from None
         updates["sla_limit_s"] = int((limit + extra).total_seconds())
     if move.action == "feedback":
         updates["handled_at"] = at

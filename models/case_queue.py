@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.cases import histories, sla_limit
+from models.cases import CaseError, histories, sla_limit
 from models.queue_deadlines import due_cte
 from models.security import Scope
 from models.sla import dispatched_limit, sla_status
@@ -241,11 +241,16 @@ def fill_sla(
         row["sla_level"] = row["seconds_left"] = None
         if not state.clock or value is None or unit is None:
             continue  # not dispatched (or returned), or a category the table does not know
-        category_limit = sla_limit({"limit_value": value, "limit_unit": unit}, calendar)
-        own = dispatched_limit(kept, state, category_limit=category_limit)
+        try:
+            category_limit = sla_limit({"limit_value": value, "limit_unit": unit}, calendar)
+        except CaseError:  # an absurd limit left by an old database: no clock shown
+            category_limit = None
+        limit = dispatched_limit(kept, state, category_limit=category_limit) or category_limit
+        if limit is None:
+            continue
         status = sla_status(
             state,
-            limit=own or category_limit,
+            limit=limit,
             now=now,
             working_time_between=calendar.working_time_between,
         )

@@ -14,7 +14,7 @@ import pyproj
 
 from models.attachments import case_photos
 from models.case_service import Actor, Refused, actions_for, visible_case
-from models.cases import histories, sla_limit
+from models.cases import CaseError, histories, sla_limit
 from models.config import MapSettings
 from models.coordinates import degree_box
 from models.routing import reason_texts
@@ -93,10 +93,17 @@ def _sla(
 ) -> dict[str, Any] | None:
     if not state.clock or _plain(row["limit_value"]) is None:
         return None
-    limit = dispatched_limit(row["sla_limit_s"], state, category_limit=sla_limit(row, calendar))
+    try:
+        category_limit: timedelta | None = sla_limit(row, calendar)
+    except CaseError:  # an absurd limit left by an old database: no clock shown
+        category_limit = None
+    limit = dispatched_limit(row["sla_limit_s"], state, category_limit=category_limit)
+    limit = limit or category_limit
+    if limit is None:
+        return None
     status = sla_status(
         state,
-        limit=limit or sla_limit(row, calendar),
+        limit=limit,
         now=now,
         working_time_between=calendar.working_time_between,
     )

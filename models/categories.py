@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,13 @@ from models.store import Store, WriteTx
 
 KINDS = ("component", "event")
 LIMIT_UNITS = ("working_hours", "working_days")
+#: The largest time limit a category may have, per unit: a year of working days, or as many
+#: working hours (365 x 8). Real limits run from 5 hours to 15 days; a larger one is a typo,
+#: and an absurd one would cost the case engine a long loop (tester, issue 14).
+MAX_LIMIT = {"working_days": 365, "working_hours": 365 * 8}
+# ASCII digits only: str.isdigit() takes fullwidth and other scripts' digits too
+_DIGITS4 = re.compile(r"[0-9]{4}")
+_DIGITS6 = re.compile(r"[0-9]{6}")
 DEPARTMENT_LEVELS = ("city", "district", "street")
 
 CATEGORY_COLUMNS = (
@@ -131,7 +139,7 @@ def department_problems(frame: pd.DataFrame) -> list[str]:
                 f"{where}: level {level!r} is not one of {', '.join(DEPARTMENT_LEVELS)}"
             )
         district = _text(row.get("district_code"))
-        if level == "district" and not (len(district) == 6 and district.isdigit()):
+        if level == "district" and not _DIGITS6.fullmatch(district):
             problems.append(f"{where}: a district department needs a 6-digit district_code")
     return problems
 
@@ -141,7 +149,7 @@ def category_row_problems(row: Mapping[str, Any], dept_codes: set[str], where: s
     problems: list[str] = []
     code = _text(row.get("category_code"))
     major, minor = _text(row.get("major_code")), _text(row.get("minor_code"))
-    if not (len(code) == 4 and code.isdigit()):
+    if not _DIGITS4.fullmatch(code):
         problems.append(f"{where}: category_code {code!r} is not 4 digits")
     if major + minor != code:
         problems.append(f"{where}: major_code {major!r} + minor_code {minor!r} != {code!r}")
@@ -160,6 +168,10 @@ def category_row_problems(row: Mapping[str, Any], dept_codes: set[str], where: s
     unit = _text(row.get("limit_unit"))
     if unit not in LIMIT_UNITS:
         problems.append(f"{where}: limit_unit {unit!r} is not one of {', '.join(LIMIT_UNITS)}")
+    elif value is not None and value > MAX_LIMIT[unit]:
+        problems.append(
+            f"{where}: limit_value {value:.6g} is too large: at most {MAX_LIMIT[unit]} {unit}"
+        )
     for field in ("grid_level", "enabled"):
         if _parse_bool(row.get(field)) is None:
             problems.append(f"{where}: {field} {row.get(field)!r} is not true/false")

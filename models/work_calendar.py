@@ -29,6 +29,13 @@ _US = timedelta(microseconds=1)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
 
+#: The longest span the clock counts, as calendar time: a deadline or an elapsed time
+#: beyond it is a mistake (an absurd limit), refused at once rather than looped over year
+#: by year (a limit of 1e9 working hours held a server thread for minutes).
+MAX_SPAN_YEARS = 10
+MAX_SPAN = timedelta(days=365 * MAX_SPAN_YEARS + 3)
+_MAX_SPAN_US = MAX_SPAN // _US
+
 log = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
@@ -278,6 +285,8 @@ class WorkCalendar:
         return table.cum_before[i] + min(us, table.ends[i]) - table.starts[i]
 
     def _between_us(self, a: int, b: int) -> int:
+        if abs(b - a) > _MAX_SPAN_US:
+            raise ValueError(f"the clock counts spans of at most {MAX_SPAN_YEARS} years")
         if b < a:
             return -self._between_us(b, a)
         ya, yb = self._year_of(a), self._year_of(b)
@@ -294,12 +303,16 @@ class WorkCalendar:
             raise ValueError("working time to add must not be negative")
         if d == 0:
             return t
-        year = self._year_of(t)
+        if d > _MAX_SPAN_US:
+            raise ValueError(f"the clock adds at most {MAX_SPAN_YEARS} years of working time")
+        year = first = self._year_of(t)
         table = self._table(year)
         target = self._elapsed_in_year(table, t) + d
         while target > table.total:
             target -= table.total
             year += 1
+            if year - first > MAX_SPAN_YEARS:
+                raise ValueError(f"a deadline is at most {MAX_SPAN_YEARS} years away")
             table = self._table(year)
         # earliest instant at which `target` of the year's working time has elapsed
         j = bisect.bisect_left(table.cum_after, target)
@@ -308,14 +321,16 @@ class WorkCalendar:
     # ---- public instants --------------------------------------------------------------
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
-        """Working time from ``a`` to ``b``; negative (``-between(b, a)``) when ``b < a``."""
+        """Working time from ``a`` to ``b``; negative (``-between(b, a)``) when ``b < a``.
+        Raises ``ValueError`` when they are more than :data:`MAX_SPAN_YEARS` years apart."""
         return timedelta(microseconds=self._between_us(_to_us(a), _to_us(b)))
 
     def add_working_time(self, t: datetime, d: timedelta) -> datetime:
         """Earliest instant (naive UTC) at which exactly ``d`` of working time has elapsed
         since ``t``. ``d == 0`` returns ``t`` itself (as naive UTC), even outside working
         hours; a span ending exactly at the end of a period returns that end (17:30), not
-        the next morning. Raises ``ValueError`` for negative ``d``.
+        the next morning. Raises ``ValueError`` for negative ``d`` and for a deadline
+        more than :data:`MAX_SPAN_YEARS` years away.
         """
         return _from_us(self._add_us(_to_us(t), d // _US))
 

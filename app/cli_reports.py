@@ -49,7 +49,7 @@ def _key(config: Config, store: Store, args: argparse.Namespace, user: User) -> 
     own = scope_district(user.scope)
     district = args.district or own
     if district is not None and not (len(district) == 6 and district.isascii()
-                                     and district.isdigit()):  # fmt: skip
+                                     and (district.isascii() and district.isdigit())):  # fmt: skip
         raise BadReport("--district takes a 6-digit district code")
     if own is not None and district != own:
         raise AccessDenied(f"district {district} is outside the scope of {user.username}")

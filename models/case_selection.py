@@ -42,9 +42,11 @@ class CaseSelection:
     def __post_init__(self) -> None:
         if bad := [k for k in self.kinds if k not in _KINDS]:
             raise ValueError(f"category kind must be one of {', '.join(_KINDS)}, not {bad}")
-        if bad := [m for m in self.majors if not (len(m) == 2 and m.isdigit())]:
+        if bad := [m for m in self.majors if not (len(m) == 2 and (m.isascii() and m.isdigit()))]:
             raise ValueError(f"a major code has two digits, not {bad}")
-        if bad := [c for c in self.categories if not (len(c) == 4 and c.isdigit())]:
+        if bad := [
+            c for c in self.categories if not (len(c) == 4 and (c.isascii() and c.isdigit()))
+        ]:
             raise ValueError(f"a category code has four digits, not {bad}")
 
     @classmethod

@@ -179,7 +179,11 @@ def _taken_at(exif: Image.Exif) -> datetime | None:
     offset = sub.get(_OFFSET_TIME_ORIGINAL)
     if isinstance(offset, str) and len(offset.strip("\x00 ")) == 6:
         sign, hours, minutes = offset[0], offset[1:3], offset[4:6]
-        if sign in "+-" and hours.isdigit() and minutes.isdigit():
+        if (
+            sign in "+-"
+            and (hours.isascii() and hours.isdigit())
+            and (minutes.isascii() and minutes.isdigit())
+        ):
             delta = timedelta(hours=int(hours), minutes=int(minutes))
             moment = moment.replace(tzinfo=timezone(delta if sign == "+" else -delta))
     return moment

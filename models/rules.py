@@ -200,7 +200,9 @@ def rule_problems(
                 problems.append(f"{rid}: {name} must be true or false")
         code = entry.get("category_code")
         if code is not None:
-            if not (isinstance(code, str) and len(code) == 4 and code.isdigit()):
+            if not (
+                isinstance(code, str) and len(code) == 4 and (code.isascii() and code.isdigit())
+            ):
                 problems.append(f"{rid}: category_code must be four digits as text, got {code!r}")
             elif categories is not None and code not in categories:
                 problems.append(f"{rid}: unknown category_code {code}")

@@ -48,7 +48,7 @@ def area_path(tree: dict[str, Area], code: str) -> str:
 
 def cells_matching(store: Store, prefix: str, *, limit: int = MAX_OPTIONS) -> list[str]:
     """Cell codes of the current grid version starting with ``prefix`` (digits only)."""
-    if not prefix.isdigit():
+    if not (prefix.isascii() and prefix.isdigit()):
         return []
     rows = store.query_rows(
         "SELECT DISTINCT cell_code FROM grid_cells c JOIN grid_versions v USING (version_id) "

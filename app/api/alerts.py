@@ -83,7 +83,7 @@ def list_alerts() -> tuple[flask.Response, int]:
     if unknown := sorted(set(flask.request.args) - LIST_PARAMS):
         raise ApiError(400, f"unknown parameters: {', '.join(unknown)[:200]}")
     limit_text = flask.request.args.get("limit", "100")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIST:
+    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_LIST:
         raise ApiError(400, f"limit must be a whole number 1-{MAX_LIST}")
     incident = flask.request.args.get("incident_id") or None
     if incident is not None and not IDENTIFIER.match(incident):

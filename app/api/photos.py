@@ -46,7 +46,7 @@ def add_case_photo(case_id: str) -> tuple[flask.Response, int]:
     if kind not in KINDS:
         raise ApiError(422, f"kind must be one of {', '.join(KINDS)}")
     seq_text = form.get("transition_seq", "").strip()
-    if seq_text and not (seq_text.isdigit() and len(seq_text) <= 9):
+    if seq_text and not ((seq_text.isascii() and seq_text.isdigit()) and len(seq_text) <= 9):
         raise ApiError(422, "transition_seq must be a whole number")
     raw = upload.stream.read(settings.max_bytes + 1)
     if len(raw) > settings.max_bytes:

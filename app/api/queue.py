@@ -57,7 +57,7 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
     value = _one(name, 12)
     if value is None:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise ApiError(422, f"{name} must be a whole number from {low} to {high}")
     return int(value)
 

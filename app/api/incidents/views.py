@@ -101,7 +101,7 @@ def incidents_list() -> tuple[flask.Response, int]:
     for raw in flask.request.args.getlist("type"):
         types += [v.strip() for v in raw.split(",") if v.strip()]
     limit = flask.request.args.get("limit", "200")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
         raise ApiError(400, f"limit must be a whole number 1-{MAX_LIST}")
     rows = refusals(
         list_incidents, get_context().store, who, now=utcnow(),

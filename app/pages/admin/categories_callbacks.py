@@ -134,6 +134,6 @@ def show_history(major: Any, minor: Any, version: Any) -> Any:
     if acting_admin() is None:
         return forbidden(lang)
     code = _code(major, minor)
-    if not (len(code) == 4 and code.isdigit()):
+    if not (len(code) == 4 and (code.isascii() and code.isdigit())):
         return history_table([], "", lang)
     return history_table(category_history(get_context().store, code), code, lang)

@@ -294,7 +294,7 @@ def report_links(items: Iterable[Mapping[str, Any]]) -> Links:
         kind, period, fmt = str(item["kind"]), str(item["period"]), str(item["format"])
         url = f"/api/v1/reports/{kind}/{period}.{fmt}"
         district = item.get("district")
-        if isinstance(district, str) and district.isdigit():
+        if isinstance(district, str) and (district.isascii() and district.isdigit()):
             url += f"?district={district}"
         grouped.setdefault((kind, period), []).append((fmt, url))
     ordered = sorted(grouped.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True)

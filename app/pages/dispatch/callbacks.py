@@ -190,7 +190,11 @@ def narrow_streets(district: object, street: object) -> Any:
     if user is None or acting_user() is None:
         return [], None
     options = filter_options(get_context().store, user.scope, page_language())["streets"]
-    if isinstance(district, str) and district.isdigit() and len(district) == 6:
+    if (
+        isinstance(district, str)
+        and (district.isascii() and district.isdigit())
+        and len(district) == 6
+    ):
         options = [o for o in options if o["value"].startswith(district)]
     keep = street if any(o["value"] == street for o in options) else None
     return options, keep

@@ -37,7 +37,11 @@ def _cells(
 ) -> list[dict[str, Any]]:
     """The grid cells in view (faint) and the case's own cell (outlined)."""
     district, cell = view.get("district_code"), view.get("cell_code")
-    if not (isinstance(district, str) and len(district) == 6 and district.isdigit()):
+    if not (
+        isinstance(district, str)
+        and len(district) == 6
+        and (district.isascii() and district.isdigit())
+    ):
         return []
     west, south, east, north = bounds
     cells = load_cells(store, scope=Scope("district", (district,)), bbox=bounds)

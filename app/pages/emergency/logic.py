@@ -150,7 +150,7 @@ def act_of(data: object, acts: Sequence[str]) -> tuple[str, str]:
 
 def task_number(value: str) -> int:
     """A plan task's number as its button carries it (digits)."""
-    if not value.isdigit() or len(value) > 6:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         raise Invalid("emergency.bad_id")
     return int(value)
 

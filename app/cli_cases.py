@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.cli_types import bounded_float, list_limit
 from ingest.locate import store_locator
 from models.calendar_in_force import calendar_in_force
 from models.case_queries import case_record, list_cases, list_categories, route_reasons
@@ -40,7 +41,7 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     lst = case.add_parser("list", help="list cases, newest first")
     lst.add_argument("--stage")
     lst.add_argument("--scope", default="city")
-    lst.add_argument("--limit", type=int, default=20)
+    lst.add_argument("--limit", type=list_limit, default=20)
     show = case.add_parser("show", help="a case with its history and routing reasons")
     show.add_argument("case_id")
     tr = case.add_parser("transition", help="apply a workflow action")
@@ -49,7 +50,9 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--note")
     tr.add_argument("--unit")
     tr.add_argument("--reason")
-    tr.add_argument("--extension-hours", type=float, help="working hours asked or granted")
+    tr.add_argument(
+        "--extension-hours", type=bounded_float(0, 2920), help="working hours asked or granted"
+    )
     tr.add_argument("--override-reason", help="why another unit than the suggested one")
     tr.add_argument("--category", help="the new category code (recategorise)")
 

@@ -10,6 +10,7 @@ from app.cli_backup import add_backup_parser
 from app.cli_cases import add_case_parser, add_category_parser, add_evaluate_parser
 from app.cli_duties import add_duties_parser
 from app.cli_reports import add_report_parser
+from app.cli_types import bounded_float, bounded_int, list_limit, port
 from ingest.simulator.cli import add_simulate_parser
 
 #: Environment variable naming the user a command acts as when --user is not given.
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("serve", "run the web server"), ("demo", "init if needed, then serve")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--host")
-        s.add_argument("--port", type=int)
+        s.add_argument("--port", type=port)
         if name == "demo":
             s.add_argument(
                 "--simulate",
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run ingest only (MQTT and the drop folder), no web")
     worker.add_argument(
         "--status-every",
-        type=float,
+        type=bounded_float(0, 86_400),
         default=5.0,
         metavar="S",
         help="log ingest counters every S seconds",
@@ -70,14 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--report-dir", type=Path, help="write reports here (default: beside each file)"
     )
     dead = sub.add_parser("deadletters", help="list rejected input kept for inspection")
-    dead.add_argument("--limit", type=int, default=50)
+    dead.add_argument("--limit", type=list_limit, default=50)
     dead.add_argument("--channel", choices=["mqtt", "file", "http"])
     dead_sub = dead.add_subparsers(dest="deadletters_command")
     again = dead_sub.add_parser(
         "reingest",
         help="send dead letters through ingest again once their cause is fixed (admin)",
     )
-    again.add_argument("ids", nargs="+", type=int, metavar="ID")
+    again.add_argument("ids", nargs="+", type=bounded_int(1, 2**62), metavar="ID")
     add_simulate_parser(sub)
     add_case_parser(sub)
     add_evaluate_parser(sub)

@@ -51,6 +51,12 @@ def _count(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    if not (text.strip().isascii() and text.strip().isdigit()) or not 1 <= int(text) <= 65_535:
+        raise argparse.ArgumentTypeError(f"invalid port {text[:40]!r}: a whole number 1-65535")
+    return int(text)
+
+
 def add_simulate_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` sub-command and its options to ``cityops``'s sub-parsers."""
     p = subparsers.add_parser(
@@ -111,7 +117,7 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print 'topic payload' lines to stdout instead of publishing",
     )
     p.add_argument("--host", help="broker host (default mqtt.host)")
-    p.add_argument("--port", type=int, help="broker port (default mqtt.port)")
+    p.add_argument("--port", type=_port, help="broker port (default mqtt.port)")
     p.add_argument("--client-id", help="MQTT client id (default cityops-sim-<pid>)")
     p.add_argument(
         "--connect-timeout",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -59,7 +60,23 @@ def _read(source: Source) -> gpd.GeoDataFrame | FileFailure:
             return gpd.read_file(f"/vsizip/{path.resolve()}/{shps[0]}", engine="pyogrio")
         return gpd.read_file(target, engine="pyogrio")
     except Exception as exc:  # any reader error is the file's fault, reported as such
-        return FileFailure(f"cannot read the {source.fmt} file: {exc}"[:500])
+        return FileFailure(
+            f"cannot read the {source.fmt} file {source.name}: {file_reason(exc, path)}"
+        )
+
+
+#: A path left in a reader's message (GDAL names the file it opened, /vsizip/ and all).
+_PATH = re.compile(r"(?:/vsi\w+/)?/(?:[^\s'\"/]+/)+([^\s'\"/]+)")
+
+
+def file_reason(exc: BaseException, path: Path) -> str:
+    """A reader's error as a short reason naming the file by its own name: never the
+    server's (staging) path, only the message's first sentence, at most 160 characters."""
+    text = str(exc).strip() or type(exc).__name__
+    for where in (f"/vsizip/{path.resolve()}", str(path.resolve()), str(path)):
+        text = text.replace(where, path.name)
+    text = _PATH.sub(r"\1", text).split(";")[0].splitlines()[0].strip()
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _code_text(value: Any) -> str:
@@ -192,7 +209,9 @@ def read_grid(source: Source) -> gpd.GeoDataFrame | FileFailure:
     try:
         gdf = gdf.to_crs("EPSG:4326")
     except Exception as exc:
-        return FileFailure(f"cannot reproject from {gdf.crs} to EPSG:4326: {exc}"[:500])
+        return FileFailure(
+            f"cannot reproject from {gdf.crs} to EPSG:4326: {file_reason(exc, source.path)}"
+        )
     renamed = {c: ALIASES.get(normalize_header(c), c) for c in gdf.columns if c != "geometry"}
     gdf = gdf.rename(columns=renamed)
     if "cell_code" not in gdf.columns:
@@ -204,7 +223,7 @@ def read_grid(source: Source) -> gpd.GeoDataFrame | FileFailure:
     lonlat = -180 <= west <= east <= 180 and -90 <= south <= north <= 90
     if np.isfinite(bounds).all() and not lonlat:
         return FileFailure(
-            f"coordinates ({west:.0f}, {south:.0f}, {east:.0f}, {north:.0f}) are not lon/lat: "
+            f"coordinates ({west:.6g}, {south:.6g}, {east:.6g}, {north:.6g}) are not lon/lat: "
             f"the file's CRS ({gdf.crs}) is wrong or missing; declare the right one"
         )
     return gdf

@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from ingest.files.grids import prepare_grid, read_grid
+from ingest.files.grids import file_reason, prepare_grid, read_grid
 from ingest.files.report import FileFailure
 from ingest.files.source import Context, open_source
 from ingest.files.topology import gap_polygons
@@ -260,7 +260,7 @@ def topology_report(
         if any(w.startswith("gap of ") for w in report.warnings):  # the importer found gaps
             report.gaps, report.gap_notes = _gaps(cells, metric_crs)
     except Exception as exc:  # totality: a surprise in a file is the file's failure
-        report.failure = f"{type(exc).__name__}: {exc}"[:500]
+        report.failure = f"{upload.path.name}: {file_reason(exc, upload.path)}"
     return report
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from models.case_moves import CaseError
+from models.case_service import Refused
 from models.categories import (
     MAX_LIMIT,
     CategoryTableError,
@@ -132,5 +132,6 @@ def test_a_case_of_a_category_with_an_absurd_limit_is_refused(
             [value, unit],
         )
     )
-    with pytest.raises(CaseError, match="0201"):
+    with pytest.raises(Refused, match="0201") as refused:
         drive(store, case_id, "dispatched")
+    assert 400 <= refused.value.status < 500  # the API answers it as such, not a 500

@@ -17,7 +17,7 @@ from app.cli_reports import run_indicators, run_report
 from app.control import ControlError, ControlServer, control_socket_path
 from models.clock import utcnow
 from models.config import Config
-from models.security import parse_scope
+from models.security import is_city_admin, parse_scope
 from models.store import Store
 from models.users import (
     AccessDenied,
@@ -40,7 +40,11 @@ _ADMIN = frozenset({"admin"})
 
 
 def who_may(args: argparse.Namespace) -> tuple[bool, frozenset[str] | None]:
-    """(needs a user, roles allowed) for a parsed command; (False, None) for a read."""
+    """(needs a user, roles allowed) for a parsed command; (False, None) for a read.
+
+    The admin commands (users, tokens, ingest, backup, duties, category edits, dead-letter
+    re-ingest) are for admins of the whole city only, as /admin and the users API: see
+    :func:`run_store_command`."""
     if args.command in ("user", "token", "ingest", "backup", "duties"):
         return True, _ADMIN
     if args.command in REPORT_ROLES:
@@ -60,8 +64,15 @@ def read_password(args: argparse.Namespace) -> str | None:
         return None
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    password = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != password:
+    try:
+        password = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:  # no terminal and nothing on stdin: getpass read an empty input
+        print(file=sys.stderr)
+        raise UserError(
+            "no password given: type it at a terminal, or pipe it in with --password-stdin"
+        ) from None
+    if again != password:
         raise UserError("the two passwords differ")
     return password
 
@@ -89,6 +100,11 @@ def run_store_command(
     try:
         if needs_user and not _bootstrapping(store, args):
             user = acting_user(store, username, roles=roles, what=what)
+            if roles == _ADMIN and not is_city_admin(user.role, user.scope):
+                raise AccessDenied(
+                    f"{what} is for admins of the whole city only; {user.username}'s scope "
+                    f"is {user.scope.label()[:60]}"
+                )
         return _dispatch(config, store, args, user, password)
     except AccessDenied as exc:
         store.audit("cli.denied", actor=username, target=what, outcome="denied", detail=str(exc))

@@ -26,6 +26,7 @@ from app.photos import install_photos
 from app.runtime import Background, start_background
 from app.shell import register_shell_callbacks, shell_layout
 from models.config import Config
+from models.security import is_city_admin
 from models.store import Store
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,10 @@ def create_app(config: Config, store: Store, *, background: Background | None = 
 
     @server.route("/health/details")
     def health_details() -> tuple[flask.Response, int]:
-        # the ingest counters and problems: an admin's (the gate sends others to log in)
+        # the ingest counters and problems: an admin's of the whole city (the gate sends
+        # others to log in)
         user = current_user()
-        if user is None or user.role != "admin":
+        if user is None or not is_city_admin(user.role, user.scope):
             return flask.jsonify(error="for admins only"), 403
         body, code = _health()
         return flask.jsonify(body), code

@@ -16,8 +16,8 @@ TOKEN_PREFIX = "cityops_"
 #: ``last_used_at`` is written at most this often per token: a busy integration would
 #: otherwise cost a write for every request it makes.
 LAST_USED_EVERY = timedelta(minutes=5)
-#: Longest label kept.
-MAX_LABEL = 200
+#: Longest label taken (a longer one is refused, not cut).
+MAX_LABEL = 100
 _TOKEN_RE = re.compile(r"^cityops_[A-Za-z0-9_-]{43}$")
 _COLUMNS = "token_id, username, label, created_at, created_by, last_used_at, revoked_at"
 
@@ -52,15 +52,18 @@ def create_token(
     Raises
     ------
     UserError
-        Unknown user.
+        Unknown user, or a label longer than :data:`MAX_LABEL` characters.
     """
     if get_user(store, username) is None:
         raise UserError(f"unknown user {username!r}")
+    label = (label or "").strip()
+    if len(label) > MAX_LABEL:
+        raise UserError(f"the token label takes at most {MAX_LABEL} characters")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
         token_id="tok-" + secrets.token_hex(6),
         username=username,
-        label=(label or "").strip()[:MAX_LABEL] or None,
+        label=label or None,
         created_at=at,
         created_by=created_by,
         last_used_at=None,

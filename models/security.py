@@ -53,6 +53,16 @@ _CODE_LENGTH = {"district": 6, "street": 9, "cells": 15}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 
+def is_city_admin(role: str, scope: Scope) -> bool:
+    """Whether a user administers the city: role admin with the whole city as scope.
+
+    The one rule of the /admin page, the users API, the audit export and the CLI's admin
+    commands: a district's admin may open every page of their district, but users, the
+    category table, rules, calendar, targets, backups and the audit log are the city's.
+    """
+    return role == "admin" and scope.kind == "city"
+
+
 def may_open(role: str, page: str) -> bool:
     """Whether ``role`` may open ``page`` (a key of :data:`PAGE_ROLES`)."""
     return role in PAGE_ROLES.get(page, frozenset())
@@ -186,12 +196,16 @@ def check_login(password_hash: str | None, password: str) -> bool:
     return verify_password(password_hash, password)
 
 
-def password_problems(password: str, *, min_length: int) -> list[str]:
+def password_problems(password: str, *, min_length: int, username: str) -> list[str]:
+    """Why ``password`` is too weak for ``username`` (empty when it is not); ``username``
+    may be "" for a password of no one yet (a generated one)."""
     problems = []
     if len(password) < min_length:
         problems.append(f"the password needs at least {min_length} characters")
     if password.isdigit() or password.isalpha():
         problems.append("the password needs both letters and digits or symbols")
+    if username and username.casefold() in password.casefold():
+        problems.append("the password must not contain the username")
     return problems
 
 
@@ -210,7 +224,7 @@ def generate_password(*, min_length: int = 10) -> str:
     while True:
         password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
         has_digit = any(c.isdigit() for c in password)
-        if has_digit and not password_problems(password, min_length=min_length):
+        if has_digit and not password_problems(password, min_length=min_length, username=""):
             return password
 
 

@@ -13,6 +13,7 @@ from models.security import (
     USERNAME_RE,
     Scope,
     hash_password,
+    is_city_admin,
     password_problems,
 )
 from models.store import Store, WriteTx
@@ -97,13 +98,14 @@ def add_user(
     if not USERNAME_RE.match(username):
         problems.append("the username takes 3-64 letters, digits, '_', '.' or '-'")
     problems += _role_scope_problems(store, role, scope)
-    problems += password_problems(password, min_length=min_password_length)
+    problems += password_problems(password, min_length=min_password_length, username=username)
     if language not in (None, "zh", "en"):
         problems.append("language must be zh or en")
     if display_name is not None:
         problems += _name_problems(display_name)
-    if get_user(store, username) is not None:
-        problems.append(f"user {username!r} exists already")
+    same = existing_name(store, username)
+    if same is not None:
+        problems.append(f"user {same!r} exists already (names are compared ignoring case)")
     if problems:
         raise UserError("; ".join(problems))
     user = User(
@@ -157,6 +159,15 @@ def _user_from_row(row: tuple) -> User:
         password_hash=pw_hash,
         session_epoch=int(epoch or 0),
     )
+
+
+def existing_name(store: Store, username: str) -> str | None:
+    """The existing username equal to ``username`` ignoring case (``ADMIN`` beside
+    ``admin`` would be two accounts a person cannot tell apart), or None."""
+    rows = store.query_rows(
+        "SELECT username FROM users WHERE lower(username) = lower(?) LIMIT 1", [username]
+    )
+    return str(rows[0][0]) if rows else None
 
 
 def get_user(store: Store, username: str) -> User | None:
@@ -237,26 +248,46 @@ def _name_problems(display_name: str) -> list[str]:
 
 
 def _guard_problems(
-    user: User, actor: str, disabled: bool, role: str, enabled_admins: int
+    user: User, actor: str, disabled: bool, role: str, scope: Scope, admins: tuple[int, int]
 ) -> list[str]:
-    """Why the change would lock the city out of its admin page: an admin disabling or
-    demoting themselves, or the last enabled admin taken away."""
+    """Why the change would lock the city out of its admin page: an admin disabling,
+    demoting or narrowing themselves, or the last enabled admin (``admins``: enabled
+    admins, enabled admins of the whole city) or the last city-wide one taken away."""
     problems = []
     if user.username == actor and disabled and not user.disabled:
         problems.append("you cannot disable yourself")
     if user.username == actor and role != user.role:
         problems.append("you cannot change your own role")
+    if user.username == actor and (scope.kind, set(scope.codes)) != (
+        user.scope.kind,
+        set(user.scope.codes),
+    ):
+        problems.append("you cannot change your own scope")
+    enabled, city_wide = admins
     was_admin = user.role == "admin" and not user.disabled
-    if was_admin and (disabled or role != "admin") and enabled_admins <= 1:
+    if was_admin and (disabled or role != "admin") and enabled <= 1:
         problems.append("the last enabled admin cannot be disabled or lose the admin role")
+    elif (
+        was_admin
+        and is_city_admin(user.role, user.scope)
+        and (disabled or not is_city_admin(role, scope))
+        and city_wide <= 1
+    ):
+        problems.append(
+            "the last enabled city-wide admin cannot be disabled, lose the admin role or "
+            "the whole city as scope"
+        )
     return problems
 
 
-def _enabled_admins(rows: list[tuple]) -> int:
-    return int(rows[0][0]) if rows else 0
+def _enabled_admins(rows: list[tuple]) -> tuple[int, int]:
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
-_ENABLED_ADMINS = "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled"
+_ENABLED_ADMINS = (
+    "SELECT count(*), count(*) FILTER (WHERE scope_kind = 'city') FROM users "
+    "WHERE role = 'admin' AND NOT disabled"
+)
 
 
 def change_user(
@@ -275,7 +306,8 @@ def change_user(
     have; each changed part is audited.
 
     Every problem is reported at once. An admin may not disable themselves or change their
-    own role, and the last enabled admin may not be disabled or lose the role (checked again
+    own role or scope, and the last enabled admin (and the last enabled admin of the whole
+    city) may not be disabled or lose the role or the city (checked again
     inside the writer's transaction, so two admins disabling each other at once cannot both
     succeed).
 
@@ -298,9 +330,9 @@ def change_user(
         display_name = display_name.strip()
         problems += _name_problems(display_name)
     if password is not None:
-        problems += password_problems(password, min_length=min_password_length)
-    enabled = _enabled_admins(store.query_rows(_ENABLED_ADMINS))
-    problems += _guard_problems(user, actor, new_disabled, new_role, enabled)
+        problems += password_problems(password, min_length=min_password_length, username=username)
+    admins = _enabled_admins(store.query_rows(_ENABLED_ADMINS))
+    problems += _guard_problems(user, actor, new_disabled, new_role, new_scope, admins)
     if problems:
         raise UserError("; ".join(problems))
     sets = {"disabled": new_disabled, "role": new_role, "scope_kind": new_scope.kind,
@@ -311,7 +343,7 @@ def change_user(
         sets["password_hash"] = hash_password(password)
 
     def update(tx: WriteTx) -> None:
-        again = _guard_problems(user, actor, new_disabled, new_role,
+        again = _guard_problems(user, actor, new_disabled, new_role, new_scope,
                                 _enabled_admins(tx.fetch(_ENABLED_ADMINS)))  # fmt: skip
         if again:
             raise UserError("; ".join(again))

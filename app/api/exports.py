@@ -7,7 +7,7 @@ Who may export what (the rules of the data's own API or screen):
 - cases: every role, the caller's scope (as ``GET /api/v1/cases``), the queue's filters;
 - evaluation: the cockpit's roles (leader, admin), the caller's scope;
 - indicators: the indicator API's roles (leader, admin, operator) and scope rule;
-- audit: admin only.
+- audit: admins of the whole city only.
 
 Heavy work takes one of the caller's expensive-request slots (429 past them); a streamed
 CSV keeps its slot until the response is closed.
@@ -37,7 +37,7 @@ from models.case_service import Actor
 from models.clock import utcnow
 from models.evaluation import GROUPS, evaluate
 from models.indicators.compute import compute_indicators
-from models.security import may_open
+from models.security import is_city_admin, may_open
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Query parameters of each table export (the cases': the queue's, see app.api.queue).
@@ -235,8 +235,8 @@ def _indicators(fmt: str) -> flask.Response:
 
 def _audit(fmt: str) -> flask.Response:
     who = actor()
-    if who.role != "admin":
-        raise ApiError(403, "the audit log is for admins only")
+    if not is_city_admin(who.role, who.scope):
+        raise ApiError(403, "the audit log is for admins of the whole city only")
     _unknown(AUDIT_PARAMS)
     args = flask.request.args
     if args.get("who") and args.get("actor"):

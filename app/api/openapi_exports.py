@@ -156,7 +156,7 @@ def export_paths(case_params: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         **_table(
             "audit",
-            "The audit log, oldest first (admin only)",
+            "The audit log, oldest first (admins of the whole city only)",
             [
                 _query(
                     name,

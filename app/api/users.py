@@ -20,7 +20,14 @@ from app.api.errors import ApiError, actor, json_body
 from app.context import get_context
 from models.api_tokens import active_token_counts
 from models.case_service import Actor
-from models.security import ROLES, USERNAME_RE, Scope, generate_password, parse_scope
+from models.security import (
+    ROLES,
+    USERNAME_RE,
+    Scope,
+    generate_password,
+    is_city_admin,
+    parse_scope,
+)
 from models.users import (
     MAX_DISPLAY_NAME,
     UnknownUser,
@@ -28,6 +35,7 @@ from models.users import (
     UserError,
     add_user,
     change_user,
+    existing_name,
     get_user,
     list_users,
 )
@@ -59,7 +67,7 @@ def _problems(items: list[str]) -> Problems:
 
 def _admin() -> Actor:
     who = actor()
-    if who.role != "admin" or who.scope.kind != "city":
+    if not is_city_admin(who.role, who.scope):
         # a district's admin granting users (themselves) the city is not theirs to do
         raise ApiError(403, "user administration is for admins of the whole city only")
     return who
@@ -174,8 +182,9 @@ def user_create() -> tuple[flask.Response, int]:
         raise _problems(problems)
     store = get_context().store
     assert username is not None and role is not None and scope is not None
-    if get_user(store, username) is not None:
-        raise ApiError(409, f"user {username!r} exists already", code="exists")
+    if (same := existing_name(store, username)) is not None:
+        raise ApiError(409, f"user {same!r} exists already (names are compared ignoring case)",
+                       code="exists")  # fmt: skip
     password = given if given is not None else generate_password(min_length=_min_length())
     try:
         made = add_user(

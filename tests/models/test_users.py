@@ -160,7 +160,7 @@ def test_generated_passwords_pass_the_rules_and_differ():
 
     made = {generate_password(min_length=12) for _ in range(50)}
     assert len(made) == 50
-    assert all(len(p) >= 16 and not password_problems(p, min_length=12) for p in made)
+    assert all(len(p) >= 16 and not password_problems(p, min_length=12, username="") for p in made)
     assert len(generate_password(min_length=40)) == 40
 
 

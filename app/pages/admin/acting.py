@@ -9,12 +9,14 @@ from dash import html
 from app.auth import SessionUser, current_language, current_user
 from app.context import get_context
 from app.i18n import t
+from models.security import is_city_admin
 
 
 def acting_admin() -> SessionUser | None:
-    """The logged-in admin, or None (not logged in, or another role)."""
+    """The logged-in admin of the whole city, or None (not logged in, another role, or an
+    admin of a district: the settings, users and audit log of /admin are the city's)."""
     user = current_user()
-    if user is None or user.role != "admin":
+    if user is None or not is_city_admin(user.role, user.scope):
         return None
     return user
 

@@ -203,7 +203,7 @@ def _manage_form(lang: str, users: list[User]) -> html.Section:
                     dcc.Input(
                         id=ids.USERS_TOKEN_LABEL,
                         type="text",
-                        maxLength=200,
+                        maxLength=100,
                         placeholder=t("admin.users.token_label", lang),
                     ),
                     html.Button(

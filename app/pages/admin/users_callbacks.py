@@ -31,10 +31,9 @@ from models.users import MAX_DISPLAY_NAME, UserError, add_user, change_user, get
 
 
 def acting_admin() -> SessionUser | None:
-    """The acting admin when their scope is the whole city (a district's admin granting
-    users, themselves among them, the city is not theirs to do), else None."""
-    admin = acting.acting_admin()
-    return admin if admin is not None and admin.scope.kind == "city" else None
+    """The acting admin of the whole city (a district's admin granting users, themselves
+    among them, the city is not theirs to do), else None."""
+    return acting.acting_admin()
 
 
 def _min_length() -> int:
@@ -268,8 +267,10 @@ def change_user_as_admin(
             )  # fmt: skip
             answer = message(t("admin.users.done_save", lang, name=name), True)
         elif what == ids.USERS_TOKEN_CREATE:
-            made, secret = create_token(store, name, label=text_value(label) or None,
-                                        created_by=actor, at=utcnow())  # fmt: skip
+            # a long label is the model's to refuse (said), not cut to nothing here
+            label_text = text_value(label, max_len=10_000) or None
+            made, secret = create_token(store, name, label=label_text, created_by=actor,
+                                        at=utcnow())  # fmt: skip
             answer = _secret(t("admin.users.done_token", lang, token=made.token_id), secret,
                              "admin.users.shown_once_token")  # fmt: skip
         elif what == ids.USERS_TOKEN_REVOKE:

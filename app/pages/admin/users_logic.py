@@ -76,6 +76,10 @@ def scope_summary(user: User, tree: dict[str, Area]) -> str:
 _REFUSALS = {
     "cannot disable yourself": "admin.users.err.self_disable",
     "your own role": "admin.users.err.self_role",
+    "your own scope": "admin.users.err.self_scope",
+    "last enabled city-wide admin": "admin.users.err.last_city_admin",
+    "contain the username": "admin.users.err.password_username",
+    "token label takes": "admin.users.err.token_label",
     "last enabled admin": "admin.users.err.last_admin",
     "exists already": "admin.users.err.exists",
     "the username takes": "admin.users.err.username",

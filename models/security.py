@@ -149,7 +149,7 @@ def scope_problems(kind: str, codes: tuple[str, ...] | list[str]) -> list[str]:
     return [
         f"{code!r} is not a {length}-digit {kind} code"
         for code in codes
-        if not (len(code) == length and code.isdigit())
+        if not (len(code) == length and (code.isascii() and code.isdigit()))
     ]
 
 

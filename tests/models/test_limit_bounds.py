@@ -118,8 +118,12 @@ def test_the_calendar_refuses_absurd_spans_at_once() -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit"),
-    [(1e12, "working_days"), (100000, "working_days"), (1e9, "working_hours"),
-     (1e300, "working_hours")],  # fmt: skip
+    [
+        (1e12, "working_days"),
+        (100000, "working_days"),
+        (1e9, "working_hours"),
+        (1e300, "working_hours"),
+    ],  # fmt: skip
 )
 def test_a_case_of_a_category_with_an_absurd_limit_is_refused(
     store: Store, value: float, unit: str
@@ -135,3 +139,11 @@ def test_a_case_of_a_category_with_an_absurd_limit_is_refused(
     with pytest.raises(Refused, match="0201") as refused:
         drive(store, case_id, "dispatched")
     assert 400 <= refused.value.status < 500  # the API answers it as such, not a 500
+
+
+def test_a_scope_code_takes_ascii_digits_only() -> None:
+    from models.security import scope_problems
+
+    assert scope_problems("district", ["445102"]) == []
+    assert scope_problems("district", ["４４５１０２"])
+    assert scope_problems("street", ["４４５１０２００７"])

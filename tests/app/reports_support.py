@@ -41,9 +41,9 @@ def build_report_world(demo_copy) -> ApiWorld:
     )  # fmt: skip
     now = datetime.now(UTC).replace(tzinfo=None)
     for username, role, scope in LEADERS:
-        add_user(world.store, username, f"{username}-pw-12345", role=role,
+        add_user(world.store, username, f"pw-12345-{len(username)}-x", role=role,
                  scope=parse_scope(scope), actor="admin")  # fmt: skip
-        world.passwords[username] = f"{username}-pw-12345"
+        world.passwords[username] = f"pw-12345-{len(username)}-x"
         world.tokens[username] = create_token(
             world.store, username, label="tests", created_by="admin", at=now
         )[1]

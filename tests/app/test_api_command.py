@@ -29,9 +29,9 @@ def _now() -> datetime:
 def world(demo_copy) -> ApiWorld:
     w = build_world(demo_copy)
     for username, (role, scope) in EXTRA.items():
-        add_user(w.store, username, f"{username}-pw-12345", role=role,
+        add_user(w.store, username, f"pw-12345-{len(username)}-x", role=role,
                  scope=parse_scope(scope), actor="admin")  # fmt: skip
-        w.passwords[username] = f"{username}-pw-12345"
+        w.passwords[username] = f"pw-12345-{len(username)}-x"
     for username in (*EXTRA, "leader", "operator"):
         w.tokens[username] = create_token(w.store, username, label="t", created_by="admin",
                                           at=_now())[1]  # fmt: skip

@@ -30,7 +30,7 @@ def world(demo_copy) -> ApiWorld:
     w = build_world(demo_copy)
     now = datetime.now(UTC).replace(tzinfo=None)
     for username, (role, scope) in EXTRA.items():
-        password = f"{username}-pw-12345"
+        password = f"pw-12345-{len(username)}-x"
         add_user(w.store, username, password, role=role, scope=parse_scope(scope), actor="admin")
         w.passwords[username] = password
         w.tokens[username] = create_token(w.store, username, label="t", created_by="admin",

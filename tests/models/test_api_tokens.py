@@ -23,9 +23,9 @@ T0 = datetime(2026, 12, 7, 8, 0)
 
 @pytest.fixture
 def users_store(store: Store) -> Store:
-    add_user(store, "admin", "admin-password-1", role="admin", scope=parse_scope("city"),
+    add_user(store, "admin", "Chaozhou-2026-pw1", role="admin", scope=parse_scope("city"),
              actor="bootstrap")  # fmt: skip
-    add_user(store, "hotline", "hotline-password-1", role="operator",
+    add_user(store, "hotline", "Chaozhou-2026-pw2", role="operator",
              scope=parse_scope("city"), actor="admin")  # fmt: skip
     return store
 

@@ -98,5 +98,3 @@ def test_the_pdf_holds_the_incident_and_its_first_page_is_drawn(incident, tmp_pa
                     str(tmp_path / "page")], check=True)  # fmt: skip
     page = next(tmp_path.glob("page*.png"))
     assert page.stat().st_size > 10_000
-    shutil.copy(page, "/tmp/sitrep/page1.png")
-    shutil.copy(path, "/tmp/sitrep/sitrep.pdf")

@@ -198,7 +198,10 @@ def _dry_run(
     obs = store.query_df(
         "SELECT * FROM (SELECT o.sensor_id, o.ts, o.metric, o.value, o.exercise "
         "FROM observations o JOIN sensors s USING (sensor_id) "
-        f"WHERE o.ts > ? AND o.ts <= ? AND {of_kind} ORDER BY o.ts DESC LIMIT ?) ORDER BY ts",
+        # ties broken by sensor and metric: readings share stamps, and the capped set (so the
+        # count shown) must be the same on every run over the same data
+        f"WHERE o.ts > ? AND o.ts <= ? AND {of_kind} "
+        "ORDER BY o.ts DESC, o.sensor_id, o.metric LIMIT ?) ORDER BY ts, sensor_id, metric",
         [since, now, *kind_params, int(max_rows)],
     )
     sensors = store.query_df(

@@ -11,7 +11,7 @@ from app import ids
 from app.auth import current_language, current_user, logout_token
 from app.context import get_context
 from app.i18n import t
-from models.security import PAGE_ROLES, may_open
+from models.security import PAGE_ROLES, is_city_admin, may_open
 
 
 def shell_layout() -> html.Div:
@@ -27,6 +27,8 @@ def shell_layout() -> html.Div:
             dcc.Link(t(f"nav.{page}", lang), href=f"/{page}", className="nav-link")
             for page in PAGE_ROLES
             if may_open(user.role, page)
+            # /admin refuses a district's admin: no link to a page that only says no
+            and (page != "admin" or is_city_admin(user.role, user.scope))
         ]
         user_box = [
             html.Span(

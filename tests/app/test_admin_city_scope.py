@@ -186,3 +186,14 @@ def test_the_users_tab_says_a_token_label_is_too_long(world):
                                                   label="标" * 150)  # fmt: skip
     assert "令牌说明最多 100 个字符" in text_of(answer) and changed is cb.no_update
     assert list_tokens(world.store, "emergency") == []
+
+
+def test_the_navigation_offers_admin_to_the_city_admin_only(world):
+    from app.shell import shell_layout
+
+    with world.as_user(DISTRICT_ADMIN):
+        district = text_of(shell_layout())
+    with world.as_user("admin"):
+        city = text_of(shell_layout())
+    assert '"/admin"' in city and '"/screen"' in city
+    assert '"/admin"' not in district and '"/screen"' in district

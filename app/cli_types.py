@@ -43,4 +43,5 @@ def bounded_float(low: float, high: float) -> Callable[[str], float]:
 #: The most rows a listing prints at once.
 MAX_LIST = 10_000
 list_limit = bounded_int(1, MAX_LIST)
-port = bounded_int(1, 65_535)
+#: A TCP port; 0 asks the system for a free one (tests serve on it and read the log).
+port = bounded_int(0, 65_535)

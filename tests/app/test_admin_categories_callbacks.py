@@ -221,3 +221,18 @@ def test_the_dispatch_consoles_category_options_follow_an_edit_at_once(world, as
                          "enabled": True}, actor="admin")  # fmt: skip
     update_category(store, "0202", actor="admin", enabled=False)
     assert "0994" in codes() and "0202" not in codes()
+
+
+def test_the_history_shows_local_times(world, as_user):
+    """A change stored at 18:24 UTC reads 02:24 the next day in Chaozhou (the page's times are
+    local everywhere else; the history showed UTC)."""
+    from datetime import datetime
+
+    from app.pages.admin.categories import history_table
+    from models.category_edits import CategoryChange
+
+    as_user("admin")
+    change = CategoryChange(1, "0201", datetime(2026, 12, 7, 18, 24, 42), "admin", "limit_value",
+                            "5", "6")  # fmt: skip
+    text = _text(history_table([change], "0201", "zh"))
+    assert "2026-12-08 02:24:42" in text and "UTC" not in text

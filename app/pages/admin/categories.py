@@ -13,6 +13,7 @@ from dash import dcc, html
 from app.context import get_context
 from app.i18n import t
 from app.pages.admin import ids
+from app.reports.tables import local_time
 from models.categories import KINDS, LIMIT_UNITS
 from models.category_edits import CategoryChange, list_category_rows
 from models.duties_store import list_departments
@@ -213,10 +214,11 @@ def history_table(changes: list[CategoryChange], code: str, lang: str) -> html.D
     if not changes:
         return html.Div([title, html.P(t("admin.categories.no_history", lang), className="muted")])
     head = ("changed_at", "actor", "field", "old_value", "new_value")
+    tz = get_context().config.settings.calendar.timezone
     rows = [
         html.Tr(
             [
-                html.Td(f"{c.changed_at:%Y-%m-%d %H:%M:%S}"),
+                html.Td(f"{local_time(c.changed_at, tz):%Y-%m-%d %H:%M:%S}"),
                 html.Td(c.actor),
                 html.Td(t(_key(c.field), lang)),
                 html.Td(c.old_value if c.old_value is not None else "—"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,20 @@ def demo_app(demo_copy):
     app.server.config["TESTING"] = True
     yield app, demo_passwords(folder), s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _one_browser_test_at_a_time(request: pytest.FixtureRequest):
+    """Real-browser tests take turns across the suite's processes (pytest-xdist): two
+    Chromiums and two servers on two cores starved the renderers, and keys and clicks went
+    astray. Other tests run beside a browser test as before."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    lock = Path(tempfile.gettempdir()) / f"cityops-browser-tests-{os.getuid()}.lock"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -4,8 +4,6 @@ Each checks the acting admin itself: called by another role it changes nothing."
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from dash import Input, Output, State, callback, dcc, no_update
@@ -15,6 +13,7 @@ from app.i18n import t
 from app.pages.admin import ids
 from app.pages.admin.acting import acting_admin, forbidden, message, page_language
 from app.pages.admin.duties import duty_tables, problem_list
+from app.pages.field.logic import decode_upload
 from ingest.files.duties_xlsx import read_duties_xlsx, write_duties_xlsx
 from models.clock import utcnow
 from models.duties import Problem
@@ -39,16 +38,6 @@ def export_duties(n_clicks: Any) -> Any:
     return dcc.send_bytes(data, name), no_update
 
 
-def _decode(contents: Any) -> bytes | None:
-    """The bytes of a dcc.Upload ``data:…;base64,…`` URL, or None."""
-    if not isinstance(contents, str) or "," not in contents:
-        return None
-    try:
-        return base64.b64decode(contents.split(",", 1)[1], validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
 @callback(
     Output(ids.DUTY_MESSAGE, "children"),
     Output(ids.DUTY_VERSION, "data"),
@@ -63,7 +52,7 @@ def import_workbook(contents: Any, filename: Any, version: Any) -> Any:
     admin = acting_admin()
     if admin is None:
         return forbidden(lang), no_update
-    data = _decode(contents)
+    data = decode_upload(contents)
     if data is None:
         return problem_list([Problem("workbook", None, "not_xlsx")], lang), no_update
     tables, problems = read_duties_xlsx(data)
